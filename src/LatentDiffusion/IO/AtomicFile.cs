@@ -1,0 +1,98 @@
+namespace LatentDiffusion.IO;
+
+/// <summary>
+/// Every file the project writes goes through here: the content goes to a temporary file beside the target,
+/// is flushed to disk (fsync), and is then renamed over the target. A reader therefore sees either the old file or
+/// the whole new one, never a half-written file, even if the process is killed mid-write.
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>Suffix of the temporary files; anything ending in it is a leftover of a killed write.</summary>
+    public const string TempSuffix = ".tmp";
+
+    /// <summary>
+    /// Test hook: when set, called after the content is written and before it is flushed and renamed, so a test
+    /// can make a write slow and kill the process in the middle of it.
+    /// </summary>
+    internal static Action<string>? BeforeCommit { get; set; } = ReadDelayFromEnvironment();
+
+    /// <summary>Writes the file through <paramref name="write"/>, atomically.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        string? dir = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        string tmp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}{TempSuffix}";
+        try
+        {
+            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(stream);
+                stream.Flush();
+                BeforeCommit?.Invoke(full);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+            FlushDirectory(dir);
+        }
+        catch
+        {
+            TryDelete(tmp);
+            throw;
+        }
+    }
+
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        byte[] copy = bytes.ToArray();
+        Write(path, s => s.Write(copy));
+    }
+
+    public static void WriteAllText(string path, string text) =>
+        Write(path, s =>
+        {
+            using var writer = new StreamWriter(s, new System.Text.UTF8Encoding(false), leaveOpen: true);
+            writer.Write(text);
+        });
+
+    /// <summary>Deletes leftovers of killed writes (files ending in <see cref="TempSuffix"/>) in a directory.</summary>
+    public static int CleanLeftovers(string directory)
+    {
+        if (!Directory.Exists(directory)) return 0;
+        int n = 0;
+        foreach (string f in Directory.EnumerateFiles(directory, "*" + TempSuffix))
+        {
+            TryDelete(f);
+            n++;
+        }
+        return n;
+    }
+
+    static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>fsync the directory so the rename itself survives a crash (POSIX only; a no-op elsewhere).</summary>
+    static void FlushDirectory(string? dir)
+    {
+        if (string.IsNullOrEmpty(dir) || OperatingSystem.IsWindows()) return;
+        try
+        {
+            using var handle = File.OpenHandle(dir, FileMode.Open, FileAccess.Read);
+            RandomAccess.FlushToDisk(handle);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Some file systems refuse to open or sync a directory; the data itself is already synced.
+        }
+    }
+
+    /// <summary>LDM_TEST_SLOW_WRITE_MS slows every commit (used by the kill tests on a child process).</summary>
+    static Action<string>? ReadDelayFromEnvironment()
+    {
+        string? ms = Environment.GetEnvironmentVariable("LDM_TEST_SLOW_WRITE_MS");
+        return int.TryParse(ms, out int delay) && delay > 0 ? _ => Thread.Sleep(delay) : null;
+    }
+}

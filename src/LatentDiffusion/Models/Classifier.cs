@@ -1,0 +1,94 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace LatentDiffusion.Models;
+
+/// <summary>Which 128-d vector <see cref="Classifier.Features"/> returns.</summary>
+public enum FeatureKind
+{
+    /// <summary>Part 1's definition: layers 0..6 (third conv, before its ReLU), then avg_pool2d(4,4), flattened.</summary>
+    PreAct,
+    /// <summary>Part 3's wording: the flattened output of layer 9 (after the ReLU and the average pool).</summary>
+    Flatten,
+}
+
+/// <summary>
+/// The MNIST classifier of part 1 of the series, layer for layer, so the PyTorch state_dict keys
+/// (<c>layers.0.weight</c> … <c>layers.15.bias</c>) match. Input (B, 1, 32, 32) in [0, 1]; output (B, 10) logits.
+/// 16554 parameters.
+/// </summary>
+public sealed class Classifier : Module<Tensor, Tensor>
+{
+    /// <summary>Indices of the pooling layers whose activations the report shows.</summary>
+    public static readonly int[] PoolingLayers = [2, 5, 8];
+
+    /// <summary>Index of the third convolution; features are taken from its output, before layer 7's ReLU.</summary>
+    public const int ThirdConv = 6;
+
+    /// <summary>Parameter count of the published architecture.</summary>
+    public const long ExpectedParameterCount = 16554;
+
+    /// <summary>Size of the FID feature vector: 32 channels x 2 x 2.</summary>
+    public const int FeatureDim = 128;
+
+    private readonly Sequential layers;
+
+    public Classifier() : base(nameof(Classifier))
+    {
+        layers = nn.Sequential(
+            ("0", nn.Conv2d(1, 8, 3, padding: Padding.Same)),     // (B, 8, 32, 32)
+            ("1", nn.ReLU()),
+            ("2", nn.MaxPool2d(2, 2)),                             // (B, 8, 16, 16)
+            ("3", nn.Conv2d(8, 16, 3, padding: Padding.Same)),    // (B, 16, 16, 16)
+            ("4", nn.ReLU()),
+            ("5", nn.MaxPool2d(2, 2)),                             // (B, 16, 8, 8)
+            ("6", nn.Conv2d(16, 32, 3, padding: Padding.Same)),   // (B, 32, 8, 8)
+            ("7", nn.ReLU()),
+            ("8", nn.AvgPool2d(4, 4)),                             // (B, 32, 2, 2)
+            ("9", nn.Flatten()),                                   // (B, 128)
+            ("10", nn.Dropout(0.5)),
+            ("11", nn.Linear(128, 64)),
+            ("12", nn.ReLU()),
+            ("13", nn.Linear(64, 32)),
+            ("14", nn.ReLU()),
+            ("15", nn.Linear(32, 10)));                            // (B, 10)
+        RegisterComponents();
+    }
+
+    /// <summary>The layers in order, as in the blog's <c>nn.Sequential</c>.</summary>
+    public Sequential Layers => layers;
+
+    public override Tensor forward(Tensor x) => layers.forward(x);
+
+    /// <summary>Runs layers 0..<paramref name="last"/> inclusive and returns that layer's output.</summary>
+    public Tensor ForwardThrough(Tensor x, int last)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(last);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(last, layers.Count);
+        Tensor h = x;
+        for (int i = 0; i <= last; i++)
+        {
+            Tensor next = ((Module<Tensor, Tensor>)layers[i]).forward(h);
+            if (!ReferenceEquals(h, x)) h.Dispose();
+            h = next;
+        }
+        return h;
+    }
+
+    /// <summary>
+    /// The 128-d FID features of a batch (B, 1, 32, 32) → (B, 128). Call in eval mode under no_grad; the result
+    /// does not depend on Dropout since it is taken before layer 10.
+    /// </summary>
+    public Tensor Features(Tensor x, FeatureKind kind = FeatureKind.PreAct)
+    {
+        if (kind == FeatureKind.Flatten) return ForwardThrough(x, 9);
+        using Tensor conv = ForwardThrough(x, ThirdConv);               // (B, 32, 8, 8), before ReLU
+        using Tensor pooled = nn.functional.avg_pool2d(conv, 4, 4);     // (B, 32, 2, 2)
+        return pooled.flatten(1);                                        // (B, 128)
+    }
+
+    /// <summary>Number of trainable parameters.</summary>
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+}
