@@ -1,1 +1,8 @@
-Console.WriteLine(TorchSharp.torch.ones(2).sum().item<float>());
+using System.CommandLine;
+using LatentDiffusion.Cli;
+using LatentDiffusion.Cli.Commands;
+
+var root = new RootCommand("ldm: the Latent Diffusion Series (MNIST classifier, MNIST-FID, VAE, latent diffusion) in C# on TorchSharp.");
+root.Subcommands.Add(ClassifierCommand.Create());
+root.Subcommands.Add(InfoCommand.Create());
+return CliApp.Run(root, args);

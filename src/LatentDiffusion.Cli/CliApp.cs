@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Text.Json;
+using LatentDiffusion.IO;
+using LatentDiffusion.Native;
+using LatentDiffusion.Training;
+using Spectre.Console;
+
+namespace LatentDiffusion.Cli;
+
+/// <summary>
+/// The conventions every command follows: exit 0 on success, 2 on a usage error, 1 on a failure with one line on
+/// stderr (never a stack trace); human output on stdout, progress on stderr; with --json, one JSON object as the
+/// last line of stdout.
+/// </summary>
+public static class CliApp
+{
+    public const int Ok = 0, Failure = 1, Usage = 2;
+
+    /// <summary>Progress and notices: stderr, so stdout stays clean for results and --json.</summary>
+    public static IAnsiConsole Err { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+    /// <summary>Results for people: stdout.</summary>
+    public static IAnsiConsole Out { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+
+    static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static int Run(RootCommand root, string[] args)
+    {
+        ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors) Console.Error.WriteLine($"ldm: {error.Message}");
+            Console.Error.WriteLine("Run 'ldm --help' for usage.");
+            return Usage;
+        }
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            // Expected failures are one line; anything else is a bug, still one line unless LDM_DEBUG asks for the trace.
+            string message = Describe(e) ?? $"internal error ({e.GetType().Name}): {e.Message}. Set LDM_DEBUG=1 for the stack trace and please report it.";
+            Console.Error.WriteLine($"ldm: error: {message}");
+            if (Environment.GetEnvironmentVariable("LDM_DEBUG") is "1") Console.Error.WriteLine(e);
+            return Failure;
+        }
+    }
+
+    /// <summary>The one-line message for an expected failure; null lets anything else surface as a bug.</summary>
+    static string? Describe(Exception e) => e switch
+    {
+        DataFormatException or TorchLoadException or TrainingDivergedException or UsageException => e.Message,
+        ArgumentException or FileNotFoundException or DirectoryNotFoundException => e.Message,
+        UnauthorizedAccessException or IOException => e.Message,
+        OperationCanceledException => "cancelled",
+        _ => null,
+    };
+
+    /// <summary>Wraps a command body: loads libtorch first, then runs it.</summary>
+    public static Func<ParseResult, int> Action(Func<ParseResult, int> body) => parse =>
+    {
+        TorchRuntime.EnsureLoaded();
+        return body(parse);
+    };
+
+    /// <summary>Prints <paramref name="value"/> as one compact JSON line on stdout (snake_case names).</summary>
+    public static void WriteJson(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+
+    /// <summary>A file path option's value, or a clear error when it does not exist.</summary>
+    public static string RequireFile(string? path, string what)
+    {
+        if (string.IsNullOrEmpty(path)) throw new UsageException($"no {what} given");
+        if (!File.Exists(path)) throw new UsageException($"{what} {path} does not exist");
+        return path;
+    }
+}
+
+/// <summary>A problem with what the user asked for (a missing file, a bad combination of options).</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,181 @@
+using System.CommandLine;
+using System.Globalization;
+using LatentDiffusion.Data;
+using LatentDiffusion.Evaluation;
+using LatentDiffusion.IO;
+using LatentDiffusion.Models;
+using LatentDiffusion.Training;
+using Spectre.Console;
+
+namespace LatentDiffusion.Cli.Commands;
+
+/// <summary><c>ldm classifier train | evaluate | export</c>.</summary>
+public static class ClassifierCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("classifier", "Train, evaluate and export the part-1 MNIST classifier.");
+        command.Subcommands.Add(CreateTrain());
+        command.Subcommands.Add(CreateEvaluate());
+        command.Subcommands.Add(CreateExport());
+        return command;
+    }
+
+    internal static Option<string> DataOption() => new("--data")
+    {
+        Description = "Directory with the four MNIST-layout files (raw or .gz). Default: the shipped data/mnist.",
+        DefaultValueFactory = _ => Defaults.DataDirectory,
+    };
+
+    internal static Option<string> ModelOption() => new("--model")
+    {
+        Description = "Classifier weights (.safetensors or .pt). Default: the shipped models/classifier.safetensors.",
+        DefaultValueFactory = _ => Defaults.ClassifierModel,
+    };
+
+    internal static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object as the last line of stdout." };
+
+    static Command CreateTrain()
+    {
+        var defaults = new ClassifierTrainingConfig();
+        var data = DataOption();
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => defaults.Epochs };
+        var batch = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => defaults.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
+        var seed = new Option<long>("--seed") { Description = "Random seed (init, permutations, Dropout).", DefaultValueFactory = _ => defaults.Seed };
+        var logEvery = new Option<int>("--log-every") { Description = "Log train/validation loss every N epochs.", DefaultValueFactory = _ => defaults.LogEvery };
+        var ckptEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N epochs.", DefaultValueFactory = _ => defaults.CheckpointEvery };
+        var outDir = new Option<string>("--out") { Description = "Run directory (history, checkpoints, model).", DefaultValueFactory = _ => "runs/classifier" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint." };
+        var json = JsonOption();
+        var command = new Command("train", "Train the classifier with the blog's settings (Adam 1e-3, batch 256, 100 epochs), then evaluate it on the test set.")
+        {
+            data, epochs, batch, lr, seed, logEvery, ckptEvery, outDir, resume, json,
+        };
+        command.SetAction(CliApp.Action(parse =>
+        {
+            var config = defaults with
+            {
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                Seed = parse.GetValue(seed),
+                LogEvery = parse.GetValue(logEvery),
+                CheckpointEvery = parse.GetValue(ckptEvery),
+            };
+            try { config.Validate(); }
+            catch (ArgumentOutOfRangeException e) { throw new UsageException($"--{Kebab(e.ParamName)} must be positive (got {e.ActualValue})"); }
+            MnistData mnist = LoadData(parse.GetValue(data)!);
+            string run = parse.GetValue(outDir)!;
+            TrainingResult result = SpectreTrainingObserver.Run(observer =>
+                new ClassifierTrainer(config, observer).Train(mnist.Train, mnist.Test, run, parse.GetValue(resume)));
+            using Classifier model = result.Model;
+            using var x = mnist.Test.ToInputs();
+            using var y = mnist.Test.ToTargets();
+            EvaluationResult eval = ClassifierEvaluation.Evaluate(model, x, y);
+            string modelPath = Path.Combine(run, ClassifierTrainer.ModelFileName);
+            CliApp.Out.MarkupLineInterpolated($"Trained {config.Epochs} epochs in {result.TrainingSeconds:F1} s; test accuracy [bold]{eval.Accuracy:P2}[/] ({eval.Correct}/{eval.Count}).");
+            CliApp.Out.MarkupLineInterpolated($"Model: {modelPath}  History: {Path.Combine(run, TrainingHistory.CsvName)}");
+            if (parse.GetValue(json))
+                CliApp.WriteJson(new
+                {
+                    model = modelPath,
+                    epochs = config.Epochs,
+                    seed = config.Seed,
+                    training_seconds = result.TrainingSeconds,
+                    test_accuracy = eval.Accuracy,
+                    history = result.History,
+                });
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    static Command CreateEvaluate()
+    {
+        var model = ModelOption();
+        var data = DataOption();
+        var json = JsonOption();
+        var command = new Command("evaluate", "Accuracy, per-class accuracy and confusion matrix on the 10k test set.") { model, data, json };
+        command.SetAction(CliApp.Action(parse =>
+        {
+            string path = CliApp.RequireFile(parse.GetValue(model), "model");
+            using var classifier = LoadClassifier(path);
+            MnistData mnist = LoadData(parse.GetValue(data)!);
+            using var x = mnist.Test.ToInputs();
+            using var y = mnist.Test.ToTargets();
+            EvaluationResult eval = ClassifierEvaluation.Evaluate(classifier, x, y);
+            PrintEvaluation(eval, path);
+            if (parse.GetValue(json))
+                CliApp.WriteJson(new
+                {
+                    model = path,
+                    sha256 = ModelWeights.Sha256(path),
+                    count = eval.Count,
+                    accuracy = eval.Accuracy,
+                    loss = eval.Loss,
+                    per_class_accuracy = eval.PerClassAccuracy,
+                    confusion = eval.Confusion,
+                });
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    static Command CreateExport()
+    {
+        var model = ModelOption();
+        var to = new Option<string>("--to") { Description = "Destination: .pt (PyTorch state_dict) or .safetensors.", Required = true };
+        var command = new Command("export", "Convert classifier weights between .safetensors and PyTorch .pt.") { model, to };
+        command.SetAction(CliApp.Action(parse =>
+        {
+            string path = CliApp.RequireFile(parse.GetValue(model), "model");
+            string dest = parse.GetValue(to)!;
+            if (!dest.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) && !dest.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+                throw new UsageException($"--to {dest}: the extension must be .pt or .safetensors");
+            using var classifier = LoadClassifier(path);
+            ModelWeights.Save(classifier, dest);
+            CliApp.Out.MarkupLineInterpolated($"Wrote {dest} ({classifier.ParameterCount()} parameters).");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    internal static Classifier LoadClassifier(string path)
+    {
+        var classifier = new Classifier();
+        ModelWeights.Load(classifier, path);
+        classifier.eval();
+        return classifier;
+    }
+
+    internal static MnistData LoadData(string directory) => MnistDataset.Load(directory);
+
+    static void PrintEvaluation(EvaluationResult eval, string modelPath)
+    {
+        var console = CliApp.Out;
+        console.MarkupLineInterpolated($"Model {modelPath}: test accuracy [bold]{eval.Accuracy:P2}[/] ({eval.Correct}/{eval.Count}), loss {eval.Loss:F4}");
+        var table = new Table().Title("Confusion matrix (rows: true digit, columns: predicted)");
+        table.AddColumn("true");
+        for (int p = 0; p < eval.Confusion.Length; p++) table.AddColumn(new TableColumn(p.ToString(CultureInfo.InvariantCulture)).RightAligned());
+        table.AddColumn(new TableColumn("accuracy").RightAligned());
+        for (int t = 0; t < eval.Confusion.Length; t++)
+        {
+            var cells = new List<string> { t.ToString(CultureInfo.InvariantCulture) };
+            cells.AddRange(eval.Confusion[t].Select((c, p) => p == t ? $"[green]{c}[/]" : c == 0 ? "[grey]0[/]" : c.ToString(CultureInfo.InvariantCulture)));
+            cells.Add(eval.PerClassAccuracy[t].ToString("P2", CultureInfo.InvariantCulture));
+            table.AddRow(cells.ToArray());
+        }
+        console.Write(table);
+    }
+
+    static string Kebab(string? name) => name switch
+    {
+        "BatchSize" => "batch-size",
+        "LearningRate" => "lr",
+        "LogEvery" => "log-every",
+        "CheckpointEvery" => "checkpoint-every",
+        "EvalBatchSize" => "eval-batch-size",
+        _ => (name ?? "value").ToLowerInvariant(),
+    };
+}

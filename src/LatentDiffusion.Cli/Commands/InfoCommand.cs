@@ -1,0 +1,71 @@
+using System.CommandLine;
+using LatentDiffusion.IO;
+using LatentDiffusion.Models;
+using Spectre.Console;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Cli.Commands;
+
+/// <summary><c>ldm info</c>: the classifier's layer table and parameter count, and the runtime it runs on.</summary>
+public static class InfoCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model") { Description = "Also load these weights and report their SHA-256." };
+        var json = ClassifierCommand.JsonOption();
+        var command = new Command("info", "Layer table and parameter count of the classifier.") { model, json };
+        command.SetAction(CliApp.Action(parse =>
+        {
+            using var classifier = new Classifier();
+            string? path = parse.GetValue(model);
+            string? sha = null;
+            if (path is not null)
+            {
+                ModelWeights.Load(classifier, CliApp.RequireFile(path, "model"));
+                sha = ModelWeights.Sha256(path);
+            }
+            var rows = Describe(classifier);
+            long total = classifier.ParameterCount();
+            var table = new Table().Title("Classifier (part 1)");
+            table.AddColumn("index").AddColumn("layer").AddColumn("output shape").AddColumn(new TableColumn("parameters").RightAligned());
+            foreach (var r in rows) table.AddRow(r.Index.ToString(), Markup.Escape(r.Layer), Markup.Escape(r.Output), r.Parameters.ToString());
+            CliApp.Out.Write(table);
+            CliApp.Out.MarkupLineInterpolated($"Total parameters: [bold]{total}[/]");
+            CliApp.Out.MarkupLineInterpolated($"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch threads {torch.get_num_threads()}, {Environment.ProcessorCount} cores");
+            if (sha is not null) CliApp.Out.MarkupLineInterpolated($"Weights {path}: sha256 {sha}");
+            if (parse.GetValue(json))
+                CliApp.WriteJson(new { parameters = total, layers = rows, model = path, sha256 = sha, threads = torch.get_num_threads() });
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    public sealed record LayerRow(int Index, string Layer, string Output, long Parameters);
+
+    /// <summary>Each layer with its output shape for one (1, 1, 32, 32) input.</summary>
+    public static List<LayerRow> Describe(Classifier classifier)
+    {
+        var rows = new List<LayerRow>();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        classifier.eval();
+        Tensor h = zeros(1, 1, 32, 32);
+        var layers = classifier.Layers;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var layer = (nn.Module<Tensor, Tensor>)layers[i];
+            h = layer.forward(h);
+            long parameters = layer.parameters().Sum(p => p.numel());
+            rows.Add(new LayerRow(i, Name(layer), "[" + string.Join(", ", h.shape.Skip(1)) + "]", parameters));
+        }
+        return rows;
+    }
+
+    static string Name(nn.Module module)
+    {
+        string name = module.GetType().Name;
+        long[]? weight = module.parameters().FirstOrDefault()?.shape;
+        return weight is null ? name : $"{name} [{string.Join("x", weight)}]";
+    }
+}

@@ -1,0 +1,14 @@
+using LatentDiffusion.Data;
+using LatentDiffusion.IO;
+
+namespace LatentDiffusion.Cli;
+
+/// <summary>Where the CLI looks when an option is not given: the files shipped with the repository.</summary>
+public static class Defaults
+{
+    /// <summary>The shipped MNIST files (data/mnist).</summary>
+    public static string DataDirectory => MnistDataset.DefaultDirectory;
+
+    /// <summary>The shipped classifier (models/classifier.safetensors).</summary>
+    public static string ClassifierModel => RepositoryPaths.Find("models/classifier.safetensors") ?? Path.Combine("models", "classifier.safetensors");
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using LatentDiffusion.Training;
+using Spectre.Console;
+
+namespace LatentDiffusion.Cli;
+
+/// <summary>
+/// A progress bar per epoch on an interactive terminal; one line per epoch otherwise (CI logs, redirected
+/// output). Logged epochs are printed as lines either way. Everything goes to stderr.
+/// </summary>
+public sealed class SpectreTrainingObserver(ProgressContext? context) : ITrainingObserver
+{
+    ProgressTask? task;
+    System.Diagnostics.Stopwatch clock = new();
+    int epochs, batches;
+
+    public void EpochStarted(int epoch, int epochs, int batches)
+    {
+        task?.StopTask();
+        task = context?.AddTask($"epoch {epoch}/{epochs}", maxValue: batches);
+        (this.epochs, this.batches) = (epochs, batches);
+        clock.Restart();
+    }
+
+    public void BatchFinished(int epoch, int batch)
+    {
+        if (task is not null) task.Value = batch;
+        else if (batch == batches)
+            CliApp.Err.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[grey]epoch {epoch}/{epochs}: {batches} batches in {clock.Elapsed.TotalSeconds:F1} s[/]"));
+    }
+
+    public void EpochLogged(EpochLog log) =>
+        CliApp.Err.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"epoch {log.Epoch,3}  train loss {log.TrainLoss:F4}  val loss {log.ValLoss:F4}  val acc {log.ValAccuracy:P2}  [grey]{log.Seconds:F0} s[/]"));
+
+    public void CheckpointWritten(int epoch, string path)
+    {
+        if (context is null) CliApp.Err.MarkupLineInterpolated($"[grey]epoch {epoch}: checkpoint {path}[/]");
+    }
+
+    /// <summary>Runs <paramref name="body"/> with a live progress display when stderr is a terminal.</summary>
+    public static T Run<T>(Func<ITrainingObserver, T> body)
+    {
+        if (!CliApp.Err.Profile.Capabilities.Interactive || Console.IsErrorRedirected)
+            return body(new SpectreTrainingObserver(null));
+        T result = default!;
+        CliApp.Err.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx => result = body(new SpectreTrainingObserver(ctx)));
+        return result;
+    }
+}
