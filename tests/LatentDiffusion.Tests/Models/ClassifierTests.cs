@@ -1,0 +1,63 @@
+using LatentDiffusion.IO;
+using LatentDiffusion.Models;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Tests.Models;
+
+[Collection("Torch")]
+public sealed class ClassifierTests
+{
+    [Fact]
+    public void ParameterCount_MatchesPublishedArchitecture()
+    {
+        using var model = new Classifier();
+        Assert.Equal(16554, model.ParameterCount());
+    }
+
+    [Fact]
+    public void StateDictKeys_AreThoseOfThePyTorchSequential()
+    {
+        using var model = new Classifier();
+        string[] expected = [.. new[] { 0, 3, 6, 11, 13, 15 }.SelectMany(i => new[] { $"layers.{i}.weight", $"layers.{i}.bias" })];
+        Assert.Equal(expected.OrderBy(k => k), model.state_dict().Keys.OrderBy(k => k));
+    }
+
+    [Fact]
+    public void Forward_OfPyTorchWeights_ReproducesPyTorchLogitsAndFeatures()
+    {
+        using var model = new Classifier();
+        ModelWeights.Load(model, TestPaths.PyTorchFixture("classifier_state_dict.pt"));
+        model.eval();
+        using var x = tensor(TestPaths.ReadFloats(TestPaths.PyTorchFixture("inputs.f32")), [64, 1, 32, 32]);
+        using var noGrad = no_grad();
+        AssertClose(TestPaths.ReadFloats(TestPaths.PyTorchFixture("logits.f32")), model.forward(x), 1e-5);
+        AssertClose(TestPaths.ReadFloats(TestPaths.PyTorchFixture("features_pre.f32")), model.Features(x, FeatureKind.PreAct), 1e-5);
+        AssertClose(TestPaths.ReadFloats(TestPaths.PyTorchFixture("features_post.f32")), model.Features(x, FeatureKind.Flatten), 1e-5);
+    }
+
+    [Fact]
+    public void Features_AreIndependentOfTrainMode()
+    {
+        manual_seed(3);
+        using var model = new Classifier();
+        using var x = rand(8, 1, 32, 32);
+        using var noGrad = no_grad();
+        model.train();
+        using var a = model.Features(x);
+        model.eval();
+        using var b = model.Features(x);
+        Assert.True(a.equal(b).all().item<bool>());
+        Assert.Equal([8L, 128L], a.shape);
+    }
+
+    static void AssertClose(float[] expected, Tensor actual, double tolerance)
+    {
+        using (actual)
+        {
+            float[] got = actual.contiguous().data<float>().ToArray();
+            Assert.Equal(expected.Length, got.Length);
+            double worst = expected.Zip(got, (e, g) => Math.Abs(e - g)).Max();
+            Assert.True(worst <= tolerance, $"max abs difference {worst:E3} > {tolerance:E0}");
+        }
+    }
+}
