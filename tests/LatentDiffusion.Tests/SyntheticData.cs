@@ -27,4 +27,31 @@ public static class SyntheticData
 
     public static MnistData Dataset(int train = 300, int test = 100) =>
         new("synthetic", "synthetic", Split(train, 1), Split(test, 2));
+
+    /// <summary>Writes a dataset as the four raw IDX files of MNIST's layout into <paramref name="directory"/>.</summary>
+    public static string WriteIdxDirectory(string directory, MnistData data)
+    {
+        Directory.CreateDirectory(directory);
+        WriteImages(Path.Combine(directory, MnistDataset.TrainImages), data.Train.Images);
+        WriteLabels(Path.Combine(directory, MnistDataset.TrainLabels), data.Train.Labels);
+        WriteImages(Path.Combine(directory, MnistDataset.TestImages), data.Test.Images);
+        WriteLabels(Path.Combine(directory, MnistDataset.TestLabels), data.Test.Labels);
+        return directory;
+    }
+
+    public static void WriteImages(string path, IdxImages images)
+    {
+        using var w = new BinaryWriter(File.Create(path));
+        foreach (int v in new[] { IdxReader.ImagesMagic, images.Count, images.Rows, images.Cols }) w.Write(BigEndian(v));
+        w.Write(images.Pixels);
+    }
+
+    public static void WriteLabels(string path, byte[] labels)
+    {
+        using var w = new BinaryWriter(File.Create(path));
+        foreach (int v in new[] { IdxReader.LabelsMagic, labels.Length }) w.Write(BigEndian(v));
+        w.Write(labels);
+    }
+
+    static int BigEndian(int v) => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v);
 }
