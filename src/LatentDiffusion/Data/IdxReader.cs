@@ -20,10 +20,11 @@ public sealed record IdxLabels(string Path, byte[] Labels, string Sha256);
 /// Reads IDX files (LeCun's MNIST format), raw or gzip-compressed. The header is read and checked first (magic 0x801
 /// labels / 0x803 images, rank, positive sizes, see <see cref="IdxHeader"/>); then the payload, whose length must
 /// be exactly what the header implies. A raw file's length is compared with the header before anything is
-/// allocated. A gzip file's payload buffer grows only as real decompressed bytes arrive, so memory stays bounded by
-/// the real content (at most twice it, plus 1 MB) and never by what the header claims. Every failure is a
-/// <see cref="DataFormatException"/> naming the file. The SHA-256 of the uncompressed content is computed on the way,
-/// so a recompressed copy of a file has the same checksum as the original.
+/// allocated. A gzip file's payload buffer grows by doubling only as real decompressed bytes arrive, so memory is
+/// bounded by the real content (at most twice it live, under three times it allocated in all, plus 1 MB) and never
+/// by what the header claims. Every failure is a <see cref="DataFormatException"/> naming the file. The SHA-256 of the uncompressed content is computed on the way,
+/// so a recompressed copy of a file has the same checksum as the original. Gzip files must be single-member (as
+/// gzip(1) and every MNIST mirror write them): the trailer's length is what exposes a file cut short.
 /// </summary>
 public static class IdxReader
 {
@@ -70,7 +71,9 @@ public static class IdxReader
         return Guard(path, () =>
         {
             using var file = Open(path);
-            using Stream content = IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file;
+            bool gzip = IsGzip(file);
+            uint? trailerSize = gzip ? ReadGzipTrailerSize(file) : null;
+            using Stream content = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
             using var buffer = new MemoryStream();
             byte[] chunk = new byte[1 << 16];
             int read;
@@ -80,6 +83,8 @@ public static class IdxReader
                     throw new DataFormatException(path, $"decompressed content exceeds {MaxContentBytes} bytes");
                 buffer.Write(chunk, 0, read);
             }
+            if (trailerSize is uint size && size != (uint)buffer.Length)
+                throw GzipCutShort(path, size, buffer.Length);
             return buffer.ToArray();
         });
     }
@@ -109,9 +114,7 @@ public static class IdxReader
             if (trailing > 0)
                 throw LengthMismatch(path, claim, expected, expected + trailing);
             if (trailerSize is uint size && size != (uint)expected)
-                throw new DataFormatException(path,
-                    $"gzip stream is cut short or damaged: its trailer records {size} content bytes but {expected} were decompressed " +
-                    "(truncated download, or not a single-member gzip file)");
+                throw GzipCutShort(path, size, expected);
 
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             sha.AppendData(header.Bytes);
@@ -161,6 +164,10 @@ public static class IdxReader
         actual < expected
             ? new DataFormatException(path, $"header claims {claim} ({expected} bytes) but the content is only {actual} bytes (truncated?)")
             : new DataFormatException(path, $"header claims {claim} ({expected} bytes) but the content is {actual} bytes (trailing data)");
+
+    static DataFormatException GzipCutShort(string path, uint trailerSize, long decompressed) =>
+        new(path, $"gzip stream is cut short or damaged: its trailer records {trailerSize} content bytes but {decompressed} were " +
+                  "decompressed (truncated download, or not a single-member gzip file)");
 
     static FileStream Open(string path) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);

@@ -134,6 +134,19 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void ReadContent_GzipAndCutGzip_ReturnsContentOrThrows()
+    {
+        byte[] content = SyntheticIdx.Labels(20);
+        byte[] gz = SyntheticIdx.Gzip(content);
+        Assert.Equal(content, IdxReader.ReadContent(WriteRaw("whole.gz", gz)));
+
+        string cut = WriteRaw("cut.gz", gz[..^4]);
+        var e = Assert.Throws<DataFormatException>(() => IdxReader.ReadContent(cut));
+        Assert.Equal(cut, e.FilePath);
+        Assert.Contains("cut short", e.Reason);
+    }
+
+    [Fact]
     public void ReadImages_MissingFile_ReportsNotFound()
     {
         string path = temp.File("absent-idx3-ubyte");

@@ -45,6 +45,7 @@ public sealed class FashionMnistFactAttribute : FactAttribute
 /// Loading whole datasets: the real MNIST (original, recompressed, raw, modified), Fashion-MNIST, and small
 /// synthetic sets for the unknown-dataset and structural paths. The real-data tests take about a second each.
 /// </summary>
+[Trait("Category", "RealData")]
 public sealed class MnistDatasetTests(RealMnistFixture mnist, ITestOutputHelper output) : IClassFixture<RealMnistFixture>
 {
     [Fact]
@@ -52,8 +53,11 @@ public sealed class MnistDatasetTests(RealMnistFixture mnist, ITestOutputHelper 
     {
         var notices = new List<string>();
         var stopwatch = Stopwatch.StartNew();
+        long before = GC.GetAllocatedBytesForCurrentThread();
         MnistData data = MnistDataset.Load(mnist.Directory, notices.Add);
-        output.WriteLine($"loaded and verified MNIST in {stopwatch.Elapsed.TotalSeconds:0.00} s");
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long content = KnownDatasets.Mnist.Files.Sum(f => f.ContentLength);
+        output.WriteLine($"loaded and verified MNIST in {stopwatch.Elapsed.TotalSeconds:0.00} s, allocating {allocated} bytes for {content} content bytes");
 
         Assert.Equal("MNIST", data.Name);
         Assert.Empty(notices);
@@ -64,6 +68,8 @@ public sealed class MnistDatasetTests(RealMnistFixture mnist, ITestOutputHelper 
         Assert.Equal(7, data.Test.Labels[0]);
         foreach (KnownFile file in KnownDatasets.Mnist.Files)
             Assert.Equal(file.ContentSha256, data.ContentSha256[file.Name]);
+        // Payload buffers double as gzip content arrives (1, 2, ..., 32 MB, then 47 MB for train images): under 3x the content.
+        Assert.True(allocated < 3 * content, $"allocated {allocated} bytes");
     }
 
     [Fact]

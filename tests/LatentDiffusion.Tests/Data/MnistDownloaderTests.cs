@@ -14,6 +14,7 @@ namespace LatentDiffusion.Tests.Data;
 /// Most tests serve a tiny synthetic dataset whose checksums are injected through <see cref="DownloadOptions.Dataset"/>;
 /// one serves the real MNIST bytes and checks them against the built-in checksums.
 /// </summary>
+[Trait("Category", "LocalServer")]
 public sealed class MnistDownloaderTests(ITestOutputHelper output) : IDisposable
 {
     static readonly string[] GzNames = MnistDataset.FileNames.Select(n => n + ".gz").ToArray();
