@@ -14,7 +14,10 @@ public sealed record DownloadOptions
         new("http://yann.lecun.com/exdb/mnist/"),
     ];
 
-    /// <summary>Base addresses tried in order; a file's URL is the base plus <c>name.gz</c>. Default: <see cref="TorchvisionMirrors"/>.</summary>
+    /// <summary>
+    /// Base addresses tried in order; a file's URL is the base plus <c>name.gz</c> (a missing final slash is added).
+    /// Default: <see cref="TorchvisionMirrors"/>.
+    /// </summary>
     public IReadOnlyList<Uri> Mirrors { get; init; } = TorchvisionMirrors;
 
     /// <summary>

@@ -50,9 +50,9 @@ public static class MnistDownloader
             byte[]? body = null;
             foreach (Uri mirror in options.Mirrors.Where(m => !unreachable.Contains(m)))
             {
-                var url = new Uri(mirror, file.Name + ".gz");
+                var url = new Uri(AsDirectory(mirror), file.Name + ".gz");
                 notice?.Invoke($"downloading {url}");
-                Attempt attempt = await FetchAsync(client, url, file, options, cancellationToken);
+                Attempt attempt = await FetchAsync(client, url, file, options, cancellationToken).ConfigureAwait(false);
                 if (attempt.Body is not null)
                 {
                     if (attempt.Recompressed)
@@ -84,20 +84,21 @@ public static class MnistDownloader
         long received = 0;
         try
         {
-            using HttpResponseMessage response = await client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, stall.Token);
+            using HttpResponseMessage response = await client
+                .GetAsync(url, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
                 return Failed($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
             if (response.Content.Headers.ContentLength > options.MaxFileBytes)
                 return Failed($"server announces {response.Content.Headers.ContentLength} bytes, more than the {options.MaxFileBytes}-byte limit");
 
-            await using Stream stream = await response.Content.ReadAsStreamAsync(stall.Token);
+            using Stream stream = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
             using var body = new MemoryStream();
             byte[] chunk = new byte[1 << 16];
             while (true)
             {
                 // Restarted per chunk: a slow server that keeps sending is fine, a stalled one is not.
                 stall.CancelAfter(options.Timeout);
-                int n = await stream.ReadAsync(chunk, stall.Token);
+                int n = await stream.ReadAsync(chunk, stall.Token).ConfigureAwait(false);
                 if (n == 0) break;
                 received += n;
                 if (received > options.MaxFileBytes)
@@ -193,6 +194,9 @@ public static class MnistDownloader
             $"cannot download {missing} ({tried}). Put the {options.Dataset.Files.Count} {options.Dataset.Name} files " +
             $"{all} (raw or .gz) in this directory, or point --data at a directory that holds them");
     }
+
+    /// <summary>"http://host/mnist" → "http://host/mnist/", so that the file name is appended rather than replacing "mnist".</summary>
+    static Uri AsDirectory(Uri mirror) => mirror.AbsoluteUri.EndsWith('/') ? mirror : new Uri(mirror.AbsoluteUri + "/");
 
     static string OneLine(string text) => text.ReplaceLineEndings(" ");
 }

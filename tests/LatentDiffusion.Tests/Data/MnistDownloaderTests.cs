@@ -73,7 +73,8 @@ public sealed class MnistDownloaderTests(ITestOutputHelper output) : IDisposable
     {
         using var server = new LocalHttpServer(gz);
 
-        MnistDownloader.DownloadMissing(dir.Path, Options(server.Mirror("broken"), server.Mirror("good")), notices.Add);
+        var good = new Uri(server.Mirror("good").AbsoluteUri.TrimEnd('/'));   // no final slash: still a directory
+        MnistDownloader.DownloadMissing(dir.Path, Options(server.Mirror("broken"), good), notices.Add);
 
         AssertHoldsServedFiles();
     }
