@@ -29,8 +29,9 @@ public sealed class IdxFuzzTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Read_CorruptedVariants_FailWithDataFormatExceptionOrLoad()
     {
-        // On its own thread so that a hang fails the test instead of stalling the run.
-        var run = Task.Run(RunFileVariants);
+        // On a dedicated thread (not a pool thread, which the download tests' servers need) so that a hang fails the
+        // test instead of stalling the run.
+        var run = Task.Factory.StartNew(RunFileVariants, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         Assert.Same(run, await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(30))));
         var (count, failedCleanly, maxAllocated, problems, elapsed) = await run;
 
