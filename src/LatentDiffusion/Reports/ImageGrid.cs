@@ -36,6 +36,34 @@ public static class ImageGrid
 {
     const int Margin = 16, TitleSize = 20, SubtitleSize = 13, LabelSize = 15, CaptionSize = 12;
 
+    /// <summary>Where things go: the figure's size and the top-left pixel of cell (0, 0); cells repeat at the pitches.</summary>
+    public sealed record GridLayout(int Width, int Height, int Left, int Top, int ColumnPitch, int RowPitch)
+    {
+        /// <summary>The top-left pixel of the image in row <paramref name="row"/>, column <paramref name="column"/>.</summary>
+        public (int X, int Y) CellOrigin(int row, int column) => (Left + column * ColumnPitch, Top + row * RowPitch);
+    }
+
+    /// <summary>
+    /// The layout of <paramref name="spec"/>, top to bottom: title, subtitle, column labels, then rows of (cell, caption);
+    /// row labels to the left. The grid is centred under a title wider than itself.
+    /// </summary>
+    public static GridLayout Measure(ImageGridSpec spec)
+    {
+        using var fonts = new GridFonts(spec);
+        int titleBand = TitleSize + 10 + (spec.Subtitle is null ? 0 : SubtitleSize + 8);
+        int columnBand = spec.ColumnLabels is null ? 0 : LabelSize + 6;
+        int rowLabelWidth = spec.RowLabels is null ? 0 : (int)Math.Ceiling(spec.RowLabels.Max(l => fonts.Label.MeasureText(l))) + 10;
+        int captionBand = spec.Captions ? CaptionSize + 6 : 0;
+        int gridWidth = spec.Columns * spec.CellWidth + (spec.Columns - 1) * spec.Gap;
+        int rowPitch = spec.CellHeight + captionBand + spec.Gap;
+        int gridHeight = spec.Rows * rowPitch - spec.Gap;
+        float textWidth = Math.Max(fonts.Title.MeasureText(spec.Title), spec.Subtitle is null ? 0 : fonts.Subtitle.MeasureText(spec.Subtitle));
+        int width = Math.Max(rowLabelWidth + gridWidth, (int)Math.Ceiling(textWidth)) + 2 * Margin;
+        int height = Margin + titleBand + columnBand + gridHeight + Margin;
+        int left = (width - rowLabelWidth - gridWidth) / 2 + rowLabelWidth;
+        return new GridLayout(width, height, left, Margin + titleBand + columnBand, spec.CellWidth + spec.Gap, rowPitch);
+    }
+
     /// <summary>Renders <paramref name="cells"/> (row-major, Rows × Columns; null leaves a cell empty).</summary>
     public static RenderedFigure Render(ImageGridSpec spec, IReadOnlyList<GrayImage?> cells, IReadOnlyList<string?>? captions = null)
     {
@@ -47,28 +75,11 @@ public static class ImageGrid
             throw new ArgumentException($"{cells.Count} cells for a {spec.Rows}x{spec.Columns} grid", nameof(cells));
         if (spec.RowLabels is { } rl && rl.Count != spec.Rows) throw new ArgumentException($"{rl.Count} row labels for {spec.Rows} rows");
         if (spec.ColumnLabels is { } cl && cl.Count != spec.Columns) throw new ArgumentException($"{cl.Count} column labels for {spec.Columns} columns");
+        if (captions is not null && captions.Count != cells.Count) throw new ArgumentException($"{captions.Count} captions for {cells.Count} cells", nameof(captions));
 
-        using SKTypeface regular = ReportFonts.CreateTypeface();
-        using SKTypeface bold = ReportFonts.CreateTypeface(bold: true);
-        using var titleFont = new SKFont(bold, TitleSize);
-        using var subtitleFont = new SKFont(regular, SubtitleSize);
-        using var labelFont = new SKFont(regular, LabelSize);
-        using var columnFont = new SKFont(regular, Math.Min(LabelSize, Math.Max(8, spec.CellWidth * 0.45f)));
-        using var captionFont = new SKFont(regular, CaptionSize);
-
-        // Layout, top to bottom: title, subtitle, column labels, then rows of (cell, caption).
-        int titleBand = TitleSize + 10 + (spec.Subtitle is null ? 0 : SubtitleSize + 8);
-        int columnBand = spec.ColumnLabels is null ? 0 : LabelSize + 6;
-        int rowLabelWidth = spec.RowLabels is null ? 0 : (int)Math.Ceiling(spec.RowLabels.Max(l => labelFont.MeasureText(l))) + 10;
-        int captionBand = spec.Captions ? CaptionSize + 6 : 0;
-        int gridWidth = spec.Columns * spec.CellWidth + (spec.Columns - 1) * spec.Gap;
-        int rowPitch = spec.CellHeight + captionBand + spec.Gap;
-        int gridHeight = spec.Rows * rowPitch - spec.Gap;
-        float textWidth = Math.Max(titleFont.MeasureText(spec.Title), spec.Subtitle is null ? 0 : subtitleFont.MeasureText(spec.Subtitle));
-        int width = Math.Max(rowLabelWidth + gridWidth, (int)Math.Ceiling(textWidth)) + 2 * Margin;
-        int height = Margin + titleBand + columnBand + gridHeight + Margin;
-        int left = (width - rowLabelWidth - gridWidth) / 2 + rowLabelWidth;   // the grid is centred under a wider title
-        int top = Margin + titleBand + columnBand;
+        GridLayout layout = Measure(spec);
+        int width = layout.Width, height = layout.Height, left = layout.Left, top = layout.Top;
+        using var fonts = new GridFonts(spec);
 
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
         using SKSurface surface = SKSurface.Create(info) ?? throw new InvalidOperationException($"SkiaSharp could not create a {width}x{height} surface");
@@ -78,22 +89,22 @@ public static class ImageGrid
         using var gray = new SKPaint { Color = new SKColor(90, 90, 90), IsAntialias = true };
         using var frame = new SKPaint { Color = new SKColor(170, 170, 170), Style = SKPaintStyle.Stroke, StrokeWidth = 1 };
 
-        canvas.DrawText(spec.Title, width / 2f, Margin + TitleSize, SKTextAlign.Center, titleFont, ink);
+        canvas.DrawText(spec.Title, width / 2f, Margin + TitleSize, SKTextAlign.Center, fonts.Title, ink);
         if (spec.Subtitle is not null)
-            canvas.DrawText(spec.Subtitle, width / 2f, Margin + TitleSize + 8 + SubtitleSize, SKTextAlign.Center, subtitleFont, gray);
+            canvas.DrawText(spec.Subtitle, width / 2f, Margin + TitleSize + 8 + SubtitleSize, SKTextAlign.Center, fonts.Subtitle, gray);
         if (spec.ColumnLabels is not null)
             for (int c = 0; c < spec.Columns; c++)
-                canvas.DrawText(spec.ColumnLabels[c], left + c * (spec.CellWidth + spec.Gap) + spec.CellWidth / 2f, top - 6, SKTextAlign.Center, columnFont, gray);
+                canvas.DrawText(spec.ColumnLabels[c], left + c * layout.ColumnPitch + spec.CellWidth / 2f, top - 6, SKTextAlign.Center, fonts.Column, gray);
 
         var nearest = new SKSamplingOptions(SKFilterMode.Nearest, SKMipmapMode.None);
         for (int r = 0; r < spec.Rows; r++)
         {
-            int y = top + r * rowPitch;
+            int y = top + r * layout.RowPitch;
             if (spec.RowLabels is not null)
-                canvas.DrawText(spec.RowLabels[r], left - 8, y + spec.CellHeight / 2f + LabelSize / 3f, SKTextAlign.Right, labelFont, ink);
+                canvas.DrawText(spec.RowLabels[r], left - 8, y + spec.CellHeight / 2f + LabelSize / 3f, SKTextAlign.Right, fonts.Label, ink);
             for (int c = 0; c < spec.Columns; c++)
             {
-                int x = left + c * (spec.CellWidth + spec.Gap);
+                int x = left + c * layout.ColumnPitch;
                 if (cells[r * spec.Columns + c] is { } image)
                 {
                     using SKImage source = ToSkImage(image);
@@ -101,7 +112,7 @@ public static class ImageGrid
                     canvas.DrawRect(SKRect.Create(x - 0.5f, y - 0.5f, spec.CellWidth + 1, spec.CellHeight + 1), frame);   // keeps a white map apart from the page
                 }
                 if (spec.Captions && captions is not null && captions[r * spec.Columns + c] is { } caption)
-                    canvas.DrawText(caption, x + spec.CellWidth / 2f, y + spec.CellHeight + CaptionSize + 2, SKTextAlign.Center, captionFont, ink);
+                    canvas.DrawText(caption, x + spec.CellWidth / 2f, y + spec.CellHeight + CaptionSize + 2, SKTextAlign.Center, fonts.Caption, ink);
             }
         }
 
@@ -118,5 +129,32 @@ public static class ImageGrid
         var info = new SKImageInfo(image.Width, image.Height, SKColorType.Gray8, SKAlphaType.Opaque);
         return SKImage.FromPixelCopy(info, image.Pixels, image.Width)
             ?? throw new InvalidOperationException($"SkiaSharp refused a {image.Width}x{image.Height} gray image");
+    }
+
+    /// <summary>The grid's typefaces and sizes, disposed together.</summary>
+    sealed class GridFonts : IDisposable
+    {
+        readonly SKTypeface regular = ReportFonts.CreateTypeface(), bold = ReportFonts.CreateTypeface(bold: true);
+        public SKFont Title { get; }
+        public SKFont Subtitle { get; }
+        public SKFont Label { get; }
+        public SKFont Column { get; }
+        public SKFont Caption { get; }
+
+        public GridFonts(ImageGridSpec spec)
+        {
+            Title = new SKFont(bold, TitleSize);
+            Subtitle = new SKFont(regular, SubtitleSize);
+            Label = new SKFont(regular, LabelSize);
+            Column = new SKFont(regular, Math.Min(LabelSize, Math.Max(8, spec.CellWidth * 0.45f)));   // 32 narrow columns need small digits
+            Caption = new SKFont(regular, CaptionSize);
+        }
+
+        public void Dispose()
+        {
+            foreach (SKFont font in new[] { Title, Subtitle, Label, Column, Caption }) font.Dispose();
+            regular.Dispose();
+            bold.Dispose();
+        }
     }
 }
