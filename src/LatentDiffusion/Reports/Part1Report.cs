@@ -20,7 +20,8 @@ public sealed record Part1ReportInputs(Classifier Model, MnistData Data, Evaluat
 }
 
 /// <summary>One figure of the report, written as <see cref="FileName"/> in the report directory.</summary>
-public sealed record ReportFigure(string FileName, string Title, string Caption, int Width, int Height);
+/// <param name="IsImageGrid">An image grid (digits, activation maps): a browser should scale it without smoothing.</param>
+public sealed record ReportFigure(string FileName, string Title, string Caption, int Width, int Height, bool IsImageGrid = false);
 
 /// <summary>What <see cref="Part1Report.Write"/> wrote, and the numbers it measured on the way.</summary>
 /// <param name="Misclassified">Test images whose prediction differs from the label.</param>
@@ -80,19 +81,19 @@ public static class Part1Report
         MnistSplit test = inputs.Data.Test;
         var figures = new List<ReportFigure>();
         var notes = new List<string>();
-        void Save(string name, RenderedFigure figure, string title, string caption)
+        void Save(string name, RenderedFigure figure, string title, string caption, bool grid = false)
         {
             AtomicFile.WriteAllBytes(Path.Combine(outDirectory, name), figure.Png);
-            figures.Add(new ReportFigure(name, title, caption, figure.Width, figure.Height));
+            figures.Add(new ReportFigure(name, title, caption, figure.Width, figure.Height, grid));
         }
 
         progress?.Report("samples");
         Save("samples.png", DigitFigures.Samples(test, config.SamplesPerDigit, config.Seed, config.DigitScale),
-            "Test samples", $"{config.SamplesPerDigit} random test images of each digit (seed {config.Seed}), as stored: white ink on black, upright.");
+            "Test samples", $"{config.SamplesPerDigit} random test images of each digit (seed {config.Seed}), as stored: white ink on black, upright.", grid: true);
 
         if (inputs.History is { Count: > 0 } history)
             Save("loss.png", PlotFigures.Loss(history, config.PlotWidth, config.PlotHeight),
-                "Loss curves", $"Train and validation cross-entropy at the {history.Count} logged epochs (last: epoch {history[^1].Epoch}).");
+                "Loss curves", $"Train and validation cross-entropy at the {history.Count} logged epoch{(history.Count == 1 ? "" : "s")} (last: epoch {history[^1].Epoch}).");
         else
             notes.Add("No training history was given, so loss.png was not drawn (pass --history FILE).");
 
@@ -105,7 +106,7 @@ public static class Part1Report
             string layerName = inputs.Model.Layers[layer].GetType().Name;
             Save($"activations_layer{layer}.png", DigitFigures.Activations(maps, layerName, config.ActivationCellTarget),
                 $"Activations after layer {layer} ({layerName})",
-                $"Mean {maps.Channels}×{maps.Height}×{maps.Width} output of layer {layer} over each digit's test images; one row per digit, one column per channel.");
+                $"Mean {maps.Channels}×{maps.Height}×{maps.Width} output of layer {layer} over each digit's test images; one row per digit, one column per channel.", grid: true);
         }
 
         progress?.Report("FID features and predictions");
@@ -138,7 +139,7 @@ public static class Part1Report
         RenderedFigure? misclassified = DigitFigures.Misclassified(test, predictions, config.MaxMisclassified, config.MisclassifiedPerRow, config.DigitScale);
         if (misclassified is not null)
             Save("misclassified.png", misclassified, "Misclassified digits",
-                $"{Math.Min(wrong, config.MaxMisclassified)} of the {wrong} misclassified test images, captioned true → predicted.");
+                $"{Math.Min(wrong, config.MaxMisclassified)} of the {wrong} misclassified test images, captioned true → predicted.", grid: true);
         else
             notes.Add("No test image is misclassified, so misclassified.png was not drawn.");
 

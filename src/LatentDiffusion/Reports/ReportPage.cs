@@ -135,7 +135,7 @@ public static class ReportPage
             "body { font-family: sans-serif; margin: 2em auto; max-width: 1400px; padding: 0 1em; color: #222; }\n" +
             ".row { display: flex; flex-wrap: wrap; gap: 2em; align-items: flex-start; }\n" +
             ".numbers { flex: 0 1 26em; }\nfigure { flex: 1 1 30em; margin: 0; }\n" +
-            "figure img { max-width: 100%; height: auto; image-rendering: pixelated; border: 1px solid #ddd; }\n" +
+            "figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }\nfigure img.grid { image-rendering: pixelated; }\n" +
             "figcaption { color: #555; font-size: 0.9em; }\n" +
             "table { border-collapse: collapse; margin-bottom: 1em; }\nth, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }\n" +
             "th:first-child, td:first-child { text-align: left; }\n</style>\n</head>\n<body>\n<h1>").Append(E(text)).Append("</h1>\n");
@@ -159,7 +159,7 @@ public static class ReportPage
             Text.Append("<h2>").Append(E(heading)).Append("</h2>\n<div class=\"row\">\n");
             if (numbers is not null) { Text.Append("<div class=\"numbers\">\n"); numbers(); Text.Append("</div>\n"); }
             if (figure is not null)
-                Text.Append($"<figure><img src=\"{E(figure.FileName)}\" width=\"{figure.Width}\" height=\"{figure.Height}\" alt=\"{E(figure.Title)}\">")
+                Text.Append($"<figure><img{(figure.IsImageGrid ? " class=\"grid\"" : "")} src=\"{E(figure.FileName)}\" width=\"{figure.Width}\" height=\"{figure.Height}\" alt=\"{E(figure.Title)}\">")
                     .Append($"<figcaption>{E(figure.Caption)}</figcaption></figure>\n");
             Text.Append("</div>\n");
         }
