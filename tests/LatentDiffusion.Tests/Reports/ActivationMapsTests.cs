@@ -16,7 +16,7 @@ public class ActivationMapsTests
     {
         manual_seed(3);
         using var model = new Classifier();
-        MnistData data = SyntheticMnist.Create(trainCount: 10, testCount: 45);
+        MnistData data = SyntheticData.Dataset(train: 10, test: 45);
         using Tensor x = data.Test.ToInputs();
         using Tensor y = data.Test.ToTargets();
 

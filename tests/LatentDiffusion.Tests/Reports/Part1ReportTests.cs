@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace LatentDiffusion.Tests.Reports;
 
-/// <summary>One report written once, on an untrained seeded classifier and 200 random images.</summary>
+/// <summary>One report written once, on an untrained seeded classifier and 200 synthetic images.</summary>
 public sealed class Part1ReportFixture : IDisposable
 {
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), $"ldm-report-{Guid.NewGuid():N}");
@@ -20,7 +20,7 @@ public sealed class Part1ReportFixture : IDisposable
     {
         manual_seed(0);
         using var model = new Classifier();
-        MnistData data = SyntheticMnist.Create();
+        MnistData data = SyntheticData.Dataset(train: 50, test: 200);
         EvaluationResult evaluation;
         using (Tensor x = data.Test.ToInputs())
         using (Tensor y = data.Test.ToTargets())

@@ -4,28 +4,11 @@ using LatentDiffusion.IO;
 
 namespace LatentDiffusion.Tests.Reports;
 
-/// <summary>Tiny MNIST-layout data made in memory: random 28×28 images with labels cycling through 0-9.</summary>
-internal static class SyntheticMnist
+/// <summary>Writes an in-memory dataset as the four raw IDX files, for tests that go through <c>--data DIR</c>.</summary>
+internal static class IdxFiles
 {
-    public const int Side = 28;
-
-    /// <summary><paramref name="trainCount"/> and <paramref name="testCount"/> images of random pixels, seeded.</summary>
-    public static MnistData Create(int trainCount = 50, int testCount = 200, int seed = 1, string directory = "synthetic")
-    {
-        var random = new Random(seed);
-        return new MnistData("synthetic", directory, Split(random, trainCount, "train"), Split(random, testCount, "test"));
-    }
-
-    static MnistSplit Split(Random random, int count, string name)
-    {
-        var pixels = new byte[count * Side * Side];
-        random.NextBytes(pixels);
-        byte[] labels = Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray();
-        return new MnistSplit(new IdxImages(name, count, Side, Side, pixels), labels);
-    }
-
     /// <summary>Writes the four raw IDX files of <paramref name="data"/> into <paramref name="directory"/>.</summary>
-    public static void WriteIdx(MnistData data, string directory)
+    public static void Write(MnistData data, string directory)
     {
         Directory.CreateDirectory(directory);
         WriteSplit(data.Train, directory, MnistDataset.TrainImages, MnistDataset.TrainLabels);
@@ -37,8 +20,8 @@ internal static class SyntheticMnist
         var images = new byte[16 + split.Images.Pixels.Length];
         BinaryPrimitives.WriteInt32BigEndian(images, IdxReader.ImagesMagic);
         BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(4), split.Count);
-        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(8), Side);
-        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(12), Side);
+        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(8), split.Images.Rows);
+        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(12), split.Images.Cols);
         split.Images.Pixels.CopyTo(images, 16);
         AtomicFile.WriteAllBytes(Path.Combine(directory, imagesName), images);
 
