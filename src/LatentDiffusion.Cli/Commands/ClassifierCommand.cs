@@ -9,7 +9,7 @@ using Spectre.Console;
 
 namespace LatentDiffusion.Cli.Commands;
 
-/// <summary><c>ldm classifier train | evaluate | export</c>.</summary>
+/// <summary><c>ldm classifier train | evaluate | export | report</c>.</summary>
 public static class ClassifierCommand
 {
     public static Command Create()
@@ -18,6 +18,7 @@ public static class ClassifierCommand
         command.Subcommands.Add(CreateTrain());
         command.Subcommands.Add(CreateEvaluate());
         command.Subcommands.Add(CreateExport());
+        command.Subcommands.Add(ReportCommand.Create());
         return command;
     }
 

@@ -1,0 +1,30 @@
+namespace LatentDiffusion.Reports;
+
+/// <summary>A grayscale image, one byte per pixel, row-major: <c>Pixels[row * Width + col]</c>, 0 black, 255 white.</summary>
+public sealed record GrayImage(int Width, int Height, byte[] Pixels)
+{
+    /// <summary>Image <paramref name="index"/> of an MNIST-layout pixel array (count × rows × cols, row-major), as stored.</summary>
+    public static GrayImage FromIdx(byte[] pixels, int index, int rows, int cols)
+    {
+        int size = rows * cols;
+        return new GrayImage(cols, rows, pixels.AsSpan(index * size, size).ToArray());
+    }
+
+    /// <summary>
+    /// A (height, width) float map scaled linearly so <paramref name="low"/> is black and <paramref name="high"/> white
+    /// (clamped). A flat range (high ≤ low, e.g. a dead ReLU channel) and NaN give black.
+    /// </summary>
+    public static GrayImage FromValues(ReadOnlySpan<float> values, int width, int height, double low, double high)
+    {
+        if (values.Length != width * height) throw new ArgumentException($"{values.Length} values for a {width}x{height} image", nameof(values));
+        var pixels = new byte[values.Length];
+        double range = high - low;
+        for (int i = 0; i < values.Length; i++)
+        {
+            double v = values[i];
+            double t = double.IsNaN(v) || !(range > 0) ? 0 : (v - low) / range;
+            pixels[i] = (byte)Math.Round(255 * Math.Clamp(t, 0, 1));
+        }
+        return new GrayImage(width, height, pixels);
+    }
+}
