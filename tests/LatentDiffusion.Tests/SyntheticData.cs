@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using LatentDiffusion.Data;
 
 namespace LatentDiffusion.Tests;
@@ -32,26 +33,25 @@ public static class SyntheticData
     public static string WriteIdxDirectory(string directory, MnistData data)
     {
         Directory.CreateDirectory(directory);
-        WriteImages(Path.Combine(directory, MnistDataset.TrainImages), data.Train.Images);
-        WriteLabels(Path.Combine(directory, MnistDataset.TrainLabels), data.Train.Labels);
-        WriteImages(Path.Combine(directory, MnistDataset.TestImages), data.Test.Images);
-        WriteLabels(Path.Combine(directory, MnistDataset.TestLabels), data.Test.Labels);
+        WriteSplit(data.Train, directory, MnistDataset.TrainImages, MnistDataset.TrainLabels);
+        WriteSplit(data.Test, directory, MnistDataset.TestImages, MnistDataset.TestLabels);
         return directory;
     }
 
-    public static void WriteImages(string path, IdxImages images)
+    static void WriteSplit(MnistSplit split, string directory, string imagesName, string labelsName)
     {
-        using var w = new BinaryWriter(File.Create(path));
-        foreach (int v in new[] { IdxReader.ImagesMagic, images.Count, images.Rows, images.Cols }) w.Write(BigEndian(v));
-        w.Write(images.Pixels);
-    }
+        var images = new byte[16 + split.Images.Pixels.Length];
+        BinaryPrimitives.WriteInt32BigEndian(images, IdxReader.ImagesMagic);
+        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(4), split.Count);
+        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(8), split.Images.Rows);
+        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(12), split.Images.Cols);
+        split.Images.Pixels.CopyTo(images, 16);
+        File.WriteAllBytes(Path.Combine(directory, imagesName), images);
 
-    public static void WriteLabels(string path, byte[] labels)
-    {
-        using var w = new BinaryWriter(File.Create(path));
-        foreach (int v in new[] { IdxReader.LabelsMagic, labels.Length }) w.Write(BigEndian(v));
-        w.Write(labels);
+        var labels = new byte[8 + split.Count];
+        BinaryPrimitives.WriteInt32BigEndian(labels, IdxReader.LabelsMagic);
+        BinaryPrimitives.WriteInt32BigEndian(labels.AsSpan(4), split.Count);
+        split.Labels.CopyTo(labels, 8);
+        File.WriteAllBytes(Path.Combine(directory, labelsName), labels);
     }
-
-    static int BigEndian(int v) => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v);
 }

@@ -31,7 +31,7 @@ public class ReportCommandTests : IDisposable
         string model = Path.Combine(root, "run", "model.safetensors");
         using (var classifier = new Classifier()) ModelWeights.Save(classifier, model);
         string data = Path.Combine(root, "mnist");
-        IdxFiles.Write(SyntheticData.Dataset(train: 20, test: 100), data);
+        SyntheticData.WriteIdxDirectory(data, SyntheticData.Dataset(train: 20, test: 100));
         string outDir = Path.Combine(root, "report");
 
         int exit = Run("classifier", "report", "--model", model, "--data", data, "--out", outDir, "--json");
