@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using LatentDiffusion.Data;
+using LatentDiffusion.IO;
+using LatentDiffusion.Models;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Metrics;
+
+/// <summary>How FID features are computed.</summary>
+/// <param name="Features">Feature definition; the series' part 1 uses <see cref="FeatureKind.PreAct"/> (default).</param>
+/// <param name="BatchSize">Images per forward pass (default 1000): large enough to keep both cores busy, small
+/// enough that the first convolution's activations (B x 8 x 32 x 32 float32, 32 MB at 1000) stay modest.</param>
+public sealed record FidConfig(FeatureKind Features = FeatureKind.PreAct, int BatchSize = FidConfig.DefaultBatchSize)
+{
+    public const int DefaultBatchSize = 1000;
+
+    public void Validate() => ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+}
+
+/// <summary>One FID value with everything needed to reproduce it.</summary>
+/// <param name="CountA">Images on side A, or null for a statistics file that does not record it.</param>
+/// <param name="ClassifierSha256">SHA-256 of the classifier weights file, when the caller gave it.</param>
+/// <param name="Seconds">Wall time from reading the sources to the distance, the model already loaded.</param>
+/// <param name="Warnings">Caveats on the value (rank-deficient covariance, mismatched provenance).</param>
+public sealed record FidResult(
+    double Fid, long? CountA, long? CountB, string? ClassifierSha256, FeatureKind Features, double Seconds, IReadOnlyList<string> Warnings)
+{
+    /// <summary>The first 12 hex digits of the classifier's SHA-256, as results cite it.</summary>
+    public string? ClassifierShort => FidCalculator.ShortSha(ClassifierSha256);
+}
+
+/// <summary>
+/// MNIST-FID (part 1 of the series): the classifier's 128-d features of two image sets, their Gaussian statistics,
+/// and the Fréchet distance between them. Images stream through in batches in eval mode without autograd; only the
+/// running statistics (D + D² float64) stay, so the number of images is bounded by the input, not by memory.
+/// </summary>
+public sealed class FidCalculator
+{
+    readonly Classifier classifier;
+    readonly FidConfig config;
+    readonly string? classifierSha256;
+
+    /// <param name="classifierSha256">SHA-256 of the weights file (<see cref="ModelWeights.Sha256"/>), cited in results and saved statistics.</param>
+    public FidCalculator(Classifier classifier, FidConfig? config = null, string? classifierSha256 = null)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        this.classifier = classifier;
+        this.config = config ?? new FidConfig();
+        this.config.Validate();
+        this.classifierSha256 = classifierSha256;
+    }
+
+    public FidConfig Config => config;
+
+    /// <summary>"preact" or "flatten", the names the CLI and the saved statistics use.</summary>
+    public static string FeatureName(FeatureKind kind) => kind == FeatureKind.Flatten ? "flatten" : "preact";
+
+    /// <summary>Parses <see cref="FeatureName"/>'s output back.</summary>
+    public static FeatureKind ParseFeatures(string name) => name.ToLowerInvariant() switch
+    {
+        "preact" => FeatureKind.PreAct,
+        "flatten" => FeatureKind.Flatten,
+        _ => throw new ArgumentException($"unknown feature definition '{name}'; use preact or flatten"),
+    };
+
+    /// <summary>First 12 hex digits, or null.</summary>
+    public static string? ShortSha(string? sha256) => sha256 is null ? null : sha256[..Math.Min(12, sha256.Length)];
+
+    /// <summary>FID between two sources (images or statistics files), with the wall time and any warnings.</summary>
+    public FidResult Compute(FidSource a, FidSource b)
+    {
+        var watch = Stopwatch.StartNew();
+        FeatureStatistics statsA = Statistics(a);
+        FeatureStatistics statsB = Statistics(b);
+        var warnings = new List<string>();
+        warnings.AddRange(Check("A", a.Path, statsA));
+        warnings.AddRange(Check("B", b.Path, statsB));
+        double fid = FrechetDistance.Compute(statsA, statsB);
+        return new FidResult(fid, statsA.Count, statsB.Count, classifierSha256, config.Features, watch.Elapsed.TotalSeconds, warnings);
+    }
+
+    /// <summary>FID between two sets of statistics already at hand; <see cref="FidResult.Seconds"/> covers the distance only.</summary>
+    public FidResult Compute(FeatureStatistics a, FeatureStatistics b)
+    {
+        var watch = Stopwatch.StartNew();
+        var warnings = Check("A", null, a).Concat(Check("B", null, b)).ToList();
+        double fid = FrechetDistance.Compute(a, b);
+        return new FidResult(fid, a.Count, b.Count, classifierSha256, config.Features, watch.Elapsed.TotalSeconds, warnings);
+    }
+
+    /// <summary>Statistics of a source: loaded from a <c>.npz</c>, or computed from its images.</summary>
+    public FeatureStatistics Statistics(FidSource source)
+    {
+        FeatureStatistics stats = source.Kind switch
+        {
+            FidSourceKind.Statistics => FeatureStatistics.Load(source.Path),
+            FidSourceKind.IdxImages => StatisticsOfIdx(IdxReader.ReadImages(source.Path)),
+            _ => StatisticsOfFolder(source.Path),
+        };
+        if (stats.Dim != Classifier.FeatureDim)
+            throw new DataFormatException(source.Path, $"statistics are {stats.Dim}-d; the MNIST classifier's features are {Classifier.FeatureDim}-d");
+        return stats;
+    }
+
+    /// <summary>Statistics of the images of an IDX file (28x28 get the training padding; 32x32 are used as they are).</summary>
+    public FeatureStatistics StatisticsOfIdx(IdxImages images)
+    {
+        if (images.Rows != images.Cols || (images.Rows != 28 && images.Rows != ImageBatch.Side))
+            throw new DataFormatException(images.Path, $"images are {images.Rows}x{images.Cols}; FID needs 28x28 or 32x32");
+        RequireTwo(images.Path, images.Count);
+        using Tensor pixels = tensor(images.Pixels, [images.Count, images.Rows, images.Cols], ScalarType.Byte);  // (N, H, W) uint8
+        return StatisticsOfPixels(pixels);
+    }
+
+    /// <summary>Statistics of uint8 pixels (N, 28, 28) or (N, 32, 32), preprocessed batch by batch.</summary>
+    public FeatureStatistics StatisticsOfPixels(Tensor pixels)
+    {
+        if (pixels.dim() != 3) throw new ArgumentException($"expected pixels (N, H, W), got [{string.Join(", ", pixels.shape)}]", nameof(pixels));
+        bool padded = pixels.shape[1] == ImageBatch.Side && pixels.shape[2] == ImageBatch.Side;
+        using var running = new RunningStatistics();
+        long n = pixels.shape[0];
+        for (long start = 0; start < n; start += config.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            Tensor batch = pixels.narrow(0, start, Math.Min(config.BatchSize, n - start));  // (B, H, W)
+            Tensor inputs = padded ? Preprocess.ToModelInputUnpadded(batch) : Preprocess.ToModelInput(batch);  // (B, 1, 32, 32)
+            Accumulate(running, inputs);
+        }
+        return Finish(running);
+    }
+
+    /// <summary>Statistics of model inputs (N, 1, 32, 32) float32 in [0, 1], e.g. generated samples.</summary>
+    public FeatureStatistics StatisticsOfInputs(Tensor inputs)
+    {
+        if (inputs.dim() != 4) throw new ArgumentException($"expected inputs (N, 1, 32, 32), got [{string.Join(", ", inputs.shape)}]", nameof(inputs));
+        using var running = new RunningStatistics();
+        long n = inputs.shape[0];
+        for (long start = 0; start < n; start += config.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            Accumulate(running, inputs.narrow(0, start, Math.Min(config.BatchSize, n - start)));
+        }
+        return Finish(running);
+    }
+
+    /// <summary>Statistics of a folder of images, decoded one batch at a time.</summary>
+    public FeatureStatistics StatisticsOfFolder(string directory)
+    {
+        using var running = new RunningStatistics();
+        foreach (ImageBatch batch in ImageFolder.ReadBatches(directory, config.BatchSize))
+        {
+            using var scope = NewDisposeScope();
+            Tensor buffer = tensor(batch.Pixels, [batch.Pixels.Length / ImageBatch.ImageBytes, ImageBatch.Side, ImageBatch.Side], ScalarType.Byte);
+            Tensor inputs = Preprocess.ToModelInputUnpadded(buffer.narrow(0, 0, batch.Count));   // (B, 1, 32, 32)
+            Accumulate(running, inputs);
+        }
+        RequireTwo(directory, running.Count);
+        return Finish(running);
+    }
+
+    /// <summary>Features of one batch (B, 1, 32, 32) → running statistics, in eval mode without autograd.</summary>
+    void Accumulate(RunningStatistics running, Tensor inputs)
+    {
+        bool wasTraining = classifier.training;
+        if (wasTraining) classifier.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using Tensor features = classifier.Features(inputs, config.Features);   // (B, 128)
+            running.Add(features);
+        }
+        finally
+        {
+            if (wasTraining) classifier.train();
+        }
+    }
+
+    FeatureStatistics Finish(RunningStatistics running)
+    {
+        if (running.Count < 2) throw new ArgumentException($"{running.Count} image(s): FID needs at least 2");
+        return running.ToStatistics(classifierSha256, FeatureName(config.Features));
+    }
+
+    static void RequireTwo(string path, long count)
+    {
+        if (count < 2) throw new DataFormatException(path, $"{count} image(s): FID needs at least 2 to estimate a covariance");
+    }
+
+    /// <summary>Warnings on one side: too few images for a full-rank covariance, or statistics made differently.</summary>
+    IEnumerable<string> Check(string side, string? path, FeatureStatistics stats)
+    {
+        string name = path is null ? side : $"{side} ({path})";
+        if (stats.Count is long n && n <= stats.Dim)
+            yield return $"{name}: {n} images for {stats.Dim}-d features; the covariance has rank at most {n - 1} < {stats.Dim} " +
+                         "(rank-deficient estimate): the FID is finite but not comparable with values from more images";
+        if (stats.Provenance is null)
+        {
+            yield return $"{name}: statistics without provenance (classifier and feature definition unknown); make sure they match this run";
+            yield break;
+        }
+        if (stats.Provenance.ClassifierSha256 is string sha && classifierSha256 is not null && sha != classifierSha256)
+            yield return $"{name}: statistics were computed with classifier {ShortSha(sha)}, this run uses {ShortSha(classifierSha256)}; the FID is meaningless";
+        if (stats.Provenance.Features is string features && features != FeatureName(config.Features))
+            yield return $"{name}: statistics use '{features}' features, this run '{FeatureName(config.Features)}'; the FID is meaningless";
+    }
+}
