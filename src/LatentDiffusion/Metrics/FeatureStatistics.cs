@@ -75,7 +75,8 @@ public sealed class FeatureStatistics
         Tensor x = features.to_type(ScalarType.Float64);
         Tensor mu = x.mean([0]);                                   // (D,)
         Tensor centered = x - mu;                                  // (N, D)
-        Tensor sigma = centered.t().matmul(centered).div_(n - 1);  // (D, D)
+        Tensor product = centered.t().matmul(centered);            // (D, D)
+        Tensor sigma = (product + product.t()).div_(2.0 * (n - 1)); // symmetric to the last bit
         return new FeatureStatistics(mu.data<double>().ToArray(), sigma.contiguous().data<double>().ToArray(), new StatisticsProvenance(n, null, null));
     }
 

@@ -8,11 +8,12 @@ namespace LatentDiffusion.Metrics;
 
 /// <summary>How FID features are computed.</summary>
 /// <param name="Features">Feature definition; the series' part 1 uses <see cref="FeatureKind.PreAct"/> (default).</param>
-/// <param name="BatchSize">Images per forward pass (default 1000): large enough to keep both cores busy, small
-/// enough that the first convolution's activations (B x 8 x 32 x 32 float32, 32 MB at 1000) stay modest.</param>
+/// <param name="BatchSize">Images per forward pass (default 500): large enough to amortise the per-call overhead,
+/// small enough that the first convolution's output (B x 8 x 32 x 32 float32, 16 MB at 500) stays under glibc's
+/// 32 MB mmap ceiling and is reused rather than freshly page-faulted each batch (1000 measured ~30% slower).</param>
 public sealed record FidConfig(FeatureKind Features = FeatureKind.PreAct, int BatchSize = FidConfig.DefaultBatchSize)
 {
-    public const int DefaultBatchSize = 1000;
+    public const int DefaultBatchSize = 500;
 
     public void Validate() => ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
 }
@@ -31,12 +32,13 @@ public sealed record FidResult(
 
 /// <summary>
 /// MNIST-FID (part 1 of the series): the classifier's 128-d features of two image sets, their Gaussian statistics,
-/// and the Fréchet distance between them. Images stream through in batches in eval mode without autograd; only the
-/// running statistics (D + D² float64) stay, so the number of images is bounded by the input, not by memory.
+/// and the Fréchet distance between them. Images stream through in batches without autograd (through
+/// <see cref="FidFeatureExtractor"/>, bitwise <see cref="Classifier.Features"/>); only the running statistics
+/// (D + D² float64) stay, so the number of images is bounded by the input, not by memory.
 /// </summary>
 public sealed class FidCalculator
 {
-    readonly Classifier classifier;
+    readonly FidFeatureExtractor extractor;
     readonly FidConfig config;
     readonly string? classifierSha256;
 
@@ -44,9 +46,9 @@ public sealed class FidCalculator
     public FidCalculator(Classifier classifier, FidConfig? config = null, string? classifierSha256 = null)
     {
         ArgumentNullException.ThrowIfNull(classifier);
-        this.classifier = classifier;
         this.config = config ?? new FidConfig();
         this.config.Validate();
+        extractor = new FidFeatureExtractor(classifier, this.config.Features);
         this.classifierSha256 = classifierSha256;
     }
 
@@ -158,21 +160,12 @@ public sealed class FidCalculator
         return Finish(running);
     }
 
-    /// <summary>Features of one batch (B, 1, 32, 32) → running statistics, in eval mode without autograd.</summary>
+    /// <summary>Features of one batch (B, 1, 32, 32) → running statistics, without autograd.</summary>
     void Accumulate(RunningStatistics running, Tensor inputs)
     {
-        bool wasTraining = classifier.training;
-        if (wasTraining) classifier.eval();
-        try
-        {
-            using var noGrad = no_grad();
-            using Tensor features = classifier.Features(inputs, config.Features);   // (B, 128)
-            running.Add(features);
-        }
-        finally
-        {
-            if (wasTraining) classifier.train();
-        }
+        using var noGrad = no_grad();
+        using Tensor features = extractor.Features(inputs);   // (B, 128)
+        running.Add(features);
     }
 
     FeatureStatistics Finish(RunningStatistics running)

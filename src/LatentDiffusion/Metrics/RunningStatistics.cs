@@ -62,7 +62,7 @@ public sealed class RunningStatistics : IDisposable
         if (count < 2 || mean is null || m2 is null)
             throw new InvalidOperationException($"{count} feature vector(s): a covariance needs at least 2");
         using var scope = NewDisposeScope();
-        Tensor sigma = m2 / (double)(count - 1);
+        Tensor sigma = (m2 + m2.t()).div_(2.0 * (count - 1));       // (D, D), symmetric to the last bit like numpy.cov
         return new FeatureStatistics(
             mean.data<double>().ToArray(),
             sigma.contiguous().data<double>().ToArray(),
