@@ -48,7 +48,8 @@ public static class FidCommand
 
             PrintWarnings(result.Warnings);
             CliApp.Out.MarkupLineInterpolated($"FID [bold]{result.Fid:F4}[/]  (A: {sourceA.Describe()}, {Count(result.CountA)}; B: {sourceB.Describe()}, {Count(result.CountB)})");
-            CliApp.Out.MarkupLineInterpolated($"classifier {result.ClassifierShort ?? "unknown"} ({classifierPath}), features {FidCalculator.FeatureName(result.Features)}; {result.Seconds:F2} s");
+            string origin = sha is not null ? classifierPath : result.ClassifierShort is not null ? "recorded in the statistics" : "no classifier file, no provenance";
+            CliApp.Out.MarkupLineInterpolated($"classifier {result.ClassifierShort ?? "unknown"} ({origin}), features {FidCalculator.FeatureName(result.Features)}; {result.Seconds:F2} s");
             if (parse.GetValue(json))
                 CliApp.WriteJson(new
                 {

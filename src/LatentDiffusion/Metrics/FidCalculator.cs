@@ -74,20 +74,19 @@ public sealed class FidCalculator
         var watch = Stopwatch.StartNew();
         FeatureStatistics statsA = Statistics(a);
         FeatureStatistics statsB = Statistics(b);
-        var warnings = new List<string>();
-        warnings.AddRange(Check("A", a.Path, statsA));
-        warnings.AddRange(Check("B", b.Path, statsB));
-        double fid = FrechetDistance.Compute(statsA, statsB);
-        return new FidResult(fid, statsA.Count, statsB.Count, classifierSha256, config.Features, watch.Elapsed.TotalSeconds, warnings);
+        return Evaluate(statsA, a.Path, statsB, b.Path, watch);
     }
 
     /// <summary>FID between two sets of statistics already at hand; <see cref="FidResult.Seconds"/> covers the distance only.</summary>
-    public FidResult Compute(FeatureStatistics a, FeatureStatistics b)
+    public FidResult Compute(FeatureStatistics a, FeatureStatistics b) => Evaluate(a, null, b, null, Stopwatch.StartNew());
+
+    FidResult Evaluate(FeatureStatistics a, string? pathA, FeatureStatistics b, string? pathB, Stopwatch watch)
     {
-        var watch = Stopwatch.StartNew();
-        var warnings = Check("A", null, a).Concat(Check("B", null, b)).ToList();
+        // Two statistics files and no classifier file at hand: the classifier they record is the one the value is of.
+        string? sha = classifierSha256 ?? a.Provenance?.ClassifierSha256 ?? b.Provenance?.ClassifierSha256;
+        var warnings = Check("A", pathA, a, sha).Concat(Check("B", pathB, b, sha)).ToList();
         double fid = FrechetDistance.Compute(a, b);
-        return new FidResult(fid, a.Count, b.Count, classifierSha256, config.Features, watch.Elapsed.TotalSeconds, warnings);
+        return new FidResult(fid, a.Count, b.Count, sha, config.Features, watch.Elapsed.TotalSeconds, warnings);
     }
 
     /// <summary>Statistics of a source: loaded from a <c>.npz</c>, or computed from its images.</summary>
@@ -110,8 +109,18 @@ public sealed class FidCalculator
         if (images.Rows != images.Cols || (images.Rows != 28 && images.Rows != ImageBatch.Side))
             throw new DataFormatException(images.Path, $"images are {images.Rows}x{images.Cols}; FID needs 28x28 or 32x32");
         RequireTwo(images.Path, images.Count);
-        using Tensor pixels = tensor(images.Pixels, [images.Count, images.Rows, images.Cols], ScalarType.Byte);  // (N, H, W) uint8
-        return StatisticsOfPixels(pixels);
+        // One batch of bytes at a time (not a tensor of the whole file), so nothing here grows with N.
+        int imageBytes = images.Rows * images.Cols;
+        int batchSize = Math.Min(config.BatchSize, images.Count);
+        var buffer = new byte[batchSize * imageBytes];
+        using var running = new RunningStatistics();
+        for (int start = 0; start < images.Count; start += batchSize)
+        {
+            int count = Math.Min(batchSize, images.Count - start);
+            images.Pixels.AsSpan(start * imageBytes, count * imageBytes).CopyTo(buffer);
+            AccumulatePixels(running, buffer, count, images.Rows);
+        }
+        return Finish(running);
     }
 
     /// <summary>Statistics of uint8 pixels (N, 28, 28) or (N, 32, 32), preprocessed batch by batch.</summary>
@@ -150,14 +159,22 @@ public sealed class FidCalculator
     {
         using var running = new RunningStatistics();
         foreach (ImageBatch batch in ImageFolder.ReadBatches(directory, config.BatchSize))
-        {
-            using var scope = NewDisposeScope();
-            Tensor buffer = tensor(batch.Pixels, [batch.Pixels.Length / ImageBatch.ImageBytes, ImageBatch.Side, ImageBatch.Side], ScalarType.Byte);
-            Tensor inputs = Preprocess.ToModelInputUnpadded(buffer.narrow(0, 0, batch.Count));   // (B, 1, 32, 32)
-            Accumulate(running, inputs);
-        }
+            AccumulatePixels(running, batch.Pixels, batch.Count, ImageBatch.Side);
         RequireTwo(directory, running.Count);
         return Finish(running);
+    }
+
+    /// <summary>
+    /// The first <paramref name="count"/> square images of <paramref name="buffer"/> (uint8, <paramref name="side"/>
+    /// 28 or 32) → model inputs (28x28 get the training padding) → features → running statistics.
+    /// </summary>
+    void AccumulatePixels(RunningStatistics running, byte[] buffer, int count, int side)
+    {
+        using var scope = NewDisposeScope();
+        Tensor all = tensor(buffer, [buffer.Length / (side * side), side, side], ScalarType.Byte);   // (capacity, H, W)
+        Tensor pixels = all.narrow(0, 0, count);                                                      // (B, H, W)
+        Tensor inputs = side == ImageBatch.Side ? Preprocess.ToModelInputUnpadded(pixels) : Preprocess.ToModelInput(pixels);  // (B, 1, 32, 32)
+        Accumulate(running, inputs);
     }
 
     /// <summary>Features of one batch (B, 1, 32, 32) → running statistics, without autograd.</summary>
@@ -180,7 +197,7 @@ public sealed class FidCalculator
     }
 
     /// <summary>Warnings on one side: too few images for a full-rank covariance, or statistics made differently.</summary>
-    IEnumerable<string> Check(string side, string? path, FeatureStatistics stats)
+    IEnumerable<string> Check(string side, string? path, FeatureStatistics stats, string? runClassifier)
     {
         string name = path is null ? side : $"{side} ({path})";
         if (stats.Count is long n && n <= stats.Dim)
@@ -191,8 +208,8 @@ public sealed class FidCalculator
             yield return $"{name}: statistics without provenance (classifier and feature definition unknown); make sure they match this run";
             yield break;
         }
-        if (stats.Provenance.ClassifierSha256 is string sha && classifierSha256 is not null && sha != classifierSha256)
-            yield return $"{name}: statistics were computed with classifier {ShortSha(sha)}, this run uses {ShortSha(classifierSha256)}; the FID is meaningless";
+        if (stats.Provenance.ClassifierSha256 is string sha && runClassifier is not null && sha != runClassifier)
+            yield return $"{name}: statistics were computed with classifier {ShortSha(sha)}, this comparison uses {ShortSha(runClassifier)}; the FID is meaningless";
         if (stats.Provenance.Features is string features && features != FeatureName(config.Features))
             yield return $"{name}: statistics use '{features}' features, this run '{FeatureName(config.Features)}'; the FID is meaningless";
     }

@@ -139,6 +139,20 @@ public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
         Assert.Empty(result.Warnings);
     }
 
+    [Fact]
+    public void Compute_TwoStatisticsFilesWithoutClassifierFile_CiteTheRecordedClassifier()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var maker = new FidCalculator(classifier, null, new string('e', 64));
+        string a = Path.Combine(dir, "a.npz"), b = Path.Combine(dir, "b.npz");
+        maker.StatisticsOfIdx(SyntheticData.Split(150, seed: 10).Images).Save(a);
+        maker.StatisticsOfIdx(SyntheticData.Split(150, seed: 11).Images).Save(b);
+        FidResult result = new FidCalculator(classifier).Compute(FidSource.Detect(a), FidSource.Detect(b));
+        Assert.Equal("eeeeeeeeeeee", result.ClassifierShort);
+        Assert.Empty(result.Warnings);
+        Assert.True(result.Fid > 0);
+    }
+
     internal static string WriteIdx(string dir, string name, IdxImages images)
     {
         string path = Path.Combine(dir, name);
