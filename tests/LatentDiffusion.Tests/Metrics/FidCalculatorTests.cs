@@ -153,6 +153,19 @@ public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
         Assert.True(result.Fid > 0);
     }
 
+    [Fact]
+    public void Statistics_LeavesNoLiveTensorsBehind()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        string idx = WriteIdx(dir, "set-idx3-ubyte", SyntheticData.Split(120, seed: 12).Images);
+        var calculator = new FidCalculator(classifier, new FidConfig(BatchSize: 16));
+        calculator.Compute(FidSource.Detect(idx), FidSource.Detect(idx));      // warm-up
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 3; i++) calculator.Compute(FidSource.Detect(idx), FidSource.Detect(idx));
+        long after = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        Assert.Equal(before, after);
+    }
+
     internal static string WriteIdx(string dir, string name, IdxImages images)
     {
         string path = Path.Combine(dir, name);
