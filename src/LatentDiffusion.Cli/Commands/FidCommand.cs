@@ -29,14 +29,17 @@ public static class FidCommand
         {
             a, b, classifier, features, batch, json,
         };
+        // Both sources are required when `fid` itself runs; a parse error, so exit code 2 like any usage error.
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(a) is null || result.GetValue(b) is null)
+                result.AddError("fid needs two sources A and B (or a subcommand: stats, baselines); see 'ldm fid --help'");
+        });
         command.Subcommands.Add(CreateStats());
         command.Subcommands.Add(CreateBaselines());
         command.SetAction(CliApp.Action(parse =>
         {
-            string? pathA = parse.GetValue(a), pathB = parse.GetValue(b);
-            if (pathA is null || pathB is null)
-                throw new UsageException("fid needs two sources A and B (or a subcommand: stats, baselines); see 'ldm fid --help'");
-            FidSource sourceA = FidSource.Detect(pathA), sourceB = FidSource.Detect(pathB);
+            FidSource sourceA = FidSource.Detect(parse.GetValue(a)!), sourceB = FidSource.Detect(parse.GetValue(b)!);
             string classifierPath = parse.GetValue(classifier)!;
             bool needsModel = sourceA.HasImages || sourceB.HasImages;
             if (needsModel) RequireClassifier(classifierPath);

@@ -46,6 +46,8 @@ public sealed class FidCommandTests
     [InlineData("fid", "a", "b", "--features", "logits")]
     [InlineData("fid", "stats", "x")]
     [InlineData("fid", "a", "b", "c")]
+    [InlineData("fid", "a")]
+    [InlineData("fid")]
     public void Parse_BadUsage_IsAnError(params string[] args) => Assert.NotEmpty(Root().Parse(args).Errors);
 
     [Fact]
