@@ -20,7 +20,7 @@ public sealed record FidConfig(FeatureKind Features = FeatureKind.PreAct, int Ba
 
 /// <summary>One FID value with everything needed to reproduce it.</summary>
 /// <param name="CountA">Images on side A, or null for a statistics file that does not record it.</param>
-/// <param name="ClassifierSha256">SHA-256 of the classifier weights file, when the caller gave it.</param>
+/// <param name="ClassifierSha256">SHA-256 of the classifier weights file the caller gave, else the one the statistics files record.</param>
 /// <param name="Seconds">Wall time from reading the sources to the distance, the model already loaded.</param>
 /// <param name="Warnings">Caveats on the value (rank-deficient covariance, mismatched provenance).</param>
 public sealed record FidResult(
