@@ -23,4 +23,17 @@ public static class Preprocess
         using Tensor raw = tensor(pixels, [count, rows, cols], ScalarType.Byte);
         return ToModelInput(raw);
     }
+
+    /// <summary>
+    /// (N, 32, 32) uint8 pixels already at the model's size (e.g. generated images, or 28x28 digits padded in the
+    /// byte domain) → (N, 1, 32, 32) float32 in [0, 1]: the same /255, without padding.
+    /// </summary>
+    public static Tensor ToModelInputUnpadded(Tensor pixels)
+    {
+        if (pixels.dim() != 3 || pixels.shape[1] != 32 || pixels.shape[2] != 32)
+            throw new ArgumentException($"expected (N, 32, 32) pixels, got shape [{string.Join(", ", pixels.shape)}]", nameof(pixels));
+        using var scope = NewDisposeScope();
+        Tensor x = pixels.to_type(ScalarType.Float32).div_(255.0).unsqueeze(1);       // (N, 1, 32, 32)
+        return x.contiguous().MoveToOuterDisposeScope();
+    }
 }
