@@ -138,25 +138,7 @@ public static class FidCommand
             FidBaselineResult result = FidBaselines.Compute(model, mnist, config.Features, config.BatchSize, parse.GetValue(seed));
 
             PrintBaselines(result, sha, classifierPath);
-            if (parse.GetValue(json))
-                CliApp.WriteJson(new
-                {
-                    rows = result.Rows.Select(r => new
-                    {
-                        name = r.Name,
-                        fid = r.Fid,
-                        ratio_to_random = r.RatioToRandom,
-                        blog_fid = r.BlogFid,
-                        blog_ratio_to_random = r.BlogRatioToRandom,
-                    }),
-                    classifier = FidCalculator.ShortSha(sha),
-                    features = FidCalculator.FeatureName(result.Features),
-                    seed = result.Seed,
-                    n_train = result.TrainCount,
-                    n_test = result.TestCount,
-                    n_random = result.RandomCount,
-                    seconds = result.Seconds,
-                });
+            if (parse.GetValue(json)) CliApp.WriteJson(BaselinesJson(result, sha));
             return CliApp.Ok;
         }));
         return command;
@@ -205,7 +187,27 @@ public static class FidCommand
 
     static string Count(long? n) => n is long v ? $"{v} images" : "count unknown";
 
-    static void PrintBaselines(FidBaselineResult result, string sha, string classifierPath)
+    /// <summary>The --json shape of a baseline table.</summary>
+    internal static object BaselinesJson(FidBaselineResult result, string sha) => new
+    {
+        rows = result.Rows.Select(r => new
+        {
+            name = r.Name,
+            fid = r.Fid,
+            ratio_to_random = r.RatioToRandom,
+            blog_fid = r.BlogFid,
+            blog_ratio_to_random = r.BlogRatioToRandom,
+        }),
+        classifier = FidCalculator.ShortSha(sha),
+        features = FidCalculator.FeatureName(result.Features),
+        seed = result.Seed,
+        n_train = result.TrainCount,
+        n_test = result.TestCount,
+        n_random = result.RandomCount,
+        seconds = result.Seconds,
+    };
+
+    internal static void PrintBaselines(FidBaselineResult result, string sha, string classifierPath)
     {
         var table = new Table().Title($"MNIST-FID baselines (features {FidCalculator.FeatureName(result.Features)})");
         table.AddColumn("row").AddColumn(new TableColumn("FID").RightAligned()).AddColumn(new TableColumn("ratio to Random").RightAligned())

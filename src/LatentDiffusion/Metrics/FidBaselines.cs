@@ -32,10 +32,10 @@ public sealed record FidBaselineResult(
 public static class FidBaselines
 {
     /// <summary>The blog's Random FID (its own classifier weights).</summary>
-    public const double BlogRandom = 48.43;
+    public const double BlogRandom = BlogPart1.FidRandom;
 
     /// <summary>The blog's Validation FID (its own classifier weights); ratio 0.30 / 48.43 = 0.0062.</summary>
-    public const double BlogValidation = 0.30;
+    public const double BlogValidation = BlogPart1.FidValidation;
 
     /// <summary>Computes both rows. <paramref name="seed"/> seeds a private generator for the noise (the global RNG is untouched).</summary>
     public static FidBaselineResult Compute(Classifier classifier, MnistData data, FeatureKind kind = FeatureKind.PreAct,

@@ -1,3 +1,4 @@
+using LatentDiffusion.Metrics;
 using System.Globalization;
 using LatentDiffusion.Data;
 using LatentDiffusion.Evaluation;
@@ -16,7 +17,7 @@ public sealed record Part1ReportInputs(Classifier Model, MnistData Data, Evaluat
     public IReadOnlyList<EpochLog>? History { get; init; }
 
     /// <summary>MNIST-FID baselines for the report's table; null or empty says they were not computed.</summary>
-    public IReadOnlyList<ReportFidRow>? FidRows { get; init; }
+    public IReadOnlyList<FidBaselineRow>? FidRows { get; init; }
 }
 
 /// <summary>One figure of the report, written as <see cref="FileName"/> in the report directory.</summary>
@@ -53,7 +54,7 @@ public static class Part1Report
     /// <param name="historyPath">history.json (or its directory); null for none.</param>
     public static Part1ReportResult WriteFromFiles(
         string modelPath, string? historyPath, string dataDirectory, string outDirectory,
-        IReadOnlyList<ReportFidRow>? fidRows = null, Part1ReportConfig? config = null, IProgress<string>? progress = null)
+        IReadOnlyList<FidBaselineRow>? fidRows = null, Part1ReportConfig? config = null, IProgress<string>? progress = null)
     {
         using var model = new Classifier();
         ModelWeights.Load(model, modelPath);

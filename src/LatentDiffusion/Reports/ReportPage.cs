@@ -1,3 +1,4 @@
+using LatentDiffusion.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Text;

@@ -3,6 +3,7 @@ using LatentDiffusion.Data;
 using LatentDiffusion.Evaluation;
 using LatentDiffusion.Models;
 using LatentDiffusion.Reports;
+using LatentDiffusion.Metrics;
 using LatentDiffusion.Training;
 using SkiaSharp;
 using static TorchSharp.torch;

@@ -1,0 +1,109 @@
+using System.CommandLine;
+using LatentDiffusion.Data;
+using LatentDiffusion.Evaluation;
+using LatentDiffusion.IO;
+using LatentDiffusion.Metrics;
+using LatentDiffusion.Models;
+using LatentDiffusion.Reports;
+using LatentDiffusion.Training;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Cli.Commands;
+
+/// <summary>
+/// <c>ldm reproduce part1</c>: the whole of part 1 in one command — train the classifier with the blog's settings
+/// (or reuse / resume the run in --out), evaluate it, compute the MNIST-FID baselines and write the report.
+/// </summary>
+public static class ReproduceCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("reproduce", "Reproduce a post of the series end to end.");
+        command.Subcommands.Add(CreatePart1());
+        return command;
+    }
+
+    static Command CreatePart1()
+    {
+        var defaults = new ClassifierTrainingConfig();
+        var data = ClassifierCommand.DataOption();
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs (blog: 100).", DefaultValueFactory = _ => defaults.Epochs };
+        var seed = new Option<long>("--seed") { Description = "Training seed.", DefaultValueFactory = _ => defaults.Seed };
+        var outDir = new Option<string>("--out") { Description = "Run directory: training files, model.safetensors and report/.", DefaultValueFactory = _ => "runs/part1" };
+        var json = ClassifierCommand.JsonOption();
+        var command = new Command("part1", "Part 1: train the MNIST classifier (Adam 1e-3, batch 256, 100 epochs), evaluate it, compute the FID baselines, write the report.")
+        {
+            data, epochs, seed, outDir, json,
+        };
+        command.SetAction(CliApp.Action(parse =>
+        {
+            var config = defaults with { Epochs = parse.GetValue(epochs), Seed = parse.GetValue(seed) };
+            if (config.Epochs <= 0) throw new UsageException($"--epochs must be positive (got {config.Epochs})");
+            string run = parse.GetValue(outDir)!;
+            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            string modelPath = Path.Combine(run, ClassifierTrainer.ModelFileName);
+
+            Classifier model;
+            IReadOnlyList<EpochLog> history;
+            if (IsFinished(run, config))
+            {
+                CliApp.Err.MarkupLineInterpolated($"[grey]Reusing the finished run in {run} (delete it to train again).[/]");
+                model = ClassifierCommand.LoadClassifier(modelPath);
+                history = TrainingHistory.Load(run);
+            }
+            else
+            {
+                TrainingResult trained = SpectreTrainingObserver.Run(observer =>
+                    new ClassifierTrainer(config, observer).Train(mnist.Train, mnist.Test, run, resume: true));
+                model = trained.Model;
+                history = trained.History;
+            }
+
+            using (model)
+            {
+                EvaluationResult eval;
+                using (Tensor x = mnist.Test.ToInputs())
+                using (Tensor y = mnist.Test.ToTargets())
+                    eval = ClassifierEvaluation.Evaluate(model, x, y);
+                CliApp.Err.MarkupLine("[grey]Computing the FID baselines…[/]");
+                FidBaselineResult baselines = FidBaselines.Compute(model, mnist);
+                string sha = ModelWeights.Sha256(modelPath);
+
+                string reportDir = Path.Combine(run, "report");
+                var info = new ReportModelInfo(modelPath, sha, model.ParameterCount(), history.Count > 0 ? history[^1].Seconds : null);
+                var inputs = new Part1ReportInputs(model, mnist, eval, info) { History = history, FidRows = baselines.Rows };
+                Part1ReportResult report = Part1Report.Write(inputs, reportDir);
+
+                CliApp.Out.MarkupLineInterpolated(
+                    $"Test accuracy [bold]{eval.Accuracy:P2}[/] ({eval.Correct}/{eval.Count}); the blog reports {BlogPart1.TestAccuracy:P1}. {model.ParameterCount()} parameters.");
+                FidCommand.PrintBaselines(baselines, sha, modelPath);
+                CliApp.Out.MarkupLineInterpolated($"Report: [bold]{report.IndexPath}[/] ({report.Figures.Count} figures; also {report.MarkdownPath}).");
+                if (parse.GetValue(json))
+                    CliApp.WriteJson(new
+                    {
+                        model = modelPath,
+                        sha256 = sha,
+                        parameters = model.ParameterCount(),
+                        test_accuracy = eval.Accuracy,
+                        per_class_accuracy = eval.PerClassAccuracy,
+                        training_seconds = history.Count > 0 ? history[^1].Seconds : (double?)null,
+                        history,
+                        fid_baselines = FidCommand.BaselinesJson(baselines, sha),
+                        report = report.IndexPath,
+                    });
+            }
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>True when <paramref name="run"/> holds a finished run of the same settings.</summary>
+    static bool IsFinished(string run, ClassifierTrainingConfig config)
+    {
+        string checkpoint = Path.Combine(run, Checkpoint.FileName);
+        if (!File.Exists(checkpoint) || !File.Exists(Path.Combine(run, ClassifierTrainer.ModelFileName))) return false;
+        Checkpoint.State state = Checkpoint.ReadState(checkpoint);
+        return state.Epoch == config.Epochs && state.Config with { LogEvery = config.LogEvery, CheckpointEvery = config.CheckpointEvery, EvalBatchSize = config.EvalBatchSize } == config;
+    }
+}
