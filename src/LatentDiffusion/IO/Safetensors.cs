@@ -18,10 +18,15 @@ public static class Safetensors
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
         AtomicFile.Write(path, stream => Write(stream, tensors, metadata));
 
+    /// <summary>
+    /// Metadata key holding the SHA-256 of the data section. The format has no checksum of its own, so without it a
+    /// flipped bit in a weight would load silently; files from elsewhere lack the key and load unchecked.
+    /// </summary>
+    public const string Sha256Key = "ldm.data_sha256";
+
     public static void Write(Stream stream, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var header = new Dictionary<string, object>();
-        if (metadata is { Count: > 0 }) header["__metadata__"] = metadata;
         var blobs = new List<byte[]>();
         long offset = 0;
         foreach (var (name, t) in tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
@@ -36,6 +41,13 @@ public static class Safetensors
             };
             blobs.Add(bytes);
             offset += bytes.Length;
+        }
+        using (var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
+        {
+            foreach (byte[] b in blobs) sha.AppendData(b);
+            var meta = metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(metadata);
+            meta[Sha256Key] = Convert.ToHexStringLower(sha.GetHashAndReset());
+            header["__metadata__"] = meta;
         }
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
         int pad = (8 - json.Length % 8) % 8;   // the format pads the header with spaces to 8-byte alignment
@@ -106,6 +118,10 @@ public static class Safetensors
         }
         if (expectedBegin != dataLength)
             throw new DataFormatException(path, $"data section is {dataLength} bytes but the header describes {expectedBegin} (truncated or trailing data)");
+
+        if (metadata.TryGetValue(Sha256Key, out string? recorded) &&
+            !string.Equals(recorded, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file.AsSpan((int)dataStart))), StringComparison.Ordinal))
+            throw new DataFormatException(path, "tensor data does not match the checksum recorded in the header (file damaged)");
 
         var tensors = new Dictionary<string, Tensor>();
         foreach (var e in entries)

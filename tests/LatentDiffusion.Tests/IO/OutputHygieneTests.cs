@@ -1,0 +1,51 @@
+using System.Text.RegularExpressions;
+using LatentDiffusion.IO;
+
+namespace LatentDiffusion.Tests.IO;
+
+/// <summary>Every file the project writes goes through <see cref="AtomicFile"/>; failures leave nothing behind.</summary>
+public sealed class OutputHygieneTests
+{
+    static readonly Regex DirectWrite = new(
+        @"(?<![A-Za-z])File\.(WriteAll\w*|Create|OpenWrite|AppendAll\w*|Move|Copy|Replace)\(|FileMode\.(Create|CreateNew|OpenOrCreate|Append|Truncate)|FileAccess\.(Write|ReadWrite)|new StreamWriter\(""",
+        RegexOptions.Compiled);
+
+    [Fact]
+    public void Library_And_Cli_WriteFilesOnlyThroughAtomicFile()
+    {
+        string src = RepositoryPaths.Find("src/LatentDiffusion") is { } lib ? Path.GetDirectoryName(lib)! : throw new DirectoryNotFoundException("src");
+        var offenders = Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
+            .Where(f => Path.GetFileName(f) != "AtomicFile.cs")
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (f, i, line)))
+            .Where(x => DirectWrite.IsMatch(x.line) && !x.line.TrimStart().StartsWith("//"))
+            .Select(x => $"{Path.GetRelativePath(src, x.f)}:{x.i + 1}: {x.line.Trim()}")
+            .ToList();
+        Assert.True(offenders.Count == 0, "direct file writes outside AtomicFile:\n" + string.Join("\n", offenders));
+    }
+
+    [Fact]
+    public void Write_ThatFails_LeavesTheOldFileAndNoTemporary()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        string path = Path.Combine(dir, "out.bin");
+        AtomicFile.WriteAllBytes(path, [1, 2, 3]);
+        Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(path, s =>
+        {
+            s.Write(new byte[1000]);
+            throw new InvalidOperationException("writer failed half-way");
+        }));
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(path));
+        Assert.Equal(["out.bin"], Directory.GetFiles(dir).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void CleanLeftovers_RemovesOnlyTemporaries()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        File.WriteAllText(Path.Combine(dir, "keep.json"), "{}");
+        File.WriteAllText(Path.Combine(dir, "checkpoint.ckpt.123.abc" + AtomicFile.TempSuffix), "partial");
+        Assert.Equal(1, AtomicFile.CleanLeftovers(dir));
+        Assert.Equal(["keep.json"], Directory.GetFiles(dir).Select(Path.GetFileName));
+    }
+}
