@@ -52,9 +52,10 @@ public static class Part1Report
     /// the entry point of <c>ldm classifier report</c> and <c>ldm reproduce part1</c>.
     /// </summary>
     /// <param name="historyPath">history.json (or its directory); null for none.</param>
+    /// <param name="computeFid">Compute the FID baseline table (a few seconds); false leaves it out with a note.</param>
     public static Part1ReportResult WriteFromFiles(
         string modelPath, string? historyPath, string dataDirectory, string outDirectory,
-        IReadOnlyList<FidBaselineRow>? fidRows = null, Part1ReportConfig? config = null, IProgress<string>? progress = null)
+        bool computeFid = true, Part1ReportConfig? config = null, IProgress<string>? progress = null)
     {
         using var model = new Classifier();
         ModelWeights.Load(model, modelPath);
@@ -69,6 +70,12 @@ public static class Part1Report
             evaluation = ClassifierEvaluation.Evaluate(model, x, y);
         double? seconds = history is { Count: > 0 } ? history[^1].Seconds : null;
         var info = new ReportModelInfo(modelPath, ModelWeights.Sha256(modelPath), model.ParameterCount(), seconds);
+        IReadOnlyList<FidBaselineRow>? fidRows = null;
+        if (computeFid)
+        {
+            progress?.Report("MNIST-FID baselines (Validation, Random)");
+            fidRows = FidBaselines.Compute(model, data).Rows;
+        }
         var inputs = new Part1ReportInputs(model, data, evaluation, info) { History = history, FidRows = fidRows };
         return Write(inputs, outDirectory, config, progress);
     }
