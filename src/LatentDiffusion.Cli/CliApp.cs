@@ -17,10 +17,18 @@ public static class CliApp
     public const int Ok = 0, Failure = 1, Usage = 2;
 
     /// <summary>Progress and notices: stderr, so stdout stays clean for results and --json.</summary>
-    public static IAnsiConsole Err { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    public static IAnsiConsole Err { get; } = Create(Console.Error, Console.IsErrorRedirected);
 
     /// <summary>Results for people: stdout.</summary>
-    public static IAnsiConsole Out { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+    public static IAnsiConsole Out { get; } = Create(Console.Out, Console.IsOutputRedirected);
+
+    /// <summary>A console on <paramref name="writer"/>; redirected output gets a width that fits the tables, not 80 columns.</summary>
+    static IAnsiConsole Create(TextWriter writer, bool redirected)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
+        if (redirected) console.Profile.Width = 160;
+        return console;
+    }
 
     static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
