@@ -71,9 +71,7 @@ public static class ClassifierCommand
             TrainingResult result = SpectreTrainingObserver.Run(observer =>
                 new ClassifierTrainer(config, observer).Train(mnist.Train, mnist.Test, run, parse.GetValue(resume)));
             using Classifier model = result.Model;
-            using var x = mnist.Test.ToInputs();
-            using var y = mnist.Test.ToTargets();
-            EvaluationResult eval = ClassifierEvaluation.Evaluate(model, x, y);
+            EvaluationResult eval = ClassifierEvaluation.Evaluate(model, mnist.Test);
             string modelPath = Path.Combine(run, ClassifierTrainer.ModelFileName);
             CliApp.Out.MarkupLineInterpolated($"Trained {config.Epochs} epochs in {result.TrainingSeconds:F1} s; test accuracy [bold]{eval.Accuracy:P2}[/] ({eval.Correct}/{eval.Count}).");
             CliApp.Out.MarkupLineInterpolated($"Model: {modelPath}  History: {Path.Combine(run, TrainingHistory.CsvName)}");
@@ -103,9 +101,7 @@ public static class ClassifierCommand
             string path = CliApp.RequireFile(parse.GetValue(model), "model");
             using var classifier = LoadClassifier(path);
             MnistData mnist = LoadData(parse.GetValue(data)!);
-            using var x = mnist.Test.ToInputs();
-            using var y = mnist.Test.ToTargets();
-            EvaluationResult eval = ClassifierEvaluation.Evaluate(classifier, x, y);
+            EvaluationResult eval = ClassifierEvaluation.Evaluate(classifier, mnist.Test);
             PrintEvaluation(eval, path);
             if (parse.GetValue(json))
                 CliApp.WriteJson(new
@@ -150,7 +146,9 @@ public static class ClassifierCommand
         return classifier;
     }
 
-    internal static MnistData LoadData(string directory) => MnistDataset.Load(directory);
+    /// <summary>Loads the four files of <paramref name="directory"/>, downloading missing ones; notices go to stderr.</summary>
+    internal static MnistData LoadData(string directory) =>
+        MnistDataset.LoadOrDownload(directory, notice: message => CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {message}"));
 
     static void PrintEvaluation(EvaluationResult eval, string modelPath)
     {

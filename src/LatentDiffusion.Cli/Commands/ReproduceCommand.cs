@@ -62,10 +62,7 @@ public static class ReproduceCommand
 
             using (model)
             {
-                EvaluationResult eval;
-                using (Tensor x = mnist.Test.ToInputs())
-                using (Tensor y = mnist.Test.ToTargets())
-                    eval = ClassifierEvaluation.Evaluate(model, x, y);
+                EvaluationResult eval = ClassifierEvaluation.Evaluate(model, mnist.Test);
                 CliApp.Err.MarkupLine("[grey]Computing the FID baselines…[/]");
                 FidBaselineResult baselines = FidBaselines.Compute(model, mnist);
                 string sha = ModelWeights.Sha256(modelPath);

@@ -1,3 +1,4 @@
+using LatentDiffusion.Data;
 using LatentDiffusion.Models;
 using static TorchSharp.torch;
 
@@ -12,6 +13,14 @@ public sealed record EvaluationResult(int Count, double Loss, double Accuracy, d
 
 public static class ClassifierEvaluation
 {
+    /// <summary>Evaluates on a whole split, preprocessed as in training.</summary>
+    public static EvaluationResult Evaluate(Classifier model, MnistSplit split, int batchSize = 2000)
+    {
+        using Tensor x = split.ToInputs();   // (N, 1, 32, 32)
+        using Tensor y = split.ToTargets();  // (N,)
+        return Evaluate(model, x, y, batchSize);
+    }
+
     /// <summary>
     /// Runs the model in eval mode without autograd over <paramref name="inputs"/> (N, 1, 32, 32) in batches and
     /// compares with <paramref name="targets"/> (N,). The model's train/eval mode is restored afterwards.

@@ -62,12 +62,9 @@ public static class Part1Report
         model.eval();
         List<EpochLog>? history = historyPath is null ? null : TrainingHistory.Load(historyPath);
         progress?.Report($"loading {dataDirectory}");
-        MnistData data = MnistDataset.Load(dataDirectory);
+        MnistData data = MnistDataset.Load(dataDirectory, notice: message => progress?.Report(message));
         progress?.Report("evaluating on the test set");
-        EvaluationResult evaluation;
-        using (Tensor x = data.Test.ToInputs())
-        using (Tensor y = data.Test.ToTargets())
-            evaluation = ClassifierEvaluation.Evaluate(model, x, y);
+        EvaluationResult evaluation = ClassifierEvaluation.Evaluate(model, data.Test);
         double? seconds = history is { Count: > 0 } ? history[^1].Seconds : null;
         var info = new ReportModelInfo(modelPath, ModelWeights.Sha256(modelPath), model.ParameterCount(), seconds);
         IReadOnlyList<FidBaselineRow>? fidRows = null;

@@ -11,6 +11,8 @@ namespace LatentDiffusion.Training;
 /// <summary>Progress of a run, for a front end's progress bar and log.</summary>
 public interface ITrainingObserver
 {
+    /// <summary>The model is built (and restored, when resuming); called once before the first epoch.</summary>
+    void TrainingStarted(Classifier model, int firstEpoch) { }
     void EpochStarted(int epoch, int epochs, int batches) { }
     void BatchFinished(int epoch, int batch) { }
     void EpochLogged(EpochLog log) { }
@@ -63,6 +65,7 @@ public sealed class ClassifierTrainer(ClassifierTrainingConfig config, ITraining
             seconds = saved.TrainingSeconds;
             lastCheckpoint = checkpointPath;
         }
+        observer.TrainingStarted(model, startEpoch);
         AtomicFile.WriteAllText(Path.Combine(runDirectory, "config.json"),
             System.Text.Json.JsonSerializer.Serialize(config, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
 
