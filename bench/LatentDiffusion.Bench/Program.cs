@@ -7,13 +7,24 @@ var trainOnly = new Option<bool>("--train-only") { Description = "Time training 
 var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file ('-' for stdout only)" };
 var data = new Option<string?>("--data") { Description = "MNIST directory (default: data/mnist of the repository)" };
 var model = new Option<string?>("--model") { Description = "Classifier for inference and FID (default: models/classifier.safetensors)" };
+var profile = new Option<string?>("--profile") { Description = "Instead: time forward/backward/step per batch for these comma-separated variants (baseline, pool-as-max)" };
+var threads = new Option<int>("--threads") { Description = "torch.set_num_threads before anything runs (0: libtorch default)" };
 
 var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")
 {
-    epochs, warmup, trainOnly, json, data, model,
+    epochs, warmup, trainOnly, json, data, model, profile, threads,
 };
 root.SetAction(parse =>
 {
+    LatentDiffusion.Native.TorchRuntime.EnsureLoaded();
+    if (parse.GetValue(threads) is int n && n > 0) TorchSharp.torch.set_num_threads(n);
+    if (parse.GetValue(profile) is string variants)
+    {
+        var mnist = LatentDiffusion.Data.MnistDataset.Load(parse.GetValue(data) ?? LatentDiffusion.Data.MnistDataset.DefaultDirectory);
+        var rows = Profile.Run(mnist, 100, variants.Split(','), Console.Error.WriteLine).ToList();
+        Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows));
+        return 0;
+    }
     var options = new BenchOptions(
         TimedEpochs: parse.GetValue(epochs),
         WarmupEpochs: parse.GetValue(warmup),
