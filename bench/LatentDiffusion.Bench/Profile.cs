@@ -36,7 +36,12 @@ static class Profile
                 Tensor y = yTrain.index_select(0, index);
                 gather += watch.Elapsed.TotalMilliseconds; watch.Restart();
                 optimizer.zero_grad();
-                Tensor logits = variant == "pool-as-max" ? ForwardPoolAsMax(model, x) : model.forward(x);
+                Tensor logits = variant switch
+                {
+                    "pool-as-max" => ForwardPoolAsMax(model, x),
+                    "relu-after-pool" => ForwardReluAfterPool(model, x),
+                    _ => model.forward(x),
+                };
                 Tensor loss = nn.functional.cross_entropy(logits, y);
                 forward += watch.Elapsed.TotalMilliseconds; watch.Restart();
                 loss.backward();
@@ -50,6 +55,19 @@ static class Profile
             model.Dispose();
             yield return row;
         }
+    }
+
+    /// <summary>The classifier with ReLU after max pooling (in place): the same values, a quarter of the ReLU work.</summary>
+    static Tensor ForwardReluAfterPool(Classifier model, Tensor x)
+    {
+        var l = model.Layers;
+        Tensor h = ((Conv2d)l[0]).forward(x);
+        h = nn.functional.max_pool2d(h, 2, 2).relu_();
+        h = ((Conv2d)l[3]).forward(h);
+        h = nn.functional.max_pool2d(h, 2, 2).relu_();
+        h = ((Conv2d)l[6]).forward(h).relu_();
+        for (int i = 8; i < l.Count; i++) h = ((nn.Module<Tensor, Tensor>)l[i]).forward(h);
+        return h;
     }
 
     /// <summary>The classifier with 2x2 max pooling as two strided maxima (as FidFeatureExtractor does), ReLU after the pool.</summary>
