@@ -50,6 +50,31 @@ public sealed class ClassifierTests
         Assert.Equal([8L, 128L], a.shape);
     }
 
+    [Fact]
+    public void Forward_ReluAfterPool_IsBitwiseTheLayeredForwardAndItsGradients()
+    {
+        manual_seed(5);
+        using var model = new Classifier();
+        model.eval();   // Dropout off, so both passes see the same graph
+        using var x = rand(16, 1, 32, 32);
+        using var y = randint(0, 10, [16], dtype: ScalarType.Int64);
+
+        float[][] Gradients(Func<Tensor, Tensor> forward, out Tensor logits)
+        {
+            model.zero_grad();
+            logits = forward(x);
+            using Tensor loss = nn.functional.cross_entropy(logits, y);
+            loss.backward();
+            return model.parameters().Select(p => p.grad!.data<float>().ToArray()).ToArray();
+        }
+        float[][] fast = Gradients(model.forward, out Tensor fastLogits);
+        float[][] layered = Gradients(t => model.ForwardThrough(t, model.Layers.Count - 1), out Tensor layeredLogits);
+        using (fastLogits)
+        using (layeredLogits)
+            Assert.True(fastLogits.equal(layeredLogits).all().item<bool>());
+        for (int i = 0; i < fast.Length; i++) Assert.Equal(layered[i], fast[i]);
+    }
+
     static void AssertClose(float[] expected, Tensor actual, double tolerance)
     {
         using (actual)

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using LatentDiffusion.Bench;
+
+var epochs = new Option<int>("--epochs") { Description = "Timed training epochs, after the warm-up (default 3)", DefaultValueFactory = _ => 3 };
+var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up epochs (default 1)", DefaultValueFactory = _ => 1 };
+var trainOnly = new Option<bool>("--train-only") { Description = "Time training only (the mode bench/compare.sh uses)" };
+var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file ('-' for stdout only)" };
+var data = new Option<string?>("--data") { Description = "MNIST directory (default: data/mnist of the repository)" };
+var model = new Option<string?>("--model") { Description = "Classifier for inference and FID (default: models/classifier.safetensors)" };
+var profile = new Option<string?>("--profile") { Description = "Instead: time forward/backward/step per batch for these comma-separated variants (classifier, blog-order, pool-as-max)" };
+var threads = new Option<int>("--threads") { Description = "torch.set_num_threads before anything runs (0: libtorch default)" };
+
+var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")
+{
+    epochs, warmup, trainOnly, json, data, model, profile, threads,
+};
+root.SetAction(parse =>
+{
+    LatentDiffusion.Native.TorchRuntime.EnsureLoaded();
+    if (parse.GetValue(threads) is int n && n > 0) TorchSharp.torch.set_num_threads(n);
+    if (parse.GetValue(profile) is string variants)
+    {
+        var mnist = LatentDiffusion.Data.MnistDataset.Load(parse.GetValue(data) ?? LatentDiffusion.Data.MnistDataset.DefaultDirectory);
+        var rows = Profile.Run(mnist, 100, variants.Split(','), Console.Error.WriteLine).ToList();
+        Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows));
+        return 0;
+    }
+    var options = new BenchOptions(
+        TimedEpochs: parse.GetValue(epochs),
+        WarmupEpochs: parse.GetValue(warmup),
+        TrainOnly: parse.GetValue(trainOnly),
+        DataDirectory: parse.GetValue(data),
+        ModelPath: parse.GetValue(model));
+    BenchResult result = Benchmark.Run(options, Console.Error.WriteLine);
+    string text = result.ToJson();
+    string? path = parse.GetValue(json);
+    if (path == "-") Console.WriteLine(text);
+    else
+    {
+        Console.WriteLine(result.Summary());
+        if (path is not null) File.WriteAllText(path, text + Environment.NewLine);
+    }
+    return 0;
+});
+return root.Parse(args).Invoke();
