@@ -70,12 +70,20 @@ public sealed class Classifier : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        Tensor h = Trunk(x).relu_();                          // layer 7: (B, 32, 8, 8)
+        for (int i = 8; i < layers.Count; i++) h = Layer(i).forward(h);   // pool, flatten, dropout, MLP → (B, 10)
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Layers 0..6 in the reordered form described on <see cref="forward"/>: the third conv's output, before its ReLU.</summary>
+    Tensor Trunk(Tensor x)
+    {
+        using var scope = NewDisposeScope();
         Tensor h = Layer(0).forward(x);                       // (B, 8, 32, 32)
         h = Layer(2).forward(h).relu_();                      // layers 2, 1: (B, 8, 16, 16)
         h = Layer(3).forward(h);                              // (B, 16, 16, 16)
         h = Layer(5).forward(h).relu_();                      // layers 5, 4: (B, 16, 8, 8)
-        h = Layer(ThirdConv).forward(h).relu_();              // layers 6, 7: (B, 32, 8, 8)
-        for (int i = 8; i < layers.Count; i++) h = Layer(i).forward(h);   // pool, flatten, dropout, MLP → (B, 10)
+        h = Layer(ThirdConv).forward(h);                      // layer 6: (B, 32, 8, 8)
         return h.MoveToOuterDisposeScope();
     }
 
@@ -102,10 +110,11 @@ public sealed class Classifier : Module<Tensor, Tensor>
     /// </summary>
     public Tensor Features(Tensor x, FeatureKind kind = FeatureKind.PreAct)
     {
-        if (kind == FeatureKind.Flatten) return ForwardThrough(x, 9);
-        using Tensor conv = ForwardThrough(x, ThirdConv);               // (B, 32, 8, 8), before ReLU
-        using Tensor pooled = nn.functional.avg_pool2d(conv, 4, 4);     // (B, 32, 2, 2)
-        return pooled.flatten(1);                                        // (B, 128)
+        using var scope = NewDisposeScope();
+        Tensor h = Trunk(x);                                             // (B, 32, 8, 8), before layer 7's ReLU
+        if (kind == FeatureKind.Flatten) h = h.relu_();                  // layer 7
+        Tensor pooled = nn.functional.avg_pool2d(h, 4, 4);               // (B, 32, 2, 2)
+        return pooled.flatten(1).MoveToOuterDisposeScope();              // (B, 128)
     }
 
     /// <summary>Number of trainable parameters.</summary>
