@@ -11,8 +11,9 @@ namespace LatentDiffusion.Bench;
 sealed record ProfileRow(string Variant, int Batches, double GatherMs, double ForwardMs, double BackwardMs, double StepMs, double TotalMs);
 
 /// <summary>
-/// Variants: <c>classifier</c> (Classifier.forward as shipped: ReLU after each max pool), <c>blog-order</c> (the
-/// layers in the blog's order, ReLU before the pool), <c>pool-as-max</c> (max pooling as two strided maxima).
+/// Variants: <c>classifier</c> (Classifier.forward as shipped: channels-last, ReLU after each max pool),
+/// <c>blog-order</c> (Classifier.ForwardThrough: channels-last, the blog's layer order), <c>nchw</c> (the shipped
+/// order on NCHW memory) and <c>blog-order-nchw</c> (the blog's order on NCHW memory: what PyTorch runs).
 /// </summary>
 static class Profile
 {
@@ -42,9 +43,11 @@ static class Profile
                 optimizer.zero_grad();
                 Tensor logits = variant switch
                 {
-                    "pool-as-max" => ForwardPoolAsMax(model, x),
+                    "nchw" => ForwardNchw(model, x, reluAfterPool: true),
+                    "blog-order-nchw" => ForwardNchw(model, x, reluAfterPool: false),
                     "blog-order" => model.ForwardThrough(x, model.Layers.Count - 1),
-                    _ => model.forward(x),
+                    "classifier" => model.forward(x),
+                    _ => throw new ArgumentException($"unknown profile variant '{variant}' (classifier, blog-order, nchw, blog-order-nchw)"),
                 };
                 Tensor loss = nn.functional.cross_entropy(logits, y);
                 forward += watch.Elapsed.TotalMilliseconds; watch.Restart();
@@ -61,16 +64,21 @@ static class Profile
         }
     }
 
-    /// <summary>The classifier with 2x2 max pooling as two strided maxima (as FidFeatureExtractor does), ReLU after the pool.</summary>
-    static Tensor ForwardPoolAsMax(Classifier model, Tensor x)
+    /// <summary>
+    /// The classifier's layers on the NCHW batch as given (no channels-last), with the ReLU before each max pool
+    /// (the blog's order) or after it (the shipped order).
+    /// </summary>
+    static Tensor ForwardNchw(Classifier model, Tensor x, bool reluAfterPool)
     {
         var l = model.Layers;
-        Tensor h = ((Conv2d)l[0]).forward(x);
-        h = Metrics.FidFeatureExtractor.MaxPool2x2(h).relu();
-        h = ((Conv2d)l[3]).forward(h);
-        h = Metrics.FidFeatureExtractor.MaxPool2x2(h).relu();
-        h = ((Conv2d)l[6]).forward(h).relu();
-        for (int i = 8; i < l.Count; i++) h = ((nn.Module<Tensor, Tensor>)l[i]).forward(h);
+        Tensor h = x;
+        for (int i = 0; i < l.Count; i++)
+        {
+            var layer = (nn.Module<Tensor, Tensor>)l[i];
+            if (reluAfterPool && (i == 1 || i == 4)) continue;                          // ReLU moved after the pool
+            h = layer.forward(h);
+            if (reluAfterPool && (i == 2 || i == 5)) h = h.relu_();
+        }
         return h;
     }
 }

@@ -7,7 +7,7 @@ var trainOnly = new Option<bool>("--train-only") { Description = "Time training 
 var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file ('-' for stdout only)" };
 var data = new Option<string?>("--data") { Description = "MNIST directory (default: data/mnist of the repository)" };
 var model = new Option<string?>("--model") { Description = "Classifier for inference and FID (default: models/classifier.safetensors)" };
-var profile = new Option<string?>("--profile") { Description = "Instead: time forward/backward/step per batch for these comma-separated variants (classifier, blog-order, pool-as-max)" };
+var profile = new Option<string?>("--profile") { Description = "Instead: time forward/backward/step per batch for these comma-separated variants (classifier, blog-order, nchw, blog-order-nchw)" };
 var threads = new Option<int>("--threads") { Description = "torch.set_num_threads before anything runs (0: libtorch default)" };
 
 var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")

@@ -32,13 +32,13 @@ public sealed record FidResult(
 
 /// <summary>
 /// MNIST-FID (part 1 of the series): the classifier's 128-d features of two image sets, their Gaussian statistics,
-/// and the Fréchet distance between them. Images stream through in batches without autograd (through
-/// <see cref="FidFeatureExtractor"/>, bitwise <see cref="Classifier.Features"/>); only the running statistics
+/// and the Fréchet distance between them. Images stream through <see cref="Classifier.Features"/> in batches without
+/// autograd; only the running statistics
 /// (D + D² float64) stay, so the number of images is bounded by the input, not by memory.
 /// </summary>
 public sealed class FidCalculator
 {
-    readonly FidFeatureExtractor extractor;
+    readonly Classifier classifier;
     readonly FidConfig config;
     readonly string? classifierSha256;
 
@@ -48,7 +48,7 @@ public sealed class FidCalculator
         ArgumentNullException.ThrowIfNull(classifier);
         this.config = config ?? new FidConfig();
         this.config.Validate();
-        extractor = new FidFeatureExtractor(classifier, this.config.Features);
+        this.classifier = classifier;
         this.classifierSha256 = classifierSha256;
     }
 
@@ -181,7 +181,7 @@ public sealed class FidCalculator
     void Accumulate(RunningStatistics running, Tensor inputs)
     {
         using var noGrad = no_grad();
-        using Tensor features = extractor.Features(inputs);   // (B, 128)
+        using Tensor features = classifier.Features(inputs, config.Features);   // (B, 128)
         running.Add(features);
     }
 
