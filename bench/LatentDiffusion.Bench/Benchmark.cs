@@ -24,7 +24,7 @@ sealed record BenchOptions(int TimedEpochs = 3, int WarmupEpochs = 1, bool Train
 }
 
 /// <summary>Threads and the OpenMP environment libtorch ran with.</summary>
-sealed record RuntimeInfo(int Cores, int TorchThreads, int TorchInteropThreads, IReadOnlyDictionary<string, string> OmpEnvironment, string TorchSharp);
+sealed record RuntimeInfo(string Cpu, int Cores, int TorchThreads, int TorchInteropThreads, IReadOnlyDictionary<string, string> OmpEnvironment, string TorchSharp);
 
 /// <summary>Training: per-epoch seconds of the timed epochs, their median, and RSS after every epoch (warm-up included).</summary>
 sealed record TrainingBench(int Epochs, int WarmupEpochs, double[] EpochSeconds, double MedianEpochSeconds,
@@ -44,7 +44,7 @@ sealed record BenchResult(string Tool, RuntimeInfo Runtime, TrainingBench Traini
     {
         var lines = new List<string>
         {
-            $"cores {Runtime.Cores}, torch threads {Runtime.TorchThreads}, interop threads {Runtime.TorchInteropThreads}, " +
+            $"{Runtime.Cpu}, cores {Runtime.Cores}, torch threads {Runtime.TorchThreads}, interop threads {Runtime.TorchInteropThreads}, " +
             $"OMP env: {(Runtime.OmpEnvironment.Count == 0 ? "(none)" : string.Join(" ", Runtime.OmpEnvironment.Select(kv => $"{kv.Key}={kv.Value}")))}",
             $"training: median {Training.MedianEpochSeconds:F3} s/epoch over {Training.Epochs} epochs " +
             $"[{string.Join(", ", Training.EpochSeconds.Select(s => s.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))}] " +
@@ -92,13 +92,26 @@ static class Benchmark
         return new BenchResult("LatentDiffusion (TorchSharp)", runtime, training, inference, fid, ProcessMemory.PeakRssMiB());
     }
 
+    /// <summary>"model name" of /proc/cpuinfo (Linux), else the OS architecture.</summary>
+    static string CpuModel()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null && line.IndexOf(':') is int colon and >= 0) return line[(colon + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString();
+    }
+
     static RuntimeInfo Runtime()
     {
         var omp = Environment.GetEnvironmentVariables().Keys.Cast<string>()
             .Where(k => k.StartsWith("OMP_", StringComparison.Ordinal) || k.StartsWith("KMP_", StringComparison.Ordinal) || k == "MKL_NUM_THREADS")
             .OrderBy(k => k, StringComparer.Ordinal)
             .ToDictionary(k => k, k => Environment.GetEnvironmentVariable(k) ?? "");
-        return new RuntimeInfo(Environment.ProcessorCount, torch.get_num_threads(), torch.get_num_interop_threads(), omp,
+        return new RuntimeInfo(CpuModel(), Environment.ProcessorCount, torch.get_num_threads(), torch.get_num_interop_threads(), omp,
             typeof(torch).Assembly.GetName().Version?.ToString() ?? "?");
     }
 
