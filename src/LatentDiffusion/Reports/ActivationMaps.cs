@@ -24,6 +24,29 @@ public sealed record ActivationMaps(int Layer, int Classes, int Channels, int He
     }
 
     /// <summary>
+    /// Channels whose mean map has one value for every class and position (NaN classes ignored) — after a ReLU, a
+    /// channel that never fires. The figures draw them black, since they have no range to scale.
+    /// </summary>
+    public IReadOnlyList<int> ConstantChannels()
+    {
+        var constant = new List<int>();
+        for (int c = 0; c < Channels; c++)
+        {
+            float? first = null;
+            bool same = true;
+            for (int label = 0; label < Classes && same; label++)
+                foreach (float v in Map(label, c))
+                {
+                    if (float.IsNaN(v)) break;                   // a class without images: all NaN
+                    first ??= v;
+                    if (v != first) { same = false; break; }
+                }
+            if (same && first is not null) constant.Add(c);
+        }
+        return constant;
+    }
+
+    /// <summary>
     /// Runs <see cref="Classifier.ForwardThrough"/> up to <paramref name="layer"/> over <paramref name="inputs"/>
     /// (N, 1, 32, 32) in eval mode under no_grad, batch by batch, and averages the outputs per label of
     /// <paramref name="targets"/> (N,) int64. The model's train/eval mode is restored afterwards.

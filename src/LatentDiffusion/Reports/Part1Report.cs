@@ -111,7 +111,8 @@ public static class Part1Report
             string layerName = inputs.Model.Layers[layer].GetType().Name;
             Save($"activations_layer{layer}.png", DigitFigures.Activations(maps, layerName, config.ActivationCellTarget),
                 $"Activations after layer {layer} ({layerName})",
-                $"Mean {maps.Channels}×{maps.Height}×{maps.Width} output of layer {layer} over each digit's test images; one row per digit, one column per channel.", grid: true);
+                $"Mean {maps.Channels}×{maps.Height}×{maps.Width} output of layer {layer} over each digit's test images; one row per digit, one column per channel." +
+                ConstantChannelsNote(maps), grid: true);
         }
 
         progress?.Report("FID features and predictions");
@@ -191,5 +192,14 @@ public static class Part1Report
         {
             model.train(wasTraining);
         }
+    }
+
+    /// <summary>A sentence naming the channels without range (drawn black), or "" when every channel varies.</summary>
+    static string ConstantChannelsNote(ActivationMaps maps)
+    {
+        IReadOnlyList<int> constant = maps.ConstantChannels();
+        if (constant.Count == 0) return "";
+        string which = constant.Count == 1 ? $"Channel {constant[0]} has" : $"Channels {string.Join(", ", constant)} have";
+        return $" {which} the same mean at every position for every digit (after a ReLU: a channel that never fires), so it shows black.";
     }
 }

@@ -40,4 +40,22 @@ public class ActivationMapsTests
             for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-5f);
         }
     }
+
+    [Fact]
+    public void ConstantChannels_AreThoseWithOneValueEverywhere_IgnoringAbsentClasses()
+    {
+        // 3 classes x 3 channels x 1 x 2; class 2 has no images (NaN). Channel 0 varies, 1 is 0 everywhere (dead
+        // ReLU), 2 is 0.5 everywhere except in one class.
+        float n = float.NaN;
+        float[] values =
+        [
+            0.1f, 0.2f,   0f, 0f,   0.5f, 0.5f,     // class 0
+            0.3f, 0.3f,   0f, 0f,   0.5f, 0.7f,     // class 1
+            n, n,         n, n,     n, n,           // class 2: absent
+        ];
+        var maps = new ActivationMaps(5, 3, 3, 1, 2, values, [4, 5, 0]);
+        Assert.Equal([1], maps.ConstantChannels());
+        var allAbsent = new ActivationMaps(5, 1, 1, 1, 1, [n], [0]);
+        Assert.Empty(allAbsent.ConstantChannels());
+    }
 }
