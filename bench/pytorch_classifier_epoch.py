@@ -57,6 +57,17 @@ def rss_mib():
     return float("nan")
 
 
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return os.uname().machine
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs after the warm-up")
@@ -64,6 +75,8 @@ def main():
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: PyTorch's default)")
     parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist"))
     parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--channels-last", action="store_true",
+                        help="not the blog's code: model and batches in torch.channels_last, for comparison with ours")
     args = parser.parse_args()
 
     if args.threads > 0:
@@ -76,6 +89,8 @@ def main():
     y_train = torch.from_numpy(labels.astype(np.int64))
 
     model = classifier()
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     batch_size = args.batch_size
     n = x_train.shape[0]
@@ -89,6 +104,8 @@ def main():
         for i in range(0, n, batch_size):
             index = permutation[i:i + batch_size]
             x, y = x_train[index], y_train[index]
+            if args.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
             optimizer.zero_grad()
             logits = model(x)
             loss = F.cross_entropy(logits, y)
@@ -102,6 +119,8 @@ def main():
     timed = seconds[args.warmup:]
     print(json.dumps({
         "tool": f"PyTorch {torch.__version__}",
+        "channels_last": args.channels_last,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
