@@ -67,7 +67,7 @@ public sealed class Classifier : Module<Tensor, Tensor>
     /// backward: about 15–30 % off a training batch on CPU (bench/README.md). <see cref="ForwardThrough"/> keeps the
     /// blog's order for per-layer activations.
     /// The trunk runs channels-last (<see cref="ChannelsLast"/>): the same values to float rounding (a few 1e-7
-    /// relative), about 40 % off a training batch.
+    /// relative), and about a quarter to a third off a training batch (19–24 against 24–34 ms, bench/README.md).
     /// </summary>
     public override Tensor forward(Tensor x)
     {
