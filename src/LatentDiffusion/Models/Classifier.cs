@@ -115,6 +115,20 @@ public sealed class Classifier : Module<Tensor, Tensor>
         return pooled.flatten(1).MoveToOuterDisposeScope();              // (B, 128)
     }
 
+    /// <summary>
+    /// Logits (B, 10) and PreAct features (B, 128) of a batch from one pass through the trunk: what
+    /// <see cref="forward"/> and <see cref="Features"/> return, bitwise, for the price of one. Call in eval mode.
+    /// </summary>
+    public (Tensor Logits, Tensor Features) LogitsAndFeatures(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        Tensor trunk = Trunk(x);                                         // (B, 32, 8, 8), before layer 7's ReLU
+        Tensor features = nn.functional.avg_pool2d(trunk, 4, 4).flatten(1);   // (B, 128), a new tensor
+        Tensor h = trunk.relu_();                                        // layer 7, in place: features are already taken
+        for (int i = 8; i < layers.Count; i++) h = Layer(i).forward(h);  // → (B, 10)
+        return (h.MoveToOuterDisposeScope(), features.MoveToOuterDisposeScope());
+    }
+
     /// <summary>Number of trainable parameters.</summary>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 }

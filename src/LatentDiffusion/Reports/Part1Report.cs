@@ -181,9 +181,9 @@ public static class Part1Report
                 using var scope = NewDisposeScope();
                 long len = Math.Min(batchSize, n - start);
                 Tensor batch = inputs.narrow(0, start, len);
-                Tensor features = model.Features(batch, FeatureKind.PreAct).to_type(ScalarType.Float64);   // (B, 128)
-                parts.Add(features.MoveToOuterDisposeScope());
-                long[] predicted = model.forward(batch).argmax(1).data<long>().ToArray();                     // (B,)
+                (Tensor logits, Tensor features) = model.LogitsAndFeatures(batch);                           // (B, 10), (B, 128)
+                parts.Add(features.to_type(ScalarType.Float64).MoveToOuterDisposeScope());
+                long[] predicted = logits.argmax(1).data<long>().ToArray();                                  // (B,)
                 for (int i = 0; i < predicted.Length; i++) predictions[start + i] = (int)predicted[i];
             }
             return (cat(parts, 0).MoveToOuterDisposeScope(), predictions);

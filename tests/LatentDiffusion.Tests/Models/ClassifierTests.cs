@@ -51,6 +51,25 @@ public sealed class ClassifierTests
     }
 
     [Fact]
+    public void LogitsAndFeatures_AreBitwiseForwardAndFeatures()
+    {
+        using var model = new Classifier();
+        ModelWeights.Load(model, TestPaths.PyTorchFixture("classifier_state_dict.pt"));
+        model.eval();
+        using Tensor x = tensor(TestPaths.ReadFloats(TestPaths.PyTorchFixture("inputs.f32")), [64, 1, 32, 32]);
+        using var noGrad = no_grad();
+        (Tensor logits, Tensor features) = model.LogitsAndFeatures(x);
+        using (logits)
+        using (features)
+        using (Tensor expectedLogits = model.forward(x))
+        using (Tensor expectedFeatures = model.Features(x, FeatureKind.PreAct))
+        {
+            Assert.True(logits.equal(expectedLogits).all().item<bool>());
+            Assert.True(features.equal(expectedFeatures).all().item<bool>());
+        }
+    }
+
+    [Fact]
     public void Forward_ReluAfterPool_IsBitwiseTheLayeredForwardAndItsGradients()
     {
         manual_seed(5);
