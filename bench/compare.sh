@@ -5,6 +5,7 @@
 # median of the ratios. Not part of CI. Needs Debian's python3-torch (/usr/bin/python3).
 #
 #   bench/compare.sh [PAIRS=3] [EPOCHS=3] [PYTORCH_THREADS=0]     (0: PyTorch's default thread count)
+#   PYTHON=/path/to/python3 bench/compare.sh …                    (default /usr/bin/python3)
 #
 # Writes bench/results/compare-<timestamp>.json and prints a table.
 set -euo pipefail
@@ -12,7 +13,11 @@ pairs=${1:-3}
 epochs=${2:-3}
 pytorch_threads=${3:-0}
 root=$(cd "$(dirname "$0")/.." && pwd)
-python=/usr/bin/python3
+python=${PYTHON:-/usr/bin/python3}
+if ! "$python" -c "import torch" 2> /dev/null; then
+    echo "compare.sh: $python cannot import torch; install Debian's PyTorch first: apt-get install -y python3-torch" >&2
+    exit 2
+fi
 out="$root/bench/results"
 mkdir -p "$out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
