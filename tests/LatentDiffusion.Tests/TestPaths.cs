@@ -1,4 +1,6 @@
 using LatentDiffusion.IO;
+using LatentDiffusion.Models;
+using static TorchSharp.torch;
 
 namespace LatentDiffusion.Tests;
 
@@ -29,4 +31,16 @@ public static class TestPaths
         Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
         return values;
     }
+
+    /// <summary>The fixture's PyTorch-trained classifier (3 epochs), loaded from its .pt, in eval mode.</summary>
+    public static Classifier LoadFixtureClassifier()
+    {
+        var model = new Classifier();
+        ModelWeights.Load(model, PyTorchFixture("classifier_state_dict.pt"));
+        model.eval();
+        return model;
+    }
+
+    /// <summary>The fixture's inputs: the first 64 MNIST test images, (64, 1, 32, 32) float32.</summary>
+    public static Tensor FixtureInputs() => tensor(ReadFloats(PyTorchFixture("inputs.f32")), [64, 1, 32, 32]);
 }

@@ -11,7 +11,7 @@ public sealed class FidBaselinesTests
     [Fact]
     public void Compute_SyntheticData_GivesValidationBelowRandomAndRatios()
     {
-        using Classifier classifier = FidCalculatorTests.LoadFixtureClassifier();
+        using Classifier classifier = TestPaths.LoadFixtureClassifier();
         MnistData data = SyntheticData.Dataset(train: 400, test: 200);
         FidBaselineResult first = FidBaselines.Compute(classifier, data, seed: 0);
         FidBaselineResult again = FidBaselines.Compute(classifier, data, seed: 0);

@@ -11,24 +11,16 @@ namespace LatentDiffusion.Tests.Metrics;
 [Collection("Torch")]
 public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
 {
-    readonly Classifier classifier = LoadFixtureClassifier();
+    readonly Classifier classifier = TestPaths.LoadFixtureClassifier();
 
     public void Dispose() => classifier.Dispose();
-
-    internal static Classifier LoadFixtureClassifier()
-    {
-        var model = new Classifier();
-        ModelWeights.Load(model, TestPaths.PyTorchFixture("classifier_state_dict.pt"));
-        model.eval();
-        return model;
-    }
 
     [Theory]
     [InlineData(FeatureKind.PreAct, "features_pre.f32")]
     [InlineData(FeatureKind.Flatten, "features_post.f32")]
     public void StatisticsOfInputs_FixtureInputs_MatchStatisticsOfPyTorchFeatures(FeatureKind kind, string featuresFile)
     {
-        using Tensor inputs = tensor(TestPaths.ReadFloats(TestPaths.PyTorchFixture("inputs.f32")), [64, 1, 32, 32]);
+        using Tensor inputs = TestPaths.FixtureInputs();
         using Tensor reference = tensor(TestPaths.ReadFloats(TestPaths.PyTorchFixture(featuresFile)), [64, 128]);
         var calculator = new FidCalculator(classifier, new FidConfig(kind, BatchSize: 10));  // 7 batches, the last of 4
         FeatureStatistics ours = calculator.StatisticsOfInputs(inputs);

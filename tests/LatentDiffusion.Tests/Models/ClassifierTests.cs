@@ -25,10 +25,8 @@ public sealed class ClassifierTests
     [Fact]
     public void Forward_OfPyTorchWeights_ReproducesPyTorchLogitsAndFeatures()
     {
-        using var model = new Classifier();
-        ModelWeights.Load(model, TestPaths.PyTorchFixture("classifier_state_dict.pt"));
-        model.eval();
-        using var x = tensor(TestPaths.ReadFloats(TestPaths.PyTorchFixture("inputs.f32")), [64, 1, 32, 32]);
+        using Classifier model = TestPaths.LoadFixtureClassifier();
+        using Tensor x = TestPaths.FixtureInputs();
         using var noGrad = no_grad();
         AssertClose(TestPaths.ReadFloats(TestPaths.PyTorchFixture("logits.f32")), model.forward(x), 1e-5);
         AssertClose(TestPaths.ReadFloats(TestPaths.PyTorchFixture("features_pre.f32")), model.Features(x, FeatureKind.PreAct), 1e-5);
@@ -53,10 +51,8 @@ public sealed class ClassifierTests
     [Fact]
     public void LogitsAndFeatures_AreBitwiseForwardAndFeatures()
     {
-        using var model = new Classifier();
-        ModelWeights.Load(model, TestPaths.PyTorchFixture("classifier_state_dict.pt"));
-        model.eval();
-        using Tensor x = tensor(TestPaths.ReadFloats(TestPaths.PyTorchFixture("inputs.f32")), [64, 1, 32, 32]);
+        using Classifier model = TestPaths.LoadFixtureClassifier();
+        using Tensor x = TestPaths.FixtureInputs();
         using var noGrad = no_grad();
         (Tensor logits, Tensor features) = model.LogitsAndFeatures(x);
         using (logits)
