@@ -1,0 +1,165 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace LatentDiffusion.Models;
+
+/// <summary>How the encoder's second half of channels gives the posterior's standard deviation.</summary>
+public enum SigmaParameterization
+{
+    /// <summary>The post: the channels are σ itself (any sign); the KL uses log(σ²) with no epsilon.</summary>
+    Raw,
+    /// <summary>The usual form: the channels are log σ²; σ = exp(½ log σ²) and the KL never takes a log.</summary>
+    LogVariance,
+}
+
+/// <summary>
+/// Settings of part 2's VAE. Defaults are the post's (features and latent size inferred from its code and figures:
+/// encoder [1, 8, 16, 32, 8], decoder [4, 32, 16, 8, 1], 52,965 parameters, KL weight 1, raw σ).
+/// </summary>
+public sealed record VaeConfig
+{
+    /// <summary>Feature counts down to the last hidden level. Post: [1, 8, 16, 32].</summary>
+    public IReadOnlyList<int> Features { get; init; } = [1, 8, 16, 32];
+
+    /// <summary>Channels of the (C, 4, 4) latent. Post: 4.</summary>
+    public int LatentChannels { get; init; } = 4;
+
+    /// <summary>What the encoder's σ channels mean. Post: <see cref="SigmaParameterization.Raw"/>.</summary>
+    public SigmaParameterization Sigma { get; init; } = SigmaParameterization.Raw;
+
+    /// <summary>Weight of the KL term against the per-image summed squared error. Post: 1.</summary>
+    public double KlWeight { get; init; } = 1.0;
+
+    public bool Equals(VaeConfig? other) =>
+        other is not null && Features.SequenceEqual(other.Features) && LatentChannels == other.LatentChannels &&
+        Sigma == other.Sigma && KlWeight.Equals(other.KlWeight);
+
+    public override int GetHashCode() => HashCode.Combine(Features.Aggregate(17, HashCode.Combine), LatentChannels, Sigma, KlWeight);
+
+    /// <summary>The encoder's feature list: <see cref="Features"/> + [2·latent channels].</summary>
+    public int[] EncoderFeatures => [.. Features, 2 * LatentChannels];
+
+    /// <summary>The decoder's feature list: [latent channels] + reversed <see cref="Features"/>.</summary>
+    public int[] DecoderFeatures => [LatentChannels, .. Features.Reverse()];
+
+    public void Validate()
+    {
+        if (Features.Count < 2 || Features.Any(f => f <= 0)) throw new ArgumentException("VAE features need at least two positive counts");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LatentChannels);
+        if (!(KlWeight >= 0) || double.IsInfinity(KlWeight)) throw new ArgumentOutOfRangeException(nameof(KlWeight), KlWeight, "must be a finite number ≥ 0");
+    }
+}
+
+/// <summary>One pass of the VAE: the posterior's parameters, the sampled latent and its decoding.</summary>
+public sealed record VaePass(Tensor Mu, Tensor Sigma, Tensor Z, Tensor Reconstruction) : IDisposable
+{
+    public void Dispose()
+    {
+        Mu.Dispose(); Sigma.Dispose(); Z.Dispose(); Reconstruction.Dispose();
+    }
+}
+
+/// <summary>
+/// Part 2's VAE: a <see cref="ConvEncoder"/> whose last level outputs 2·C channels (μ = the first C, σ = the last C,
+/// both through the block's BatchNorm and LeakyReLU, as in the post), z = μ + σ·ε with ε ~ N(0, I) (Kingma and Welling
+/// 2014, eq. 10), and a <see cref="ConvDecoder"/> identical to the autoencoder's. Keys <c>encoder.layers.…</c> and
+/// <c>decoder.layers.…</c>, as the post's two modules. (B, 1, 32, 32) → μ, σ (B, C, 4, 4) → (B, 1, 32, 32).
+/// </summary>
+public sealed class Vae : Module<Tensor, Tensor>
+{
+    /// <summary>Parameters of the post's configuration (computed from the post's code; the post states none).</summary>
+    public const long ExpectedParameterCount = 52_965;
+
+    private readonly ConvEncoder encoder;
+    private readonly ConvDecoder decoder;
+
+    public Vae(VaeConfig? config = null) : base(nameof(Vae))
+    {
+        Config = config ?? new VaeConfig();
+        Config.Validate();
+        encoder = new ConvEncoder(Config.EncoderFeatures);
+        decoder = new ConvDecoder(Config.DecoderFeatures);
+        RegisterComponents();
+    }
+
+    public VaeConfig Config { get; }
+
+    /// <summary>Runs encoder and decoder channels-last or NCHW (default); see <see cref="ConvEncoder.ChannelsLastLayout"/>.</summary>
+    public bool ChannelsLastLayout
+    {
+        get => encoder.ChannelsLastLayout;
+        set => encoder.ChannelsLastLayout = decoder.ChannelsLastLayout = value;
+    }
+
+    public ConvEncoder Encoder => encoder;
+
+    public ConvDecoder Decoder => decoder;
+
+    /// <summary>Latent shape (C, h, w) for 32x32 inputs.</summary>
+    public long[] LatentShape => [Config.LatentChannels, 32 >> encoder.Downsamplings, 32 >> encoder.Downsamplings];
+
+    /// <summary>(B, 1, 32, 32) → (μ, σ), each (B, C, 4, 4). With <see cref="SigmaParameterization.Raw"/>, σ may be negative.</summary>
+    public (Tensor Mu, Tensor Sigma) Encode(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        Tensor h = encoder.forward(x);                                    // (B, 2C, 4, 4)
+        int c = Config.LatentChannels;
+        Tensor mu = h.narrow(1, 0, c).contiguous();
+        Tensor second = h.narrow(1, c, c).contiguous();
+        Tensor sigma = Config.Sigma == SigmaParameterization.Raw ? second : second.mul(0.5).exp();
+        return (mu.MoveToOuterDisposeScope(), sigma.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Latent (B, C, 4, 4) → image (B, 1, 32, 32), unbounded (clip to [0, 1] to show it).</summary>
+    public Tensor Decode(Tensor z) => decoder.forward(z);
+
+    /// <summary>Encodes, samples z = μ + σ·<paramref name="noise"/> and decodes.</summary>
+    public VaePass Forward(Tensor x, Tensor noise)
+    {
+        using var scope = NewDisposeScope();
+        (Tensor mu, Tensor sigma) = Encode(x);
+        Tensor z = noise.mul(sigma).add_(mu);                            // the post's s * sigma + mu
+        Tensor reconstruction = decoder.forward(z);
+        return new VaePass(mu.MoveToOuterDisposeScope(), sigma.MoveToOuterDisposeScope(), z.MoveToOuterDisposeScope(), reconstruction.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Encodes and samples one latent per image, drawing ε from <paramref name="generator"/>.</summary>
+    public Tensor Sample(Tensor x, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        (Tensor mu, Tensor sigma) = Encode(x);
+        Tensor eps = randn(mu.shape, dtype: mu.dtype, device: mu.device, generator: generator);
+        return eps.mul_(sigma).add_(mu).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The deterministic reconstruction decode(μ).</summary>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        (Tensor mu, _) = Encode(x);
+        return decoder.forward(mu).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// KL(N(μ, σ²) ‖ N(0, I)) per image, summed over the latent: ½ Σ (σ² + μ² − log σ² − 1) (Kingma and Welling 2014,
+    /// appendix B). Raw σ computes log σ² as the post does, with no epsilon (σ = 0 gives +∞).
+    /// </summary>
+    public Tensor Kl(Tensor mu, Tensor sigma)
+    {
+        using var scope = NewDisposeScope();
+        Tensor sigma2 = sigma.square();
+        Tensor logSigma2 = Config.Sigma == SigmaParameterization.Raw ? sigma2.log() : sigma.log().mul_(2.0);
+        Tensor kl = sigma2.add(mu.square()).sub_(logSigma2).sub_(1.0).sum([1, 2, 3]).mul_(0.5);   // (B,)
+        return kl.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Per-image summed squared error (B,), the post's reconstruction loss.</summary>
+    public static Tensor ReconstructionLoss(Tensor prediction, Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return prediction.sub(x).square().sum([1, 2, 3]).MoveToOuterDisposeScope();
+    }
+
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+}
