@@ -53,11 +53,11 @@ public sealed class FidCommandTests
     [Fact]
     public void Run_StatsThenFid_PrintsJsonWithProvenance()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string a = FidCalculatorTests.WriteIdx(dir, "a-idx3-ubyte", SyntheticData.Split(150, seed: 1).Images);
-        string b = FidCalculatorTests.WriteIdx(dir, "b-idx3-ubyte", SyntheticData.Split(140, seed: 2).Images);
+        using var dir = new TempDirectory();
+        string a = FidCalculatorTests.WriteIdx(dir.Path, "a-idx3-ubyte", SyntheticData.Split(150, seed: 1).Images);
+        string b = FidCalculatorTests.WriteIdx(dir.Path, "b-idx3-ubyte", SyntheticData.Split(140, seed: 2).Images);
         string classifier = TestPaths.PyTorchFixture("classifier_state_dict.pt");
-        string stats = Path.Combine(dir, "a.npz");
+        string stats = dir.File("a.npz");
 
         var (code, stdout, _) = Run(["fid", "stats", a, "-o", stats, "--classifier", classifier, "--json"]);
         Assert.Equal(CliApp.Ok, code);
@@ -80,14 +80,14 @@ public sealed class FidCommandTests
     [Fact]
     public void Run_MissingSourceOrClassifier_FailsWithOneLine()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string a = FidCalculatorTests.WriteIdx(dir, "a-idx3-ubyte", SyntheticData.Split(20).Images);
-        var (code, _, stderr) = Run(["fid", a, Path.Combine(dir, "absent")]);
+        using var dir = new TempDirectory();
+        string a = FidCalculatorTests.WriteIdx(dir.Path, "a-idx3-ubyte", SyntheticData.Split(20).Images);
+        var (code, _, stderr) = Run(["fid", a, dir.File("absent")]);
         Assert.Equal(CliApp.Failure, code);
         Assert.Contains("no such file or directory", stderr);
         Assert.Single(stderr.Trim().Split('\n'));
 
-        (code, _, stderr) = Run(["fid", a, a, "--classifier", Path.Combine(dir, "none.safetensors")]);
+        (code, _, stderr) = Run(["fid", a, a, "--classifier", dir.File("none.safetensors")]);
         Assert.Equal(CliApp.Failure, code);
         Assert.Contains("--classifier", stderr);
     }
