@@ -15,14 +15,6 @@ public static class TestPaths
     public static string MnistDirectory =>
         RepositoryPaths.Find("data/mnist") ?? throw new DirectoryNotFoundException("data/mnist not found above " + AppContext.BaseDirectory);
 
-    /// <summary>A fresh empty directory under the system temp folder.</summary>
-    public static string NewTempDirectory()
-    {
-        string dir = Path.Combine(Path.GetTempPath(), "ldm-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-
     /// <summary>Little-endian float32 file → array.</summary>
     public static float[] ReadFloats(string path)
     {

@@ -24,8 +24,9 @@ public sealed class CliBehaviourTests
     [Fact]
     public void HugeLearningRate_FailsWithTheDivergedMessage()
     {
-        string data = SyntheticData.WriteIdxDirectory(Path.Combine(TestPaths.NewTempDirectory(), "data"), SyntheticData.Dataset(200, 50));
-        string run = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        using var dir = new TempDirectory();
+        string data = SyntheticData.WriteIdxDirectory(dir.File("data"), SyntheticData.Dataset(200, 50));
+        string run = dir.File("run");
         var r = LdmProcess.Run(["classifier", "train", "--data", data, "--out", run, "--epochs", "2", "--lr", "1e6"]);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("diverged", r.Stderr);
@@ -46,10 +47,11 @@ public sealed class CliBehaviourTests
     [Fact]
     public void CorruptDataFile_IsOneLineNamingIt()
     {
-        string data = SyntheticData.WriteIdxDirectory(Path.Combine(TestPaths.NewTempDirectory(), "data"), SyntheticData.Dataset(50, 20));
+        using var dir = new TempDirectory();
+        string data = SyntheticData.WriteIdxDirectory(dir.File("data"), SyntheticData.Dataset(50, 20));
         string images = Path.Combine(data, "train-images-idx3-ubyte");
         File.WriteAllBytes(images, File.ReadAllBytes(images)[..1000]);
-        var r = LdmProcess.Run(["classifier", "train", "--data", data, "--epochs", "1", "--out", Path.Combine(TestPaths.NewTempDirectory(), "run")]);
+        var r = LdmProcess.Run(["classifier", "train", "--data", data, "--epochs", "1", "--out", dir.File("run")]);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(images, r.Stderr);
         AssertOneLineNoTrace(r.Stderr);

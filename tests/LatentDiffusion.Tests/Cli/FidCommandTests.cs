@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Text.Json;
 using LatentDiffusion.Cli;
 using LatentDiffusion.Cli.Commands;
@@ -50,65 +51,70 @@ public sealed class FidCommandTests
     [InlineData("fid")]
     public void Parse_BadUsage_IsAnError(params string[] args) => Assert.NotEmpty(Root().Parse(args).Errors);
 
+    /// <summary>
+    /// Through the real executable, so stdout and stderr are the process's own streams (CliApp.Out and CliApp.Err bind
+    /// the console at type load, where an in-process Console.SetError never reaches them).
+    /// </summary>
     [Fact]
     public void Run_StatsThenFid_PrintsJsonWithProvenance()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string a = FidCalculatorTests.WriteIdx(dir, "a-idx3-ubyte", SyntheticData.Split(150, seed: 1).Images);
-        string b = FidCalculatorTests.WriteIdx(dir, "b-idx3-ubyte", SyntheticData.Split(140, seed: 2).Images);
+        using var dir = new TempDirectory();
+        string a = FidCalculatorTests.WriteIdx(dir.Path, "a-idx3-ubyte", SyntheticData.Split(150, seed: 1).Images);
+        string b = FidCalculatorTests.WriteIdx(dir.Path, "b-idx3-ubyte", SyntheticData.Split(140, seed: 2).Images);
         string classifier = TestPaths.PyTorchFixture("classifier_state_dict.pt");
-        string stats = Path.Combine(dir, "a.npz");
+        string stats = dir.File("a.npz");
 
-        var (code, stdout, _) = Run(["fid", "stats", a, "-o", stats, "--classifier", classifier, "--json"]);
-        Assert.Equal(CliApp.Ok, code);
+        var (r, wall) = Timed(["fid", "stats", a, "-o", stats, "--classifier", classifier, "--json"]);
+        Assert.True(r.ExitCode == CliApp.Ok, r.Stderr);
         Assert.True(File.Exists(stats));
-        Assert.Equal(150, LastJson(stdout).GetProperty("n").GetInt64());
+        JsonElement json = LastJson(r.Stdout);
+        Assert.Equal(150, json.GetProperty("n").GetInt64());
+        AssertSecondsWithin(json, wall);
+        Assert.Equal("", r.Stderr);
 
-        (code, stdout, string stderr) = Run(["fid", stats, b, "--classifier", classifier, "--json"]);
-        Assert.Equal(CliApp.Ok, code);
-        JsonElement json = LastJson(stdout);
-        Assert.True(json.GetProperty("fid").GetDouble() > 0);
+        (r, wall) = Timed(["fid", stats, b, "--classifier", classifier, "--json"]);
+        Assert.True(r.ExitCode == CliApp.Ok, r.Stderr);
+        json = LastJson(r.Stdout);
+        double fid = json.GetProperty("fid").GetDouble();
+        Assert.True(fid > 0);
+        Assert.Contains($"FID {fid:F4}", r.Stdout);                                   // the human line says the same
         Assert.Equal(150, json.GetProperty("n_a").GetInt64());
         Assert.Equal(140, json.GetProperty("n_b").GetInt64());
         Assert.Equal(LatentDiffusion.IO.ModelWeights.Sha256(classifier)[..12], json.GetProperty("classifier").GetString());
         Assert.Equal("preact", json.GetProperty("features").GetString());
-        Assert.True(json.GetProperty("seconds").GetDouble() >= 0);
+        AssertSecondsWithin(json, wall);
         Assert.Equal(0, json.GetProperty("warnings").GetArrayLength());
-        Assert.Equal("", stderr);
+        Assert.Equal("", r.Stderr);                                                   // 150 and 140 > 128: no warning, no notice
     }
 
     [Fact]
     public void Run_MissingSourceOrClassifier_FailsWithOneLine()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string a = FidCalculatorTests.WriteIdx(dir, "a-idx3-ubyte", SyntheticData.Split(20).Images);
-        var (code, _, stderr) = Run(["fid", a, Path.Combine(dir, "absent")]);
-        Assert.Equal(CliApp.Failure, code);
-        Assert.Contains("no such file or directory", stderr);
-        Assert.Single(stderr.Trim().Split('\n'));
+        using var dir = new TempDirectory();
+        string a = FidCalculatorTests.WriteIdx(dir.Path, "a-idx3-ubyte", SyntheticData.Split(20).Images);
+        var r = LdmProcess.Run(["fid", a, dir.File("absent")]);
+        Assert.Equal(CliApp.Failure, r.ExitCode);
+        Assert.Contains("no such file or directory", r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
 
-        (code, _, stderr) = Run(["fid", a, a, "--classifier", Path.Combine(dir, "none.safetensors")]);
-        Assert.Equal(CliApp.Failure, code);
-        Assert.Contains("--classifier", stderr);
+        r = LdmProcess.Run(["fid", a, a, "--classifier", dir.File("none.safetensors")]);
+        Assert.Equal(CliApp.Failure, r.ExitCode);
+        Assert.Contains("--classifier", r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
     }
 
-    static (int Code, string Stdout, string Stderr) Run(string[] args)
+    static (LdmProcess.Result Result, double WallSeconds) Timed(string[] args)
     {
-        TextWriter oldOut = Console.Out, oldErr = Console.Error;
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            int code = CliApp.Run(Root(), args);
-            return (code, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
+        var watch = Stopwatch.StartNew();
+        LdmProcess.Result result = LdmProcess.Run(args);
+        return (result, watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The reported time is real work (features of 140+ images take milliseconds) and fits in the process's life.</summary>
+    static void AssertSecondsWithin(JsonElement json, double wallSeconds)
+    {
+        double seconds = json.GetProperty("seconds").GetDouble();
+        Assert.True(seconds > 0 && seconds < wallSeconds, $"seconds {seconds} outside (0, {wallSeconds:F2}) of the process's wall time");
     }
 
     static JsonElement LastJson(string stdout) =>

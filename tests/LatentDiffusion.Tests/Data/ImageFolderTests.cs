@@ -34,7 +34,8 @@ public sealed class ImageFolderTests
     [Fact]
     public void Decode_Grayscale28_IsPaddedByTwoZeroPixels()
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "digit.png");
+        using var dir = new TempDirectory();
+        string path = dir.File("digit.png");
         byte[] pixels = Enumerable.Range(0, 28 * 28).Select(i => (byte)(i * 7 % 251 + 1)).ToArray();
         WriteGrayPng(path, pixels, 28);
         byte[] decoded = DecodeOne(path);
@@ -50,7 +51,8 @@ public sealed class ImageFolderTests
     [Fact]
     public void Decode_Rgb32_IsLuminanceWithoutPadding()
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "colour.png");
+        using var dir = new TempDirectory();
+        string path = dir.File("colour.png");
         WritePng(path, 32, (x, y) => ((byte)(8 * x), (byte)(8 * y), (byte)(x + y)));
         byte[] decoded = DecodeOne(path);
         Assert.Equal(ImageFolder.Luminance(8 * 5, 8 * 9, 14), decoded[9 * 32 + 5]);
@@ -62,11 +64,11 @@ public sealed class ImageFolderTests
     [Fact]
     public void ReadBatches_NonImageFile_IsReportedByName()
     {
-        string dir = TestPaths.NewTempDirectory();
-        WritePng(Path.Combine(dir, "a.png"), 28, (_, _) => (0, 0, 0));
-        string notes = Path.Combine(dir, "notes.txt");
+        using var dir = new TempDirectory();
+        WritePng(dir.File("a.png"), 28, (_, _) => (0, 0, 0));
+        string notes = dir.File("notes.txt");
         File.WriteAllText(notes, "not an image");
-        var e = Assert.Throws<DataFormatException>(() => ImageFolder.ReadBatches(dir, 10).ToList());
+        var e = Assert.Throws<DataFormatException>(() => ImageFolder.ReadBatches(dir.Path, 10).ToList());
         Assert.Equal(notes, e.FilePath);
         Assert.Contains("not a readable image", e.Message);
     }
@@ -74,10 +76,10 @@ public sealed class ImageFolderTests
     [Fact]
     public void ReadBatches_WrongSize_IsReportedByNameAndSize()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string big = Path.Combine(dir, "big.png");
+        using var dir = new TempDirectory();
+        string big = dir.File("big.png");
         WritePng(big, 64, (_, _) => (9, 9, 9));
-        var e = Assert.Throws<DataFormatException>(() => ImageFolder.ReadBatches(dir, 10).ToList());
+        var e = Assert.Throws<DataFormatException>(() => ImageFolder.ReadBatches(dir.Path, 10).ToList());
         Assert.Equal(big, e.FilePath);
         Assert.Contains("64x64", e.Message);
     }
@@ -85,37 +87,37 @@ public sealed class ImageFolderTests
     [Fact]
     public void ReadBatches_TruncatedPng_IsReportedByName()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string path = Path.Combine(dir, "cut.png");
+        using var dir = new TempDirectory();
+        string path = dir.File("cut.png");
         WritePng(path, 28, (x, y) => ((byte)(x * 9), (byte)(y * 9), 0));
         byte[] bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
-        var e = Assert.Throws<DataFormatException>(() => ImageFolder.ReadBatches(dir, 10).ToList());
+        var e = Assert.Throws<DataFormatException>(() => ImageFolder.ReadBatches(dir.Path, 10).ToList());
         Assert.Equal(path, e.FilePath);
     }
 
     [Fact]
     public void ReadBatches_EmptyFolder_Throws()
     {
-        string dir = TestPaths.NewTempDirectory();
-        File.WriteAllText(Path.Combine(dir, ".hidden"), "skipped");
-        var e = Assert.Throws<DataFormatException>(() => ImageFolder.ReadBatches(dir, 10));
-        Assert.Equal(dir, e.FilePath);
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File(".hidden"), "skipped");
+        var e = Assert.Throws<DataFormatException>(() => ImageFolder.ReadBatches(dir.Path, 10));
+        Assert.Equal(dir.Path, e.FilePath);
         Assert.Contains("no image files", e.Message);
     }
 
     [Fact]
     public void ReadBatches_FiveImagesInBatchesOfTwo_YieldsThemInNameOrder()
     {
-        string dir = TestPaths.NewTempDirectory();
+        using var dir = new TempDirectory();
         for (int i = 0; i < 5; i++)
         {
             byte v = (byte)(10 * (i + 1));
-            WritePng(Path.Combine(dir, $"img{i}.png"), 32, (_, _) => (v, v, v));
+            WritePng(dir.File($"img{i}.png"), 32, (_, _) => (v, v, v));
         }
         var firstPixels = new List<byte>();
         var counts = new List<int>();
-        foreach (ImageBatch batch in ImageFolder.ReadBatches(dir, 2))
+        foreach (ImageBatch batch in ImageFolder.ReadBatches(dir.Path, 2))
         {
             counts.Add(batch.Count);
             for (int i = 0; i < batch.Count; i++) firstPixels.Add(batch.Pixels[i * ImageBatch.ImageBytes]);

@@ -10,8 +10,12 @@ namespace LatentDiffusion.Tests.IO;
 /// of the right names and shapes — never another exception type.
 /// </summary>
 [Collection("Torch")]
-public sealed class CorruptWeightsTests
+public sealed class CorruptWeightsTests : IDisposable
 {
+    readonly TempDirectory dir = new();
+
+    public void Dispose() => dir.Dispose();
+
     /// <summary>
     /// Our safetensors files carry a checksum of the tensor data, so a flipped bit is either an error naming the file
     /// or (in a header byte that does not matter, e.g. a metadata value) loads exactly the original weights.
@@ -88,19 +92,18 @@ public sealed class CorruptWeightsTests
     [Fact]
     public void EmptyAndGarbageFiles_AreErrors()
     {
-        string dir = TestPaths.NewTempDirectory();
         foreach (string name in new[] { "empty.safetensors", "empty.pt", "text.safetensors", "text.pt" })
         {
-            string path = Path.Combine(dir, name);
+            string path = dir.File(name);
             File.WriteAllText(path, name.StartsWith("text") ? "this is not a weights file at all" : "");
             var e = Assert.Throws<DataFormatException>(() => ModelWeights.Load(new Classifier(), path));
             Assert.Contains(path, e.Message);
         }
     }
 
-    static byte[] Saved(string extension, out string path)
+    byte[] Saved(string extension, out string path)
     {
-        path = Path.Combine(TestPaths.NewTempDirectory(), "m" + extension);
+        path = dir.File("m" + extension);
         manual_seed(4);
         using var model = new Classifier();
         ModelWeights.Save(model, path);

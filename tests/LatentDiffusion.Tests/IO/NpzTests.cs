@@ -21,7 +21,8 @@ public sealed class NpzTests
     [Fact]
     public void Save_ThenLoad_RoundTripsBitForBit()
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "stats.npz");
+        using var dir = new TempDirectory();
+        string path = dir.File("stats.npz");
         FeatureStatistics original = Sample();
         original.Save(path);
         FeatureStatistics loaded = FeatureStatistics.Load(path);
@@ -33,7 +34,8 @@ public sealed class NpzTests
     [Fact]
     public void Save_WritesNpyVersion1EntriesStoredInAZip()
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "stats.npz");
+        using var dir = new TempDirectory();
+        string path = dir.File("stats.npz");
         Sample(128).Save(path);
         using var zip = ZipFile.OpenRead(path);
         Assert.Contains(zip.Entries, e => e.FullName == "mu.npy");
@@ -84,7 +86,8 @@ public sealed class NpzTests
     [Fact]
     public void Load_NotAZip_Throws()
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "bad.npz");
+        using var dir = new TempDirectory();
+        string path = dir.File("bad.npz");
         File.WriteAllText(path, "this is not an archive");
         AssertFails(path, "not a readable .npz");
     }
@@ -92,8 +95,8 @@ public sealed class NpzTests
     [Fact]
     public void Load_TruncatedFile_Throws()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string good = Path.Combine(dir, "good.npz"), cut = Path.Combine(dir, "cut.npz");
+        using var dir = new TempDirectory();
+        string good = dir.File("good.npz"), cut = dir.File("cut.npz");
         Sample(32).Save(good);
         byte[] bytes = File.ReadAllBytes(good);
         foreach (int length in new[] { 0, 30, bytes.Length / 2, bytes.Length - 10 })
@@ -106,7 +109,8 @@ public sealed class NpzTests
     [Fact]
     public void Load_MissingSigma_NamesTheArray()
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "mu-only.npz");
+        using var dir = new TempDirectory();
+        string path = dir.File("mu-only.npz");
         Npz.Save(path, new Dictionary<string, NpyArray> { ["mu"] = NpyArray.Vector([1, 2]) });
         AssertFails(path, "missing array 'sigma'");
     }
@@ -114,7 +118,8 @@ public sealed class NpzTests
     [Fact]
     public void Load_SigmaShapeNotMatchingMu_Throws()
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "shape.npz");
+        using var dir = new TempDirectory();
+        string path = dir.File("shape.npz");
         Npz.Save(path, new Dictionary<string, NpyArray>
         {
             ["mu"] = NpyArray.Vector([1, 2]),
@@ -126,7 +131,8 @@ public sealed class NpzTests
     [Fact]
     public void Load_WrongRank_Throws()
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "rank.npz");
+        using var dir = new TempDirectory();
+        string path = dir.File("rank.npz");
         Npz.Save(path, new Dictionary<string, NpyArray>
         {
             ["mu"] = new NpyArray([1, 2], [1, 2]),
@@ -138,7 +144,8 @@ public sealed class NpzTests
     [Fact]
     public void Load_PayloadShorterThanShape_Throws()
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "short.npz");
+        using var dir = new TempDirectory();
+        string path = dir.File("short.npz");
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
         {
             foreach (var (name, shape) in new[] { ("mu", "(4,)"), ("sigma", "(4, 4)") })
@@ -157,14 +164,18 @@ public sealed class NpzTests
     [Fact]
     public void Load_NonFiniteValues_Throws()
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "nan.npz");
+        using var dir = new TempDirectory();
+        string path = dir.File("nan.npz");
         new FeatureStatistics([0, double.NaN], new double[4]).Save(path);
         AssertFails(path, "NaN");
     }
 
     [Fact]
-    public void Load_MissingFile_Throws() =>
-        AssertFails(Path.Combine(TestPaths.NewTempDirectory(), "absent.npz"), "not found");
+    public void Load_MissingFile_Throws()
+    {
+        using var dir = new TempDirectory();
+        AssertFails(dir.File("absent.npz"), "not found");
+    }
 
     static void AssertFails(string path, string fragment)
     {

@@ -27,8 +27,8 @@ public sealed class OutputHygieneTests
     [Fact]
     public void Write_ThatFails_LeavesTheOldFileAndNoTemporary()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string path = Path.Combine(dir, "out.bin");
+        using var dir = new TempDirectory();
+        string path = dir.File("out.bin");
         AtomicFile.WriteAllBytes(path, [1, 2, 3]);
         Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(path, s =>
         {
@@ -36,16 +36,16 @@ public sealed class OutputHygieneTests
             throw new InvalidOperationException("writer failed half-way");
         }));
         Assert.Equal([1, 2, 3], File.ReadAllBytes(path));
-        Assert.Equal(["out.bin"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        Assert.Equal(["out.bin"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
     }
 
     [Fact]
     public void CleanLeftovers_RemovesOnlyTemporaries()
     {
-        string dir = TestPaths.NewTempDirectory();
-        File.WriteAllText(Path.Combine(dir, "keep.json"), "{}");
-        File.WriteAllText(Path.Combine(dir, "checkpoint.ckpt.123.abc" + AtomicFile.TempSuffix), "partial");
-        Assert.Equal(1, AtomicFile.CleanLeftovers(dir));
-        Assert.Equal(["keep.json"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("keep.json"), "{}");
+        File.WriteAllText(dir.File("checkpoint.ckpt.123.abc" + AtomicFile.TempSuffix), "partial");
+        Assert.Equal(1, AtomicFile.CleanLeftovers(dir.Path));
+        Assert.Equal(["keep.json"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
     }
 }

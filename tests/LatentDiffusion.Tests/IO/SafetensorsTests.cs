@@ -10,24 +10,24 @@ public sealed class SafetensorsTests
     [Fact]
     public void SaveLoad_RoundTripsEveryTensorBitExactly()
     {
-        string dir = TestPaths.NewTempDirectory();
+        using var dir = new TempDirectory();
         manual_seed(1);
         using var a = new Classifier();
-        string path = Path.Combine(dir, "m.safetensors");
+        string path = dir.File("m.safetensors");
         ModelWeights.Save(a, path);
         using var b = new Classifier();
         ModelWeights.Load(b, path);
         foreach (var (name, t) in a.state_dict()) Assert.True(t.equal(b.state_dict()[name]).all().item<bool>(), name);
-        Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
     }
 
     [Fact]
     public void PyTorchFormat_RoundTrips()
     {
-        string dir = TestPaths.NewTempDirectory();
+        using var dir = new TempDirectory();
         manual_seed(2);
         using var a = new Classifier();
-        string path = Path.Combine(dir, "m.pt");
+        string path = dir.File("m.pt");
         ModelWeights.Save(a, path);
         using var b = new Classifier();
         ModelWeights.Load(b, path);
@@ -41,7 +41,8 @@ public sealed class SafetensorsTests
     [InlineData(-4)]   // cut the last 4 bytes
     public void Load_TruncatedFile_NamesTheFile(int keep)
     {
-        string path = SavedModel(out byte[] bytes);
+        using var dir = new TempDirectory();
+        string path = SavedModel(dir, out byte[] bytes);
         int length = keep >= 0 ? keep : bytes.Length + keep;
         File.WriteAllBytes(path, bytes[..length]);
         var e = Assert.Throws<DataFormatException>(() => ModelWeights.Load(new Classifier(), path));
@@ -51,7 +52,8 @@ public sealed class SafetensorsTests
     [Fact]
     public void Load_WrongArchitecture_ListsMismatchedTensors()
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "other.safetensors");
+        using var dir = new TempDirectory();
+        string path = dir.File("other.safetensors");
         Safetensors.Save(path, new Dictionary<string, Tensor>
         {
             ["layers.0.weight"] = zeros(4, 1, 3, 3),
@@ -64,9 +66,9 @@ public sealed class SafetensorsTests
         Assert.Contains("unexpected decoder.weight", e.Message);
     }
 
-    static string SavedModel(out byte[] bytes)
+    static string SavedModel(TempDirectory dir, out byte[] bytes)
     {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "m.safetensors");
+        string path = dir.File("m.safetensors");
         using var model = new Classifier();
         ModelWeights.Save(model, path);
         bytes = File.ReadAllBytes(path);

@@ -37,7 +37,8 @@ public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Compute_SameIdxFileOnBothSides_IsZeroWithRankWarning()
     {
-        string path = WriteIdx(TestPaths.NewTempDirectory(), "a-idx3-ubyte", SyntheticData.Split(60, seed: 3).Images);
+        using var dir = new TempDirectory();
+        string path = WriteIdx(dir.Path, "a-idx3-ubyte", SyntheticData.Split(60, seed: 3).Images);
         var calculator = new FidCalculator(classifier, classifierSha256: new string('c', 64));
         FidResult result = calculator.Compute(FidSource.Detect(path), FidSource.Detect(path));
         Assert.True(Math.Abs(result.Fid) <= 1e-9, $"FID {result.Fid:E3}");
@@ -50,10 +51,10 @@ public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Statistics_FolderOfPngs_EqualsIdxOfTheSameImages()
     {
-        string dir = TestPaths.NewTempDirectory();
+        using var dir = new TempDirectory();
         IdxImages images = SyntheticData.Split(12, seed: 4).Images;
-        string idx = WriteIdx(dir, "images-idx3-ubyte", images);
-        string folder = Path.Combine(dir, "pngs");
+        string idx = WriteIdx(dir.Path, "images-idx3-ubyte", images);
+        string folder = dir.File("pngs");
         Directory.CreateDirectory(folder);
         for (int i = 0; i < images.Count; i++)
             ImageFolderTests.WriteGrayPng(Path.Combine(folder, $"{i:D3}.png"), images.Pixels[(i * 784)..((i + 1) * 784)], 28);
@@ -83,9 +84,9 @@ public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Statistics_SingleImage_IsAnErrorNamingTheSource()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string idx = WriteIdx(dir, "one-idx3-ubyte", SyntheticData.Split(1).Images);
-        string folder = Path.Combine(dir, "one");
+        using var dir = new TempDirectory();
+        string idx = WriteIdx(dir.Path, "one-idx3-ubyte", SyntheticData.Split(1).Images);
+        string folder = dir.File("one");
         Directory.CreateDirectory(folder);
         ImageFolderTests.WritePng(Path.Combine(folder, "only.png"), 28, (_, _) => (5, 5, 5));
         var calculator = new FidCalculator(classifier);
@@ -100,7 +101,8 @@ public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Statistics_UnsupportedIdxSize_Throws()
     {
-        string path = WriteIdx(TestPaths.NewTempDirectory(), "big-idx3-ubyte", new IdxImages("x", 3, 40, 40, new byte[3 * 1600]));
+        using var dir = new TempDirectory();
+        string path = WriteIdx(dir.Path, "big-idx3-ubyte", new IdxImages("x", 3, 40, 40, new byte[3 * 1600]));
         var e = Assert.Throws<DataFormatException>(() => new FidCalculator(classifier).Statistics(FidSource.Detect(path)));
         Assert.Contains("40x40", e.Message);
     }
@@ -108,9 +110,9 @@ public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Compute_SavedStatisticsFromAnotherClassifierOrFeatureKind_Warns()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string idx = WriteIdx(dir, "set-idx3-ubyte", SyntheticData.Split(200, seed: 6).Images);
-        string statsPath = Path.Combine(dir, "set.npz");
+        using var dir = new TempDirectory();
+        string idx = WriteIdx(dir.Path, "set-idx3-ubyte", SyntheticData.Split(200, seed: 6).Images);
+        string statsPath = dir.File("set.npz");
         new FidCalculator(classifier, new FidConfig(FeatureKind.Flatten), new string('a', 64)).Statistics(FidSource.Detect(idx)).Save(statsPath);
         FidResult result = new FidCalculator(classifier, null, new string('b', 64)).Compute(FidSource.Detect(statsPath), FidSource.Detect(idx));
         Assert.Contains(result.Warnings, w => w.Contains("aaaaaaaaaaaa") && w.Contains("bbbbbbbbbbbb"));
@@ -121,9 +123,9 @@ public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Compute_StatisticsFileAgainstItsImages_IsZero()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string idx = WriteIdx(dir, "set-idx3-ubyte", SyntheticData.Split(300, seed: 8).Images);
-        string statsPath = Path.Combine(dir, "set.npz");
+        using var dir = new TempDirectory();
+        string idx = WriteIdx(dir.Path, "set-idx3-ubyte", SyntheticData.Split(300, seed: 8).Images);
+        string statsPath = dir.File("set.npz");
         var calculator = new FidCalculator(classifier, null, new string('d', 64));
         calculator.Statistics(FidSource.Detect(idx)).Save(statsPath);
         FidResult result = calculator.Compute(FidSource.Detect(statsPath), FidSource.Detect(idx));
@@ -134,9 +136,9 @@ public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Compute_TwoStatisticsFilesWithoutClassifierFile_CiteTheRecordedClassifier()
     {
-        string dir = TestPaths.NewTempDirectory();
+        using var dir = new TempDirectory();
         var maker = new FidCalculator(classifier, null, new string('e', 64));
-        string a = Path.Combine(dir, "a.npz"), b = Path.Combine(dir, "b.npz");
+        string a = dir.File("a.npz"), b = dir.File("b.npz");
         maker.StatisticsOfIdx(SyntheticData.Split(150, seed: 10).Images).Save(a);
         maker.StatisticsOfIdx(SyntheticData.Split(150, seed: 11).Images).Save(b);
         FidResult result = new FidCalculator(classifier).Compute(FidSource.Detect(a), FidSource.Detect(b));
@@ -148,8 +150,8 @@ public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Statistics_LeavesNoLiveTensorsBehind()
     {
-        string dir = TestPaths.NewTempDirectory();
-        string idx = WriteIdx(dir, "set-idx3-ubyte", SyntheticData.Split(120, seed: 12).Images);
+        using var dir = new TempDirectory();
+        string idx = WriteIdx(dir.Path, "set-idx3-ubyte", SyntheticData.Split(120, seed: 12).Images);
         var calculator = new FidCalculator(classifier, new FidConfig(BatchSize: 16));
         calculator.Compute(FidSource.Detect(idx), FidSource.Detect(idx));      // warm-up
         long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;

@@ -13,19 +13,21 @@ public sealed class ClassifierTrainerTests
     [Fact]
     public void Train_SameSeed_GivesBitIdenticalWeights()
     {
+        using var dir = new TempDirectory();
         var data = SyntheticData.Dataset();
-        using var a = new ClassifierTrainer(Small with { Epochs = 2 }).Train(data.Train, data.Test, TestPaths.NewTempDirectory()).Model;
-        using var b = new ClassifierTrainer(Small with { Epochs = 2 }).Train(data.Train, data.Test, TestPaths.NewTempDirectory()).Model;
+        using var a = new ClassifierTrainer(Small with { Epochs = 2 }).Train(data.Train, data.Test, dir.File("a")).Model;
+        using var b = new ClassifierTrainer(Small with { Epochs = 2 }).Train(data.Train, data.Test, dir.File("b")).Model;
         AssertSameWeights(a, b);
     }
 
     [Fact]
     public void Resume_TwoPlusTwoEpochs_EqualsFourEpochs()
     {
+        using var dir = new TempDirectory();
         var data = SyntheticData.Dataset();
-        using var straight = new ClassifierTrainer(Small).Train(data.Train, data.Test, TestPaths.NewTempDirectory()).Model;
+        using var straight = new ClassifierTrainer(Small).Train(data.Train, data.Test, dir.File("straight")).Model;
 
-        string run = TestPaths.NewTempDirectory();
+        string run = dir.File("resumed");
         new ClassifierTrainer(Small with { Epochs = 2 }).Train(data.Train, data.Test, run).Model.Dispose();
         manual_seed(12345);   // whatever happens to the global generator in between must not matter
         using var _ = rand(100);
@@ -38,8 +40,9 @@ public sealed class ClassifierTrainerTests
     [Fact]
     public void Train_LossFallsOnLearnableData()
     {
+        using var dir = new TempDirectory();
         var data = SyntheticData.Dataset(600, 200);
-        var result = new ClassifierTrainer(Small with { Epochs = 6, LearningRate = 3e-3 }).Train(data.Train, data.Test, TestPaths.NewTempDirectory());
+        var result = new ClassifierTrainer(Small with { Epochs = 6, LearningRate = 3e-3 }).Train(data.Train, data.Test, dir.Path);
         result.Model.Dispose();
         Assert.True(result.History[^1].TrainLoss < result.History[0].TrainLoss * 0.8,
             $"train loss {result.History[0].TrainLoss} → {result.History[^1].TrainLoss}");
@@ -49,33 +52,33 @@ public sealed class ClassifierTrainerTests
     public void Train_HugeLearningRate_StopsWithDivergedError()
     {
         var data = SyntheticData.Dataset();
-        string run = TestPaths.NewTempDirectory();
+        using var run = new TempDirectory();
         var e = Assert.Throws<TrainingDivergedException>(() =>
-            new ClassifierTrainer(Small with { Epochs = 3, LearningRate = 1e6 }).Train(data.Train, data.Test, run));
+            new ClassifierTrainer(Small with { Epochs = 3, LearningRate = 1e6 }).Train(data.Train, data.Test, run.Path));
         Assert.Contains("diverged", e.Message);
-        Assert.Empty(Directory.GetFiles(run, "*" + AtomicFile.TempSuffix));
-        Assert.False(File.Exists(Path.Combine(run, ClassifierTrainer.ModelFileName)));
+        Assert.Empty(Directory.GetFiles(run.Path, "*" + AtomicFile.TempSuffix));
+        Assert.False(File.Exists(run.File(ClassifierTrainer.ModelFileName)));
     }
 
     [Fact]
     public void Train_LossTurningNaNMidRun_KeepsTheLastGoodCheckpoint()
     {
         var data = SyntheticData.Dataset();
-        string run = TestPaths.NewTempDirectory();
+        using var run = new TempDirectory();
         var e = Assert.Throws<TrainingDivergedException>(() =>
-            new ClassifierTrainer(Small, new PoisonAtEpoch(3)).Train(data.Train, data.Test, run));
+            new ClassifierTrainer(Small, new PoisonAtEpoch(3)).Train(data.Train, data.Test, run.Path));
         Assert.Equal(3, e.Epoch);
-        string checkpoint = Path.Combine(run, Checkpoint.FileName);
+        string checkpoint = run.File(Checkpoint.FileName);
         Assert.Contains(checkpoint, e.Message);
         Checkpoint.State state = Checkpoint.ReadState(checkpoint);
         Assert.Equal(2, state.Epoch);
         Assert.All(state.History, h => Assert.True(double.IsFinite(h.TrainLoss)));
 
         // The kept checkpoint resumes to a finite run.
-        var resumed = new ClassifierTrainer(Small).Train(data.Train, data.Test, run, resume: true);
+        var resumed = new ClassifierTrainer(Small).Train(data.Train, data.Test, run.Path, resume: true);
         using var model = resumed.Model;
         Assert.True(double.IsFinite(resumed.History[^1].TrainLoss));
-        Assert.Empty(Directory.GetFiles(run, "*" + AtomicFile.TempSuffix));
+        Assert.Empty(Directory.GetFiles(run.Path, "*" + AtomicFile.TempSuffix));
     }
 
     /// <summary>Sets a weight to NaN when the given epoch starts, as a numerical fault would.</summary>
@@ -97,10 +100,10 @@ public sealed class ClassifierTrainerTests
     public void Resume_WithOtherSeed_IsRefusedNamingTheCheckpoint()
     {
         var data = SyntheticData.Dataset();
-        string run = TestPaths.NewTempDirectory();
-        new ClassifierTrainer(Small with { Epochs = 1 }).Train(data.Train, data.Test, run).Model.Dispose();
+        using var run = new TempDirectory();
+        new ClassifierTrainer(Small with { Epochs = 1 }).Train(data.Train, data.Test, run.Path).Model.Dispose();
         var e = Assert.Throws<DataFormatException>(() =>
-            new ClassifierTrainer(Small with { Seed = 8 }).Train(data.Train, data.Test, run, resume: true));
+            new ClassifierTrainer(Small with { Seed = 8 }).Train(data.Train, data.Test, run.Path, resume: true));
         Assert.Contains(Checkpoint.FileName, e.Message);
     }
 
@@ -108,9 +111,9 @@ public sealed class ClassifierTrainerTests
     public void Checkpoint_BitFlipOrTruncation_IsDetected()
     {
         var data = SyntheticData.Dataset();
-        string run = TestPaths.NewTempDirectory();
-        new ClassifierTrainer(Small with { Epochs = 1 }).Train(data.Train, data.Test, run).Model.Dispose();
-        string path = Path.Combine(run, Checkpoint.FileName);
+        using var run = new TempDirectory();
+        new ClassifierTrainer(Small with { Epochs = 1 }).Train(data.Train, data.Test, run.Path).Model.Dispose();
+        string path = run.File(Checkpoint.FileName);
         byte[] bytes = File.ReadAllBytes(path);
 
         byte[] flipped = (byte[])bytes.Clone();

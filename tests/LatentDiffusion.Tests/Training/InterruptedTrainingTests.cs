@@ -19,17 +19,18 @@ public sealed class InterruptedTrainingTests
     [Fact]
     public void KilledAtRandomMoments_ResumesToTheSameWeights()
     {
-        string data = SyntheticData.WriteIdxDirectory(Path.Combine(TestPaths.NewTempDirectory(), "data"), SyntheticData.Dataset(600, 100));
+        using var dir = new TempDirectory();
+        string data = SyntheticData.WriteIdxDirectory(dir.File("data"), SyntheticData.Dataset(600, 100));
         // Every file write sleeps 250 ms before its flush and rename, so a good share of kills land inside one.
         var slowWrites = new Dictionary<string, string> { ["LDM_TEST_SLOW_WRITE_MS"] = "250" };
-        string reference = Path.Combine(TestPaths.NewTempDirectory(), "reference");
+        string reference = dir.File("reference");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var done = LdmProcess.Run(TrainArgs(data, reference), slowWrites);
         Assert.True(done.ExitCode == 0, done.Stderr);
         // Kill moments scale with how long a whole run takes here, so each kill lands before the run can finish.
         int longest = Math.Max(1500, (int)(clock.ElapsedMilliseconds * 0.3));
 
-        string run = Path.Combine(TestPaths.NewTempDirectory(), "killed");
+        string run = dir.File("killed");
         var rng = new Random(2024);
         int kills = 0, attempts = 0;
         while (true)

@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""Times the post's VAE training loop (Latent Diffusion Series, part 2) on this machine's PyTorch, per batch.
+
+The encoder/decoder are the post's classes (python/ldm_modules.py: ConvEncoder([1, 8, 16, 32, 8]) and
+ConvDecoder([4, 32, 16, 8, 1]), 52965 parameters), and the loop body is the post's VAE training loop verbatim
+(shared/series/parts-2-3.md, section 2.3): a fresh torch.randperm each epoch, batches by fancy indexing of one
+float tensor (pixels / 255, zero-padded 28x28 -> 32x32, channel added on the fly), z = s * sigma + mu, summed
+squared error minus the (negative) KL, averaged over the batch, and the three `.cpu().numpy()` accumulations.
+Adam(1e-3) over both modules and batch 128 are the post's autoencoder settings (the VAE's are not stated).
+Runs --warmup untimed batches, then --batches timed ones (crossing epochs as needed), and prints one JSON object.
+
+    /usr/bin/python3 bench/pytorch_vae_epoch.py [--batches 50] [--warmup 10] [--threads N] [--channels-last] [--data data/mnist]
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from ldm_modules import ConvDecoder, ConvEncoder  # noqa: E402  (the post's classes)
+
+
+def read_idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def locate(directory, name):
+    for candidate in (os.path.join(directory, name), os.path.join(directory, name + ".gz")):
+        if os.path.exists(candidate):
+            return candidate
+    raise FileNotFoundError(f"{name}(.gz) not in {directory}")
+
+
+def rss_mib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return os.uname().machine
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=50, help="timed batches after the warm-up")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed warm-up batches")
+    parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: PyTorch's default)")
+    parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist"))
+    parser.add_argument("--channels-last", action="store_true",
+                        help="not the post's code: modules and batches in torch.channels_last, for comparison with ours")
+    args = parser.parse_args()
+
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    device = torch.device("cpu")
+
+    images = read_idx(locate(args.data, "train-images-idx3-ubyte"))
+    x_train = F.pad(torch.from_numpy(images.copy()).float() / 255.0, (2, 2, 2, 2), value=0)   # (N, 32, 32)
+
+    features = [1, 8, 16, 32]
+    latent_channels = 4
+    batch_size = 128
+    learning_rate = 1e-3
+    encoder = ConvEncoder(features + [2 * latent_channels,])
+    decoder = ConvDecoder([latent_channels,] + features[::-1])
+    if args.channels_last:
+        encoder = encoder.to(memory_format=torch.channels_last)
+        decoder = decoder.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), learning_rate)
+
+    total = args.warmup + args.batches
+    num_batches = int(math.ceil(x_train.shape[0] / batch_size))
+    num_epochs = int(math.ceil(total / num_batches))
+    batch_ms, batch_loss = [], []
+    for i in range(num_epochs):
+        encoder.train()
+        decoder.train()
+        train_ids = torch.randperm(x_train.shape[0])
+        average_loss = 0.0
+        mean_rec = 0.0
+        mean_kl  = 0.0
+        for bid in range(num_batches):
+            if len(batch_ms) == total:
+                break
+            start = time.perf_counter()
+            # --- the post's loop body, verbatim (channels-last conversion aside) ---
+            with torch.no_grad():
+                batch_ids = train_ids[bid*batch_size:(bid+1)*batch_size]
+                x = x_train[batch_ids,None,...]
+                x = x.to(device)
+                if args.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+
+            mu_sigma = encoder(x)
+            mu    = mu_sigma[:,:latent_channels,:,:]
+            sigma = mu_sigma[:,latent_channels:,:,:]
+            s = torch.normal(0, 1, size=mu.shape, device=device)
+            z = s * sigma + mu
+            x_pred = decoder(z)
+
+            reconstruction_loss = torch.sum((x_pred - x)**2, dim=[1,2,3])
+            sigma2 = sigma**2
+            kl_loss = sigma2 + mu**2 - torch.log(sigma2) - 1.0
+            kl_loss = -0.5 * torch.sum(kl_loss, dim=[1,2,3])
+            loss = reconstruction_loss - kl_loss
+            loss = torch.mean(loss)
+
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+            with torch.no_grad():
+                average_loss += loss.cpu().numpy()
+                mean_rec += torch.mean(reconstruction_loss).cpu().numpy()
+                mean_kl  += torch.mean(kl_loss).cpu().numpy()
+            # --- end of the post's loop body ---
+            batch_ms.append((time.perf_counter() - start) * 1000)
+            batch_loss.append(float(loss.item()))
+
+    timed = batch_ms[args.warmup:]
+    print(json.dumps({
+        "tool": f"PyTorch {torch.__version__}",
+        "model": "part 2 VAE (ConvEncoder [1, 8, 16, 32, 8], ConvDecoder [4, 32, 16, 8, 1])",
+        "parameters": sum(p.numel() for m in (encoder, decoder) for p in m.parameters()),
+        "batch_size": batch_size,
+        "channels_last": args.channels_last,
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "omp_environment": {k: v for k, v in sorted(os.environ.items()) if k.startswith(("OMP_", "KMP_", "MKL_"))},
+        "batches": args.batches,
+        "warmup_batches": args.warmup,
+        "batch_ms": timed,
+        "median_batch_ms": statistics.median(timed),
+        "mean_batch_ms": statistics.mean(timed),
+        "train_loss": batch_loss[args.warmup:],
+        "rss_mib": rss_mib(),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

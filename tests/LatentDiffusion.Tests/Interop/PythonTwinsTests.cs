@@ -1,0 +1,31 @@
+using LatentDiffusion.IO;
+using LatentDiffusion.Models;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Tests.Interop;
+
+/// <summary>
+/// Weights we export load into python/ldm_modules.py's twins strictly and give our outputs there. Each model is one
+/// method: export, <see cref="PythonTwin.Run"/> with the twin's constructor and the output to compare, assert close
+/// (the VAE's would run <c>"VAE()"</c> with <c>"torch.cat(model.encode(x), 1)"</c>). Skipped where python3 has no torch.
+/// </summary>
+[Collection("Torch")]
+public sealed class PythonTwinsTests
+{
+    [SkippableFact]
+    public void Classifier_ShippedWeightsAsPt_LoadStrictlyAndGiveOurLogits()
+    {
+        PythonTwin.SkipUnlessTorch();
+        string shipped = RepositoryPaths.Find("models/classifier.safetensors") ?? throw new FileNotFoundException("models/classifier.safetensors not found");
+        using var model = new Classifier();
+        ModelWeights.Load(model, shipped);
+        model.eval();
+        using Tensor x = TestPaths.FixtureInputs();                       // (64, 1, 32, 32): the first 64 MNIST test images
+        using var noGrad = no_grad();
+        using Tensor ours = model.forward(x);                             // (64, 10)
+
+        PythonTwin.Output theirs = PythonTwin.Run(model, "Classifier()", x);
+
+        PythonTwin.AssertClose(ours, theirs, 1e-5);
+    }
+}
