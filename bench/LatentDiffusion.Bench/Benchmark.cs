@@ -119,13 +119,13 @@ static class Benchmark
     {
         int total = options.WarmupEpochs + options.TimedEpochs;
         // Validation and the checkpoint only after the last epoch, outside the timed span (see EpochClock).
-        var config = new ClassifierTrainingConfig { Epochs = total, LogEvery = total, CheckpointEvery = total };
+        var config = new TrainingConfig { Epochs = total, LogEvery = total, CheckpointEvery = total };
         var clock = new EpochClock();
         string runDir = Path.Combine(Path.GetTempPath(), $"ldm-bench-{Environment.ProcessId}");
         try
         {
             log($"training {options.WarmupEpochs} warm-up + {options.TimedEpochs} timed epochs");
-            TrainingResult result = new ClassifierTrainer(config, clock).Train(mnist.Train, mnist.Test, runDir);
+            TrainingResult<Classifier> result = ClassifierTask.Train(config, mnist.Train, mnist.Test, runDir, observer: clock);
             result.Model.Dispose();
             double[] timed = clock.Seconds.Skip(options.WarmupEpochs).ToArray();
             double[] rss = clock.RssMiB.ToArray();

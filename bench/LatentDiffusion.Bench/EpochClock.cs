@@ -4,7 +4,7 @@ using LatentDiffusion.Training;
 namespace LatentDiffusion.Bench;
 
 /// <summary>
-/// Times each epoch of <see cref="ClassifierTrainer"/> from its start to its last batch (the loop alone: no
+/// Times each epoch of the shared <see cref="Trainer{TModel}"/> from its start to its last batch (the loop alone: no
 /// validation or checkpoint, which the benchmark schedules only after the last epoch) and samples RSS there.
 /// </summary>
 sealed class EpochClock : ITrainingObserver

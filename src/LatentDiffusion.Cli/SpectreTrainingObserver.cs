@@ -29,9 +29,14 @@ public sealed class SpectreTrainingObserver(ProgressContext? context) : ITrainin
             CliApp.Err.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[grey]epoch {epoch}/{epochs}: {batches} batches in {clock.Elapsed.TotalSeconds:F1} s[/]"));
     }
 
-    public void EpochLogged(EpochLog log) =>
+    public void EpochLogged(EpochLog log)
+    {
+        string metrics = string.Concat(log.Metrics.Select(m => m.Key == "val_accuracy"
+            ? string.Create(CultureInfo.InvariantCulture, $"  val acc {m.Value:P2}")
+            : string.Create(CultureInfo.InvariantCulture, $"  {m.Key.Replace('_', ' ')} {m.Value:F4}")));
         CliApp.Err.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {log.Epoch,3}  train loss {log.TrainLoss:F4}  val loss {log.ValLoss:F4}  val acc {log.ValAccuracy:P2}  [grey]{log.Seconds:F0} s[/]"));
+            $"epoch {log.Epoch,3}  train loss {log.TrainLoss:F4}  val loss {log.ValLoss:F4}{metrics}  [grey]{log.Seconds:F0} s[/]"));
+    }
 
     public void CheckpointWritten(int epoch, string path)
     {

@@ -38,7 +38,7 @@ public static class ClassifierCommand
 
     static Command CreateTrain()
     {
-        var defaults = new ClassifierTrainingConfig();
+        var defaults = new TrainingConfig();
         var data = DataOption();
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => defaults.Epochs };
         var batch = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => defaults.BatchSize };
@@ -68,11 +68,11 @@ public static class ClassifierCommand
             catch (ArgumentOutOfRangeException e) { throw new UsageException($"--{Kebab(e.ParamName)} must be positive (got {e.ActualValue})"); }
             MnistData mnist = LoadData(parse.GetValue(data)!);
             string run = parse.GetValue(outDir)!;
-            TrainingResult result = SpectreTrainingObserver.Run(observer =>
-                new ClassifierTrainer(config, observer).Train(mnist.Train, mnist.Test, run, parse.GetValue(resume)));
+            TrainingResult<Classifier> result = SpectreTrainingObserver.Run(observer =>
+                ClassifierTask.Train(config, mnist.Train, mnist.Test, run, parse.GetValue(resume), observer: observer));
             using Classifier model = result.Model;
             EvaluationResult eval = ClassifierEvaluation.Evaluate(model, mnist.Test);
-            string modelPath = Path.Combine(run, ClassifierTrainer.ModelFileName);
+            string modelPath = Path.Combine(run, RunDirectory.ModelFileName);
             CliApp.Out.MarkupLineInterpolated($"Trained {config.Epochs} epochs in {result.TrainingSeconds:F1} s; test accuracy [bold]{eval.Accuracy:P2}[/] ({eval.Correct}/{eval.Count}).");
             CliApp.Out.MarkupLineInterpolated($"Model: {modelPath}  History: {Path.Combine(run, TrainingHistory.CsvName)}");
             if (parse.GetValue(json))

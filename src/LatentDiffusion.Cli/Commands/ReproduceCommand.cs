@@ -26,7 +26,7 @@ public static class ReproduceCommand
 
     static Command CreatePart1()
     {
-        var defaults = new ClassifierTrainingConfig();
+        var defaults = new TrainingConfig();
         var data = ClassifierCommand.DataOption();
         var epochs = new Option<int>("--epochs") { Description = "Training epochs (blog: 100).", DefaultValueFactory = _ => defaults.Epochs };
         var seed = new Option<long>("--seed") { Description = "Training seed.", DefaultValueFactory = _ => defaults.Seed };
@@ -42,11 +42,11 @@ public static class ReproduceCommand
             if (config.Epochs <= 0) throw new UsageException($"--epochs must be positive (got {config.Epochs})");
             string run = parse.GetValue(outDir)!;
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
-            string modelPath = Path.Combine(run, ClassifierTrainer.ModelFileName);
+            string modelPath = Path.Combine(run, RunDirectory.ModelFileName);
 
             Classifier model;
             IReadOnlyList<EpochLog> history;
-            if (IsFinished(run, config))
+            if (RunDirectory.IsFinished(run, config, nameof(Classifier), settings: null))
             {
                 CliApp.Err.MarkupLineInterpolated($"[grey]Reusing the finished run in {run} (delete it to train again).[/]");
                 model = ClassifierCommand.LoadClassifier(modelPath);
@@ -54,8 +54,8 @@ public static class ReproduceCommand
             }
             else
             {
-                TrainingResult trained = SpectreTrainingObserver.Run(observer =>
-                    new ClassifierTrainer(config, observer).Train(mnist.Train, mnist.Test, run, resume: true));
+                TrainingResult<Classifier> trained = SpectreTrainingObserver.Run(observer =>
+                    ClassifierTask.Train(config, mnist.Train, mnist.Test, run, resume: true, observer: observer));
                 model = trained.Model;
                 history = trained.History;
             }
@@ -93,14 +93,5 @@ public static class ReproduceCommand
             return CliApp.Ok;
         }));
         return command;
-    }
-
-    /// <summary>True when <paramref name="run"/> holds a finished run of the same settings.</summary>
-    static bool IsFinished(string run, ClassifierTrainingConfig config)
-    {
-        string checkpoint = Path.Combine(run, Checkpoint.FileName);
-        if (!File.Exists(checkpoint) || !File.Exists(Path.Combine(run, ClassifierTrainer.ModelFileName))) return false;
-        Checkpoint.State state = Checkpoint.ReadState(checkpoint);
-        return state.Epoch == config.Epochs && state.Config with { LogEvery = config.LogEvery, CheckpointEvery = config.CheckpointEvery, EvalBatchSize = config.EvalBatchSize } == config;
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -15,6 +16,7 @@ public sealed record AutoencoderConfig
     public override int GetHashCode() => Features.Aggregate(17, HashCode.Combine);
 
     /// <summary>Latent channels (the last feature count).</summary>
+    [JsonIgnore]
     public int LatentChannels => Features[^1];
 }
 

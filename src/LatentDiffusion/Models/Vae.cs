@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -5,6 +6,7 @@ using static TorchSharp.torch.nn;
 namespace LatentDiffusion.Models;
 
 /// <summary>How the encoder's second half of channels gives the posterior's standard deviation.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SigmaParameterization>))]
 public enum SigmaParameterization
 {
     /// <summary>The post: the channels are σ itself (any sign); the KL uses log(σ²) with no epsilon.</summary>
@@ -38,9 +40,11 @@ public sealed record VaeConfig
     public override int GetHashCode() => HashCode.Combine(Features.Aggregate(17, HashCode.Combine), LatentChannels, Sigma, KlWeight);
 
     /// <summary>The encoder's feature list: <see cref="Features"/> + [2·latent channels].</summary>
+    [JsonIgnore]
     public int[] EncoderFeatures => [.. Features, 2 * LatentChannels];
 
     /// <summary>The decoder's feature list: [latent channels] + reversed <see cref="Features"/>.</summary>
+    [JsonIgnore]
     public int[] DecoderFeatures => [LatentChannels, .. Features.Reverse()];
 
     public void Validate()

@@ -9,16 +9,20 @@ namespace LatentDiffusion.Training;
 
 /// <summary>
 /// Everything needed to continue a run exactly: model and optimizer state, the last finished epoch, the history,
-/// the config and both random generators (the global one that drives Dropout, and the one that draws the
-/// per-epoch permutations). One file: magic, payload, SHA-256 of the payload, so damage is detected on load.
+/// the config and both random generators (the global one that drives weight init and Dropout, and the run's
+/// own, which draws the per-epoch permutations and every random number of the loss). One file: magic, payload, SHA-256 of the payload, so damage is detected on load.
 /// </summary>
 public static class Checkpoint
 {
     public const string FileName = "checkpoint.ckpt";
     static readonly byte[] Magic = "LDMCKPT1"u8.ToArray();
 
-    /// <summary>What a checkpoint records besides the tensors.</summary>
-    public sealed record State(int Epoch, ClassifierTrainingConfig Config, List<EpochLog> History, double TrainingSeconds);
+    /// <summary>
+    /// What a checkpoint records besides the tensors. <paramref name="Architecture"/> and <paramref name="Settings"/>
+    /// (the task's model settings as JSON) are null in part 1's checkpoints, which were all of the classifier.
+    /// </summary>
+    public sealed record State(int Epoch, TrainingConfig Config, List<EpochLog> History, double TrainingSeconds,
+        string? Architecture = null, string? Settings = null);
 
     public static void Save(string path, State state, nn.Module model, optim.Optimizer optimizer, Generator permutations)
     {

@@ -6,13 +6,75 @@ using LatentDiffusion.IO;
 
 namespace LatentDiffusion.Training;
 
-/// <summary>One logged epoch: the mean of the epoch's batch losses, the loss and accuracy over the whole validation set.</summary>
-public sealed record EpochLog(
-    [property: JsonPropertyName("epoch")] int Epoch,
-    [property: JsonPropertyName("train_loss")] double TrainLoss,
-    [property: JsonPropertyName("val_loss")] double ValLoss,
-    [property: JsonPropertyName("val_accuracy")] double ValAccuracy,
-    [property: JsonPropertyName("seconds")] double Seconds);
+/// <summary>
+/// One logged epoch: the mean of the epoch's batch losses, the validation loss, the model's other metrics (in the
+/// order it reports them: the classifier's <c>val_accuracy</c>; the VAE's reconstruction and KL parts) and the
+/// training seconds so far. JSON: <c>{"epoch", "train_loss", "val_loss", …metrics, "seconds"}</c>, so part 1's
+/// histories read and write unchanged.
+/// </summary>
+[JsonConverter(typeof(EpochLogConverter))]
+public sealed record EpochLog(int Epoch, double TrainLoss, double ValLoss, double Seconds, IReadOnlyList<KeyValuePair<string, double>> Metrics)
+{
+    /// <summary>A metric by name, or NaN when this log lacks it.</summary>
+    public double Metric(string name)
+    {
+        foreach (var (key, value) in Metrics) if (key == name) return value;
+        return double.NaN;
+    }
+
+    /// <summary>The classifier's validation accuracy (NaN for other models).</summary>
+    public double ValAccuracy => Metric("val_accuracy");
+
+    /// <summary>A classifier epoch, as part 1 logs it.</summary>
+    public static EpochLog Classifier(int epoch, double trainLoss, double valLoss, double valAccuracy, double seconds) =>
+        new(epoch, trainLoss, valLoss, seconds, [new("val_accuracy", valAccuracy)]);
+
+    public bool Equals(EpochLog? other) =>
+        other is not null && Epoch == other.Epoch && TrainLoss.Equals(other.TrainLoss) && ValLoss.Equals(other.ValLoss) &&
+        Seconds.Equals(other.Seconds) && Metrics.SequenceEqual(other.Metrics);
+
+    public override int GetHashCode() => HashCode.Combine(Epoch, TrainLoss, ValLoss, Seconds, Metrics.Count);
+}
+
+/// <summary>Writes <see cref="EpochLog"/> flat, metrics between val_loss and seconds; reads any extra number as a metric.</summary>
+sealed class EpochLogConverter : JsonConverter<EpochLog>
+{
+    public override EpochLog Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("an epoch log must be an object");
+        int? epoch = null;
+        double trainLoss = double.NaN, valLoss = double.NaN, seconds = double.NaN;
+        var metrics = new List<KeyValuePair<string, double>>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName) throw new JsonException("expected a property name");
+            string name = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.Number) throw new JsonException($"'{name}' must be a number");
+            switch (name)
+            {
+                case "epoch": epoch = reader.GetInt32(); break;
+                case "train_loss": trainLoss = reader.GetDouble(); break;
+                case "val_loss": valLoss = reader.GetDouble(); break;
+                case "seconds": seconds = reader.GetDouble(); break;
+                default: metrics.Add(new(name, reader.GetDouble())); break;
+            }
+        }
+        if (epoch is null) throw new JsonException("an epoch log needs 'epoch'");
+        return new EpochLog(epoch.Value, trainLoss, valLoss, seconds, metrics);
+    }
+
+    public override void Write(Utf8JsonWriter writer, EpochLog value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("epoch", value.Epoch);
+        writer.WriteNumber("train_loss", value.TrainLoss);
+        writer.WriteNumber("val_loss", value.ValLoss);
+        foreach (var (key, metric) in value.Metrics) writer.WriteNumber(key, metric);
+        writer.WriteNumber("seconds", value.Seconds);
+        writer.WriteEndObject();
+    }
+}
 
 /// <summary>The logged epochs of a run, written as <c>history.csv</c> and <c>history.json</c>.</summary>
 public static class TrainingHistory
@@ -24,9 +86,14 @@ public static class TrainingHistory
 
     public static void Save(string directory, IReadOnlyList<EpochLog> history)
     {
-        var csv = new StringBuilder("epoch,train_loss,val_loss,val_accuracy,seconds\n");
+        string[] metricNames = history.SelectMany(e => e.Metrics.Select(m => m.Key)).Distinct().ToArray();
+        var csv = new StringBuilder("epoch,train_loss,val_loss," + string.Concat(metricNames.Select(n => n + ",")) + "seconds\n");
         foreach (EpochLog e in history)
-            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{e.Epoch},{e.TrainLoss:R},{e.ValLoss:R},{e.ValAccuracy:R},{e.Seconds:F3}"));
+        {
+            csv.Append(string.Create(CultureInfo.InvariantCulture, $"{e.Epoch},{e.TrainLoss:R},{e.ValLoss:R},"));
+            foreach (string name in metricNames) csv.Append(string.Create(CultureInfo.InvariantCulture, $"{e.Metric(name):R},"));
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{e.Seconds:F3}"));
+        }
         AtomicFile.WriteAllText(Path.Combine(directory, CsvName), csv.ToString());
         AtomicFile.WriteAllText(Path.Combine(directory, JsonName), ToJson(history));
     }

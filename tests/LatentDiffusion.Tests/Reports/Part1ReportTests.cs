@@ -27,7 +27,7 @@ public sealed class Part1ReportFixture : IDisposable
         using (Tensor y = data.Test.ToTargets())
             evaluation = ClassifierEvaluation.Evaluate(model, x, y);
         var info = new ReportModelInfo("synthetic.safetensors", new string('a', 64), model.ParameterCount(), 12.4);
-        List<EpochLog> history = [new(1, 2.30, 2.29, 0.11, 4), new(2, 2.20, 2.25, 0.14, 8), new(3, 2.10, 2.24, 0.15, 12.4)];
+        List<EpochLog> history = [EpochLog.Classifier(1, 2.30, 2.29, 0.11, 4), EpochLog.Classifier(2, 2.20, 2.25, 0.14, 8), EpochLog.Classifier(3, 2.10, 2.24, 0.15, 12.4)];
         var inputs = new Part1ReportInputs(model, data, evaluation, info)
         {
             History = history,

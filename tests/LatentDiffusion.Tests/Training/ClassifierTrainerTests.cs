@@ -8,15 +8,15 @@ namespace LatentDiffusion.Tests.Training;
 [Collection("Torch")]
 public sealed class ClassifierTrainerTests
 {
-    static readonly ClassifierTrainingConfig Small = new() { Epochs = 4, BatchSize = 64, LogEvery = 1, CheckpointEvery = 1, Seed = 7 };
+    static readonly TrainingConfig Small = new() { Epochs = 4, BatchSize = 64, LogEvery = 1, CheckpointEvery = 1, Seed = 7 };
 
     [Fact]
     public void Train_SameSeed_GivesBitIdenticalWeights()
     {
         using var dir = new TempDirectory();
         var data = SyntheticData.Dataset();
-        using var a = new ClassifierTrainer(Small with { Epochs = 2 }).Train(data.Train, data.Test, dir.File("a")).Model;
-        using var b = new ClassifierTrainer(Small with { Epochs = 2 }).Train(data.Train, data.Test, dir.File("b")).Model;
+        using var a = ClassifierTask.Train(Small with { Epochs = 2 }, data.Train, data.Test, dir.File("a")).Model;
+        using var b = ClassifierTask.Train(Small with { Epochs = 2 }, data.Train, data.Test, dir.File("b")).Model;
         AssertSameWeights(a, b);
     }
 
@@ -25,13 +25,13 @@ public sealed class ClassifierTrainerTests
     {
         using var dir = new TempDirectory();
         var data = SyntheticData.Dataset();
-        using var straight = new ClassifierTrainer(Small).Train(data.Train, data.Test, dir.File("straight")).Model;
+        using var straight = ClassifierTask.Train(Small, data.Train, data.Test, dir.File("straight")).Model;
 
         string run = dir.File("resumed");
-        new ClassifierTrainer(Small with { Epochs = 2 }).Train(data.Train, data.Test, run).Model.Dispose();
+        ClassifierTask.Train(Small with { Epochs = 2 }, data.Train, data.Test, run).Model.Dispose();
         manual_seed(12345);   // whatever happens to the global generator in between must not matter
         using var _ = rand(100);
-        var resumed = new ClassifierTrainer(Small).Train(data.Train, data.Test, run, resume: true);
+        var resumed = ClassifierTask.Train(Small, data.Train, data.Test, run, resume: true);
         using var model = resumed.Model;
         AssertSameWeights(straight, model);
         Assert.Equal([1, 2, 3, 4], resumed.History.Select(h => h.Epoch));
@@ -42,7 +42,7 @@ public sealed class ClassifierTrainerTests
     {
         using var dir = new TempDirectory();
         var data = SyntheticData.Dataset(600, 200);
-        var result = new ClassifierTrainer(Small with { Epochs = 6, LearningRate = 3e-3 }).Train(data.Train, data.Test, dir.Path);
+        var result = ClassifierTask.Train(Small with { Epochs = 6, LearningRate = 3e-3 }, data.Train, data.Test, dir.Path);
         result.Model.Dispose();
         Assert.True(result.History[^1].TrainLoss < result.History[0].TrainLoss * 0.8,
             $"train loss {result.History[0].TrainLoss} → {result.History[^1].TrainLoss}");
@@ -54,10 +54,10 @@ public sealed class ClassifierTrainerTests
         var data = SyntheticData.Dataset();
         using var run = new TempDirectory();
         var e = Assert.Throws<TrainingDivergedException>(() =>
-            new ClassifierTrainer(Small with { Epochs = 3, LearningRate = 1e6 }).Train(data.Train, data.Test, run.Path));
+            ClassifierTask.Train(Small with { Epochs = 3, LearningRate = 1e6 }, data.Train, data.Test, run.Path));
         Assert.Contains("diverged", e.Message);
         Assert.Empty(Directory.GetFiles(run.Path, "*" + AtomicFile.TempSuffix));
-        Assert.False(File.Exists(run.File(ClassifierTrainer.ModelFileName)));
+        Assert.False(File.Exists(run.File(RunDirectory.ModelFileName)));
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed class ClassifierTrainerTests
         var data = SyntheticData.Dataset();
         using var run = new TempDirectory();
         var e = Assert.Throws<TrainingDivergedException>(() =>
-            new ClassifierTrainer(Small, new PoisonAtEpoch(3)).Train(data.Train, data.Test, run.Path));
+            ClassifierTask.Train(Small, data.Train, data.Test, run.Path, observer: new PoisonAtEpoch(3)));
         Assert.Equal(3, e.Epoch);
         string checkpoint = run.File(Checkpoint.FileName);
         Assert.Contains(checkpoint, e.Message);
@@ -75,7 +75,7 @@ public sealed class ClassifierTrainerTests
         Assert.All(state.History, h => Assert.True(double.IsFinite(h.TrainLoss)));
 
         // The kept checkpoint resumes to a finite run.
-        var resumed = new ClassifierTrainer(Small).Train(data.Train, data.Test, run.Path, resume: true);
+        var resumed = ClassifierTask.Train(Small, data.Train, data.Test, run.Path, resume: true);
         using var model = resumed.Model;
         Assert.True(double.IsFinite(resumed.History[^1].TrainLoss));
         Assert.Empty(Directory.GetFiles(run.Path, "*" + AtomicFile.TempSuffix));
@@ -86,7 +86,7 @@ public sealed class ClassifierTrainerTests
     {
         Classifier? model;
 
-        public void TrainingStarted(Classifier model, int firstEpoch) => this.model = model;
+        public void TrainingStarted(nn.Module model, int firstEpoch) => this.model = (Classifier)model;
 
         public void EpochStarted(int current, int epochs, int batches)
         {
@@ -101,9 +101,9 @@ public sealed class ClassifierTrainerTests
     {
         var data = SyntheticData.Dataset();
         using var run = new TempDirectory();
-        new ClassifierTrainer(Small with { Epochs = 1 }).Train(data.Train, data.Test, run.Path).Model.Dispose();
+        ClassifierTask.Train(Small with { Epochs = 1 }, data.Train, data.Test, run.Path).Model.Dispose();
         var e = Assert.Throws<DataFormatException>(() =>
-            new ClassifierTrainer(Small with { Seed = 8 }).Train(data.Train, data.Test, run.Path, resume: true));
+            ClassifierTask.Train(Small with { Seed = 8 }, data.Train, data.Test, run.Path, resume: true));
         Assert.Contains(Checkpoint.FileName, e.Message);
     }
 
@@ -112,7 +112,7 @@ public sealed class ClassifierTrainerTests
     {
         var data = SyntheticData.Dataset();
         using var run = new TempDirectory();
-        new ClassifierTrainer(Small with { Epochs = 1 }).Train(data.Train, data.Test, run.Path).Model.Dispose();
+        ClassifierTask.Train(Small with { Epochs = 1 }, data.Train, data.Test, run.Path).Model.Dispose();
         string path = run.File(Checkpoint.FileName);
         byte[] bytes = File.ReadAllBytes(path);
 

@@ -55,8 +55,8 @@ public sealed class InterruptedTrainingTests
             break;
         }
         Assert.True(kills == Kills, $"only {kills} kills landed before the run finished");
-        using var expected = Load(Path.Combine(reference, ClassifierTrainer.ModelFileName));
-        using var actual = Load(Path.Combine(run, ClassifierTrainer.ModelFileName));
+        using var expected = Load(Path.Combine(reference, RunDirectory.ModelFileName));
+        using var actual = Load(Path.Combine(run, RunDirectory.ModelFileName));
         ClassifierTrainerTests.AssertSameWeights(expected, actual);
         Assert.Empty(Directory.GetFiles(run, "*" + AtomicFile.TempSuffix));
         Assert.Equal(Epochs, Checkpoint.ReadState(Path.Combine(run, Checkpoint.FileName)).Epoch);

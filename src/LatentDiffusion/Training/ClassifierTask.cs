@@ -1,0 +1,54 @@
+using LatentDiffusion.Data;
+using LatentDiffusion.Evaluation;
+using LatentDiffusion.Models;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Training;
+
+/// <summary>Part 1: cross-entropy of the classifier's logits; validation loss and accuracy on the test set.</summary>
+public sealed class ClassifierTask : ITrainingTask<Classifier>, IDisposable
+{
+    readonly Tensor xTrain, yTrain, xVal, yVal;
+
+    public ClassifierTask(MnistSplit train, MnistSplit validation)
+    {
+        xTrain = train.ToInputs();       // (N, 1, 32, 32)
+        yTrain = train.ToTargets();      // (N,)
+        xVal = validation.ToInputs();
+        yVal = validation.ToTargets();
+    }
+
+    /// <summary>Trains the classifier on <paramref name="train"/> with the shared loop; see <see cref="Trainer{TModel}.Train"/>.</summary>
+    public static TrainingResult<Classifier> Train(TrainingConfig config, MnistSplit train, MnistSplit validation, string runDirectory,
+        bool resume = false, ITrainingObserver? observer = null, CancellationToken cancel = default)
+    {
+        using var task = new ClassifierTask(train, validation);
+        return new Trainer<Classifier>(config, observer).Train(task, runDirectory, resume, cancel);
+    }
+
+    public string Architecture => nameof(Classifier);
+
+    public string? Settings => null;
+
+    public long TrainCount => xTrain.shape[0];
+
+    public Classifier CreateModel() => new();
+
+    public BatchLoss Loss(Classifier model, Tensor indices, Generator generator)
+    {
+        Tensor x = xTrain.index_select(0, indices);
+        Tensor y = yTrain.index_select(0, indices);
+        return new BatchLoss(nn.functional.cross_entropy(model.forward(x), y));   // Dropout draws from the global generator
+    }
+
+    public ValidationResult Validate(Classifier model, int batchSize, Generator generator)
+    {
+        EvaluationResult val = ClassifierEvaluation.Evaluate(model, xVal, yVal, batchSize);
+        return new ValidationResult(val.Loss, [("val_accuracy", val.Accuracy)]);
+    }
+
+    public void Dispose()
+    {
+        xTrain.Dispose(); yTrain.Dispose(); xVal.Dispose(); yVal.Dispose();
+    }
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace LatentDiffusion.Training;
+
+/// <summary>
+/// The files of a training run and the questions asked of them: where things are, what the weights' metadata and
+/// config.json record, and whether a directory already holds the finished run a command asks for.
+/// </summary>
+public static class RunDirectory
+{
+    public const string ModelFileName = "model.safetensors";
+    public const string ConfigFileName = "config.json";
+
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>config.json: the training config, and for models other than the classifier the architecture and its settings.</summary>
+    public static string ConfigJson(TrainingConfig config, string architecture, string? settings)
+    {
+        if (settings is null) return JsonSerializer.Serialize(config, Indented);   // part 1's layout
+        var document = new Dictionary<string, object?>
+        {
+            ["Architecture"] = architecture,
+            ["Model"] = JsonDocument.Parse(settings).RootElement,
+            ["Training"] = config,
+        };
+        return JsonSerializer.Serialize(document, Indented);
+    }
+
+    /// <summary>Safetensors metadata of a trained model: part 1's four keys, plus <c>config</c> (the model settings) when there are any.</summary>
+    public static Dictionary<string, string> Metadata(string architecture, string? settings, TrainingConfig config)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "pt",
+            ["architecture"] = architecture,
+            ["epochs"] = config.Epochs.ToString(CultureInfo.InvariantCulture),
+            ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
+        };
+        if (settings is not null) metadata["config"] = settings;
+        return metadata;
+    }
+
+    /// <summary>True when <paramref name="run"/> holds a finished run of the same architecture, settings and config.</summary>
+    public static bool IsFinished(string run, TrainingConfig config, string architecture, string? settings)
+    {
+        string checkpoint = Path.Combine(run, Checkpoint.FileName);
+        if (!File.Exists(checkpoint) || !File.Exists(Path.Combine(run, ModelFileName))) return false;
+        Checkpoint.State state = Checkpoint.ReadState(checkpoint);
+        return state.Epoch == config.Epochs && state.Config.Epochs == config.Epochs && config.SameRunAs(state.Config) &&
+               (state.Architecture ?? "Classifier") == architecture && state.Settings == settings;
+    }
+}

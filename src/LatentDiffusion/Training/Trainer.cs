@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using LatentDiffusion.IO;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Training;
+
+/// <summary>Progress of a run, for a front end's progress bar and log. Implement only what you need.</summary>
+public interface ITrainingObserver
+{
+    /// <summary>The model is built (and restored, when resuming); called once before the first epoch.</summary>
+    void TrainingStarted(nn.Module model, int firstEpoch) { }
+    void EpochStarted(int epoch, int epochs, int batches) { }
+    void BatchFinished(int epoch, int batch) { }
+    void EpochLogged(EpochLog log) { }
+    void CheckpointWritten(int epoch, string path) { }
+}
+
+/// <summary>What a finished run leaves: the model (in eval mode), its history and where files were written.</summary>
+public sealed record TrainingResult<TModel>(TModel Model, IReadOnlyList<EpochLog> History, string RunDirectory, double TrainingSeconds)
+    : IDisposable where TModel : nn.Module
+{
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary>
+/// The posts' training loop, one for every model: Adam, a fresh random permutation of the training set each epoch,
+/// the task's loss per batch, the mean batch loss and a validation pass (eval mode, no_grad) every
+/// <see cref="TrainingConfig.LogEvery"/> epochs. A run directory holds <c>config.json</c>, the history,
+/// <see cref="Checkpoint.FileName"/> and, at the end, <see cref="ModelFileName"/>. Resuming continues bit for bit:
+/// the checkpoint holds the model, Adam's state, the global generator (weight init, Dropout) and the run's generator
+/// (permutations and every draw of the loss). A non-finite epoch loss stops the run and keeps the last good checkpoint.
+/// </summary>
+public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? observer = null) where TModel : nn.Module
+{
+    public const string ModelFileName = RunDirectory.ModelFileName;
+    readonly ITrainingObserver observer = observer ?? new NullObserver();
+
+    /// <summary>
+    /// Trains <paramref name="task"/>'s model in <paramref name="runDirectory"/>. With <paramref name="resume"/>, continues
+    /// from the directory's checkpoint (same architecture, settings and trajectory-shaping config required).
+    /// </summary>
+    public TrainingResult<TModel> Train(ITrainingTask<TModel> task, string runDirectory, bool resume = false, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        config.Validate();
+        Directory.CreateDirectory(runDirectory);
+        AtomicFile.CleanLeftovers(runDirectory);
+        string checkpointPath = Path.Combine(runDirectory, Checkpoint.FileName);
+
+        torch.manual_seed(config.Seed);                       // weight init (and Dropout) draw from the global generator
+        TModel model = task.CreateModel();
+        using var optimizer = optim.Adam(model.parameters(), lr: config.LearningRate);
+        using var generator = new Generator((ulong)config.Seed);   // permutations and the loss's draws
+        var history = new List<EpochLog>();
+        int startEpoch = 1;
+        double seconds = 0;
+        string? lastCheckpoint = null;
+
+        if (resume && File.Exists(checkpointPath))
+        {
+            Checkpoint.State saved = Checkpoint.ReadState(checkpointPath);
+            RequireSameRun(saved, task, checkpointPath);
+            Checkpoint.Load(checkpointPath, model, optimizer, generator);
+            history = saved.History;
+            startEpoch = saved.Epoch + 1;
+            seconds = saved.TrainingSeconds;
+            lastCheckpoint = checkpointPath;
+        }
+        observer.TrainingStarted(model, startEpoch);
+        AtomicFile.WriteAllText(Path.Combine(runDirectory, RunDirectory.ConfigFileName), RunDirectory.ConfigJson(config, task.Architecture, task.Settings));
+
+        long n = task.TrainCount;
+        int batches = (int)((n + config.BatchSize - 1) / config.BatchSize);
+        long totalSteps = (long)batches * config.Epochs;
+        for (int epoch = startEpoch; epoch <= config.Epochs; epoch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var clock = Stopwatch.StartNew();
+            observer.EpochStarted(epoch, config.Epochs, batches);
+            model.train();
+            using Tensor lossSum = zeros(1, ScalarType.Float64);
+            var partSums = new List<(string Name, Tensor Sum)>();
+            using (Tensor order = randperm(n, generator: generator))
+            {
+                for (int b = 0; b < batches; b++)
+                {
+                    using var scope = NewDisposeScope();
+                    if (config.Schedule != LearningRateSchedule.Constant)
+                        SetLearningRate(optimizer, config.LearningRateAt((long)(epoch - 1) * batches + b, totalSteps));
+                    long start = (long)b * config.BatchSize;
+                    Tensor index = order.narrow(0, start, Math.Min(config.BatchSize, n - start));
+                    optimizer.zero_grad();
+                    BatchLoss batch = task.Loss(model, index, generator);
+                    batch.Loss.backward();
+                    optimizer.step();
+                    lossSum.add_(batch.Loss.detach());
+                    AddParts(partSums, batch.Parts);
+                    observer.BatchFinished(epoch, b + 1);
+                }
+            }
+            double trainLoss = lossSum.item<double>() / batches;   // the posts' batch-averaged train loss
+            var trainParts = partSums.Select(p => new KeyValuePair<string, double>(p.Name, p.Sum.item<double>() / batches)).ToList();
+            foreach (var (_, sum) in partSums) sum.Dispose();
+            seconds += clock.Elapsed.TotalSeconds;
+            if (!double.IsFinite(trainLoss)) throw new TrainingDivergedException(epoch, trainLoss, lastCheckpoint);
+
+            bool last = epoch == config.Epochs;
+            if (epoch % config.LogEvery == 0 || last)
+            {
+                ValidationResult val = Validate(task, model, epoch);
+                var metrics = val.Metrics.Select(m => new KeyValuePair<string, double>(m.Name, m.Value)).Concat(trainParts).ToList();
+                var log = new EpochLog(epoch, trainLoss, val.Loss, seconds, metrics);
+                history.Add(log);
+                TrainingHistory.Save(runDirectory, history);
+                observer.EpochLogged(log);
+            }
+            if (epoch % config.CheckpointEvery == 0 || last)
+            {
+                Checkpoint.Save(checkpointPath, new Checkpoint.State(epoch, config, history, seconds, task.Architecture, task.Settings), model, optimizer, generator);
+                lastCheckpoint = checkpointPath;
+                observer.CheckpointWritten(epoch, checkpointPath);
+            }
+        }
+
+        model.eval();
+        ModelWeights.Save(model, Path.Combine(runDirectory, ModelFileName), RunDirectory.Metadata(task.Architecture, task.Settings, config));
+        return new TrainingResult<TModel>(model, history, runDirectory, seconds);
+    }
+
+    /// <summary>Eval mode and no_grad around the task's validation, with a generator seeded by (seed, epoch) so validation never shifts the training draws.</summary>
+    ValidationResult Validate(ITrainingTask<TModel> task, TModel model, int epoch)
+    {
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var generator = new Generator(unchecked((ulong)config.Seed * 1_000_003UL + (ulong)epoch));
+            return task.Validate(model, config.EvalBatchSize, generator);
+        }
+        finally
+        {
+            model.train();
+        }
+    }
+
+    static void AddParts(List<(string Name, Tensor Sum)> sums, IReadOnlyList<(string Name, Tensor Value)>? parts)
+    {
+        if (parts is null) return;
+        for (int i = 0; i < parts.Count; i++)
+        {
+            if (sums.Count <= i) sums.Add((parts[i].Name, zeros(1, ScalarType.Float64).DetachFromDisposeScope()));
+            sums[i].Sum.add_(parts[i].Value.detach());
+        }
+    }
+
+    static void SetLearningRate(optim.Optimizer optimizer, double rate)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
+    }
+
+    void RequireSameRun(Checkpoint.State saved, ITrainingTask<TModel> task, string path)
+    {
+        if ((saved.Architecture ?? "Classifier") != task.Architecture || saved.Settings != task.Settings)
+            throw new DataFormatException(path,
+                $"checkpoint is of a {saved.Architecture ?? "Classifier"} {saved.Settings}; this run trains a {task.Architecture} {task.Settings}. " +
+                "Use another --out to start afresh");
+        if (saved.Config.Epochs > config.Epochs && config.Schedule == LearningRateSchedule.Constant)
+            throw new DataFormatException(path, $"checkpoint was made for {saved.Config.Epochs} epochs; --epochs {config.Epochs} is fewer");
+        if (!config.SameRunAs(saved.Config))
+            throw new DataFormatException(path,
+                $"checkpoint was made with {Describe(saved.Config)}; this run asks for {Describe(config)}. " +
+                "Use the same settings to resume, or another --out to start afresh");
+    }
+
+    static string Describe(TrainingConfig c) => string.Create(CultureInfo.InvariantCulture,
+        $"seed {c.Seed}, batch size {c.BatchSize}, lr {c.LearningRate}, schedule {c.Schedule.ToString().ToLowerInvariant()}, {c.Epochs} epochs");
+
+    sealed class NullObserver : ITrainingObserver;
+}
