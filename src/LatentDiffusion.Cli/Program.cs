@@ -4,6 +4,8 @@ using LatentDiffusion.Cli.Commands;
 
 var root = new RootCommand("ldm: the Latent Diffusion Series (MNIST classifier, MNIST-FID, VAE, latent diffusion) in C# on TorchSharp.");
 root.Subcommands.Add(ClassifierCommand.Create());
+root.Subcommands.Add(AutoencoderCommand.Create());
+root.Subcommands.Add(VaeCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(ReproduceCommand.Create());
 root.Subcommands.Add(FidCommand.Create());

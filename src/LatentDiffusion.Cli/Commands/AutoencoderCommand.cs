@@ -1,0 +1,43 @@
+using System.CommandLine;
+using LatentDiffusion.Data;
+using LatentDiffusion.Models;
+using LatentDiffusion.Training;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Cli.Commands;
+
+/// <summary><c>ldm autoencoder train | evaluate | sample | reconstruct | export</c>: part 2's plain autoencoder.</summary>
+public static class AutoencoderCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("autoencoder", "Train, evaluate, sample and export part 2's convolutional autoencoder.");
+        command.Subcommands.Add(CreateTrain());
+        foreach (Command c in Part2Commands.CreateModelCommands(Part2Kind.Autoencoder)) command.Subcommands.Add(c);
+        return command;
+    }
+
+    static Command CreateTrain()
+    {
+        var defaults = TrainingConfig.Part2;
+        var options = new TrainingOptions(defaults, "runs/autoencoder");
+        var json = ClassifierCommand.JsonOption();
+        var command = new Command("train", "Train the autoencoder with the post's loss (summed squared error) and loop (Adam 1e-3, batch 128, 400 epochs by default).");
+        options.AddTo(command);
+        command.Options.Add(json);
+        command.SetAction(CliApp.Action(parse =>
+        {
+            TrainingConfig config = options.Config(parse, defaults);
+            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
+            using Tensor train = mnist.Train.ToInputs();
+            using Tensor validation = mnist.Test.ToInputs();
+            var task = new AutoencoderTask(train, validation, new AutoencoderConfig());
+            string run = parse.GetValue(options.Out)!;
+            using TrainingResult<ConvAutoencoder> result = SpectreTrainingObserver.Run(observer =>
+                new Trainer<ConvAutoencoder>(config, observer).Train(task, run, parse.GetValue(options.Resume)));
+            Part2Commands.PrintTrained(result.History, result.TrainingSeconds, run, parse.GetValue(json), result.Model.ParameterCount());
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+}
