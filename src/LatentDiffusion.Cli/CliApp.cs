@@ -45,6 +45,12 @@ public static class CliApp
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
+        catch (InvalidOptionException e)
+        {
+            Console.Error.WriteLine($"ldm: {e.Message}");
+            Console.Error.WriteLine("Run 'ldm --help' for usage.");
+            return Usage;
+        }
         catch (Exception e)
         {
             // Expected failures are one line; anything else is a bug, still one line unless LDM_DEBUG asks for the trace.
@@ -83,6 +89,9 @@ public static class CliApp
         return path;
     }
 }
+
+/// <summary>An option value that cannot work (-n 0, --steps 0, --epochs -1): a usage error, exit 2, like a parse error.</summary>
+public sealed class InvalidOptionException(string message) : Exception(message);
 
 /// <summary>A problem with what the user asked for (a missing file, a bad combination of options).</summary>
 public sealed class UsageException(string message) : Exception(message);

@@ -11,4 +11,7 @@ public static class Defaults
 
     /// <summary>The shipped classifier (models/classifier.safetensors).</summary>
     public static string ClassifierModel => RepositoryPaths.Find("models/classifier.safetensors") ?? Path.Combine("models", "classifier.safetensors");
+
+    /// <summary>A shipped model file, models/<paramref name="file"/>.</summary>
+    public static string Model(string file) => RepositoryPaths.Find("models/" + file) ?? Path.Combine("models", file);
 }

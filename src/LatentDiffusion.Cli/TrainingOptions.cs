@@ -56,7 +56,7 @@ public sealed class TrainingOptions
             CheckpointEvery = parse.GetValue(CheckpointEvery),
         };
         try { config.Validate(); }
-        catch (ArgumentOutOfRangeException e) { throw new UsageException($"--{Kebab(e.ParamName)}: {e.ActualValue} is out of range ({FirstLine(e.Message)})"); }
+        catch (ArgumentOutOfRangeException e) { throw new InvalidOptionException($"--{Kebab(e.ParamName)}: {e.ActualValue} is out of range ({FirstLine(e.Message)})"); }
         return config;
     }
 

@@ -44,7 +44,7 @@ public static class VaeCommand
                 LatentChannels = parse.GetValue(latent),
             };
             try { model.Validate(); }
-            catch (ArgumentException e) { throw new UsageException(e.Message.Split(" (Parameter")[0]); }
+            catch (ArgumentException e) { throw new InvalidOptionException(e.Message.Split(" (Parameter")[0]); }
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
             using Tensor train = mnist.Train.ToInputs();
             using Tensor validation = mnist.Test.ToInputs();

@@ -43,6 +43,43 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Creates the folder <paramref name="path"/> (which must not exist, or be empty) with the files
+    /// <paramref name="fill"/> adds through its (file name, bytes) callback. The files go into a hidden staging folder
+    /// beside it, renamed into place once all are written, so an interrupted run leaves no partial folder under
+    /// <paramref name="path"/> (only a staging folder named after the process, which <see cref="CleanLeftovers"/>
+    /// does not touch and a later run of the same command replaces).
+    /// </summary>
+    public static void WriteDirectory(string path, Action<Action<string, byte[]>> fill)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        if (File.Exists(full)) throw new IOException($"{path}: exists and is a file, not a folder");
+        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
+            throw new IOException($"{path}: folder exists and is not empty; give a new folder");
+        string parent = Path.GetDirectoryName(full) ?? ".";
+        Directory.CreateDirectory(parent);
+        string staging = Path.Combine(parent, $".{Path.GetFileName(full)}.{Environment.ProcessId}.partial");
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
+        try
+        {
+            fill((name, bytes) =>
+            {
+                if (name.Contains('/') || name.Contains('\\') || name is "." or "..") throw new ArgumentException($"not a plain file name: {name}");
+                File.WriteAllBytes(Path.Combine(staging, name), bytes);
+            });
+            if (Directory.Exists(full)) Directory.Delete(full);
+            Directory.Move(staging, full);
+            FlushDirectory(parent);
+        }
+        catch
+        {
+            try { Directory.Delete(staging, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         byte[] copy = bytes.ToArray();
