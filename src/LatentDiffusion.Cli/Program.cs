@@ -6,6 +6,7 @@ var root = new RootCommand("ldm: the Latent Diffusion Series (MNIST classifier, 
 root.Subcommands.Add(ClassifierCommand.Create());
 root.Subcommands.Add(AutoencoderCommand.Create());
 root.Subcommands.Add(VaeCommand.Create());
+root.Subcommands.Add(DiffusionCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(ReproduceCommand.Create());
 root.Subcommands.Add(FidCommand.Create());

@@ -27,12 +27,14 @@ public static class VaeCommand
         var sigma = new Option<string>("--sigma") { Description = "What the encoder's σ channels are: raw (the post: σ itself) or logvar (log σ²).", DefaultValueFactory = _ => "raw" };
         sigma.AcceptOnlyFromAmong("raw", "logvar");
         var latent = new Option<int>("--latent-channels") { Description = "Channels of the 4x4 latent (the post: 4).", DefaultValueFactory = _ => modelDefaults.LatentChannels };
+        var head = new Option<int>("--head-channels") { Description = "Hidden channels before a 1x1 conv head giving μ and σ (0, the post: none).", DefaultValueFactory = _ => modelDefaults.HeadChannels };
         var json = ClassifierCommand.JsonOption();
         var command = new Command("train", "Train the VAE with the post's loss (summed squared error + KL) and loop (Adam 1e-3, batch 128, 400 epochs by default).");
         options.AddTo(command);
         command.Options.Add(klWeight);
         command.Options.Add(sigma);
         command.Options.Add(latent);
+        command.Options.Add(head);
         command.Options.Add(json);
         command.SetAction(CliApp.Action(parse =>
         {
@@ -42,6 +44,7 @@ public static class VaeCommand
                 KlWeight = parse.GetValue(klWeight),
                 Sigma = parse.GetValue(sigma) == "logvar" ? SigmaParameterization.LogVariance : SigmaParameterization.Raw,
                 LatentChannels = parse.GetValue(latent),
+                HeadChannels = parse.GetValue(head),
             };
             try { model.Validate(); }
             catch (ArgumentException e) { throw new InvalidOptionException(e.Message.Split(" (Parameter")[0]); }

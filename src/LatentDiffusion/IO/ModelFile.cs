@@ -38,6 +38,27 @@ public static class ModelFile
         return ae;
     }
 
+    /// <summary>A latent diffusion model: the UNet and the settings it was trained with (a .pt gets the defaults).</summary>
+    public static (UNet Model, Diffusion.DiffusionConfig Config) LoadDiffusion(string path)
+    {
+        Diffusion.DiffusionConfig config = Settings<Diffusion.DiffusionConfig>(path, nameof(UNet)) ?? new Diffusion.DiffusionConfig();
+        var unet = new UNet(config.UNet);
+        Load(unet, path);
+        return (unet, config);
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="config"/>'s UNet works on <paramref name="vae"/>'s latents; a mismatch is one line
+    /// naming both files and both shapes.
+    /// </summary>
+    public static void RequireFits(Diffusion.DiffusionConfig config, string diffusionPath, Vae vae, string vaePath)
+    {
+        long[] want = config.LatentShape, have = vae.LatentShape;
+        if (!want.SequenceEqual(have))
+            throw new DataFormatException(diffusionPath,
+                $"the UNet works on latents of shape ({string.Join(", ", want)}) but the VAE {vaePath} makes ({string.Join(", ", have)}); use the VAE the model was trained with");
+    }
+
     static void Load(nn.Module module, string path)
     {
         try

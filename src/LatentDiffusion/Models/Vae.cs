@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using TorchSharp.Modules;
 
 namespace LatentDiffusion.Models;
 
@@ -30,18 +31,26 @@ public sealed record VaeConfig
     /// <summary>What the encoder's σ channels mean. Post: <see cref="SigmaParameterization.Raw"/>.</summary>
     public SigmaParameterization Sigma { get; init; } = SigmaParameterization.Raw;
 
+    /// <summary>
+    /// Hidden channels of a 1x1 convolution head (keys <c>head.weight</c>, <c>head.bias</c>) that maps the encoder's last
+    /// ConvBlock to μ and σ, so neither passes through BatchNorm and LeakyReLU; 0 (the post) means no head: the last
+    /// ConvBlock outputs μ and σ itself. The LeakyReLU squashes negative values 100-fold, so with
+    /// <see cref="SigmaParameterization.LogVariance"/> a head is what lets log σ² go well below 0.
+    /// </summary>
+    public int HeadChannels { get; init; }
+
     /// <summary>Weight of the KL term against the per-image summed squared error. Post: 1.</summary>
     public double KlWeight { get; init; } = 1.0;
 
     public bool Equals(VaeConfig? other) =>
         other is not null && Features.SequenceEqual(other.Features) && LatentChannels == other.LatentChannels &&
-        Sigma == other.Sigma && KlWeight.Equals(other.KlWeight);
+        Sigma == other.Sigma && KlWeight.Equals(other.KlWeight) && HeadChannels == other.HeadChannels;
 
-    public override int GetHashCode() => HashCode.Combine(Features.Aggregate(17, HashCode.Combine), LatentChannels, Sigma, KlWeight);
+    public override int GetHashCode() => HashCode.Combine(Features.Aggregate(17, HashCode.Combine), LatentChannels, Sigma, KlWeight, HeadChannels);
 
-    /// <summary>The encoder's feature list: <see cref="Features"/> + [2·latent channels].</summary>
+    /// <summary>The encoder's feature list: <see cref="Features"/> + [2·latent channels] (or + [head channels] with a head).</summary>
     [JsonIgnore]
-    public int[] EncoderFeatures => [.. Features, 2 * LatentChannels];
+    public int[] EncoderFeatures => [.. Features, HeadChannels > 0 ? HeadChannels : 2 * LatentChannels];
 
     /// <summary>The decoder's feature list: [latent channels] + reversed <see cref="Features"/>.</summary>
     [JsonIgnore]
@@ -51,6 +60,7 @@ public sealed record VaeConfig
     {
         if (Features.Count < 2 || Features.Any(f => f <= 0)) throw new ArgumentException("VAE features need at least two positive counts");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LatentChannels);
+        ArgumentOutOfRangeException.ThrowIfNegative(HeadChannels);
         if (!(KlWeight >= 0) || double.IsInfinity(KlWeight)) throw new ArgumentOutOfRangeException(nameof(KlWeight), KlWeight, "must be a finite number ≥ 0");
     }
 }
@@ -76,6 +86,7 @@ public sealed class Vae : Module<Tensor, Tensor>
     public const long ExpectedParameterCount = 52_965;
 
     private readonly ConvEncoder encoder;
+    private readonly Conv2d? head;
     private readonly ConvDecoder decoder;
 
     public Vae(VaeConfig? config = null) : base(nameof(Vae))
@@ -83,6 +94,7 @@ public sealed class Vae : Module<Tensor, Tensor>
         Config = config ?? new VaeConfig();
         Config.Validate();
         encoder = new ConvEncoder(Config.EncoderFeatures);
+        if (Config.HeadChannels > 0) head = nn.Conv2d(Config.HeadChannels, 2 * Config.LatentChannels, 1);   // (B, 2C, 4, 4), no norm or activation
         decoder = new ConvDecoder(Config.DecoderFeatures);
         RegisterComponents();
     }
@@ -107,7 +119,8 @@ public sealed class Vae : Module<Tensor, Tensor>
     public (Tensor Mu, Tensor Sigma) Encode(Tensor x)
     {
         using var scope = NewDisposeScope();
-        Tensor h = encoder.forward(x);                                    // (B, 2C, 4, 4)
+        Tensor h = encoder.forward(x);                                    // (B, 2C, 4, 4), or (B, head, 4, 4)
+        if (head is not null) h = head.forward(h);                        // (B, 2C, 4, 4)
         int c = Config.LatentChannels;
         Tensor mu = h.narrow(1, 0, c).contiguous();
         Tensor second = h.narrow(1, c, c).contiguous();

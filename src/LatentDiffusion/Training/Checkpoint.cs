@@ -24,7 +24,7 @@ public static class Checkpoint
     public sealed record State(int Epoch, TrainingConfig Config, List<EpochLog> History, double TrainingSeconds,
         string? Architecture = null, string? Settings = null);
 
-    public static void Save(string path, State state, nn.Module model, optim.Optimizer optimizer, Generator permutations)
+    public static void Save(string path, State state, nn.Module model, optim.Optimizer optimizer, Generator permutations, nn.Module? ema = null)
     {
         var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
@@ -34,6 +34,7 @@ public static class Checkpoint
             ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
             WriteBytes(writer, torch.get_rng_state());
             WriteBytes(writer, permutations.get_state());
+            ema?.save(writer);                               // after everything else, so part 1's checkpoints read unchanged
         }
         byte[] body = payload.ToArray();
         byte[] hash = SHA256.HashData(body);
@@ -50,13 +51,14 @@ public static class Checkpoint
     public static State ReadState(string path) => Read(path, (reader, state) => state);
 
     /// <summary>Restores model, optimizer and generators from <paramref name="path"/>; returns the recorded state.</summary>
-    public static State Load(string path, nn.Module model, optim.Optimizer optimizer, Generator permutations) =>
+    public static State Load(string path, nn.Module model, optim.Optimizer optimizer, Generator permutations, nn.Module? ema = null) =>
         Read(path, (reader, state) =>
         {
             model.load(reader, strict: true);
             ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
             using (Tensor global = ReadBytes(reader)) torch.set_rng_state(global);
             using (Tensor perm = ReadBytes(reader)) permutations.set_state(perm);
+            ema?.load(reader, strict: true);
             return state;
         });
 

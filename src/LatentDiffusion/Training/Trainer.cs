@@ -52,6 +52,8 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
 
         torch.manual_seed(config.Seed);                       // weight init (and Dropout) draw from the global generator
         TModel model = task.CreateModel();
+        TModel? ema = config.EmaDecay > 0 ? task.CreateModel() : null;     // the averaged weights, validated and saved
+        if (ema is not null) CopyWeights(model, ema);
         using var optimizer = optim.Adam(model.parameters(), lr: config.LearningRate);
         using var generator = new Generator((ulong)config.Seed);   // permutations and the loss's draws
         var history = new List<EpochLog>();
@@ -63,7 +65,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         {
             Checkpoint.State saved = Checkpoint.ReadState(checkpointPath);
             RequireSameRun(saved, task, checkpointPath);
-            Checkpoint.Load(checkpointPath, model, optimizer, generator);
+            Checkpoint.Load(checkpointPath, model, optimizer, generator, ema);
             history = saved.History;
             startEpoch = saved.Epoch + 1;
             seconds = saved.TrainingSeconds;
@@ -96,6 +98,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
                     BatchLoss batch = task.Loss(model, index, generator);
                     batch.Loss.backward();
                     optimizer.step();
+                    if (ema is not null) UpdateEma(ema, model, config.EmaDecay);
                     lossSum.add_(batch.Loss.detach());
                     AddParts(partSums, batch.Parts);
                     observer.BatchFinished(epoch, b + 1);
@@ -110,7 +113,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             bool last = epoch == config.Epochs;
             if (epoch % config.LogEvery == 0 || last)
             {
-                ValidationResult val = Validate(task, model, epoch);
+                ValidationResult val = Validate(task, ema ?? model, epoch);
                 var metrics = val.Metrics.Select(m => new KeyValuePair<string, double>(m.Name, m.Value)).Concat(trainParts).ToList();
                 var log = new EpochLog(epoch, trainLoss, val.Loss, seconds, metrics);
                 history.Add(log);
@@ -119,15 +122,21 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             }
             if (epoch % config.CheckpointEvery == 0 || last)
             {
-                Checkpoint.Save(checkpointPath, new Checkpoint.State(epoch, config, history, seconds, task.Architecture, task.Settings), model, optimizer, generator);
+                Checkpoint.Save(checkpointPath, new Checkpoint.State(epoch, config, history, seconds, task.Architecture, task.Settings), model, optimizer, generator, ema);
                 lastCheckpoint = checkpointPath;
                 observer.CheckpointWritten(epoch, checkpointPath);
             }
         }
 
-        model.eval();
-        ModelWeights.Save(model, Path.Combine(runDirectory, ModelFileName), RunDirectory.Metadata(task.Architecture, task.Settings, config));
-        return new TrainingResult<TModel>(model, history, runDirectory, seconds);
+        TModel final = model;
+        if (ema is not null)
+        {
+            model.Dispose();
+            final = ema;
+        }
+        final.eval();
+        ModelWeights.Save(final, Path.Combine(runDirectory, ModelFileName), RunDirectory.Metadata(task.Architecture, task.Settings, config));
+        return new TrainingResult<TModel>(final, history, runDirectory, seconds);
     }
 
     /// <summary>Eval mode and no_grad around the task's validation, with a generator seeded by (seed, epoch) so validation never shifts the training draws.</summary>
@@ -144,6 +153,23 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         {
             model.train();
         }
+    }
+
+    static void CopyWeights(nn.Module from, nn.Module to)
+    {
+        using var noGrad = no_grad();
+        var target = to.state_dict();
+        foreach (var (name, t) in from.state_dict()) target[name].copy_(t);
+    }
+
+    /// <summary>ema ← d·ema + (1 − d)·θ for parameters; buffers (e.g. BatchNorm statistics) are copied.</summary>
+    static void UpdateEma(nn.Module ema, nn.Module model, double decay)
+    {
+        using var noGrad = no_grad();
+        var averaged = ema.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in model.named_parameters()) averaged[name].mul_(decay).add_(p, alpha: 1 - decay);
+        var buffers = ema.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        foreach (var (name, b) in model.named_buffers()) buffers[name].copy_(b);
     }
 
     static void AddParts(List<(string Name, Tensor Sum)> sums, IReadOnlyList<(string Name, Tensor Value)>? parts)

@@ -36,6 +36,12 @@ public sealed record TrainingConfig
     /// <summary>With <see cref="LearningRateSchedule.Cosine"/>: optimizer steps of linear warm-up from 0. Default 0.</summary>
     public int WarmupSteps { get; init; }
 
+    /// <summary>
+    /// Decay of an exponential moving average of the weights, updated after every step, that is validated and saved
+    /// instead of the raw weights (Polyak averaging, as DDPM implementations do); 0 (the posts) turns it off.
+    /// </summary>
+    public double EmaDecay { get; init; }
+
     /// <summary>Seeds the weight initialisation, the per-epoch permutations and every random draw of the loss. Default 0.</summary>
     public long Seed { get; init; }
 
@@ -59,6 +65,7 @@ public sealed record TrainingConfig
         ArgumentOutOfRangeException.ThrowIfNegative(WarmupSteps);
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "must be a positive finite number");
+        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new ArgumentOutOfRangeException(nameof(EmaDecay), EmaDecay, "must be in [0, 1)");
         if (!(MinLearningRateFraction >= 0 && MinLearningRateFraction <= 1))
             throw new ArgumentOutOfRangeException(nameof(MinLearningRateFraction), MinLearningRateFraction, "must be in [0, 1]");
     }

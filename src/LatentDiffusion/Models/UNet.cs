@@ -1,0 +1,102 @@
+using System.Text.Json.Serialization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace LatentDiffusion.Models;
+
+/// <summary>
+/// Settings of the latent UNet. The post does not publish its UNet ("virtually identical" to part 2's conv stack with
+/// the time embedding in every block); these defaults are this project's design, chosen by measurement (README).
+/// </summary>
+public sealed record UNetConfig
+{
+    /// <summary>Channels of the (C, 4, 4) latent, in and out. The post's VAE: 4.</summary>
+    public int LatentChannels { get; init; } = 4;
+
+    /// <summary>Channels per level; level i works at 4/2^i. With InstanceNorm a 4x4 latent halves at most once, so two levels. Default (64, 128).</summary>
+    public IReadOnlyList<int> Widths { get; init; } = [64, 128];
+
+    /// <summary>Size of the sinusoidal time embedding. The post's class default: 16.</summary>
+    public int EmbeddingDim { get; init; } = 16;
+
+    /// <summary>Longest period factor of the embedding. The post: 1000.</summary>
+    public double EmbeddingScale { get; init; } = 1000;
+
+    public bool Equals(UNetConfig? other) =>
+        other is not null && LatentChannels == other.LatentChannels && Widths.SequenceEqual(other.Widths) &&
+        EmbeddingDim == other.EmbeddingDim && EmbeddingScale.Equals(other.EmbeddingScale);
+
+    public override int GetHashCode() => HashCode.Combine(LatentChannels, Widths.Aggregate(17, HashCode.Combine), EmbeddingDim, EmbeddingScale);
+
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LatentChannels);
+        if (Widths.Count < 1 || Widths.Any(w => w <= 0)) throw new ArgumentException("UNet widths must be positive and at least one");
+    }
+}
+
+/// <summary>
+/// The latent-space noise predictor ε_θ(x_t, t) of part 3: a UNet of <see cref="TimeEmbeddingConvBlock"/>s. Level i
+/// (i ≥ 1 after a 2x2 max pool) has two blocks, widths[i-1 or input] → widths[i] → widths[i]; going up, each level
+/// upsamples (nearest) the level below, concatenates the skip of the same resolution and applies two blocks
+/// (widths[i+1] + widths[i] → widths[i] → widths[i]); a 1x1 convolution maps widths[0] back to the latent channels.
+/// Every block receives the sinusoidal embedding of t. Keys <c>down.{i}.{j}.*</c>, <c>up.{k}.{j}.*</c>, <c>out.*</c>, as
+/// the PyTorch twin in python/ldm_modules.py. With (64, 128): (B, 4, 4, 4) → (B, 64, 4, 4) → (B, 128, 2, 2) →
+/// (B, 192, 4, 4) → (B, 64, 4, 4) → (B, 4, 4, 4).
+/// </summary>
+public sealed class UNet : Module<Tensor, Tensor, Tensor>
+{
+    private readonly SinusoidalPositionalEmbedding embedding;
+    private readonly ModuleList<ModuleList<TimeEmbeddingConvBlock>> down;
+    private readonly ModuleList<ModuleList<TimeEmbeddingConvBlock>> up;
+    private readonly Conv2d @out;
+
+    public UNet(UNetConfig? config = null) : base(nameof(UNet))
+    {
+        Config = config ?? new UNetConfig();
+        Config.Validate();
+        IReadOnlyList<int> w = Config.Widths;
+        int tin = Config.EmbeddingDim;
+        embedding = new SinusoidalPositionalEmbedding(tin, Config.EmbeddingScale);
+        down = new ModuleList<ModuleList<TimeEmbeddingConvBlock>>();
+        for (int i = 0; i < w.Count; i++)
+        {
+            int fin = i == 0 ? Config.LatentChannels : w[i - 1];
+            down.Add(new ModuleList<TimeEmbeddingConvBlock>(new TimeEmbeddingConvBlock(fin, w[i], tin), new TimeEmbeddingConvBlock(w[i], w[i], tin)));
+        }
+        up = new ModuleList<ModuleList<TimeEmbeddingConvBlock>>();
+        for (int i = w.Count - 2; i >= 0; i--)
+            up.Add(new ModuleList<TimeEmbeddingConvBlock>(new TimeEmbeddingConvBlock(w[i + 1] + w[i], w[i], tin), new TimeEmbeddingConvBlock(w[i], w[i], tin)));
+        @out = nn.Conv2d(w[0], Config.LatentChannels, 1);
+        RegisterComponents();
+    }
+
+    public UNetConfig Config { get; }
+
+    /// <summary>x_t (B, C, 4, 4) and t (B,) (integer times, or reals) → predicted noise (B, C, 4, 4).</summary>
+    public override Tensor forward(Tensor x, Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        Tensor emb = embedding.forward(t);                                    // (B, dim)
+        var skips = new List<Tensor>();
+        Tensor h = x;
+        for (int i = 0; i < down.Count; i++)
+        {
+            if (i > 0) h = nn.functional.max_pool2d(h, 2);                    // (B, w[i-1], H/2, W/2)
+            foreach (TimeEmbeddingConvBlock block in down[i]) h = block.forward(h, emb);
+            skips.Add(h);                                                     // (B, w[i], ·, ·)
+        }
+        for (int k = 0; k < up.Count; k++)
+        {
+            Tensor skip = skips[skips.Count - 2 - k];                         // the level above the current one
+            h = nn.functional.interpolate(h, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
+            h = cat([h, skip], 1);                                            // (B, w[i+1] + w[i], ·, ·)
+            foreach (TimeEmbeddingConvBlock block in up[k]) h = block.forward(h, emb);
+        }
+        return @out.forward(h).MoveToOuterDisposeScope();
+    }
+
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.Models;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Training;
+
+/// <summary>
+/// Part 3's loss: ε-prediction MSE (<see cref="Ddpm.PLosses"/>) on latents scaled by
+/// <see cref="DiffusionConfig.LatentScale"/>, t uniform in 1..T and ε ~ N(0, I), both from the run's generator.
+/// Validation averages the batch losses over the validation latents with fresh t and ε, as the post's.
+/// </summary>
+public sealed class DiffusionTask : ITrainingTask<UNet>, IDisposable
+{
+    readonly DiffusionConfig config;
+    readonly NoiseSchedule schedule;
+
+    /// <param name="train">Training latents (N, C, 4, 4), unscaled; the task does not own them.</param>
+    public DiffusionTask(Tensor train, Tensor validation, DiffusionConfig config)
+    {
+        config.Validate();
+        if (train.dim() != 4 || train.shape[1] != config.UNet.LatentChannels)
+            throw new ArgumentException($"latents [{string.Join(", ", train.shape)}] do not fit a UNet for {config.UNet.LatentChannels} channels");
+        Train = train;
+        ValidationLatents = validation;
+        this.config = config;
+        schedule = config.CreateSchedule();
+    }
+
+    public Tensor Train { get; }
+
+    public Tensor ValidationLatents { get; }
+
+    public string Architecture => nameof(UNet);
+
+    public string? Settings => JsonSerializer.Serialize(config);
+
+    public long TrainCount => Train.shape[0];
+
+    public UNet CreateModel() => new(config.UNet);
+
+    public BatchLoss Loss(UNet model, Tensor indices, Generator generator) =>
+        new(Step(model, Train.index_select(0, indices), generator));
+
+    public ValidationResult Validate(UNet model, int batchSize, Generator generator)
+    {
+        double sum = 0;
+        int batches = 0;
+        long n = ValidationLatents.shape[0];
+        for (long start = 0; start < n; start += batchSize, batches++)
+        {
+            using var scope = NewDisposeScope();
+            sum += Step(model, ValidationLatents.narrow(0, start, Math.Min(batchSize, n - start)), generator).item<float>();
+        }
+        return new ValidationResult(sum / batches, []);
+    }
+
+    Tensor Step(UNet model, Tensor latents, Generator generator)
+    {
+        Tensor x0 = config.LatentScale == 1.0 ? latents : latents.mul(config.LatentScale);
+        Tensor t = randint(1, schedule.Steps + 1, [x0.shape[0]], dtype: ScalarType.Int64, device: x0.device, generator: generator);
+        Tensor noise = randn(x0.shape, dtype: x0.dtype, device: x0.device, generator: generator);
+        return Ddpm.PLosses(model.forward, schedule, x0, t, noise);
+    }
+
+    public void Dispose() => schedule.Dispose();
+}
