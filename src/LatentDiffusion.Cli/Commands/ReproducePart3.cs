@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.Globalization;
+using LatentDiffusion.Data;
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.Generation;
+using LatentDiffusion.IO;
+using LatentDiffusion.Metrics;
+using LatentDiffusion.Models;
+using LatentDiffusion.Training;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Cli.Commands;
+
+/// <summary>
+/// <c>ldm reproduce part3</c>: the series' FID table from the shipped weights — Random, VAE (part 2's samples),
+/// Diffusion (10,000 DDPM digits decoded by the latent VAE), Validation — plus the floors (each VAE's reconstructions of
+/// the test set) and the classifier's census of the generated digits. <c>--train</c> retrains the latent VAE and the
+/// diffusion model first (resumable).
+/// </summary>
+public static class ReproducePart3
+{
+    /// <summary>Part 3's shipped recipe for the diffusion model.</summary>
+    public static TrainingConfig DiffusionRecipe { get; } = DiffusionCommand.TrainingDefaults with
+    {
+        Epochs = 60, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 500, EmaDecay = 0.999, LogEvery = 10, CheckpointEvery = 2,
+    };
+
+    public static UNetConfig DiffusionUNet(int latentChannels) => new() { LatentChannels = latentChannels, Widths = [64, 128] };
+
+    public static Command Create()
+    {
+        var data = ClassifierCommand.DataOption();
+        var classifierModel = ClassifierCommand.ModelOption();
+        classifierModel.Aliases.Add("--classifier");
+        var vae = DiffusionCommand.VaeOption("latent-vae.safetensors");
+        var part2Vae = new Option<string>("--part2-vae") { Description = "Part 2's VAE, for the table's VAE row. Default: the shipped models/vae.safetensors.", DefaultValueFactory = _ => Defaults.Model("vae.safetensors") };
+        var model = DiffusionCommand.ModelOption();
+        var count = Part2Commands.CountOption(10_000);
+        var seed = Part2Commands.SeedOption();
+        var clip = new Option<bool>("--clip-x0") { Description = "Clamp x̂_0 to the training latents' range while sampling (not in the post)." };
+        var train = new Option<bool>("--train") { Description = "Retrain the latent VAE and the diffusion model with the shipped recipes (resumable) instead of using the shipped weights." };
+        var outDir = new Option<string>("--out") { Description = "Run directory: samples, table, report (and training runs with --train).", DefaultValueFactory = _ => "runs/part3" };
+        var json = ClassifierCommand.JsonOption();
+        var command = new Command("part3", "Part 3: sample the latent diffusion model, score it and part 2's VAE with MNIST-FID (the series' table), write the report.")
+        {
+            data, classifierModel, vae, part2Vae, model, count, seed, clip, train, outDir, json,
+        };
+        command.SetAction(CliApp.Action(parse =>
+        {
+            int n = Part2Commands.RequireCount(parse.GetValue(count));
+            long s = parse.GetValue(seed);
+            string run = parse.GetValue(outDir)!;
+            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            string vaePath = parse.GetValue(vae)!, modelPath = parse.GetValue(model)!;
+            if (parse.GetValue(train)) (vaePath, modelPath) = Train(mnist, run);
+            vaePath = CliApp.RequireFile(vaePath, "VAE");
+            modelPath = CliApp.RequireFile(modelPath, "diffusion model");
+            string part2VaePath = CliApp.RequireFile(parse.GetValue(part2Vae), "part 2 VAE");
+            string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel), "classifier");
+
+            using Classifier classifier = ClassifierCommand.LoadClassifier(classifierPath);
+            using Vae latentVae = ModelFile.LoadVae(vaePath);
+            using Vae postVae = ModelFile.LoadVae(part2VaePath);
+            (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
+            using (unet)
+            {
+                ModelFile.RequireFits(config, modelPath, latentVae, vaePath);
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                using LatentSamples samples = DiffusionCommand.WithProgress($"sampling {n} digits × {config.Steps} DDPM steps", p =>
+                    LatentDiffusionSampler.Generate(unet, config, latentVae, n, s, new SamplingOptions { ClipX0 = parse.GetValue(clip) }, p));
+                double sampleSeconds = watch.Elapsed.TotalSeconds;
+                Directory.CreateDirectory(run);
+                ImageOutput.Write(samples.Images.narrow(0, 0, Math.Min(72, n)), Path.Combine(run, "generated_72.png"));
+
+                using Tensor test = mnist.Test.ToInputs();
+                using Tensor vaeSamples = Part2Sampling.VaeSamples(postVae, n, s);
+                using Tensor postRecon = Part2Sampling.VaeReconstructions(postVae, test, s);
+                using Tensor latentRecon = Part2Sampling.VaeReconstructions(latentVae, test, s);
+                CliApp.Err.MarkupLine("[grey]Computing MNIST-FID (both feature definitions)…[/]");
+                IReadOnlyList<GeneratorFidRow> rows = GeneratorFid.Table(classifier, mnist,
+                [
+                    ("VAE", $"{n} samples of part 2's VAE ({part2VaePath}), z ~ N(0, I), clipped", vaeSamples, (double?)BlogPart3.FidVae),
+                    ("Diffusion", $"{n} DDPM samples ({config.Steps} steps{(parse.GetValue(clip) ? ", x̂0 clipped" : "")}) decoded by {vaePath}", samples.Images, BlogPart3.FidDiffusion),
+                    ("VAE reconstructions", $"part 2's VAE's reconstructions of the test set: the floor of any generator in its latent space", postRecon, null),
+                    ("Latent VAE reconstructions", $"{vaePath}'s reconstructions of the test set: the floor of the diffusion row", latentRecon, null),
+                ]);
+                DigitCensus census = DigitCensus.Of(classifier, samples.Images, mnist.Test.Labels);
+                PrintTable(rows, census, n, sampleSeconds, ModelWeights.Sha256(classifierPath));
+                if (parse.GetValue(json))
+                    CliApp.WriteJson(new
+                    {
+                        count = n,
+                        seed = s,
+                        sample_seconds = sampleSeconds,
+                        diffusion_model = modelPath,
+                        vae = vaePath,
+                        classifier_sha256 = ModelWeights.Sha256(classifierPath),
+                        rows = rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid }),
+                        census = new { counts = census.Counts, mean_confidence = census.MeanConfidence, total_variation = census.TotalVariation },
+                    });
+            }
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    static (string Vae, string Model) Train(MnistData mnist, string run)
+    {
+        using Tensor train = mnist.Train.ToInputs();
+        using Tensor test = mnist.Test.ToInputs();
+        var vaeTask = new VaeTask(train, test, Recipes.LatentVae.Model);
+        string vaePath = RunReuse.EnsureTrained(vaeTask, Recipes.LatentVae.Training, Path.Combine(run, "latent-vae"), "latent VAE");
+        using Vae vae = ModelFile.LoadVae(vaePath);
+        long seed = DiffusionRecipe.Seed;
+        using Tensor latTrain = Latents.Encode(vae, train, seed);
+        using Tensor latTest = Latents.Encode(vae, test, seed + 1);
+        double scale = 1.0 / latTrain.std().item<float>();
+        var config = new DiffusionConfig
+        {
+            UNet = DiffusionUNet((int)vae.LatentShape[0]),
+            LatentScale = scale,
+            LatentRange = latTrain.abs().max().item<float>() * scale,
+            VaeSha256 = ModelWeights.Sha256(vaePath),
+        };
+        using var task = new DiffusionTask(latTrain, latTest, config);
+        string modelPath = RunReuse.EnsureTrained(task, DiffusionRecipe, Path.Combine(run, "diffusion"), "diffusion model");
+        return (vaePath, modelPath);
+    }
+
+    static void PrintTable(IReadOnlyList<GeneratorFidRow> rows, DigitCensus census, int n, double sampleSeconds, string classifierSha)
+    {
+        var table = new Table().Title("The series' FID table (every row against the 60k training images)");
+        foreach (string c in new[] { "row", "FID preact", "FID flatten", "÷ Random", "÷ Validation", "post FID", "post ÷ Validation" })
+            table.AddColumn(c == "row" ? new TableColumn(c) : new TableColumn(c).RightAligned());
+        string[] order = ["Random", "VAE", "Diffusion", "Validation", "VAE reconstructions", "Latent VAE reconstructions"];
+        foreach (GeneratorFidRow r in order.Select(name => rows.First(x => x.Name == name)))
+            table.AddRow(r.Name, F(r.FidPreact, "F2"), F(r.FidFlatten, "F2"), F(r.RatioToRandom, "F4"), F(r.RatioToValidation, "F1") + "x",
+                r.BlogFid is double b ? F(b, "F2") : "", r.BlogRatioToValidation is double br ? F(br, "F1") + "x" : "");
+        CliApp.Out.Write(table);
+        CliApp.Out.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"Diffusion: {n} digits in {sampleSeconds:F0} s. Classifier labels: {string.Join(" ", census.Counts.Select((c, d) => $"{d}:{c}"))} (total variation from MNIST's proportions {census.TotalVariation:F3}; mean confidence {census.MeanConfidence:P1}).");
+        CliApp.Out.MarkupLineInterpolated($"classifier {classifierSha[..12]}; FID values scale with its weights: compare ratios with the post's.");
+    }
+
+    static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+}
