@@ -1,0 +1,148 @@
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.IO;
+using LatentDiffusion.Models;
+using LatentDiffusion.Training;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Tests.Training;
+
+/// <summary>The shared loop with part 2's and part 3's tasks: determinism, resume, NaN stop, EMA, history metrics.</summary>
+[Collection("Torch")]
+public sealed class GenerativeTrainingTests
+{
+    static readonly TrainingConfig Small = new() { Epochs = 4, BatchSize = 32, LogEvery = 1, CheckpointEvery = 1, Seed = 3 };
+
+    /// <summary>A narrow VAE (the post's structure at a quarter of the width) so a test epoch takes well under a second.</summary>
+    static readonly VaeConfig TinyVae = new() { Features = [1, 4, 4, 8] };
+
+    static (Tensor Train, Tensor Test) Images()
+    {
+        var data = SyntheticData.Dataset(96, 32);
+        return (data.Train.ToInputs(), data.Test.ToInputs());
+    }
+
+    static void AssertSameWeights(nn.Module a, nn.Module b)
+    {
+        var sb = b.state_dict();
+        foreach (var (name, t) in a.state_dict())
+            Assert.True(t.equal(sb[name]).all().item<bool>(), $"{name} differs");
+    }
+
+    [Fact]
+    public void Vae_TwoPlusTwoEpochs_EqualsFourBitForBit()
+    {
+        (Tensor train, Tensor test) = Images();
+        using (train)
+        using (test)
+        using (var dir = new TempDirectory())
+        {
+            var task = new VaeTask(train, test, TinyVae);
+            using var straight = new Trainer<Vae>(Small).Train(task, dir.File("straight"));
+            new Trainer<Vae>(Small with { Epochs = 2 }).Train(task, dir.File("resumed")).Dispose();
+            manual_seed(999);                                  // the global generator in between must not matter
+            using var resumed = new Trainer<Vae>(Small).Train(task, dir.File("resumed"), resume: true);
+            AssertSameWeights(straight.Model, resumed.Model);
+            Assert.Equal([1, 2, 3, 4], resumed.History.Select(h => h.Epoch));
+            EpochLog last = resumed.History[^1];
+            Assert.Equal(["val_rec", "val_kl", "train_rec", "train_kl"], last.Metrics.Select(m => m.Key));
+            Assert.Equal(last.Metric("val_rec") + last.Metric("val_kl"), last.ValLoss, 6);
+            Assert.Equal(straight.History.Select(h => h.ValLoss), resumed.History.Select(h => h.ValLoss));
+        }
+    }
+
+    [Fact]
+    public void Vae_LossFalls_AndTheModelFileRecordsItsSettings()
+    {
+        (Tensor train, Tensor test) = Images();
+        using (train)
+        using (test)
+        using (var dir = new TempDirectory())
+        {
+            var config = TinyVae with { Sigma = SigmaParameterization.LogVariance, HeadChannels = 8, LatentChannels = 2, KlWeight = 0.1 };
+            using var result = new Trainer<Vae>(Small with { Epochs = 6, LearningRate = 3e-3 }).Train(new VaeTask(train, test, config), dir.Path);
+            Assert.True(result.History[^1].TrainLoss < result.History[0].TrainLoss, $"{result.History[0].TrainLoss} → {result.History[^1].TrainLoss}");
+            using Vae loaded = ModelFile.LoadVae(dir.File(RunDirectory.ModelFileName));
+            Assert.Equal(config, loaded.Config);
+            AssertSameWeights(result.Model, loaded);
+            var e = Assert.Throws<DataFormatException>(() => ModelFile.LoadAutoencoder(dir.File(RunDirectory.ModelFileName)));
+            Assert.Contains("holds a Vae", e.Message);
+        }
+    }
+
+    [Fact]
+    public void Autoencoder_ResumeWithOtherSettings_IsRefused()
+    {
+        (Tensor train, Tensor test) = Images();
+        using (train)
+        using (test)
+        using (var dir = new TempDirectory())
+        {
+            new Trainer<ConvAutoencoder>(Small with { Epochs = 1 }).Train(new AutoencoderTask(train, test, new AutoencoderConfig { Features = [1, 4, 8, 2] }), dir.Path).Dispose();
+            var e = Assert.Throws<DataFormatException>(() =>
+                new Trainer<ConvAutoencoder>(Small).Train(new AutoencoderTask(train, test, new AutoencoderConfig { Features = [1, 4, 8, 4] }), dir.Path, resume: true));
+            Assert.Contains(Checkpoint.FileName, e.Message);
+            var other = Assert.Throws<DataFormatException>(() =>
+                new Trainer<Vae>(Small).Train(new VaeTask(train, test, TinyVae), dir.Path, resume: true));
+            Assert.Contains("ConvAutoencoder", other.Message);
+        }
+    }
+
+    [Fact]
+    public void RawSigmaVae_HugeLearningRate_StopsKeepingTheLastGoodCheckpoint()
+    {
+        (Tensor train, Tensor test) = Images();
+        using (train)
+        using (test)
+        using (var dir = new TempDirectory())
+        {
+            var e = Assert.Throws<TrainingDivergedException>(() =>
+                new Trainer<Vae>(Small with { LearningRate = 1e6 }).Train(new VaeTask(train, test, TinyVae), dir.Path));
+            Assert.Contains("diverged", e.Message);
+            Assert.Empty(Directory.GetFiles(dir.Path, "*" + AtomicFile.TempSuffix));
+            Assert.False(File.Exists(dir.File(RunDirectory.ModelFileName)));
+        }
+    }
+
+    [Fact]
+    public void Diffusion_WithEma_TwoPlusTwoEqualsFour_AndSavesTheAverage()
+    {
+        manual_seed(5);
+        using Tensor train = randn(64, 2, 4, 4);
+        using Tensor test = randn(32, 2, 4, 4);
+        var config = new DiffusionConfig { UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] }, Steps = 50, LatentScale = 0.5 };
+        using var task = new DiffusionTask(train, test, config);
+        var training = Small with { EmaDecay = 0.9, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 2 };
+        using var dir = new TempDirectory();
+        using var straight = new Trainer<UNet>(training).Train(task, dir.File("straight"));
+        new Trainer<UNet>(training with { Epochs = 2 }).Train(task, dir.File("resumed")).Dispose();
+        var refused = Assert.Throws<DataFormatException>(() => new Trainer<UNet>(training).Train(task, dir.File("resumed"), resume: true));
+        Assert.Contains("epochs", refused.Message);   // a cosine run's length is part of its schedule
+        using var dir2 = new TempDirectory();
+        new Trainer<UNet>(training).Train(task, dir2.File("a")).Dispose();
+        using var again = new Trainer<UNet>(training).Train(task, dir2.File("b"));
+        AssertSameWeights(straight.Model, again.Model);
+        (UNet loaded, DiffusionConfig loadedConfig) = ModelFile.LoadDiffusion(dir.File("straight/" + RunDirectory.ModelFileName));
+        using (loaded)
+        {
+            AssertSameWeights(straight.Model, loaded);
+            Assert.Equal(config.LatentScale, loadedConfig.LatentScale);
+            Assert.Equal(config.UNet, loadedConfig.UNet);
+        }
+    }
+
+    [Fact]
+    public void Diffusion_ResumeOfAnInterruptedEmaRun_EqualsTheStraightRun()
+    {
+        manual_seed(6);
+        using Tensor train = randn(64, 2, 4, 4);
+        using Tensor test = randn(32, 2, 4, 4);
+        var config = new DiffusionConfig { UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] }, Steps = 50 };
+        using var task = new DiffusionTask(train, test, config);
+        var training = Small with { EmaDecay = 0.9 };                       // constant rate: epochs may grow on resume
+        using var dir = new TempDirectory();
+        using var straight = new Trainer<UNet>(training).Train(task, dir.File("straight"));
+        new Trainer<UNet>(training with { Epochs = 2 }).Train(task, dir.File("resumed")).Dispose();
+        using var resumed = new Trainer<UNet>(training).Train(task, dir.File("resumed"), resume: true);
+        AssertSameWeights(straight.Model, resumed.Model);
+    }
+}
