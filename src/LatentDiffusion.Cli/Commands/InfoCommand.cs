@@ -14,11 +14,13 @@ public static class InfoCommand
     {
         var model = new Option<string?>("--model") { Description = "Also load these weights and report their SHA-256." };
         var json = ClassifierCommand.JsonOption();
-        var command = new Command("info", "Layer table and parameter count of the classifier.") { model, json };
+        var command = new Command("info", "Architecture and parameter count of a model file (default: the classifier's layer table).") { model, json };
         command.SetAction(CliApp.Action(parse =>
         {
-            using var classifier = new Classifier();
             string? path = parse.GetValue(model);
+            if (path is not null && ModelFile.ReadHeader(CliApp.RequireFile(path, "model")).Architecture is { } architecture && architecture != nameof(Classifier))
+                return DescribeOther(path, architecture, parse.GetValue(json));
+            using var classifier = new Classifier();
             string? sha = null;
             if (path is not null)
             {
@@ -39,6 +41,26 @@ public static class InfoCommand
             return CliApp.Ok;
         }));
         return command;
+    }
+
+    /// <summary>A part-2 or part-3 model: its architecture, recorded settings and parameter count.</summary>
+    static int DescribeOther(string path, string architecture, bool json)
+    {
+        using nn.Module module = architecture switch
+        {
+            nameof(Vae) => ModelFile.LoadVae(path),
+            nameof(ConvAutoencoder) => ModelFile.LoadAutoencoder(path),
+            nameof(UNet) => ModelFile.LoadDiffusion(path).Model,
+            _ => throw new DataFormatException(path, $"unknown architecture '{architecture}'"),
+        };
+        long parameters = module.parameters().Sum(p => p.numel());
+        string? settings = ModelFile.ReadHeader(path).Settings;
+        string sha = ModelWeights.Sha256(path);
+        CliApp.Out.MarkupLineInterpolated($"{path}: [bold]{architecture}[/], {parameters} parameters, sha256 {sha[..12]}");
+        if (settings is not null) CliApp.Out.WriteLine(settings);
+        if (json)
+            CliApp.WriteJson(new { model = path, architecture, parameters, sha256 = sha, settings = settings is null ? (object?)null : System.Text.Json.JsonDocument.Parse(settings).RootElement });
+        return CliApp.Ok;
     }
 
     public sealed record LayerRow(int Index, string Layer, string Output, long Parameters);

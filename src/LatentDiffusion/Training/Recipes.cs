@@ -30,6 +30,6 @@ public static class Recipes
     /// </summary>
     public static Recipe<VaeConfig> LatentVae { get; } = new("latent-vae",
         new VaeConfig { Sigma = SigmaParameterization.LogVariance, HeadChannels = 32, LatentChannels = 8, KlWeight = 0.01 },
-        TrainingConfig.Part2 with { Epochs = 20, LearningRate = 3e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 200, LogEvery = 5, CheckpointEvery = 1 },
+        TrainingConfig.Part2 with { Epochs = 10, LearningRate = 3e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 200, LogEvery = 5, CheckpointEvery = 1 },
         "a small KL weight and more latent channels, as latent-diffusion practice does");
 }
