@@ -12,6 +12,35 @@ namespace LatentDiffusion.Reports;
 public sealed record LdaProjection(IReadOnlyList<double[]> Components, IReadOnlyList<double> ExplainedVarianceRatio, int Rank)
 {
     public int Count => Components[0].Length;
+
+    /// <summary>
+    /// Share of the samples whose nearest class centroid in the projection (Euclidean, over all components) is their
+    /// own class: how well the projected classes separate.
+    /// </summary>
+    public double NearestCentroidAccuracy(IReadOnlyList<int> labels)
+    {
+        if (labels.Count != Count) throw new ArgumentException($"{labels.Count} labels for {Count} samples", nameof(labels));
+        int[] classes = labels.Distinct().Order().ToArray();
+        double[][] centroids = classes.Select(c =>
+        {
+            int[] members = Enumerable.Range(0, Count).Where(i => labels[i] == c).ToArray();
+            return Components.Select(axis => members.Average(i => axis[i])).ToArray();
+        }).ToArray();
+        int correct = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            int best = 0;
+            double bestDistance = double.PositiveInfinity;
+            for (int c = 0; c < classes.Length; c++)
+            {
+                double distance = 0;
+                for (int k = 0; k < Components.Count; k++) distance += Math.Pow(Components[k][i] - centroids[c][k], 2);
+                if (distance < bestDistance) (best, bestDistance) = (c, distance);
+            }
+            if (classes[best] == labels[i]) correct++;
+        }
+        return (double)correct / Count;
+    }
 }
 
 /// <summary>

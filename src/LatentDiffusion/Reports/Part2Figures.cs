@@ -30,7 +30,7 @@ public static class Part2Figures
 
     /// <summary>
     /// The VAE's loss in two panels, each <paramref name="panelWidth"/> × <paramref name="height"/>: left the total
-    /// (reconstruction + KL) for train and validation, right its two terms (train solid, validation dashed).
+    /// (reconstruction + KL) for train and validation, right its two terms (train solid with markers, validation dashed).
     /// </summary>
     /// <exception cref="ArgumentException">A logged epoch lacks train_rec, train_kl, val_rec or val_kl (not a VAE history).</exception>
     public static RenderedFigure VaeLoss(IReadOnlyList<EpochLog> history, int panelWidth, int height)
@@ -48,9 +48,9 @@ public static class Part2Figures
         Plot terms = PlotFigures.Curves("Its two terms", "epoch", "per image",
         [
             new PlotFigures.Curve("reconstruction, train", epochs, Metric("train_rec")) { Color = palette.GetColor(2) },
-            new PlotFigures.Curve("reconstruction, validation", epochs, Metric("val_rec")) { Color = palette.GetColor(2), Dashed = true },
+            new PlotFigures.Curve("reconstruction, validation", epochs, Metric("val_rec")) { Color = palette.GetColor(2), Dashed = true, MarkerSize = 0 },
             new PlotFigures.Curve("KL, train", epochs, Metric("train_kl")) { Color = palette.GetColor(3) },
-            new PlotFigures.Curve("KL, validation", epochs, Metric("val_kl")) { Color = palette.GetColor(3), Dashed = true },
+            new PlotFigures.Curve("KL, validation", epochs, Metric("val_kl")) { Color = palette.GetColor(3), Dashed = true, MarkerSize = 0 },
         ]);
         return PlotFigures.Panels([total, terms], gridColumns: 2, panelWidth, height);
     }
@@ -140,7 +140,7 @@ public static class Part2Figures
         {
             Subtitle = subtitle,
             RowLabels = rows.Select(r => r.Label).ToArray(),
-            ColumnLabels = ["start", .. alphas.Select(a => a.ToString("0.##", Inv)), "end"],
+            ColumnLabels = ["start", .. alphas.Select(a => "α=" + a.ToString("0.##", Inv)), "end"],
         };
         return ImageGrid.Render(spec, cells);
     }

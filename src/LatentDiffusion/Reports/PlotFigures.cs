@@ -50,7 +50,11 @@ public static class PlotFigures
             var line = curve.Color is { } color ? plot.Add.ScatterLine(curve.X, curve.Y, color) : plot.Add.ScatterLine(curve.X, curve.Y);
             line.LegendText = curve.Label;
             line.MarkerSize = curve.MarkerSize;
-            if (curve.Dashed) line.LinePattern = LinePattern.Dashed;
+            if (curve.Dashed)
+            {
+                line.LinePattern = LinePattern.Dashed;
+                line.LineWidth = 2;
+            }
         }
         plot.Title(title);
         plot.XLabel(xLabel);

@@ -44,6 +44,7 @@ public class LdaTests
 
             double accuracy = NearestCentroidAccuracy(p, labels);
             Assert.True(accuracy > 0.98, $"nearest-centroid accuracy in the LDA plane {accuracy:P1}");
+            Assert.Equal(accuracy, p.NearestCentroidAccuracy(labels), 12);
         }
     }
 
