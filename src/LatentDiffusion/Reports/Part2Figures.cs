@@ -92,7 +92,9 @@ public static class Part2Figures
     /// Elements <paramref name="first"/> and <paramref name="second"/> of the flattened latents (N, C, h, w) against each
     /// other, one colour per digit (the post's figure 6).
     /// </summary>
-    public static RenderedFigure LatentScatter(Tensor latents, IReadOnlyList<byte> labels, int first, int second, string title, int width, int height)
+    /// <param name="symbol">The latent's name on the axes, e.g. "z" or "μ": "z[c, y, x]".</param>
+    public static RenderedFigure LatentScatter(Tensor latents, IReadOnlyList<byte> labels, int first, int second, string title, int width, int height,
+        string symbol = "z")
     {
         long n = latents.shape[0];
         using var scope = NewDisposeScope();
@@ -104,7 +106,7 @@ public static class Part2Figures
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(second, dims);
         double[] x = flat.select(1, first).contiguous().data<double>().ToArray();
         double[] y = flat.select(1, second).contiguous().data<double>().ToArray();
-        return PlotFigures.ClassScatter(x, y, Ints(labels), title, ElementName(latents, first), ElementName(latents, second), width, height);
+        return PlotFigures.ClassScatter(x, y, Ints(labels), title, ElementName(latents, first, symbol), ElementName(latents, second, symbol), width, height);
     }
 
     /// <summary>The first two LDA coordinates, one colour per digit (the post's figures 7 and 10).</summary>
@@ -157,11 +159,11 @@ public static class Part2Figures
     }
 
     /// <summary>"z[c, y, x]" of a flattened index into latents (N, C, h, w).</summary>
-    static string ElementName(Tensor latents, int index)
+    static string ElementName(Tensor latents, int index, string symbol)
     {
-        if (latents.dim() != 4) return $"z[{index}]";
+        if (latents.dim() != 4) return $"{symbol}[{index}]";
         long h = latents.shape[2], w = latents.shape[3];
-        return $"z[{index / (h * w)}, {index / w % h}, {index % w}]";
+        return $"{symbol}[{index / (h * w)}, {index / w % h}, {index % w}]";
     }
 
     static double[] Epochs(IReadOnlyList<EpochLog> history) => history.Select(e => (double)e.Epoch).ToArray();

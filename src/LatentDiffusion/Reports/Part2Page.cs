@@ -145,12 +145,12 @@ public static class Part2Page
         $"Two elements of the {what} of the {count} test digits, one colour per digit. The post plots two dimensions of the autoencoder's latents " +
         "(which two, it does not say) to show the digits in separate, non-Gaussian regions; it has no such plot for the VAE.";
 
-    public static string LdaCaption(string model, LdaProjection projection, double accuracy, long[] latentShape)
+    public static string LdaCaption(bool vae, LdaProjection projection, double accuracy, long[] latentShape)
     {
-        string post = model == "VAE"
+        string post = vae
             ? "The post's LDA of the VAE latents shows clouds that overlap more than the autoencoder's."
             : "The post's LDA of the autoencoder latents shows the ten digit clusters clearly separated.";
-        return $"The {string.Join("×", latentShape.Skip(1))} latents{(model == "VAE" ? " (means μ)" : "")} of the test digits projected on their first two " +
+        return $"The {string.Join("×", latentShape.Skip(1))} latents{(vae ? " (means μ)" : "")} of the test digits projected on their first two " +
                $"linear discriminants (scikit-learn's LinearDiscriminantAnalysis(n_components=2), the post's call, reimplemented); the axes hold " +
                $"{Pct(projection.ExplainedVarianceRatio.Sum())} of the between-class variance, and {Pct(accuracy)} of the digits are nearest their " +
                $"own digit's centroid in this plane. {post}";

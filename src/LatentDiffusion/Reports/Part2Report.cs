@@ -116,7 +116,7 @@ public static class Part2Report
                 Part2Figures.LatentScatter(latents, test.Labels, config.ScatterFirst, config.ScatterSecond,
                     $"Autoencoder: two latent elements of the {test.Count} test digits", config.ScatterWidth, config.ScatterHeight),
                 "Autoencoder latent scatter", Part2Page.LatentScatterCaption("autoencoder latents z", test.Count));
-            aeLda = LdaFigure(figures, notes, "ae_lda.png", latents, test.Labels, "Autoencoder", config);
+            aeLda = LdaFigure(figures, notes, "ae_lda.png", latents, test.Labels, vae: false, config);
         }
 
         // The VAE.
@@ -153,9 +153,9 @@ public static class Part2Report
         {
             figures.Save("vae_latent_scatter.png",
                 Part2Figures.LatentScatter(means, test.Labels, config.ScatterFirst, config.ScatterSecond,
-                    $"VAE: two elements of μ for the {test.Count} test digits", config.ScatterWidth, config.ScatterHeight),
+                    $"VAE: two elements of μ for the {test.Count} test digits", config.ScatterWidth, config.ScatterHeight, symbol: "μ"),
                 "VAE latent scatter", Part2Page.LatentScatterCaption("VAE means μ", test.Count));
-            vaeLda = LdaFigure(figures, notes, "vae_lda.png", means, test.Labels, "VAE", config);
+            vaeLda = LdaFigure(figures, notes, "vae_lda.png", means, test.Labels, vae: true, config);
         }
 
         progress?.Report("interpolations");
@@ -164,10 +164,10 @@ public static class Part2Report
         using (Tensor ends = x.index_select(0, tensor(new long[] { start, end })))           // (2, 1, 32, 32)
         using (Tensor aeEnds = Part2Sampling.AutoencoderLatents(ae, ends))
         using (Tensor vaeEnds = Part2Sampling.VaeMeans(vae, ends))
-        using (Tensor aePath = DecodeClipped(ae, ae.Decode, Lerp(aeEnds, alphas)))
-        using (Tensor vaePath = DecodeClipped(vae, vae.Decode, Lerp(vaeEnds, alphas)))
+        using (Tensor aeStrip = DecodeClipped(ae, ae.Decode, Lerp(aeEnds, alphas)))              // (K, 1, 32, 32)
+        using (Tensor vaeStrip = DecodeClipped(vae, vae.Decode, Lerp(vaeEnds, alphas)))
             figures.Save("interpolation.png",
-                Part2Figures.Interpolation(ends, [("AE", aePath), ("VAE μ", vaePath)], alphas,
+                Part2Figures.Interpolation(ends, [("AE", aeStrip), ("VAE μ", vaeStrip)], alphas,
                     $"Decoded (1 − α)·z₀ + α·z₁ between test images {start} and {end}",
                     $"start: test image {start} (a {test.Labels[start]}); end: test image {end} (a {test.Labels[end]})", scale),
                 "Latent interpolation", Part2Page.InterpolationCaption(start, end, test.Labels[start], test.Labels[end], alphas.Length), isImageGrid: true);
@@ -177,8 +177,8 @@ public static class Part2Report
 
         var result = new Part2ReportResult(outDirectory, figures.Figures, shown, aeSse, vaeSse, notes)
         {
-            AutoencoderSha256 = inputs.AutoencoderPath is { } aePath0 ? ModelWeights.Sha256(aePath0) : null,
-            VaeSha256 = inputs.VaePath is { } vaePath0 ? ModelWeights.Sha256(vaePath0) : null,
+            AutoencoderSha256 = inputs.AutoencoderPath is { } aeFile ? ModelWeights.Sha256(aeFile) : null,
+            VaeSha256 = inputs.VaePath is { } vaeFile ? ModelWeights.Sha256(vaeFile) : null,
             AutoencoderLdaAccuracy = aeLda,
             VaeLdaAccuracy = vaeLda,
         };
@@ -188,8 +188,9 @@ public static class Part2Report
     }
 
     /// <summary>Draws the LDA scatter of <paramref name="latents"/>; returns the nearest-centroid accuracy, or null (with a note) when LDA is impossible.</summary>
-    static double? LdaFigure(FigureWriter figures, List<string> notes, string name, Tensor latents, byte[] labels, string model, Part2ReportConfig config)
+    static double? LdaFigure(FigureWriter figures, List<string> notes, string name, Tensor latents, byte[] labels, bool vae, Part2ReportConfig config)
     {
+        string model = vae ? "VAE" : "Autoencoder";
         LdaProjection projection;
         try
         {
@@ -203,7 +204,7 @@ public static class Part2Report
         double accuracy = projection.NearestCentroidAccuracy(labels.Select(l => (int)l).ToArray());
         figures.Save(name,
             Part2Figures.LdaScatter(projection, labels, $"{model}: test latents on their first two linear discriminants", config.ScatterWidth, config.ScatterHeight),
-            $"{model} latents, LDA", Part2Page.LdaCaption(model, projection, accuracy, latents.shape));
+            $"{model} latents, LDA", Part2Page.LdaCaption(vae, projection, accuracy, latents.shape));
         return accuracy;
     }
 
