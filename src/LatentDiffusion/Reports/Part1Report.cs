@@ -20,10 +20,6 @@ public sealed record Part1ReportInputs(Classifier Model, MnistData Data, Evaluat
     public IReadOnlyList<FidBaselineRow>? FidRows { get; init; }
 }
 
-/// <summary>One figure of the report, written as <see cref="FileName"/> in the report directory.</summary>
-/// <param name="IsImageGrid">An image grid (digits, activation maps): a browser should scale it without smoothing.</param>
-public sealed record ReportFigure(string FileName, string Title, string Caption, int Width, int Height, bool IsImageGrid = false);
-
 /// <summary>What <see cref="Part1Report.Write"/> wrote, and the numbers it measured on the way.</summary>
 /// <param name="Misclassified">Test images whose prediction differs from the label.</param>
 /// <param name="Notes">Things the report skipped or could not check, also listed on the page.</param>
@@ -44,8 +40,8 @@ public sealed record Part1ReportResult(
 /// </summary>
 public static class Part1Report
 {
-    public const string IndexName = "index.html";
-    public const string MarkdownName = "report.md";
+    public const string IndexName = Page.IndexName;
+    public const string MarkdownName = Page.MarkdownName;
 
     /// <summary>
     /// Loads the weights, the data and (optionally) the history, evaluates on the test set and writes the report:
@@ -84,13 +80,9 @@ public static class Part1Report
         config.Validate();
         Directory.CreateDirectory(outDirectory);
         MnistSplit test = inputs.Data.Test;
-        var figures = new List<ReportFigure>();
+        var figures = new FigureWriter(outDirectory);
         var notes = new List<string>();
-        void Save(string name, RenderedFigure figure, string title, string caption, bool grid = false)
-        {
-            AtomicFile.WriteAllBytes(Path.Combine(outDirectory, name), figure.Png);
-            figures.Add(new ReportFigure(name, title, caption, figure.Width, figure.Height, grid));
-        }
+        void Save(string name, RenderedFigure figure, string title, string caption, bool grid = false) => figures.Save(name, figure, title, caption, grid);
 
         progress?.Report("samples");
         Save("samples.png", DigitFigures.Samples(test, config.SamplesPerDigit, config.Seed, config.DigitScale),
@@ -155,9 +147,9 @@ public static class Part1Report
         if (inputs.FidRows is not { Count: > 0 })
             notes.Add("No FID baselines were given (ldm reproduce part1 computes them).");
 
-        var result = new Part1ReportResult(outDirectory, figures, normality, summary, wrong, notes);
+        var result = new Part1ReportResult(outDirectory, figures.Figures, normality, summary, wrong, notes);
         progress?.Report("index.html and report.md");
-        ReportPage.Write(inputs, result);
+        Part1Page.Write(inputs, result);
         return result;
     }
 

@@ -18,20 +18,126 @@ public static class PlotFigures
     public static RenderedFigure Loss(IReadOnlyList<EpochLog> history, int width, int height)
     {
         if (history.Count == 0) throw new ArgumentException("no logged epochs to plot", nameof(history));
+        double[] epochs = history.Select(e => (double)e.Epoch).ToArray();
+        using Plot plot = Curves("Classifier cross-entropy loss per logged epoch", "epoch", "cross-entropy loss",
+        [
+            new Curve("train (mean over the epoch's batches)", epochs, history.Select(e => e.TrainLoss).ToArray()),
+            new Curve("validation (whole held-out set)", epochs, history.Select(e => e.ValLoss).ToArray()),
+        ]);
+        return Encode(plot, width, height);
+    }
+
+    /// <summary>One line of <see cref="Curves"/>: a legend label and its points, in the palette's next colour unless <see cref="Color"/> is set.</summary>
+    public sealed record Curve(string Label, double[] X, double[] Y)
+    {
+        public Color? Color { get; init; }
+
+        public bool Dashed { get; init; }
+
+        /// <summary>Marker diameter in pixels; 0 draws the line alone. Default 5.</summary>
+        public float MarkerSize { get; init; } = 5;
+    }
+
+    /// <summary>Lines with markers and a legend in the upper right: the chart under every loss plot. The caller disposes the plot.</summary>
+    public static Plot Curves(string title, string xLabel, string yLabel, IReadOnlyList<Curve> curves)
+    {
+        if (curves.Count == 0) throw new ArgumentException("no curves to plot", nameof(curves));
+        ReportFonts.Register();
+        var plot = new Plot();
+        foreach (Curve curve in curves)
+        {
+            if (curve.X.Length != curve.Y.Length) throw new ArgumentException($"'{curve.Label}' has {curve.X.Length} x and {curve.Y.Length} y values", nameof(curves));
+            var line = curve.Color is { } color ? plot.Add.ScatterLine(curve.X, curve.Y, color) : plot.Add.ScatterLine(curve.X, curve.Y);
+            line.LegendText = curve.Label;
+            line.MarkerSize = curve.MarkerSize;
+            if (curve.Dashed)
+            {
+                line.LinePattern = LinePattern.Dashed;
+                line.LineWidth = 2;
+            }
+        }
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    /// <summary>
+    /// Points coloured by class (Category10, the matplotlib default the post's scatter plots use), one colour per
+    /// distinct label in increasing order, with a legend of the labels in a row under the chart.
+    /// </summary>
+    public static RenderedFigure ClassScatter(double[] x, double[] y, IReadOnlyList<int> labels, string title, string xLabel, string yLabel,
+        int width, int height, float markerSize = 3)
+    {
+        if (x.Length != y.Length || x.Length != labels.Count) throw new ArgumentException($"{x.Length} x, {y.Length} y and {labels.Count} labels");
+        if (x.Length == 0) throw new ArgumentException("no points to plot", nameof(x));
         ReportFonts.Register();
         using var plot = new Plot();
-        double[] epochs = history.Select(e => (double)e.Epoch).ToArray();
-        var train = plot.Add.ScatterLine(epochs, history.Select(e => e.TrainLoss).ToArray());
-        train.LegendText = "train (mean over the epoch's batches)";
-        train.MarkerSize = 5;
-        var val = plot.Add.ScatterLine(epochs, history.Select(e => e.ValLoss).ToArray());
-        val.LegendText = "validation (whole held-out set)";
-        val.MarkerSize = 5;
-        plot.Title("Classifier cross-entropy loss per logged epoch");
-        plot.XLabel("epoch");
-        plot.YLabel("cross-entropy loss");
-        plot.ShowLegend(Alignment.UpperRight);
+        var palette = new ScottPlot.Palettes.Category10();
+        int[] classes = labels.Distinct().Order().ToArray();
+        for (int k = 0; k < classes.Length; k++)
+        {
+            int[] members = Enumerable.Range(0, x.Length).Where(i => labels[i] == classes[k]).ToArray();
+            Color color = palette.GetColor(k);
+            var points = plot.Add.ScatterPoints(members.Select(i => x[i]).ToArray(), members.Select(i => y[i]).ToArray(), color.WithAlpha(0.7));
+            points.MarkerSize = markerSize;
+            plot.Legend.ManualItems.Add(new LegendItem
+            {
+                LabelText = classes[k].ToString(Inv),
+                MarkerShape = MarkerShape.FilledCircle,
+                MarkerSize = 12,
+                MarkerFillColor = color,
+                MarkerLineColor = color,
+            });
+        }
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.Legend.Orientation = Orientation.Horizontal;
+        plot.ShowLegend(Edge.Bottom);
         return Encode(plot, width, height);
+    }
+
+    /// <summary>
+    /// Plots side by side, <paramref name="gridColumns"/> to a row, each rendered on its own <paramref name="cellWidth"/> ×
+    /// <paramref name="cellHeight"/> surface, under an optional bold title. The plots are disposed.
+    /// </summary>
+    public static RenderedFigure Panels(IReadOnlyList<Plot> plots, int gridColumns, int cellWidth, int cellHeight, string? title = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gridColumns);
+        if (plots.Count == 0) throw new ArgumentException("no plots to arrange", nameof(plots));
+        ReportFonts.Register();
+        int gridRows = (plots.Count + gridColumns - 1) / gridColumns;
+        const int titleBand = 44;
+        int top = title is null ? 0 : titleBand;
+        int width = gridColumns * cellWidth, height = top + gridRows * cellHeight;
+
+        using SKSurface surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))
+            ?? throw new InvalidOperationException($"SkiaSharp could not create a {width}x{height} surface");
+        SKCanvas canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        if (title is not null)
+        {
+            using SKTypeface bold = ReportFonts.CreateTypeface(bold: true);
+            using var font = new SKFont(bold, 18);
+            using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+            canvas.DrawText(title, width / 2f, 30, SKTextAlign.Center, font, ink);
+        }
+        for (int i = 0; i < plots.Count; i++)
+        {
+            using Plot plot = plots[i];
+            // Each subplot on its own surface: Plot.Render(canvas, rect) clears the whole canvas first.
+            using SKSurface cell = SKSurface.Create(new SKImageInfo(cellWidth, cellHeight, SKColorType.Rgba8888, SKAlphaType.Premul))
+                ?? throw new InvalidOperationException($"SkiaSharp could not create a {cellWidth}x{cellHeight} surface");
+            plot.Render(cell);
+            using SKImage rendered = cell.Snapshot();
+            canvas.DrawImage(rendered, i % gridColumns * cellWidth, top + i / gridColumns * cellHeight);
+        }
+
+        using SKImage snapshot = surface.Snapshot();
+        using SKData png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
+        return new RenderedFigure(png.ToArray(), width, height);
     }
 
     /// <summary>
@@ -47,23 +153,12 @@ public static class PlotFigures
         if (columns.Count == 0) throw new ArgumentException("no features to plot", nameof(columns));
         if (stats.Count < columns.Count) throw new ArgumentException($"{stats.Count} statistics rows for {columns.Count} features", nameof(stats));
         ReportFonts.Register();
-        int gridRows = (columns.Count + gridColumns - 1) / gridColumns;
-        const int titleBand = 44;
-        int width = gridColumns * cellWidth, height = titleBand + gridRows * cellHeight;
-
-        using SKSurface surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))
-            ?? throw new InvalidOperationException($"SkiaSharp could not create a {width}x{height} surface");
-        SKCanvas canvas = surface.Canvas;
-        canvas.Clear(SKColors.White);
-        using (SKTypeface bold = ReportFonts.CreateTypeface(bold: true))
-        using (var font = new SKFont(bold, 18))
-        using (var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true })
-            canvas.DrawText(title, width / 2f, 30, SKTextAlign.Center, font, ink);
-
+        var plots = new List<Plot>();
         for (int i = 0; i < columns.Count; i++)
         {
             FeatureNormalityRow s = stats[i];
-            using var plot = new Plot();
+            var plot = new Plot();
+            plots.Add(plot);
             double[] values = columns[i];
             var histogram = ScottPlot.Statistics.Histogram.WithBinCount(bins, values);
             plot.Add.Histogram(histogram, Colors.SteelBlue.WithAlpha(0.8));
@@ -81,17 +176,8 @@ public static class PlotFigures
             plot.Axes.Bottom.TickLabelStyle.FontSize = 10;
             plot.Axes.Left.TickLabelStyle.FontSize = 10;
             plot.Axes.Margins(bottom: 0);
-            // Each subplot on its own surface: Plot.Render(canvas, rect) clears the whole canvas first.
-            using SKSurface cell = SKSurface.Create(new SKImageInfo(cellWidth, cellHeight, SKColorType.Rgba8888, SKAlphaType.Premul))
-                ?? throw new InvalidOperationException($"SkiaSharp could not create a {cellWidth}x{cellHeight} surface");
-            plot.Render(cell);
-            using SKImage rendered = cell.Snapshot();
-            canvas.DrawImage(rendered, i % gridColumns * cellWidth, titleBand + i / gridColumns * cellHeight);
         }
-
-        using SKImage snapshot = surface.Snapshot();
-        using SKData png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
-        return new RenderedFigure(png.ToArray(), width, height);
+        return Panels(plots, gridColumns, cellWidth, cellHeight, title);
     }
 
     /// <summary>
@@ -157,6 +243,6 @@ public static class PlotFigures
         return Encode(plot, width, height);
     }
 
-    static RenderedFigure Encode(Plot plot, int width, int height) =>
+    internal static RenderedFigure Encode(Plot plot, int width, int height) =>
         new(plot.GetImageBytes(width, height, ImageFormat.Png), width, height);
 }

@@ -18,7 +18,7 @@ internal static class PythonTwin
 {
     public sealed record Output(long[] Shape, float[] Values);
 
-    static string Python => Environment.GetEnvironmentVariable("PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
+    internal static string Python => Environment.GetEnvironmentVariable("PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
 
     static readonly Lazy<string?> Unavailable = new(() =>
     {
@@ -82,7 +82,7 @@ internal static class PythonTwin
         Assert.True(worst <= tolerance, $"max |ours - PyTorch| {worst:E3} > {tolerance:E0}");
     }
 
-    static (int Code, string Stdout, string Stderr) RunPython(IEnumerable<string> args, int timeoutSeconds = 300)
+    internal static (int Code, string Stdout, string Stderr) RunPython(IEnumerable<string> args, int timeoutSeconds = 300)
     {
         var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args) info.ArgumentList.Add(a);
@@ -97,5 +97,5 @@ internal static class PythonTwin
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    static string LastLine(string text) => text.Trim().Split('\n')[^1];
+    internal static string LastLine(string text) => text.Trim().Split('\n')[^1];
 }

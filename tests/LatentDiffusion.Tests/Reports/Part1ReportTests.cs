@@ -57,7 +57,7 @@ public class Part1ReportTests(Part1ReportFixture fixture) : IClassFixture<Part1R
         using SKBitmap? bitmap = SKBitmap.Decode(Path.Combine(fixture.Directory, name));
         Assert.NotNull(bitmap);
         Assert.Equal((figure.Width, figure.Height), (bitmap.Width, bitmap.Height));
-        Assert.True(LuminanceVariance(bitmap) > 0, $"{name} is a single flat colour");
+        Assert.True(ImageAssert.LuminanceVariance(bitmap) > 0, $"{name} is a single flat colour");
         Assert.False(string.IsNullOrWhiteSpace(figure.Title));
     }
 
@@ -132,22 +132,5 @@ public class Part1ReportTests(Part1ReportFixture fixture) : IClassFixture<Part1R
     public void Write_LeavesNoTemporaryFiles()
     {
         Assert.Empty(System.IO.Directory.GetFiles(fixture.Directory, "*.tmp"));
-    }
-
-    /// <summary>Variance of (R + G + B) / 3 over every pixel.</summary>
-    static double LuminanceVariance(SKBitmap bitmap)
-    {
-        double sum = 0, sumSq = 0;
-        long n = (long)bitmap.Width * bitmap.Height;
-        for (int y = 0; y < bitmap.Height; y++)
-            for (int x = 0; x < bitmap.Width; x++)
-            {
-                SKColor c = bitmap.GetPixel(x, y);
-                double v = (c.Red + c.Green + c.Blue) / 3.0;
-                sum += v;
-                sumSq += v * v;
-            }
-        double mean = sum / n;
-        return sumSq / n - mean * mean;
     }
 }

@@ -1,0 +1,172 @@
+using System.Globalization;
+using LatentDiffusion.Training;
+using ScottPlot;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Reports;
+
+/// <summary>
+/// Part 2's figures, each from tensors or a history to a PNG: the loss curves of the autoencoder and the VAE, originals
+/// over their reconstructions, a grid of samples, latents scattered by digit (two raw dimensions, or the 2-D LDA
+/// projection) and interpolations between two latents. Images are (N, 1, H, W) in [0, 1], drawn as stored: white ink
+/// on black, each pixel a sharp square.
+/// </summary>
+public static class Part2Figures
+{
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>The autoencoder's train and validation loss (summed squared error per image) against epoch.</summary>
+    public static RenderedFigure AutoencoderLoss(IReadOnlyList<EpochLog> history, int width, int height)
+    {
+        if (history.Count == 0) throw new ArgumentException("no logged epochs to plot", nameof(history));
+        double[] epochs = Epochs(history);
+        using Plot plot = PlotFigures.Curves("Autoencoder loss per logged epoch", "epoch", "squared error summed over the image",
+        [
+            new PlotFigures.Curve("train (mean over the epoch's batches)", epochs, history.Select(e => e.TrainLoss).ToArray()),
+            new PlotFigures.Curve("validation (the test images)", epochs, history.Select(e => e.ValLoss).ToArray()),
+        ]);
+        return PlotFigures.Encode(plot, width, height);
+    }
+
+    /// <summary>
+    /// The VAE's loss in two panels, each <paramref name="panelWidth"/> × <paramref name="height"/>: left the total
+    /// (reconstruction + KL) for train and validation, right its two terms (train solid with markers, validation dashed).
+    /// </summary>
+    /// <exception cref="ArgumentException">A logged epoch lacks train_rec, train_kl, val_rec or val_kl (not a VAE history).</exception>
+    public static RenderedFigure VaeLoss(IReadOnlyList<EpochLog> history, int panelWidth, int height)
+    {
+        if (history.Count == 0) throw new ArgumentException("no logged epochs to plot", nameof(history));
+        if (!HasVaeTerms(history)) throw new ArgumentException("the history lacks train_rec, train_kl, val_rec or val_kl: not a VAE run", nameof(history));
+        double[] epochs = Epochs(history);
+        double[] Metric(string name) => history.Select(e => e.Metric(name)).ToArray();
+        Plot total = PlotFigures.Curves("VAE loss (reconstruction + KL) per logged epoch", "epoch", "loss per image",
+        [
+            new PlotFigures.Curve("train (mean over the epoch's batches)", epochs, history.Select(e => e.TrainLoss).ToArray()),
+            new PlotFigures.Curve("validation (the test images)", epochs, history.Select(e => e.ValLoss).ToArray()),
+        ]);
+        var palette = new ScottPlot.Palettes.Category10();
+        Plot terms = PlotFigures.Curves("Its two terms", "epoch", "per image",
+        [
+            new PlotFigures.Curve("reconstruction, train", epochs, Metric("train_rec")) { Color = palette.GetColor(2) },
+            new PlotFigures.Curve("reconstruction, validation", epochs, Metric("val_rec")) { Color = palette.GetColor(2), Dashed = true, MarkerSize = 0 },
+            new PlotFigures.Curve("KL, train", epochs, Metric("train_kl")) { Color = palette.GetColor(3) },
+            new PlotFigures.Curve("KL, validation", epochs, Metric("val_kl")) { Color = palette.GetColor(3), Dashed = true, MarkerSize = 0 },
+        ]);
+        return PlotFigures.Panels([total, terms], gridColumns: 2, panelWidth, height);
+    }
+
+    /// <summary>Whether every logged epoch has the VAE's four loss terms.</summary>
+    public static bool HasVaeTerms(IReadOnlyList<EpochLog> history) =>
+        history.All(e => new[] { "train_rec", "train_kl", "val_rec", "val_kl" }.All(m => double.IsFinite(e.Metric(m))));
+
+    /// <summary>
+    /// Two rows: <paramref name="originals"/> (N, 1, H, W) on top, <paramref name="reconstructions"/> (N, 1, H, W)
+    /// under them, labelled with <paramref name="rowLabels"/> (the post's figures 4 and 8, 2 × 8).
+    /// </summary>
+    public static RenderedFigure Reconstructions(Tensor originals, Tensor reconstructions, (string Original, string Reconstruction) rowLabels,
+        string title, string? subtitle, int scale)
+    {
+        GrayImage[] top = Images(originals), bottom = Images(reconstructions);
+        if (top.Length != bottom.Length) throw new ArgumentException($"{top.Length} originals but {bottom.Length} reconstructions");
+        var spec = new ImageGridSpec(title, 2, top.Length, top[0].Width * scale, top[0].Height * scale)
+        {
+            Subtitle = subtitle,
+            RowLabels = [rowLabels.Original, rowLabels.Reconstruction],
+        };
+        return ImageGrid.Render(spec, [.. top, .. bottom]);
+    }
+
+    /// <summary><paramref name="images"/> (N, 1, H, W) in rows of <paramref name="columns"/> (the post's figures 5 and 9, 4 × 8).</summary>
+    public static RenderedFigure Samples(Tensor images, int columns, string title, string? subtitle, int scale)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
+        GrayImage[] cells = Images(images);
+        int rows = (cells.Length + columns - 1) / columns;
+        var grid = new GrayImage?[rows * columns];
+        cells.CopyTo(grid, 0);
+        var spec = new ImageGridSpec(title, rows, columns, cells[0].Width * scale, cells[0].Height * scale) { Subtitle = subtitle };
+        return ImageGrid.Render(spec, grid);
+    }
+
+    /// <summary>
+    /// Elements <paramref name="first"/> and <paramref name="second"/> of the flattened latents (N, C, h, w) against each
+    /// other, one colour per digit (the post's figure 6).
+    /// </summary>
+    /// <param name="symbol">The latent's name on the axes, e.g. "z" or "μ": "z[c, y, x]".</param>
+    public static RenderedFigure LatentScatter(Tensor latents, IReadOnlyList<byte> labels, int first, int second, string title, int width, int height,
+        string symbol = "z")
+    {
+        long n = latents.shape[0];
+        using var scope = NewDisposeScope();
+        Tensor flat = latents.reshape(n, -1).to_type(ScalarType.Float64).cpu();          // (N, C·h·w)
+        long dims = flat.shape[1];
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfNegative(second);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(first, dims);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(second, dims);
+        double[] x = flat.select(1, first).contiguous().data<double>().ToArray();
+        double[] y = flat.select(1, second).contiguous().data<double>().ToArray();
+        return PlotFigures.ClassScatter(x, y, Ints(labels), title, ElementName(latents, first, symbol), ElementName(latents, second, symbol), width, height);
+    }
+
+    /// <summary>The first two LDA coordinates, one colour per digit (the post's figures 7 and 10).</summary>
+    public static RenderedFigure LdaScatter(LdaProjection projection, IReadOnlyList<byte> labels, string title, int width, int height)
+    {
+        if (projection.Components.Count < 2) throw new ArgumentException("the scatter needs two LDA components", nameof(projection));
+        string Axis(int k) => string.Create(Inv, $"LDA axis {k + 1} ({100 * projection.ExplainedVarianceRatio[k]:F0}% of the between-class variance)");
+        return PlotFigures.ClassScatter(projection.Components[0], projection.Components[1], Ints(labels), title, Axis(0), Axis(1), width, height);
+    }
+
+    /// <summary>
+    /// One row per entry of <paramref name="rows"/>: the start image, the decoded interpolations (K, 1, H, W), one per
+    /// value of <paramref name="alphas"/>, and the end image. <paramref name="endpoints"/> (2, 1, H, W) holds the start
+    /// and end images, repeated on every row.
+    /// </summary>
+    public static RenderedFigure Interpolation(Tensor endpoints, IReadOnlyList<(string Label, Tensor Decoded)> rows, IReadOnlyList<double> alphas,
+        string title, string? subtitle, int scale)
+    {
+        GrayImage[] ends = Images(endpoints);
+        if (ends.Length != 2) throw new ArgumentException($"{ends.Length} endpoint images; expected the start and the end", nameof(endpoints));
+        if (rows.Count == 0) throw new ArgumentException("no rows to draw", nameof(rows));
+        int columns = alphas.Count + 2;
+        var cells = new List<GrayImage?>();
+        foreach (var (label, decoded) in rows)
+        {
+            GrayImage[] images = Images(decoded);
+            if (images.Length != alphas.Count) throw new ArgumentException($"row '{label}' has {images.Length} images for {alphas.Count} values of α", nameof(rows));
+            cells.Add(ends[0]);
+            cells.AddRange(images);
+            cells.Add(ends[1]);
+        }
+        var spec = new ImageGridSpec(title, rows.Count, columns, ends[0].Width * scale, ends[0].Height * scale)
+        {
+            Subtitle = subtitle,
+            RowLabels = rows.Select(r => r.Label).ToArray(),
+            ColumnLabels = ["start", .. alphas.Select(a => "α=" + a.ToString("0.##", Inv)), "end"],
+        };
+        return ImageGrid.Render(spec, cells);
+    }
+
+    /// <summary>(N, 1, H, W) in [0, 1] → N gray images (values clamped; 0 black, 1 white).</summary>
+    public static GrayImage[] Images(Tensor images)
+    {
+        if (images.dim() != 4 || images.shape[1] != 1) throw new ArgumentException($"expected (N, 1, H, W) images, got ({string.Join(", ", images.shape)})", nameof(images));
+        if (images.shape[0] == 0) throw new ArgumentException("no images", nameof(images));
+        int n = (int)images.shape[0], h = (int)images.shape[2], w = (int)images.shape[3];
+        using Tensor values = images.detach().to_type(ScalarType.Float32).cpu().contiguous();
+        float[] all = values.data<float>().ToArray();
+        return Enumerable.Range(0, n).Select(i => GrayImage.FromValues(all.AsSpan(i * h * w, h * w), w, h, 0, 1)).ToArray();
+    }
+
+    /// <summary>"z[c, y, x]" of a flattened index into latents (N, C, h, w).</summary>
+    static string ElementName(Tensor latents, int index, string symbol)
+    {
+        if (latents.dim() != 4) return $"{symbol}[{index}]";
+        long h = latents.shape[2], w = latents.shape[3];
+        return $"{symbol}[{index / (h * w)}, {index / w % h}, {index % w}]";
+    }
+
+    static double[] Epochs(IReadOnlyList<EpochLog> history) => history.Select(e => (double)e.Epoch).ToArray();
+
+    static int[] Ints(IReadOnlyList<byte> labels) => labels.Select(l => (int)l).ToArray();
+}
