@@ -3,9 +3,6 @@ namespace LatentDiffusion;
 /// <summary>The numbers part 3 of the series ("Latent Diffusion Model") and its follow-up report, shown beside ours.</summary>
 public static class BlogPart3
 {
-    /// <summary>FID of the part-2 VAE's samples (the post's table).</summary>
-    public const double FidVae = 63.49;
-
     /// <summary>FID of the latent diffusion model's samples (the post's table).</summary>
     public const double FidDiffusion = 6.02;
 

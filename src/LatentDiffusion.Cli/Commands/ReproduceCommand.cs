@@ -21,6 +21,7 @@ public static class ReproduceCommand
     {
         var command = new Command("reproduce", "Reproduce a post of the series end to end.");
         command.Subcommands.Add(CreatePart1());
+        command.Subcommands.Add(ReproducePart2.Create());
         command.Subcommands.Add(ReproducePart3.Create());
         return command;
     }

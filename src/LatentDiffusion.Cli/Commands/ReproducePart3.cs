@@ -80,7 +80,7 @@ public static class ReproducePart3
                 CliApp.Err.MarkupLine("[grey]Computing MNIST-FID (both feature definitions)…[/]");
                 IReadOnlyList<GeneratorFidRow> rows = GeneratorFid.Table(classifier, mnist,
                 [
-                    ("VAE", $"{n} samples of part 2's VAE ({part2VaePath}), z ~ N(0, I), clipped", vaeSamples, (double?)BlogPart3.FidVae),
+                    ("VAE", $"{n} samples of part 2's VAE ({part2VaePath}), z ~ N(0, I), clipped", vaeSamples, (double?)BlogPart2.FidVae),
                     ("Diffusion", $"{n} DDPM samples ({config.Steps} steps{(parse.GetValue(clip) ? ", x̂0 clipped" : "")}) decoded by {vaePath}", samples.Images, BlogPart3.FidDiffusion),
                     ("VAE reconstructions", $"part 2's VAE's reconstructions of the test set: the floor of any generator in its latent space", postRecon, null),
                     ("Latent VAE reconstructions", $"{vaePath}'s reconstructions of the test set: the floor of the diffusion row", latentRecon, null),

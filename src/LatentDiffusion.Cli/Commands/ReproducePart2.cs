@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Globalization;
+using LatentDiffusion.Data;
+using LatentDiffusion.Generation;
+using LatentDiffusion.IO;
+using LatentDiffusion.Metrics;
+using LatentDiffusion.Models;
+using LatentDiffusion.Reports;
+using LatentDiffusion.Training;
+using Spectre.Console;
+using ValidationResult = LatentDiffusion.Training.ValidationResult;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Cli.Commands;
+
+/// <summary>
+/// <c>ldm reproduce part2</c>: part 2 from the shipped weights — evaluate the autoencoder and the VAE on the test set,
+/// score 10,000 samples of each (and the reconstructions, the floor) with MNIST-FID against the training set, and
+/// write the report. <c>--train</c> retrains both with the shipped recipes (<see cref="Recipes"/>), resumably.
+/// </summary>
+public static class ReproducePart2
+{
+    public static Command Create()
+    {
+        var data = ClassifierCommand.DataOption();
+        var classifierModel = new Option<string>("--classifier") { Description = "Classifier for MNIST-FID. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
+        var ae = new Option<string>("--autoencoder") { Description = "Autoencoder weights. Default: the shipped models/autoencoder.safetensors.", DefaultValueFactory = _ => Defaults.Model("autoencoder.safetensors") };
+        var vae = new Option<string>("--vae") { Description = "VAE weights. Default: the shipped models/vae.safetensors.", DefaultValueFactory = _ => Defaults.Model("vae.safetensors") };
+        var count = Part2Commands.CountOption(10_000);
+        var seed = Part2Commands.SeedOption();
+        var train = new Option<bool>("--train") { Description = "Retrain the autoencoder and the VAE with the shipped recipes (resumable) instead of using the shipped weights." };
+        var outDir = new Option<string>("--out") { Description = "Run directory: report/ (and the training runs with --train).", DefaultValueFactory = _ => "runs/part2" };
+        var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
+        var json = ClassifierCommand.JsonOption();
+        var command = new Command("part2", "Part 2: evaluate the autoencoder and the VAE, MNIST-FID of their samples (and reconstructions), the post's figures as a report.")
+        {
+            data, classifierModel, ae, vae, count, seed, train, outDir, report, json,
+        };
+        command.SetAction(CliApp.Action(parse =>
+        {
+            int n = Part2Commands.RequireCount(parse.GetValue(count));
+            long s = parse.GetValue(seed);
+            string run = parse.GetValue(outDir)!;
+            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            string aePath = parse.GetValue(ae)!, vaePath = parse.GetValue(vae)!;
+            if (parse.GetValue(train)) (aePath, vaePath) = Train(mnist, run);
+            aePath = CliApp.RequireFile(aePath, "autoencoder");
+            vaePath = CliApp.RequireFile(vaePath, "VAE");
+            string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel), "classifier");
+
+            using Classifier classifier = ClassifierCommand.LoadClassifier(classifierPath);
+            using ConvAutoencoder autoencoder = ModelFile.LoadAutoencoder(aePath);
+            using Vae model = ModelFile.LoadVae(vaePath);
+            using Tensor trainImages = mnist.Train.ToInputs();
+            using Tensor test = mnist.Test.ToInputs();
+            var evalGenerator = new Generator(unchecked((ulong)s));
+            ValidationResult aeEval, vaeEval;
+            using (no_grad())
+            {
+                aeEval = new AutoencoderTask(test, test, autoencoder.Config).Validate(autoencoder, 1000, evalGenerator);
+                vaeEval = new VaeTask(test, test, model.Config).Validate(model, 1000, evalGenerator);
+            }
+            evalGenerator.Dispose();
+
+            CliApp.Err.MarkupLine("[grey]Sampling and computing MNIST-FID (both feature definitions)…[/]");
+            (Tensor mean, Tensor std) = Part2Sampling.LatentStatistics(autoencoder, trainImages);
+            using Tensor aeSamples = Part2Sampling.AutoencoderSamples(autoencoder, mean, std, n, s);
+            mean.Dispose();
+            std.Dispose();
+            using Tensor vaeSamples = Part2Sampling.VaeSamples(model, n, s);
+            using Tensor aeRecon = Part2Sampling.AutoencoderReconstructions(autoencoder, test);
+            using Tensor vaeRecon = Part2Sampling.VaeReconstructions(model, test, s);
+            IReadOnlyList<GeneratorFidRow> rows = GeneratorFid.Table(classifier, mnist,
+            [
+                ("VAE", $"{n} VAE samples, z ~ N(0, I), clipped to [0, 1]", vaeSamples, (double?)BlogPart2.FidVae),
+                ("AE", $"{n} autoencoder samples, latents ~ N(training latents' per-element mean, std), clipped", aeSamples, null),
+                ("VAE reconstructions", "the VAE's reconstructions of the test set, decode(μ + σ·ε): the floor of any generator in its latent space", vaeRecon, null),
+                ("AE reconstructions", "the autoencoder's reconstructions of the test set", aeRecon, null),
+            ], s);
+
+            string reportDir = parse.GetValue(report) ?? Path.Combine(run, "report");
+            IReadOnlyList<EpochLog>? History(string modelPath)
+            {
+                string? dir = Path.GetDirectoryName(modelPath);
+                string name = Path.GetFileNameWithoutExtension(modelPath);
+                foreach (string candidate in new[] { Path.Combine(dir ?? ".", name + ".history.json"), Path.Combine(dir ?? ".", TrainingHistory.JsonName) })
+                    if (File.Exists(candidate)) return TrainingHistory.Load(candidate);
+                return null;
+            }
+            var inputs = new Part2ReportInputs(autoencoder, model, mnist)
+            {
+                AutoencoderPath = aePath,
+                VaePath = vaePath,
+                AutoencoderHistory = History(aePath),
+                VaeHistory = History(vaePath),
+                FidRows = rows,
+            };
+            Part2ReportResult result = Part2Report.Write(inputs, reportDir, new Part2ReportConfig { Seed = (int)s },
+                new Progress<string>(m => CliApp.Err.MarkupLineInterpolated($"[grey]{m}[/]")));
+
+            CliApp.Out.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"Autoencoder {aePath}: test SSE [bold]{aeEval.Loss:F3}[/] per image (the post's curve ends near {BlogPart2.AutoencoderValLossLast}). {autoencoder.ParameterCount()} parameters.");
+            CliApp.Out.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"VAE {vaePath}: test loss [bold]{vaeEval.Loss:F3}[/] = reconstruction {vaeEval.Metrics[0].Value:F3} + KL {vaeEval.Metrics[1].Value:F3}. {model.ParameterCount()} parameters.");
+            PrintTable(rows, ModelWeights.Sha256(classifierPath));
+            CliApp.Out.MarkupLineInterpolated($"Report: [bold]{result.IndexPath}[/] ({result.Figures.Count} figures; also {result.MarkdownPath}).");
+            if (parse.GetValue(json))
+                CliApp.WriteJson(new
+                {
+                    autoencoder = new { model = aePath, sha256 = ModelWeights.Sha256(aePath), parameters = autoencoder.ParameterCount(), test_sse = aeEval.Loss },
+                    vae = new { model = vaePath, sha256 = ModelWeights.Sha256(vaePath), parameters = model.ParameterCount(), test_loss = vaeEval.Loss, test_rec = vaeEval.Metrics[0].Value, test_kl = vaeEval.Metrics[1].Value },
+                    count = n,
+                    seed = s,
+                    classifier_sha256 = ModelWeights.Sha256(classifierPath),
+                    rows = rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid }),
+                    report = result.IndexPath,
+                });
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    static (string Autoencoder, string Vae) Train(MnistData mnist, string run)
+    {
+        using Tensor train = mnist.Train.ToInputs();
+        using Tensor test = mnist.Test.ToInputs();
+        string ae = RunReuse.EnsureTrained(new AutoencoderTask(train, test, Recipes.Autoencoder.Model), Recipes.Autoencoder.Training, Path.Combine(run, "autoencoder"), "autoencoder");
+        string vae = RunReuse.EnsureTrained(new VaeTask(train, test, Recipes.Vae.Model), Recipes.Vae.Training, Path.Combine(run, "vae"), "VAE");
+        return (ae, vae);
+    }
+
+    internal static void PrintTable(IReadOnlyList<GeneratorFidRow> rows, string classifierSha)
+    {
+        var table = new Table().Title("MNIST-FID against the 60k training images");
+        foreach (string c in new[] { "row", "FID preact", "FID flatten", "÷ Random", "÷ Validation", "post FID", "post ÷ Validation" })
+            table.AddColumn(c == "row" ? new TableColumn(c) : new TableColumn(c).RightAligned());
+        foreach (GeneratorFidRow r in rows)
+            table.AddRow(Markup.Escape(r.Name), F(r.FidPreact, "F2"), F(r.FidFlatten, "F2"), F(r.RatioToRandom, "F4"), F(r.RatioToValidation, "F1") + "x",
+                r.BlogFid is double b ? F(b, "F2") : "", r.BlogRatioToValidation is double br ? F(br, "F1") + "x" : "");
+        CliApp.Out.Write(table);
+        CliApp.Out.MarkupLineInterpolated($"classifier {classifierSha[..12]}; FID values scale with its weights: compare ratios with the posts'.");
+    }
+
+    static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+}
