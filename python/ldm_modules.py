@@ -10,8 +10,11 @@ written by `ModelWeights.Save(model, "x.pt")` (or `ldm ... --out x.pt`) loads st
     model.eval()
 
 Only torch is needed (written against PyTorch 1.13). Organised by part of the series; part 2's classes are the
-post's code verbatim (shared/series/parts-2-3.md, section 2.1). `python3 ldm_modules.py` prints parameter counts.
+post's code verbatim (shared/series/parts-2-3.md, section 2.1), so are part 3's embedding, conditioned block, schedules
+and training step (section 3.1-3.3, with the posts' slips fixed). `python3 ldm_modules.py` prints parameter counts.
 """
+import math
+
 import torch
 
 
@@ -173,6 +176,116 @@ class VAE(torch.nn.Module):
         return self.decode(s * sigma + mu), mu, sigma
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# Part 3: latent diffusion (UNet with widths (64, 128): 417284 parameters)
+# ---------------------------------------------------------------------------------------------------------------------
+
+# --- from the post (section 3.1), two slips fixed: the factors are computed on the CPU and follow the input's device
+# (the post used a global `device`); they stay a plain attribute, not a buffer, so they are not in the state_dict ---
+class SinusoidalPositionalEmbedding(torch.nn.Module):
+    def __init__(self, dim=16, scale=1000):
+        super().__init__()
+        half_dim = dim // 2
+        emb_scale = math.log(scale) / (half_dim - 1)
+        self.emb_factor = torch.exp(
+            -emb_scale * torch.arange(half_dim)
+        )
+
+    def forward(self, time):
+        embeddings = time[:, None] * self.emb_factor.to(time.device)
+        return torch.cat((embeddings.sin(), embeddings.cos()), dim=-1)
+
+# ... and `super(UnetConvBlock, self)` (the notebook's old class name) made `super()`
+class TimeEmbeddingConvBlock(torch.nn.Module):
+    def __init__(self, fin, fout, tin, *args, **kwargs):
+        super().__init__()
+        self._conv = torch.nn.Conv2d(fin, fout, *args, **kwargs)
+        self._norm = torch.nn.InstanceNorm2d(fout)
+        self._relu = torch.nn.LeakyReLU()
+        self._emb_linear = torch.nn.Linear(tin, fout)
+
+    def forward(self, x, t_emb):
+        t_emb = self._emb_linear(self._relu(t_emb))
+        x = self._conv(x)
+        return self._relu(self._norm(x) + t_emb[:,:,None,None])
+# --- end of the post's code ---
+
+
+class UNet(torch.nn.Module):
+    """Our latent UNet (the post does not publish its own): the twin of src/LatentDiffusion/Models/UNet.cs, same keys.
+
+    down.{i}: level i (after a 2x2 max pool when i > 0), two blocks widths[i-1 or input] -> widths[i] -> widths[i];
+    up.{k}: for i = len(widths) - 2 down to 0, nearest 2x upsampling, concatenation with level i's output, two blocks
+    widths[i+1] + widths[i] -> widths[i] -> widths[i]; out: 1x1 conv widths[0] -> latent_channels. Every block gets
+    the sinusoidal embedding of the raw integer t. (B, 4, 4, 4), (B,) int64 -> (B, 4, 4, 4).
+    """
+
+    def __init__(self, latent_channels=4, widths=(64, 128), emb_dim=16, emb_scale=1000):
+        super().__init__()
+        widths = list(widths)
+        self.embedding = SinusoidalPositionalEmbedding(emb_dim, emb_scale)      # no parameters, not in state_dict
+
+        def block(fin, fout):
+            return TimeEmbeddingConvBlock(fin, fout, emb_dim, 3, padding='same')
+
+        self.down = torch.nn.ModuleList([
+            torch.nn.ModuleList([block(latent_channels if i == 0 else widths[i - 1], w), block(w, w)])
+            for i, w in enumerate(widths)
+        ])
+        self.up = torch.nn.ModuleList([
+            torch.nn.ModuleList([block(widths[i + 1] + widths[i], widths[i]), block(widths[i], widths[i])])
+            for i in range(len(widths) - 2, -1, -1)
+        ])
+        self.out = torch.nn.Conv2d(widths[0], latent_channels, 1)
+
+    def forward(self, x, t):
+        emb = self.embedding(t)                                                   # (B, emb_dim)
+        skips = []
+        h = x
+        for i, level in enumerate(self.down):
+            if i > 0:
+                h = torch.nn.functional.max_pool2d(h, 2)                          # (B, w[i-1], H/2, W/2)
+            for b in level:
+                h = b(h, emb)
+            skips.append(h)                                                       # (B, w[i], ., .)
+        for k, level in enumerate(self.up):
+            skip = skips[len(skips) - 2 - k]
+            h = torch.nn.functional.interpolate(h, scale_factor=2, mode='nearest')
+            h = torch.cat([h, skip], 1)                                           # (B, w[i+1] + w[i], ., .)
+            for b in level:
+                h = b(h, emb)
+        return self.out(h)
+
+
+# --- verbatim from the post (section 3.2) ---
+def make_cosine_schedule(num_timesteps, s=0.008):
+    t = torch.arange(num_timesteps+1)
+    x = 0.5 * (t / (num_timesteps+1) + s) / (1.0 + s) * math.pi
+    alpha_prod = torch.cos(x)**2
+    alpha_prod = alpha_prod / alpha_prod[0]
+    return alpha_prod[1:]
+
+def make_linear_schedule(num_timesteps=1000, start=1e-4, end=2e-2):
+    betas = torch.linspace(start, end, num_timesteps)
+    alpha_prod = torch.cumprod(1.0 - betas, dim=-1)
+    return alpha_prod
+# --- end of the post's code ---
+
+
+def do_step(model, x_0, t, alpha_prod, eps=None):
+    """The post's do_step (section 3.3), with its globals made arguments: alpha_prod (T,), and eps drawn as the post
+    does (torch.randn of x_0's shape) unless given. t: (B,) int64 in 1..T. Returns the mean squared error."""
+    if eps is None:
+        eps = torch.randn(x_0.shape, device=x_0.device)
+    ap = alpha_prod[t-1].view(-1,1,1,1)
+    x_t = torch.sqrt(ap) * x_0 + torch.sqrt(1.0 - ap) * eps
+
+    eps_theta = model(x_t, t)
+    loss = torch.nn.functional.mse_loss(eps, eps_theta)
+
+    return loss
+
+
 def parameter_count(module):
     return sum(p.numel() for p in module.parameters())
 
@@ -182,12 +295,13 @@ if __name__ == '__main__':
         ('Classifier', Classifier(), 16554, (2, 1, 32, 32), (2, 10)),
         ('ConvAutoencoder([1, 8, 16, 32, 4])', ConvAutoencoder([1, 8, 16, 32, 4]), 51357, (2, 1, 32, 32), (2, 1, 32, 32)),
         ('VAE()', VAE(), 52965, (2, 1, 32, 32), (2, 1, 32, 32)),
+        ('UNet(widths=(64, 128))', UNet(widths=(64, 128)), 417284, (2, 4, 4, 4), (2, 4, 4, 4)),
     ]
     ok = True
     for name, model, expected, input_shape, output_shape in checks:
         model.eval()
         with torch.no_grad():
-            out = model(torch.zeros(input_shape))
+            out = model(torch.zeros(input_shape), torch.tensor([1, 1000])) if isinstance(model, UNet) else model(torch.zeros(input_shape))
         out = out[0] if isinstance(out, tuple) else out
         count = parameter_count(model)
         good = count == expected and tuple(out.shape) == output_shape

@@ -105,7 +105,7 @@ static class Benchmark
         return System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString();
     }
 
-    static RuntimeInfo Runtime()
+    internal static RuntimeInfo Runtime()
     {
         var omp = Environment.GetEnvironmentVariables().Keys.Cast<string>()
             .Where(k => k.StartsWith("OMP_", StringComparison.Ordinal) || k.StartsWith("KMP_", StringComparison.Ordinal) || k == "MKL_NUM_THREADS")

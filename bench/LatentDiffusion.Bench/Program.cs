@@ -9,15 +9,24 @@ var data = new Option<string?>("--data") { Description = "MNIST directory (defau
 var model = new Option<string?>("--model") { Description = "Classifier for inference and FID (default: models/classifier.safetensors)" };
 var profile = new Option<string?>("--profile") { Description = "Instead: time forward/backward/step per batch for these comma-separated variants (classifier, blog-order, nchw, blog-order-nchw)" };
 var threads = new Option<int>("--threads") { Description = "torch.set_num_threads before anything runs (0: libtorch default)" };
+var unetSteps = new Option<int>("--unet-steps") { Description = "Instead: time this many part-3 UNet training steps (batch 128, Adam) and print JSON, like bench/pytorch_unet_step.py" };
+var unetWarmup = new Option<int>("--unet-warmup") { Description = "Untimed UNet steps before those (default 10)", DefaultValueFactory = _ => 10 };
+var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, unetWarmup, unetWidths,
 };
 root.SetAction(parse =>
 {
     LatentDiffusion.Native.TorchRuntime.EnsureLoaded();
     if (parse.GetValue(threads) is int n && n > 0) TorchSharp.torch.set_num_threads(n);
+    if (parse.GetValue(unetSteps) is int steps && steps > 0)
+    {
+        int[] widths = parse.GetValue(unetWidths)!.Split(',').Select(int.Parse).ToArray();
+        Console.WriteLine(UNetStep.Run(steps, parse.GetValue(unetWarmup), widths, Console.Error.WriteLine).ToJson());
+        return 0;
+    }
     if (parse.GetValue(profile) is string variants)
     {
         var mnist = LatentDiffusion.Data.MnistDataset.Load(parse.GetValue(data) ?? LatentDiffusion.Data.MnistDataset.DefaultDirectory);

@@ -28,4 +28,22 @@ public sealed class PythonTwinsTests
 
         PythonTwin.AssertClose(ours, theirs, 1e-5);
     }
+
+    [SkippableFact]
+    public void UNet_ExportedAsPt_LoadsStrictlyAndGivesOurNoisePrediction()
+    {
+        PythonTwin.SkipUnlessTorch();
+        manual_seed(0);
+        using var model = new UNet(new UNetConfig { Widths = [64, 128] });
+        model.eval();
+        using Tensor x = randn(8, 4, 4, 4);                                // (8, 4, 4, 4) latents
+        long[] times = [1, 2, 37, 250, 500, 731, 999, 1000];
+        using Tensor t = tensor(times);
+        using var noGrad = no_grad();
+        using Tensor ours = model.forward(x, t);                          // (8, 4, 4, 4)
+
+        PythonTwin.Output theirs = PythonTwin.Run(model, "UNet(widths=(64, 128))", x, $"model(x, torch.tensor([{string.Join(", ", times)}]))");
+
+        PythonTwin.AssertClose(ours, theirs, 1e-5);
+    }
 }
