@@ -19,7 +19,30 @@ public static class ReproduceCommand
 {
     public static Command Create()
     {
-        var command = new Command("reproduce", "Reproduce a post of the series end to end.");
+        var command = new Command("reproduce", "Reproduce the series end to end. Without a part: parts 1, 2 and 3 from the shipped weights (minutes); --train retrains everything (resumable).");
+        var data = ClassifierCommand.DataOption();
+        var train = new Option<bool>("--train") { Description = "Retrain every model with the shipped recipes instead of using the shipped weights (resumable; hours on 2 cores)." };
+        var outDir = new Option<string>("--out") { Description = "Directory for the three parts' outputs (part1/, part2/, part3/).", DefaultValueFactory = _ => "runs/reproduce" };
+        command.Options.Add(data);
+        command.Options.Add(train);
+        command.Options.Add(outDir);
+        command.SetAction(parse =>
+        {
+            string root = parse.GetValue(outDir)!, dataDir = parse.GetValue(data)!;
+            bool retrain = parse.GetValue(train);
+            string[] part1 = retrain
+                ? ["--data", dataDir, "--out", Path.Combine(root, "part1")]
+                : ["--data", dataDir, "--out", Path.Combine(root, "part1"), "--model", Defaults.ClassifierModel, "--history", Defaults.Model("classifier.history.json")];
+            string[] part2 = ["--data", dataDir, "--out", Path.Combine(root, "part2"), .. (retrain ? new[] { "--train" } : [])];
+            string[] part3 = ["--data", dataDir, "--out", Path.Combine(root, "part3"), .. (retrain ? new[] { "--train" } : [])];
+            foreach (var (name, sub, args) in new[] { ("part 1", CreatePart1(), part1), ("part 2", ReproducePart2.Create(), part2), ("part 3", ReproducePart3.Create(), part3) })
+            {
+                CliApp.Err.MarkupLineInterpolated($"[bold]── {name} ──[/]");
+                int code = sub.Parse(args).Invoke(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false });
+                if (code != CliApp.Ok) return code;
+            }
+            return CliApp.Ok;
+        });
         command.Subcommands.Add(CreatePart1());
         command.Subcommands.Add(ReproducePart2.Create());
         command.Subcommands.Add(ReproducePart3.Create());
@@ -33,10 +56,12 @@ public static class ReproduceCommand
         var epochs = new Option<int>("--epochs") { Description = "Training epochs (blog: 100).", DefaultValueFactory = _ => defaults.Epochs };
         var seed = new Option<long>("--seed") { Description = "Training seed.", DefaultValueFactory = _ => defaults.Seed };
         var outDir = new Option<string>("--out") { Description = "Run directory: training files, model.safetensors and report/.", DefaultValueFactory = _ => "runs/part1" };
+        var shipped = new Option<string?>("--model") { Description = "Use these weights (e.g. the shipped models/classifier.safetensors) instead of training." };
+        var shippedHistory = new Option<string?>("--history") { Description = "With --model: the training history for the report's loss figure." };
         var json = ClassifierCommand.JsonOption();
-        var command = new Command("part1", "Part 1: train the MNIST classifier (Adam 1e-3, batch 256, 100 epochs), evaluate it, compute the FID baselines, write the report.")
+        var command = new Command("part1", "Part 1: train the MNIST classifier (Adam 1e-3, batch 256, 100 epochs) or take --model, evaluate it, compute the FID baselines, write the report.")
         {
-            data, epochs, seed, outDir, json,
+            data, epochs, seed, outDir, shipped, shippedHistory, json,
         };
         command.SetAction(CliApp.Action(parse =>
         {
@@ -48,7 +73,13 @@ public static class ReproduceCommand
 
             Classifier model;
             IReadOnlyList<EpochLog> history;
-            if (RunDirectory.IsFinished(run, config, nameof(Classifier), settings: null))
+            if (parse.GetValue(shipped) is { } given)
+            {
+                modelPath = CliApp.RequireFile(given, "model");
+                model = ClassifierCommand.LoadClassifier(modelPath);
+                history = parse.GetValue(shippedHistory) is { } h ? TrainingHistory.Load(CliApp.RequireFile(h, "history")) : [];
+            }
+            else if (RunDirectory.IsFinished(run, config, nameof(Classifier), settings: null))
             {
                 CliApp.Err.MarkupLineInterpolated($"[grey]Reusing the finished run in {run} (delete it to train again).[/]");
                 model = ClassifierCommand.LoadClassifier(modelPath);
