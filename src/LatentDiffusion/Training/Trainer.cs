@@ -115,6 +115,9 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             {
                 ValidationResult val = Validate(task, ema ?? model, epoch);
                 var metrics = val.Metrics.Select(m => new KeyValuePair<string, double>(m.Name, m.Value)).Concat(trainParts).ToList();
+                // A non-finite validation loss or part (say the raw-σ KL meeting σ = 0) is a diverged run too.
+                foreach (var (name, value) in metrics.Prepend(new("val_loss", val.Loss)))
+                    if (!double.IsFinite(value)) throw new TrainingDivergedException(epoch, value, lastCheckpoint, name);
                 var log = new EpochLog(epoch, trainLoss, val.Loss, seconds, metrics);
                 history.Add(log);
                 TrainingHistory.Save(runDirectory, history);
