@@ -38,7 +38,7 @@ public sealed class UNetTests
 
     static UNet LoadUNet()
     {
-        var model = new UNet();
+        var model = new UNet(new UNetConfig { Widths = [64, 128] });
         ModelWeights.Load(model, Fixture("unet_state_dict.pt"));
         return model;
     }
@@ -46,7 +46,7 @@ public sealed class UNetTests
     [Fact]
     public void StateDictKeys_AreThePyTorchTwinsInOrder()
     {
-        using var model = new UNet();
+        using var model = new UNet(new UNetConfig { Widths = [64, 128] });
         string[] expected = Manifest().GetProperty("state_dict_keys").EnumerateArray().Select(e => e.GetString()!).ToArray();
         Assert.Equal(expected, model.state_dict().Keys);
         Dictionary<string, Tensor> saved = ModelWeights.Read(Fixture("unet_state_dict.pt"));
