@@ -99,9 +99,11 @@ public static class DigitFigures
 
     /// <summary>
     /// <paramref name="images"/> (N, 1, H, W) in [0, 1] in rows of <paramref name="columns"/>, in order, each magnified
-    /// <paramref name="scale"/> times; the last row may be short (part 2's 4 × 8 samples, part 3's 6 × 12).
+    /// <paramref name="scale"/> times; the last row may be short (part 2's 4 × 8 samples, part 3's 6 × 12 and its
+    /// labelled grids of noised and denoised digits).
     /// </summary>
-    public static RenderedFigure Tiles(Tensor images, int columns, string title, string? subtitle, int scale)
+    public static RenderedFigure Tiles(Tensor images, int columns, string title, string? subtitle, int scale,
+        IReadOnlyList<string>? rowLabels = null, IReadOnlyList<string>? columnLabels = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(scale);
@@ -109,7 +111,12 @@ public static class DigitFigures
         int rows = (cells.Length + columns - 1) / columns;
         var grid = new GrayImage?[rows * columns];
         cells.CopyTo(grid, 0);
-        var spec = new ImageGridSpec(title, rows, columns, cells[0].Width * scale, cells[0].Height * scale) { Subtitle = subtitle };
+        var spec = new ImageGridSpec(title, rows, columns, cells[0].Width * scale, cells[0].Height * scale)
+        {
+            Subtitle = subtitle,
+            RowLabels = rowLabels,
+            ColumnLabels = columnLabels,
+        };
         return ImageGrid.Render(spec, grid);
     }
 
