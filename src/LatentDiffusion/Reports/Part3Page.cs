@@ -90,8 +90,8 @@ public static class Part3Page
             ["VAE SHA-256", (result.VaeSha256 ?? "") + vaeCheck, ""],
             ["UNet", inputs.UNetDescription ?? $"UNet, widths ({string.Join(", ", c.UNet.Widths)})", "not published (\"virtually identical\" to part 2's, with t in every block)"],
             ["Time embedding", $"sinusoidal, {c.UNet.EmbeddingDim}-d, scale {F(c.UNet.EmbeddingScale, 0)}", "sinusoidal, 16-d, scale 1000 (class defaults)"],
-            ["Latents", $"{string.Join("×", c.LatentShape)}, × {F(c.LatentScale, 4)}" + (c.LatentRange is { } r ? $" (|z| ≤ {F(r, 2)} scaled)" : ""), "C×4×4 (C not stated; 4 by inference), not scaled"],
-            ["Noise schedule", $"linear, β from {Number(c.BetaStart)} to {Number(c.BetaEnd)}", "linear, β from 0.0001 to 0.02"],
+            ["Latents", $"{string.Join("×", c.LatentShape)}, scaled by {F(c.LatentScale, 4)}" + (c.LatentRange is { } r ? $" (|scaled z| ≤ {F(r, 2)} in training)" : ""), "C×4×4 (C not stated; 4 by inference), not scaled"],
+            ["Noise schedule", $"linear, β from {Number(c.BetaStart)} to {Number(c.BetaEnd)}", "linear, β from 1e-4 to 0.02"],
             ["T", c.Steps.ToString(Inv), $"{BlogPart3.Steps} (not stated; the schedule's default and plot)"],
             ["Objective", "ε-prediction, MSE, t uniform in 1..T", "the same"],
             ["Sampling", $"DDPM ancestral, all {c.Steps} steps, σ² = β̃; x̂₀ {(inputs.ClipX0 ? "clipped to the latents' range" : "not clipped")}; seed {inputs.Seed}",
@@ -125,8 +125,9 @@ public static class Part3Page
         page.List(ordered.Select(r => $"{r.Name}: {r.Description}").ToList());
         page.Paragraph("Every row against the training images; ratios use the preact FID. FID values depend on the classifier's weights, so compare " +
                        "the ratios: ours to our Random and Validation rows, the post's to its own. Preact: part 1's features (the third convolution " +
-                       "before its ReLU, average-pooled); flatten: the 128 inputs of the last linear layer, the layer part 3 names. The Diffusion row " +
-                       "is decoded by a VAE of our own, not the post's: no sampler in a latent space beats its VAE's reconstructions of the test set.");
+                       "before its ReLU, average-pooled); flatten: the 128 inputs of the last linear layer, the layer part 3 names. Our Diffusion row " +
+                       "is decoded by a VAE of our own, not the post's; that VAE's reconstructions of the test set (a floor row, when given) show how " +
+                       "close any sampler in its latent space can be expected to get.");
     }
 
     public static string ForwardNoisingCaption(IReadOnlyList<int> indices, IReadOnlyList<int> times, NoiseSchedule schedule, long seed)
