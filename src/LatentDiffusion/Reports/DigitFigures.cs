@@ -1,9 +1,10 @@
 using System.Globalization;
 using LatentDiffusion.Data;
+using static TorchSharp.torch;
 
 namespace LatentDiffusion.Reports;
 
-/// <summary>The report's image grids: sample digits, misclassified digits and mean activation maps.</summary>
+/// <summary>The reports' image grids: sample digits, misclassified digits, mean activation maps and tiles of generated digits.</summary>
 public static class DigitFigures
 {
     /// <summary>
@@ -94,6 +95,29 @@ public static class DigitFigures
             Gap = 3,
         };
         return ImageGrid.Render(spec, cells);
+    }
+
+    /// <summary>
+    /// <paramref name="images"/> (N, 1, H, W) in [0, 1] in rows of <paramref name="columns"/>, in order, each magnified
+    /// <paramref name="scale"/> times; the last row may be short (part 2's 4 × 8 samples, part 3's 6 × 12 and its
+    /// labelled grids of noised and denoised digits).
+    /// </summary>
+    public static RenderedFigure Tiles(Tensor images, int columns, string title, string? subtitle, int scale,
+        IReadOnlyList<string>? rowLabels = null, IReadOnlyList<string>? columnLabels = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(scale);
+        GrayImage[] cells = GrayImage.FromTensor(images);
+        int rows = (cells.Length + columns - 1) / columns;
+        var grid = new GrayImage?[rows * columns];
+        cells.CopyTo(grid, 0);
+        var spec = new ImageGridSpec(title, rows, columns, cells[0].Width * scale, cells[0].Height * scale)
+        {
+            Subtitle = subtitle,
+            RowLabels = rowLabels,
+            ColumnLabels = columnLabels,
+        };
+        return ImageGrid.Render(spec, grid);
     }
 
     static GrayImage Digit(MnistSplit split, int index) =>

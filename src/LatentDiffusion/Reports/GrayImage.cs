@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace LatentDiffusion.Reports;
 
 /// <summary>A grayscale image, one byte per pixel, row-major: <c>Pixels[row * Width + col]</c>, 0 black, 255 white.</summary>
@@ -26,5 +28,16 @@ public sealed record GrayImage(int Width, int Height, byte[] Pixels)
             pixels[i] = (byte)Math.Round(255 * Math.Clamp(t, 0, 1));
         }
         return new GrayImage(width, height, pixels);
+    }
+
+    /// <summary>(N, 1, H, W) in [0, 1] → N gray images (values clamped to [0, 1]; 0 black, 1 white).</summary>
+    public static GrayImage[] FromTensor(Tensor images)
+    {
+        if (images.dim() != 4 || images.shape[1] != 1) throw new ArgumentException($"expected (N, 1, H, W) images, got ({string.Join(", ", images.shape)})", nameof(images));
+        if (images.shape[0] == 0) throw new ArgumentException("no images", nameof(images));
+        int n = (int)images.shape[0], h = (int)images.shape[2], w = (int)images.shape[3];
+        using Tensor values = images.detach().to_type(ScalarType.Float32).cpu().contiguous();
+        float[] all = values.data<float>().ToArray();
+        return Enumerable.Range(0, n).Select(i => FromValues(all.AsSpan(i * h * w, h * w), w, h, 0, 1)).ToArray();
     }
 }

@@ -7,9 +7,9 @@ namespace LatentDiffusion.Reports;
 
 /// <summary>
 /// Part 2's figures, each from tensors or a history to a PNG: the loss curves of the autoencoder and the VAE, originals
-/// over their reconstructions, a grid of samples, latents scattered by digit (two raw dimensions, or the 2-D LDA
-/// projection) and interpolations between two latents. Images are (N, 1, H, W) in [0, 1], drawn as stored: white ink
-/// on black, each pixel a sharp square.
+/// over their reconstructions, latents scattered by digit (two raw dimensions, or the 2-D LDA projection) and
+/// interpolations between two latents (grids of samples: <see cref="DigitFigures.Tiles"/>). Images are (N, 1, H, W) in
+/// [0, 1], drawn as stored: white ink on black, each pixel a sharp square.
 /// </summary>
 public static class Part2Figures
 {
@@ -66,7 +66,7 @@ public static class Part2Figures
     public static RenderedFigure Reconstructions(Tensor originals, Tensor reconstructions, (string Original, string Reconstruction) rowLabels,
         string title, string? subtitle, int scale)
     {
-        GrayImage[] top = Images(originals), bottom = Images(reconstructions);
+        GrayImage[] top = GrayImage.FromTensor(originals), bottom = GrayImage.FromTensor(reconstructions);
         if (top.Length != bottom.Length) throw new ArgumentException($"{top.Length} originals but {bottom.Length} reconstructions");
         var spec = new ImageGridSpec(title, 2, top.Length, top[0].Width * scale, top[0].Height * scale)
         {
@@ -74,18 +74,6 @@ public static class Part2Figures
             RowLabels = [rowLabels.Original, rowLabels.Reconstruction],
         };
         return ImageGrid.Render(spec, [.. top, .. bottom]);
-    }
-
-    /// <summary><paramref name="images"/> (N, 1, H, W) in rows of <paramref name="columns"/> (the post's figures 5 and 9, 4 × 8).</summary>
-    public static RenderedFigure Samples(Tensor images, int columns, string title, string? subtitle, int scale)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
-        GrayImage[] cells = Images(images);
-        int rows = (cells.Length + columns - 1) / columns;
-        var grid = new GrayImage?[rows * columns];
-        cells.CopyTo(grid, 0);
-        var spec = new ImageGridSpec(title, rows, columns, cells[0].Width * scale, cells[0].Height * scale) { Subtitle = subtitle };
-        return ImageGrid.Render(spec, grid);
     }
 
     /// <summary>
@@ -125,14 +113,14 @@ public static class Part2Figures
     public static RenderedFigure Interpolation(Tensor endpoints, IReadOnlyList<(string Label, Tensor Decoded)> rows, IReadOnlyList<double> alphas,
         string title, string? subtitle, int scale)
     {
-        GrayImage[] ends = Images(endpoints);
+        GrayImage[] ends = GrayImage.FromTensor(endpoints);
         if (ends.Length != 2) throw new ArgumentException($"{ends.Length} endpoint images; expected the start and the end", nameof(endpoints));
         if (rows.Count == 0) throw new ArgumentException("no rows to draw", nameof(rows));
         int columns = alphas.Count + 2;
         var cells = new List<GrayImage?>();
         foreach (var (label, decoded) in rows)
         {
-            GrayImage[] images = Images(decoded);
+            GrayImage[] images = GrayImage.FromTensor(decoded);
             if (images.Length != alphas.Count) throw new ArgumentException($"row '{label}' has {images.Length} images for {alphas.Count} values of α", nameof(rows));
             cells.Add(ends[0]);
             cells.AddRange(images);
@@ -145,17 +133,6 @@ public static class Part2Figures
             ColumnLabels = ["start", .. alphas.Select(a => "α=" + a.ToString("0.##", Inv)), "end"],
         };
         return ImageGrid.Render(spec, cells);
-    }
-
-    /// <summary>(N, 1, H, W) in [0, 1] → N gray images (values clamped; 0 black, 1 white).</summary>
-    public static GrayImage[] Images(Tensor images)
-    {
-        if (images.dim() != 4 || images.shape[1] != 1) throw new ArgumentException($"expected (N, 1, H, W) images, got ({string.Join(", ", images.shape)})", nameof(images));
-        if (images.shape[0] == 0) throw new ArgumentException("no images", nameof(images));
-        int n = (int)images.shape[0], h = (int)images.shape[2], w = (int)images.shape[3];
-        using Tensor values = images.detach().to_type(ScalarType.Float32).cpu().contiguous();
-        float[] all = values.data<float>().ToArray();
-        return Enumerable.Range(0, n).Select(i => GrayImage.FromValues(all.AsSpan(i * h * w, h * w), w, h, 0, 1)).ToArray();
     }
 
     /// <summary>"z[c, y, x]" of a flattened index into latents (N, C, h, w).</summary>

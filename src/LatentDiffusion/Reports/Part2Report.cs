@@ -103,7 +103,7 @@ public static class Part2Report
             using (std)
             using (Tensor generated = Part2Sampling.AutoencoderSamples(ae, mean, std, samples, seed, config.BatchSize))
                 figures.Save("ae_samples.png",
-                    Part2Figures.Samples(generated, config.SampleColumns, "Autoencoder: decoded Gaussian latents",
+                    DigitFigures.Tiles(generated, config.SampleColumns, "Autoencoder: decoded Gaussian latents",
                         $"z ~ N(mean, std²) of the {inputs.Data.Train.Count} training latents, per element; seed {seed}", scale),
                     "Autoencoder samples", Part2Page.AutoencoderSamplesCaption(samples, inputs.Data.Train.Count, seed), isImageGrid: true);
         }
@@ -144,7 +144,7 @@ public static class Part2Report
         progress?.Report("VAE samples");
         using (Tensor generated = Part2Sampling.VaeSamples(vae, samples, seed, config.BatchSize))
             figures.Save("vae_samples.png",
-                Part2Figures.Samples(generated, config.SampleColumns, "VAE: decoded z ~ N(0, I)", $"seed {seed}", scale),
+                DigitFigures.Tiles(generated, config.SampleColumns, "VAE: decoded z ~ N(0, I)", $"seed {seed}", scale),
                 "VAE samples", Part2Page.VaeSamplesCaption(samples, seed), isImageGrid: true);
 
         progress?.Report("VAE means of the test set");

@@ -6,9 +6,9 @@ using SkiaSharp;
 namespace LatentDiffusion.Reports;
 
 /// <summary>
-/// The report's charts, drawn with ScottPlot 5: the loss curves, the histograms of the first FID features, the
-/// confusion matrix and the histogram of KS distances. Each returns a PNG with its size; text uses the embedded
-/// <see cref="ReportFonts"/>.
+/// The reports' charts, drawn with ScottPlot 5: the loss curves, the histograms of the first FID features, the
+/// confusion matrix, the histogram of KS distances and grouped bars. Each returns a PNG with its size; text uses the
+/// embedded <see cref="ReportFonts"/>.
 /// </summary>
 public static class PlotFigures
 {
@@ -36,6 +36,9 @@ public static class PlotFigures
 
         /// <summary>Marker diameter in pixels; 0 draws the line alone. Default 5.</summary>
         public float MarkerSize { get; init; } = 5;
+
+        /// <summary>Line width in pixels; null keeps ScottPlot's (1, or 2 when <see cref="Dashed"/>).</summary>
+        public float? LineWidth { get; init; }
     }
 
     /// <summary>Lines with markers and a legend in the upper right: the chart under every loss plot. The caller disposes the plot.</summary>
@@ -55,6 +58,7 @@ public static class PlotFigures
                 line.LinePattern = LinePattern.Dashed;
                 line.LineWidth = 2;
             }
+            if (curve.LineWidth is { } lineWidth) line.LineWidth = lineWidth;
         }
         plot.Title(title);
         plot.XLabel(xLabel);
@@ -240,6 +244,41 @@ public static class PlotFigures
         plot.YLabel($"features (of {finite.Length})");
         plot.Axes.Margins(bottom: 0);
         plot.ShowLegend(Alignment.UpperRight);
+        return Encode(plot, width, height);
+    }
+
+    /// <summary>
+    /// A grouped bar chart: one group per category on the x-axis, one bar per series in each group, side by side in
+    /// the series' order (Category10 colours), with a legend of the series in a row under the chart.
+    /// </summary>
+    public static RenderedFigure GroupedBars(IReadOnlyList<string> categories, IReadOnlyList<(string Label, double[] Values)> series,
+        string title, string xLabel, string yLabel, int width, int height)
+    {
+        if (categories.Count == 0) throw new ArgumentException("no categories to plot", nameof(categories));
+        if (series.Count == 0) throw new ArgumentException("no series to plot", nameof(series));
+        foreach (var (label, values) in series)
+            if (values.Length != categories.Count) throw new ArgumentException($"'{label}' has {values.Length} values for {categories.Count} categories", nameof(series));
+        ReportFonts.Register();
+        using var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        double barWidth = 0.8 / series.Count;                                  // a group fills 0.8 of the unit between categories
+        for (int s = 0; s < series.Count; s++)
+        {
+            double offset = (s - (series.Count - 1) / 2.0) * barWidth;
+            double[] positions = Enumerable.Range(0, categories.Count).Select(k => k + offset).ToArray();
+            var bars = plot.Add.Bars(positions, series[s].Values);
+            bars.Color = palette.GetColor(s);
+            bars.LegendText = series[s].Label;
+            foreach (Bar bar in bars.Bars) bar.Size = barWidth;
+        }
+        double[] ticks = Enumerable.Range(0, categories.Count).Select(k => (double)k).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks, categories.ToArray());
+        plot.Axes.Margins(bottom: 0);
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.Legend.Orientation = Orientation.Horizontal;
+        plot.ShowLegend(Edge.Bottom);
         return Encode(plot, width, height);
     }
 

@@ -1,0 +1,92 @@
+using System.Globalization;
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.Metrics;
+using LatentDiffusion.Training;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Reports;
+
+/// <summary>
+/// Part 3's figures, each from tensors, a schedule, a history or a census to a PNG: digits noised by the forward
+/// process, ᾱ_t of the two schedules, the diffusion model's loss, the generated digits, their denoising trajectories
+/// and the classifier's label histogram of them. Images are (N, 1, H, W) in [0, 1], white ink on black, pixels sharp.
+/// </summary>
+public static class Part3Figures
+{
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>
+    /// One row per digit, one column per time: <paramref name="noised"/> (D·M, 1, H, W), digit-major, holds the
+    /// digits of <paramref name="rowLabels"/> at the M <paramref name="times"/> (the post's figure 1, 4 × 8). t = 0 is
+    /// labelled "x₀", the original.
+    /// </summary>
+    public static RenderedFigure ForwardNoising(Tensor noised, IReadOnlyList<string> rowLabels, IReadOnlyList<int> times, string subtitle, int scale)
+    {
+        if (noised.shape[0] != (long)rowLabels.Count * times.Count)
+            throw new ArgumentException($"{noised.shape[0]} images for {rowLabels.Count} digits × {times.Count} times", nameof(noised));
+        string[] columns = times.Select(t => t == 0 ? "x₀" : $"t = {t.ToString(Inv)}").ToArray();
+        return DigitFigures.Tiles(noised, times.Count, "Forward process q(x_t | x₀) on test digits, in pixel space", subtitle, scale, rowLabels, columns);
+    }
+
+    /// <summary>ᾱ_t against t = 1..T for each schedule, one line each, labelled (the post's figure 2).</summary>
+    public static RenderedFigure AlphaBar(IReadOnlyList<(string Label, NoiseSchedule Schedule)> schedules, int width, int height)
+    {
+        if (schedules.Count == 0) throw new ArgumentException("no schedules to plot", nameof(schedules));
+        var curves = schedules.Select(s => new PlotFigures.Curve(s.Label,
+            Enumerable.Range(1, s.Schedule.Steps).Select(t => (double)t).ToArray(),
+            s.Schedule.Values.Select(v => (double)v).ToArray()) { MarkerSize = 0, LineWidth = 2 }).ToList();
+        string steps = string.Join(", ", schedules.Select(s => s.Schedule.Steps).Distinct().Select(t => t.ToString(Inv)));
+        using var plot = PlotFigures.Curves($"Noise schedules: ᾱ_t = Π (1 − β_s) over s ≤ t (T = {steps})", "t", "ᾱ_t", curves);
+        plot.Axes.SetLimitsY(-0.02, 1.05);
+        return PlotFigures.Encode(plot, width, height);
+    }
+
+    /// <summary>The diffusion model's train and validation loss (mean squared error of ε) against epoch (the post's figure 3).</summary>
+    public static RenderedFigure Loss(IReadOnlyList<EpochLog> history, int width, int height)
+    {
+        if (history.Count == 0) throw new ArgumentException("no logged epochs to plot", nameof(history));
+        double[] epochs = history.Select(e => (double)e.Epoch).ToArray();
+        using var plot = PlotFigures.Curves("Latent diffusion loss per logged epoch", "epoch", "MSE between ε and ε_θ(x_t, t)",
+        [
+            new PlotFigures.Curve("train (mean over the epoch's batches)", epochs, history.Select(e => e.TrainLoss).ToArray()),
+            new PlotFigures.Curve("validation (the test latents)", epochs, history.Select(e => e.ValLoss).ToArray()),
+        ]);
+        return PlotFigures.Encode(plot, width, height);
+    }
+
+    /// <summary>The generated digits (N, 1, H, W) in rows of <paramref name="columns"/> (the post's figure 4, 6 × 12).</summary>
+    public static RenderedFigure Samples(Tensor images, int columns, string subtitle, int scale) =>
+        DigitFigures.Tiles(images, columns, "Generated digits: DDPM in the VAE's latent space, decoded", subtitle, scale);
+
+    /// <summary>
+    /// Rows: the first <paramref name="rows"/> samples; columns: their decoded latents after each entry's Step of
+    /// <paramref name="totalSteps"/> denoising steps (labelled with the time t = T − Step reached). Not in the post.
+    /// </summary>
+    public static RenderedFigure Trajectory(IReadOnlyList<(int Step, Tensor Images)> trajectory, int rows, int totalSteps, string subtitle, int scale)
+    {
+        if (trajectory.Count == 0) throw new ArgumentException("no trajectory steps to draw", nameof(trajectory));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        foreach (var (step, images) in trajectory)
+            if (images.shape[0] < rows) throw new ArgumentException($"step {step} holds {images.shape[0]} images for {rows} rows", nameof(trajectory));
+        using var scope = NewDisposeScope();
+        // (S, k, 1, H, W) → (rows, S, 1, H, W): sample-major, so each row follows one sample.
+        Tensor stacked = stack(trajectory.Select(e => e.Images.narrow(0, 0, rows)).ToArray(), 1);
+        Tensor cells = stacked.reshape(-1, 1, stacked.shape[3], stacked.shape[4]);
+        string[] columns = trajectory.Select(e => $"t = {(totalSteps - e.Step).ToString(Inv)}").ToArray();
+        string[] rowLabels = Enumerable.Range(1, rows).Select(i => $"#{i.ToString(Inv)}").ToArray();
+        return DigitFigures.Tiles(cells, trajectory.Count, "Denoising: decoded latents x_t on the way from x_T ~ N(0, I) to x₀", subtitle, scale,
+            rowLabels, columns);
+    }
+
+    /// <summary>The share of generated digits the classifier labels as each digit, beside MNIST's test-set proportions. Not in the post.</summary>
+    public static RenderedFigure Census(DigitCensus census, long count, int width, int height)
+    {
+        if (census.Fractions.Length != 10 || census.ReferenceFractions.Length != 10) throw new ArgumentException("a census has ten digits", nameof(census));
+        return PlotFigures.GroupedBars(Enumerable.Range(0, 10).Select(d => d.ToString(Inv)).ToArray(),
+            [
+                ($"generated ({count.ToString(Inv)} digits, labelled by the classifier)", census.Fractions),
+                ("MNIST test set (true labels)", census.ReferenceFractions),
+            ],
+            string.Create(Inv, $"Which digits the model draws (total variation {census.TotalVariation:F3})"), "digit", "fraction of the digits", width, height);
+    }
+}
