@@ -79,14 +79,6 @@ public static class ReproducePart2
             ], s);
 
             string reportDir = parse.GetValue(report) ?? Path.Combine(run, "report");
-            IReadOnlyList<EpochLog>? History(string modelPath)
-            {
-                string? dir = Path.GetDirectoryName(modelPath);
-                string name = Path.GetFileNameWithoutExtension(modelPath);
-                foreach (string candidate in new[] { Path.Combine(dir ?? ".", name + ".history.json"), Path.Combine(dir ?? ".", TrainingHistory.JsonName) })
-                    if (File.Exists(candidate)) return TrainingHistory.Load(candidate);
-                return null;
-            }
             var inputs = new Part2ReportInputs(autoencoder, model, mnist)
             {
                 AutoencoderPath = aePath,
@@ -127,6 +119,16 @@ public static class ReproducePart2
         string ae = RunReuse.EnsureTrained(new AutoencoderTask(train, test, Recipes.Autoencoder.Model), Recipes.Autoencoder.Training, Path.Combine(run, "autoencoder"), "autoencoder");
         string vae = RunReuse.EnsureTrained(new VaeTask(train, test, Recipes.Vae.Model), Recipes.Vae.Training, Path.Combine(run, "vae"), "VAE");
         return (ae, vae);
+    }
+
+    /// <summary>The history beside a model file: NAME.history.json (shipped models) or the run directory's history.json.</summary>
+    internal static IReadOnlyList<EpochLog>? History(string modelPath)
+    {
+        string dir = Path.GetDirectoryName(modelPath) ?? ".";
+        string name = Path.GetFileNameWithoutExtension(modelPath);
+        foreach (string candidate in new[] { Path.Combine(dir, name + ".history.json"), Path.Combine(dir, TrainingHistory.JsonName) })
+            if (File.Exists(candidate)) return TrainingHistory.Load(candidate);
+        return null;
     }
 
     internal static void PrintTable(IReadOnlyList<GeneratorFidRow> rows, string classifierSha)

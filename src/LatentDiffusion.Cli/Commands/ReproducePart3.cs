@@ -6,6 +6,7 @@ using LatentDiffusion.Generation;
 using LatentDiffusion.IO;
 using LatentDiffusion.Metrics;
 using LatentDiffusion.Models;
+using LatentDiffusion.Reports;
 using LatentDiffusion.Training;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -41,10 +42,11 @@ public static class ReproducePart3
         var clip = new Option<bool>("--clip-x0") { Description = "Clamp x̂_0 to the training latents' range while sampling (not in the post)." };
         var train = new Option<bool>("--train") { Description = "Retrain the latent VAE and the diffusion model with the shipped recipes (resumable) instead of using the shipped weights." };
         var outDir = new Option<string>("--out") { Description = "Run directory: samples, table, report (and training runs with --train).", DefaultValueFactory = _ => "runs/part3" };
+        var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
         var json = ClassifierCommand.JsonOption();
         var command = new Command("part3", "Part 3: sample the latent diffusion model, score it and part 2's VAE with MNIST-FID (the series' table), write the report.")
         {
-            data, classifierModel, vae, part2Vae, model, count, seed, clip, train, outDir, json,
+            data, classifierModel, vae, part2Vae, model, count, seed, clip, train, outDir, report, json,
         };
         command.SetAction(CliApp.Action(parse =>
         {
@@ -68,7 +70,7 @@ public static class ReproducePart3
                 ModelFile.RequireFits(config, modelPath, latentVae, vaePath);
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 using LatentSamples samples = DiffusionCommand.WithProgress($"sampling {n} digits × {config.Steps} DDPM steps", p =>
-                    LatentDiffusionSampler.Generate(unet, config, latentVae, n, s, new SamplingOptions { ClipX0 = parse.GetValue(clip) }, p));
+                    LatentDiffusionSampler.Generate(unet, config, latentVae, n, s, new SamplingOptions { ClipX0 = parse.GetValue(clip), TrajectoryEvery = 50, TrajectoryCount = 8 }, p));
                 double sampleSeconds = watch.Elapsed.TotalSeconds;
                 Directory.CreateDirectory(run);
                 ImageOutput.Write(samples.Images.narrow(0, 0, Math.Min(72, n)), Path.Combine(run, "generated_72.png"));
@@ -86,7 +88,23 @@ public static class ReproducePart3
                     ("Latent VAE reconstructions", $"{vaePath}'s reconstructions of the test set: the floor of the diffusion row", latentRecon, null),
                 ]);
                 DigitCensus census = DigitCensus.Of(classifier, samples.Images, mnist.Test.Labels);
+                string reportDir = parse.GetValue(report) ?? Path.Combine(run, "report");
+                var inputs = new Part3ReportInputs(mnist, config, samples)
+                {
+                    ModelPath = modelPath,
+                    VaePath = vaePath,
+                    History = ReproducePart2.History(modelPath),
+                    FidRows = rows,
+                    Census = census,
+                    SampleSeconds = sampleSeconds,
+                    SampleCount = n,
+                    ClipX0 = parse.GetValue(clip),
+                    Seed = s,
+                    UNetDescription = $"UNet ({string.Join(", ", config.UNet.Widths)}), {unet.ParameterCount()} parameters",
+                };
+                Part3ReportResult written = Part3Report.Write(inputs, reportDir, progress: new Progress<string>(m => CliApp.Err.MarkupLineInterpolated($"[grey]{m}[/]")));
                 PrintTable(rows, census, n, sampleSeconds, ModelWeights.Sha256(classifierPath));
+                CliApp.Out.MarkupLineInterpolated($"Report: [bold]{written.IndexPath}[/] ({written.Figures.Count} figures; also {written.MarkdownPath}).");
                 if (parse.GetValue(json))
                     CliApp.WriteJson(new
                     {
@@ -98,6 +116,7 @@ public static class ReproducePart3
                         classifier_sha256 = ModelWeights.Sha256(classifierPath),
                         rows = rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid }),
                         census = new { counts = census.Counts, mean_confidence = census.MeanConfidence, total_variation = census.TotalVariation },
+                        report = written.IndexPath,
                     });
             }
             return CliApp.Ok;
