@@ -13,19 +13,9 @@ pairs=${1:-3}
 epochs=${2:-3}
 pytorch_threads=${3:-0}
 root=$(cd "$(dirname "$0")/.." && pwd)
-python=${PYTHON:-/usr/bin/python3}
-if ! "$python" -c "import torch" 2> /dev/null; then
-    echo "compare.sh: $python cannot import torch; install Debian's PyTorch first: apt-get install -y python3-torch" >&2
-    exit 2
-fi
-out="$root/bench/results"
-mkdir -p "$out"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+source "$root/bench/compare_common.sh"     # python, out, stamp, ours (built)
 runs="$out/compare-$stamp.runs.jsonl"
 : > "$runs"
-
-dotnet build -c Release "$root/bench/LatentDiffusion.Bench" -v quiet -nologo > /dev/null
-ours="$root/bench/LatentDiffusion.Bench/bin/Release/net10.0/ldm-bench.dll"
 
 for ((pair = 1; pair <= pairs; pair++)); do
     echo "pair $pair/$pairs: ours" >&2

@@ -9,28 +9,41 @@ var data = new Option<string?>("--data") { Description = "MNIST directory (defau
 var model = new Option<string?>("--model") { Description = "Classifier for inference and FID (default: models/classifier.safetensors)" };
 var profile = new Option<string?>("--profile") { Description = "Instead: time forward/backward/step per batch for these comma-separated variants (classifier, blog-order, nchw, blog-order-nchw)" };
 var threads = new Option<int>("--threads") { Description = "torch.set_num_threads before anything runs (0: libtorch default)" };
-var unetSteps = new Option<int>("--unet-steps") { Description = "Instead: time this many part-3 UNet training steps (batch 128, Adam) and print JSON, like bench/pytorch_unet_step.py" };
-var unetWarmup = new Option<int>("--unet-warmup") { Description = "Untimed UNet steps before those (default 10)", DefaultValueFactory = _ => 10 };
+var unetSteps = new Option<int>("--unet-steps") { Description = "Instead: time this many part-3 UNet training steps (batch 128, Adam 1e-3) and print JSON, like bench/pytorch_unet_step.py" };
+var vaeSteps = new Option<int>("--vae-steps") { Description = "Instead: time this many part-2 VAE training steps on MNIST (batch 128, Adam 1e-3) and print JSON, like bench/pytorch_vae_epoch.py" };
+var aeSteps = new Option<int>("--ae-steps") { Description = "Instead: time this many part-2 autoencoder training steps on MNIST (batch 128, Adam 1e-3) and print JSON" };
+var stepWarmup = new Option<int>("--step-warmup", "--unet-warmup") { Description = "Untimed steps before those of --unet-steps, --vae-steps or --ae-steps (default 10)", DefaultValueFactory = _ => 10 };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, unetWarmup, unetWidths,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths,
 };
 root.SetAction(parse =>
 {
     LatentDiffusion.Native.TorchRuntime.EnsureLoaded();
     if (parse.GetValue(threads) is int n && n > 0) TorchSharp.torch.set_num_threads(n);
+    string mnist = parse.GetValue(data) ?? LatentDiffusion.Data.MnistDataset.DefaultDirectory;
+    int stepsWarmup = parse.GetValue(stepWarmup);
     if (parse.GetValue(unetSteps) is int steps && steps > 0)
     {
         int[] widths = parse.GetValue(unetWidths)!.Split(',').Select(int.Parse).ToArray();
-        Console.WriteLine(UNetStep.Run(steps, parse.GetValue(unetWarmup), widths, Console.Error.WriteLine).ToJson());
+        Console.WriteLine(TrainingStepBench.UNet(widths, steps, stepsWarmup, Console.Error.WriteLine).ToJson());
+        return 0;
+    }
+    if (parse.GetValue(vaeSteps) is int vae && vae > 0)
+    {
+        Console.WriteLine(TrainingStepBench.Vae(mnist, vae, stepsWarmup, Console.Error.WriteLine).ToJson("batch", "batches"));   // pytorch_vae_epoch.py's field names
+        return 0;
+    }
+    if (parse.GetValue(aeSteps) is int ae && ae > 0)
+    {
+        Console.WriteLine(TrainingStepBench.Autoencoder(mnist, ae, stepsWarmup, Console.Error.WriteLine).ToJson());
         return 0;
     }
     if (parse.GetValue(profile) is string variants)
     {
-        var mnist = LatentDiffusion.Data.MnistDataset.Load(parse.GetValue(data) ?? LatentDiffusion.Data.MnistDataset.DefaultDirectory);
-        var rows = Profile.Run(mnist, 100, variants.Split(','), Console.Error.WriteLine).ToList();
+        var rows = Profile.Run(LatentDiffusion.Data.MnistDataset.Load(mnist), 100, variants.Split(','), Console.Error.WriteLine).ToList();
         Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows));
         return 0;
     }
