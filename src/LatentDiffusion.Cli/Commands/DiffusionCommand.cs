@@ -45,15 +45,18 @@ public static class DiffusionCommand
         var widths = new Option<string>("--widths") { Description = "UNet channels per level, comma-separated (two levels fit a 4x4 latent).", DefaultValueFactory = _ => string.Join(",", new UNetConfig().Widths) };
         var ema = new Option<double>("--ema") { Description = "Decay of the weights' moving average that is validated and saved (0: off, the post).", DefaultValueFactory = _ => 0.0 };
         var scale = new Option<string>("--latent-scale") { Description = "Multiply latents by this before diffusion; 'auto' = 1/std of the training latents (the post: 1).", DefaultValueFactory = _ => "1" };
+        var steps = new Option<int>("--steps") { Description = "T, the number of diffusion steps (the post: 1000); sampling walks all of them.", DefaultValueFactory = _ => new DiffusionConfig().Steps };
         var json = ClassifierCommand.JsonOption();
         var command = new Command("train", "Encode MNIST once with the VAE (one z = μ + σ·ε per image), then train the UNet to predict the noise (ε-MSE, t uniform in 1..T, linear β schedule).");
         options.AddTo(command);
-        foreach (Option o in new Option[] { vae, widths, ema, scale, json }) command.Options.Add(o);
+        foreach (Option o in new Option[] { vae, widths, ema, scale, steps, json }) command.Options.Add(o);
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults) with { EmaDecay = parse.GetValue(ema) };
             try { config.Validate(); } catch (ArgumentOutOfRangeException) { throw new InvalidOptionException($"--ema must be in [0, 1) (got {config.EmaDecay})"); }
             int[] w = ParseWidths(parse.GetValue(widths)!);
+            int t = parse.GetValue(steps);
+            if (t < 2) throw new InvalidOptionException($"--steps must be at least 2 (got {t})");
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
             using Vae model = ModelFile.LoadVae(vaePath);
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
@@ -67,6 +70,7 @@ public static class DiffusionCommand
             var diffusion = new DiffusionConfig
             {
                 UNet = new UNetConfig { LatentChannels = (int)model.LatentShape[0], Widths = w },
+                Steps = t,
                 LatentScale = latentScale,
                 LatentRange = train.abs().max().item<float>() * latentScale,
                 VaeSha256 = ModelWeights.Sha256(vaePath),

@@ -32,8 +32,7 @@ public static class ReproducePart3
     public static Command Create()
     {
         var data = ClassifierCommand.DataOption();
-        var classifierModel = ClassifierCommand.ModelOption();
-        classifierModel.Aliases.Add("--classifier");
+        var classifierModel = new Option<string>("--classifier") { Description = "Classifier for MNIST-FID and the census. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
         var vae = DiffusionCommand.VaeOption("latent-vae.safetensors");
         var part2Vae = new Option<string>("--part2-vae") { Description = "Part 2's VAE, for the table's VAE row. Default: the shipped models/vae.safetensors.", DefaultValueFactory = _ => Defaults.Model("vae.safetensors") };
         var model = DiffusionCommand.ModelOption();
@@ -102,7 +101,12 @@ public static class ReproducePart3
                     Seed = s,
                     UNetDescription = $"UNet ({string.Join(", ", config.UNet.Widths)}), {unet.ParameterCount()} parameters",
                 };
-                Part3ReportResult written = Part3Report.Write(inputs, reportDir, progress: new Progress<string>(m => CliApp.Err.MarkupLineInterpolated($"[grey]{m}[/]")));
+                var reportConfig = new Part3ReportConfig();
+                reportConfig = reportConfig with   // the post's noising times are for T = 1000: the same fractions of T
+                {
+                    NoisingTimes = reportConfig.NoisingTimes.Select(t => (int)Math.Round(t * (double)config.Steps / 1000)).Distinct().ToArray(),
+                };
+                Part3ReportResult written = Part3Report.Write(inputs, reportDir, reportConfig, progress: new Progress<string>(m => CliApp.Err.MarkupLineInterpolated($"[grey]{m}[/]")));
                 PrintTable(rows, census, n, sampleSeconds, ModelWeights.Sha256(classifierPath));
                 CliApp.Out.MarkupLineInterpolated($"Report: [bold]{written.IndexPath}[/] ({written.Figures.Count} figures; also {written.MarkdownPath}).");
                 if (parse.GetValue(json))

@@ -46,4 +46,32 @@ public sealed class PythonTwinsTests
 
         PythonTwin.AssertClose(ours, theirs, 1e-5);
     }
+
+    [SkippableFact]
+    public void Vae_ExportedAsPt_LoadsIntoThePostsModulesAndGivesOurPosteriorAndDecoding()
+    {
+        PythonTwin.SkipUnlessTorch();
+        manual_seed(2);
+        using var model = new Vae();
+        using (Tensor warm = rand(32, 1, 32, 32))
+        {
+            model.train();                                                // move BatchNorm's running statistics off their defaults
+            using var noGrad0 = no_grad();
+            model.forward(warm).Dispose();
+        }
+        model.eval();
+        using Tensor x = TestPaths.FixtureInputs().narrow(0, 0, 16);      // (16, 1, 32, 32)
+        using var noGrad = no_grad();
+        (Tensor mu, Tensor sigma) = model.Encode(x);
+        using Tensor ours = cat([mu, sigma], 1);                           // (16, 8, 4, 4)
+        mu.Dispose();
+        sigma.Dispose();
+
+        PythonTwin.Output theirs = PythonTwin.Run(model, "VAE()", x, "torch.cat(model.encode(x), 1)");
+        PythonTwin.AssertClose(ours, theirs, 1e-5);
+
+        using Tensor decoded = model.Decode(ours.narrow(1, 0, 4));         // decode(μ)
+        PythonTwin.Output theirsDecoded = PythonTwin.Run(model, "VAE()", x, "model.decode(model.encode(x)[0])");
+        PythonTwin.AssertClose(decoded, theirsDecoded, 1e-5);
+    }
 }
