@@ -39,33 +39,17 @@ public static class ClassifierCommand
     static Command CreateTrain()
     {
         var defaults = new TrainingConfig();
-        var data = DataOption();
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => defaults.Epochs };
-        var batch = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => defaults.BatchSize };
-        var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
-        var seed = new Option<long>("--seed") { Description = "Random seed (init, permutations, Dropout).", DefaultValueFactory = _ => defaults.Seed };
-        var logEvery = new Option<int>("--log-every") { Description = "Log train/validation loss every N epochs.", DefaultValueFactory = _ => defaults.LogEvery };
-        var ckptEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N epochs.", DefaultValueFactory = _ => defaults.CheckpointEvery };
-        var outDir = new Option<string>("--out") { Description = "Run directory (history, checkpoints, model).", DefaultValueFactory = _ => "runs/classifier" };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint." };
+        var options = new TrainingOptions(defaults, "runs/classifier");
         var json = JsonOption();
-        var command = new Command("train", "Train the classifier with the blog's settings (Adam 1e-3, batch 256, 100 epochs), then evaluate it on the test set.")
-        {
-            data, epochs, batch, lr, seed, logEvery, ckptEvery, outDir, resume, json,
-        };
+        var command = new Command("train", "Train the classifier with the blog's settings (Adam 1e-3, batch 256, 100 epochs), then evaluate it on the test set.");
+        options.AddTo(command);
+        command.Options.Add(json);
         command.SetAction(CliApp.Action(parse =>
         {
-            var config = defaults with
-            {
-                Epochs = parse.GetValue(epochs),
-                BatchSize = parse.GetValue(batch),
-                LearningRate = parse.GetValue(lr),
-                Seed = parse.GetValue(seed),
-                LogEvery = parse.GetValue(logEvery),
-                CheckpointEvery = parse.GetValue(ckptEvery),
-            };
-            try { config.Validate(); }
-            catch (ArgumentOutOfRangeException e) { throw new UsageException($"--{Kebab(e.ParamName)} must be positive (got {e.ActualValue})"); }
+            TrainingConfig config = options.Config(parse, defaults);
+            var data = options.Data;
+            var outDir = options.Out;
+            var resume = options.Resume;
             MnistData mnist = LoadData(parse.GetValue(data)!);
             string run = parse.GetValue(outDir)!;
             TrainingResult<Classifier> result = SpectreTrainingObserver.Run(observer =>
@@ -167,14 +151,4 @@ public static class ClassifierCommand
         }
         console.Write(table);
     }
-
-    static string Kebab(string? name) => name switch
-    {
-        "BatchSize" => "batch-size",
-        "LearningRate" => "lr",
-        "LogEvery" => "log-every",
-        "CheckpointEvery" => "checkpoint-every",
-        "EvalBatchSize" => "eval-batch-size",
-        _ => (name ?? "value").ToLowerInvariant(),
-    };
 }
