@@ -1,6 +1,7 @@
 namespace LatentDiffusion.Training;
 
 /// <summary>How the learning rate moves over a run.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<LearningRateSchedule>))]
 public enum LearningRateSchedule
 {
     /// <summary>The posts: Adam at a fixed rate.</summary>

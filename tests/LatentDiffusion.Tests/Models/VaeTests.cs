@@ -139,9 +139,23 @@ public sealed class VaeTests
         Assert.Equal(gradients.Keys.Order(), grads.Keys.Order());
         foreach (var (name, expected) in grads)
         {
-            TensorAssert.CloseRelative(expected.contiguous().data<float>().ToArray(), gradients[name], 1e-4, $"gradient of {name}");
-            expected.Dispose();
+            float[] want = expected.contiguous().data<float>().ToArray();
+            if (name.EndsWith("._conv.bias", StringComparison.Ordinal))
+            {
+                // A conv bias followed by train-mode BatchNorm cannot change the output (the norm subtracts the channel
+                // mean): its true gradient is exactly 0 and both sides hold rounding noise, which moves with the thread
+                // count. Held to 1e-4 of its conv weight's gradient scale instead (as the UNet's, UNetTests).
+                float[] weight = grads[name.Replace(".bias", ".weight")].contiguous().data<float>().ToArray();
+                double scale = weight.Max(v => Math.Abs((double)v));
+                double worst = want.Zip(gradients[name], (e, g) => Math.Abs((double)e - g)).Max();
+                Assert.True(worst <= 1e-4 * scale, $"gradient of {name}: {worst:E3} > 1e-4 x conv weight gradient scale {scale:E3}");
+            }
+            else
+            {
+                TensorAssert.CloseRelative(want, gradients[name], 1e-4, $"gradient of {name}");
+            }
         }
+        foreach (Tensor t in grads.Values) t.Dispose();
     }
 
     /// <summary>
