@@ -220,9 +220,10 @@ class UNet(torch.nn.Module):
     the sinusoidal embedding of the raw integer t. (B, 4, 4, 4), (B,) int64 -> (B, 4, 4, 4).
     """
 
-    def __init__(self, latent_channels=4, widths=(64, 128), emb_dim=16, emb_scale=1000):
+    def __init__(self, latent_channels=4, widths=(64, 128), emb_dim=16, emb_scale=1000, input_skip=False):
         super().__init__()
         widths = list(widths)
+        self.input_skip = input_skip
         self.embedding = SinusoidalPositionalEmbedding(emb_dim, emb_scale)      # no parameters, not in state_dict
 
         def block(fin, fout):
@@ -236,7 +237,9 @@ class UNet(torch.nn.Module):
             torch.nn.ModuleList([block(widths[i + 1] + widths[i], widths[i]), block(widths[i], widths[i])])
             for i in range(len(widths) - 2, -1, -1)
         ])
-        self.out = torch.nn.Conv2d(widths[0], latent_channels, 1)
+        if input_skip:                                                            # x_t * (1 + Linear(t_emb)) beside the features
+            self.skip = torch.nn.Linear(emb_dim, latent_channels)
+        self.out = torch.nn.Conv2d(widths[0] + (latent_channels if input_skip else 0), latent_channels, 1)
 
     def forward(self, x, t):
         emb = self.embedding(t)                                                   # (B, emb_dim)
@@ -254,6 +257,9 @@ class UNet(torch.nn.Module):
             h = torch.cat([h, skip], 1)                                           # (B, w[i+1] + w[i], ., .)
             for b in level:
                 h = b(h, emb)
+        if self.input_skip:
+            gain = (1.0 + self.skip(emb))[:, :, None, None]                      # (B, C, 1, 1)
+            h = torch.cat([h, x * gain], 1)                                       # (B, w[0] + C, 4, 4)
         return self.out(h)
 
 

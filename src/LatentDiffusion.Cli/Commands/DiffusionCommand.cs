@@ -45,11 +45,12 @@ public static class DiffusionCommand
         var widths = new Option<string>("--widths") { Description = "UNet channels per level, comma-separated (two levels fit a 4x4 latent).", DefaultValueFactory = _ => string.Join(",", new UNetConfig().Widths) };
         var ema = new Option<double>("--ema") { Description = "Decay of the weights' moving average that is validated and saved (0: off, the post).", DefaultValueFactory = _ => 0.0 };
         var scale = new Option<string>("--latent-scale") { Description = "Multiply latents by this before diffusion; 'auto' = 1/std of the training latents (the post: 1).", DefaultValueFactory = _ => "1" };
+        var inputSkip = new Option<bool>("--input-skip") { Description = "Give the UNet's output a time-gated path from x_t (beyond the post; see UNetConfig.InputSkip)." };
         var steps = new Option<int>("--steps") { Description = "T, the number of diffusion steps (the post: 1000); sampling walks all of them.", DefaultValueFactory = _ => new DiffusionConfig().Steps };
         var json = ClassifierCommand.JsonOption();
         var command = new Command("train", "Encode MNIST once with the VAE (one z = μ + σ·ε per image), then train the UNet to predict the noise (ε-MSE, t uniform in 1..T, linear β schedule).");
         options.AddTo(command);
-        foreach (Option o in new Option[] { vae, widths, ema, scale, steps, json }) command.Options.Add(o);
+        foreach (Option o in new Option[] { vae, widths, ema, scale, steps, inputSkip, json }) command.Options.Add(o);
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults) with { EmaDecay = parse.GetValue(ema) };
@@ -69,7 +70,7 @@ public static class DiffusionCommand
                 : double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new InvalidOptionException($"--latent-scale must be 'auto' or a positive number (got {scaleText})");
             var diffusion = new DiffusionConfig
             {
-                UNet = new UNetConfig { LatentChannels = (int)model.LatentShape[0], Widths = w },
+                UNet = new UNetConfig { LatentChannels = (int)model.LatentShape[0], Widths = w, InputSkip = parse.GetValue(inputSkip) },
                 Steps = t,
                 LatentScale = latentScale,
                 LatentRange = train.abs().max().item<float>() * latentScale,

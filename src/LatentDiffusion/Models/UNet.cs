@@ -21,6 +21,14 @@ public sealed record UNetConfig
     /// </summary>
     public IReadOnlyList<int> Widths { get; init; } = [32, 64];
 
+    /// <summary>
+    /// Feed x_t, scaled per channel by (1 + Linear(t_emb)), into the output convolution beside the features (keys
+    /// <c>skip.*</c>; beyond the post, default off). Every block normalises its 4x4 maps per sample and channel
+    /// (InstanceNorm), which hides the absolute size of x_t from the network; the skip gives the prediction a
+    /// time-dependent linear path from x_t, the dominant term of E[ε | x_t] at large t.
+    /// </summary>
+    public bool InputSkip { get; init; }
+
     /// <summary>Size of the sinusoidal time embedding. The post's class default: 16.</summary>
     public int EmbeddingDim { get; init; } = 16;
 
@@ -29,9 +37,9 @@ public sealed record UNetConfig
 
     public bool Equals(UNetConfig? other) =>
         other is not null && LatentChannels == other.LatentChannels && Widths.SequenceEqual(other.Widths) &&
-        EmbeddingDim == other.EmbeddingDim && EmbeddingScale.Equals(other.EmbeddingScale);
+        EmbeddingDim == other.EmbeddingDim && EmbeddingScale.Equals(other.EmbeddingScale) && InputSkip == other.InputSkip;
 
-    public override int GetHashCode() => HashCode.Combine(LatentChannels, Widths.Aggregate(17, HashCode.Combine), EmbeddingDim, EmbeddingScale);
+    public override int GetHashCode() => HashCode.Combine(LatentChannels, Widths.Aggregate(17, HashCode.Combine), EmbeddingDim, EmbeddingScale, InputSkip);
 
     public void Validate()
     {
@@ -54,6 +62,7 @@ public sealed class UNet : Module<Tensor, Tensor, Tensor>
     private readonly SinusoidalPositionalEmbedding embedding;
     private readonly ModuleList<ModuleList<TimeEmbeddingConvBlock>> down;
     private readonly ModuleList<ModuleList<TimeEmbeddingConvBlock>> up;
+    private readonly Linear? skip;
     private readonly Conv2d @out;
 
     public UNet(UNetConfig? config = null) : base(nameof(UNet))
@@ -72,7 +81,8 @@ public sealed class UNet : Module<Tensor, Tensor, Tensor>
         up = new ModuleList<ModuleList<TimeEmbeddingConvBlock>>();
         for (int i = w.Count - 2; i >= 0; i--)
             up.Add(new ModuleList<TimeEmbeddingConvBlock>(new TimeEmbeddingConvBlock(w[i + 1] + w[i], w[i], tin), new TimeEmbeddingConvBlock(w[i], w[i], tin)));
-        @out = nn.Conv2d(w[0], Config.LatentChannels, 1);
+        if (Config.InputSkip) skip = nn.Linear(tin, Config.LatentChannels);
+        @out = nn.Conv2d(w[0] + (Config.InputSkip ? Config.LatentChannels : 0), Config.LatentChannels, 1);
         RegisterComponents();
     }
 
@@ -97,6 +107,11 @@ public sealed class UNet : Module<Tensor, Tensor, Tensor>
             h = nn.functional.interpolate(h, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
             h = cat([h, skip], 1);                                            // (B, w[i+1] + w[i], ·, ·)
             foreach (TimeEmbeddingConvBlock block in up[k]) h = block.forward(h, emb);
+        }
+        if (skip is not null)
+        {
+            Tensor gain = skip.forward(emb).add(1.0).unsqueeze(-1).unsqueeze(-1);   // (B, C, 1, 1)
+            h = cat([h, x.mul(gain)], 1);                                         // (B, w[0] + C, 4, 4)
         }
         return @out.forward(h).MoveToOuterDisposeScope();
     }

@@ -48,6 +48,25 @@ public sealed class PythonTwinsTests
     }
 
     [SkippableFact]
+    public void UNetWithInputSkip_ExportedAsPt_LoadsStrictlyAndGivesOurNoisePrediction()
+    {
+        PythonTwin.SkipUnlessTorch();
+        manual_seed(1);
+        using var model = new UNet(new UNetConfig { LatentChannels = 8, Widths = [32, 64], InputSkip = true });
+        model.eval();
+        using Tensor x = randn(6, 8, 4, 4);
+        long[] times = [1, 10, 100, 500, 900, 1000];
+        using Tensor t = tensor(times);
+        using var noGrad = no_grad();
+        using Tensor ours = model.forward(x, t);
+
+        PythonTwin.Output theirs = PythonTwin.Run(model, "UNet(latent_channels=8, widths=(32, 64), input_skip=True)", x,
+            $"model(x, torch.tensor([{string.Join(", ", times)}]))");
+
+        PythonTwin.AssertClose(ours, theirs, 1e-5);
+    }
+
+    [SkippableFact]
     public void Vae_ExportedAsPt_LoadsIntoThePostsModulesAndGivesOurPosteriorAndDecoding()
     {
         PythonTwin.SkipUnlessTorch();
