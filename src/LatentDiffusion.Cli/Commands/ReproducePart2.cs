@@ -94,7 +94,7 @@ public static class ReproducePart2
                 $"Autoencoder {aePath}: test SSE [bold]{aeEval.Loss:F3}[/] per image (the post's curve ends near {BlogPart2.AutoencoderValLossLast}). {autoencoder.ParameterCount()} parameters.");
             CliApp.Out.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                 $"VAE {vaePath}: test loss [bold]{vaeEval.Loss:F3}[/] = reconstruction {vaeEval.Metrics[0].Value:F3} + KL {vaeEval.Metrics[1].Value:F3}. {model.ParameterCount()} parameters.");
-            PrintTable(rows, ModelWeights.Sha256(classifierPath));
+            PrintTable("MNIST-FID against the 60k training images", rows, ModelWeights.Sha256(classifierPath));
             CliApp.Out.MarkupLineInterpolated($"Report: [bold]{result.IndexPath}[/] ({result.Figures.Count} figures; also {result.MarkdownPath}).");
             if (parse.GetValue(json))
                 CliApp.WriteJson(new
@@ -131,15 +131,17 @@ public static class ReproducePart2
         return null;
     }
 
-    internal static void PrintTable(IReadOnlyList<GeneratorFidRow> rows, string classifierSha)
+    /// <summary>An FID table (rows in the given order) and the classifier it was computed with; parts 2 and 3 print theirs with it.</summary>
+    internal static void PrintTable(string title, IEnumerable<GeneratorFidRow> rows, string classifierSha, string? note = null)
     {
-        var table = new Table().Title("MNIST-FID against the 60k training images");
+        var table = new Table().Title(title);
         foreach (string c in new[] { "row", "FID preact", "FID flatten", "÷ Random", "÷ Validation", "post FID", "post ÷ Validation" })
             table.AddColumn(c == "row" ? new TableColumn(c) : new TableColumn(c).RightAligned());
         foreach (GeneratorFidRow r in rows)
             table.AddRow(Markup.Escape(r.Name), F(r.FidPreact, "F2"), F(r.FidFlatten, "F2"), F(r.RatioToRandom, "F4"), F(r.RatioToValidation, "F1") + "x",
                 r.BlogFid is double b ? F(b, "F2") : "", r.BlogRatioToValidation is double br ? F(br, "F1") + "x" : "");
         CliApp.Out.Write(table);
+        if (note is not null) CliApp.Out.MarkupLine(Markup.Escape(note));
         CliApp.Out.MarkupLineInterpolated($"classifier {classifierSha[..12]}; FID values scale with its weights: compare ratios with the posts'.");
     }
 

@@ -153,18 +153,9 @@ public static class ReproducePart3
 
     static void PrintTable(IReadOnlyList<GeneratorFidRow> rows, DigitCensus census, int n, double sampleSeconds, string classifierSha)
     {
-        var table = new Table().Title("The series' FID table (every row against the 60k training images)");
-        foreach (string c in new[] { "row", "FID preact", "FID flatten", "÷ Random", "÷ Validation", "post FID", "post ÷ Validation" })
-            table.AddColumn(c == "row" ? new TableColumn(c) : new TableColumn(c).RightAligned());
-        string[] order = ["Random", "VAE", "Diffusion", "Validation", "VAE reconstructions", "Latent VAE reconstructions"];
-        foreach (GeneratorFidRow r in order.Select(name => rows.First(x => x.Name == name)))
-            table.AddRow(r.Name, F(r.FidPreact, "F2"), F(r.FidFlatten, "F2"), F(r.RatioToRandom, "F4"), F(r.RatioToValidation, "F1") + "x",
-                r.BlogFid is double b ? F(b, "F2") : "", r.BlogRatioToValidation is double br ? F(br, "F1") + "x" : "");
-        CliApp.Out.Write(table);
-        CliApp.Out.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+        string[] order = ["Random", "VAE", "Diffusion", "Validation", "VAE reconstructions", "Latent VAE reconstructions"];   // the post's order, then the floors
+        string note = string.Create(CultureInfo.InvariantCulture,
             $"Diffusion: {n} digits in {sampleSeconds:F0} s. Classifier labels: {string.Join(" ", census.Counts.Select((c, d) => $"{d}:{c}"))} (total variation from MNIST's proportions {census.TotalVariation:F3}; mean confidence {census.MeanConfidence:P1}).");
-        CliApp.Out.MarkupLineInterpolated($"classifier {classifierSha[..12]}; FID values scale with its weights: compare ratios with the post's.");
+        ReproducePart2.PrintTable("The series' FID table (every row against the 60k training images)", order.Select(name => rows.First(x => x.Name == name)), classifierSha, note);
     }
-
-    static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
 }
