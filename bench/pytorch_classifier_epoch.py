@@ -12,6 +12,7 @@ import argparse
 import gzip
 import json
 import os
+import sys
 import statistics
 import time
 
@@ -19,22 +20,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    shape = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
-def locate(directory, name):
-    for candidate in (os.path.join(directory, name), os.path.join(directory, name + ".gz")):
-        if os.path.exists(candidate):
-            return candidate
-    raise FileNotFoundError(f"{name}(.gz) not in {directory}")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import read_idx, locate, rss_mib, cpu_model  # noqa: E402
 
 
 def classifier():
@@ -47,25 +34,6 @@ def classifier():
         nn.Linear(128, 64), nn.ReLU(),
         nn.Linear(64, 32), nn.ReLU(),
         nn.Linear(32, 10))
-
-
-def rss_mib():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return os.uname().machine
 
 
 def main():
