@@ -54,6 +54,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         TModel model = task.CreateModel();
         TModel? ema = config.EmaDecay > 0 ? task.CreateModel() : null;     // the averaged weights, validated and saved
         if (ema is not null) CopyWeights(model, ema);
+        ((Tensor Ema, Tensor Live)[] Parameters, (Tensor Ema, Tensor Live)[] Buffers)? emaPairs = ema is null ? null : EmaPairs(ema, model);   // matched once: the tensors stay the same objects
         using var optimizer = optim.Adam(model.parameters(), lr: config.LearningRate);
         using var generator = new Generator((ulong)config.Seed);   // permutations and the loss's draws
         var history = new List<EpochLog>();
@@ -98,7 +99,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
                     BatchLoss batch = task.Loss(model, index, generator);
                     batch.Loss.backward();
                     optimizer.step();
-                    if (ema is not null) UpdateEma(ema, model, config.EmaDecay);
+                    if (emaPairs is { } pairs) UpdateEma(pairs, config.EmaDecay);
                     lossSum.add_(batch.Loss.detach());
                     AddParts(partSums, batch.Parts);
                     observer.BatchFinished(epoch, b + 1);
@@ -165,14 +166,21 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         foreach (var (name, t) in from.state_dict()) target[name].copy_(t);
     }
 
+    /// <summary>(averaged, live) parameter pairs and (averaged, live) buffer pairs, matched by name.</summary>
+    static ((Tensor Ema, Tensor Live)[] Parameters, (Tensor Ema, Tensor Live)[] Buffers) EmaPairs(nn.Module ema, nn.Module model)
+    {
+        var averaged = ema.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        var buffers = ema.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        return (model.named_parameters().Select(p => (averaged[p.name], (Tensor)p.parameter)).ToArray(),
+                model.named_buffers().Select(b => (buffers[b.name], b.buffer)).ToArray());
+    }
+
     /// <summary>ema ← d·ema + (1 − d)·θ for parameters; buffers (e.g. BatchNorm statistics) are copied.</summary>
-    static void UpdateEma(nn.Module ema, nn.Module model, double decay)
+    static void UpdateEma(((Tensor Ema, Tensor Live)[] Parameters, (Tensor Ema, Tensor Live)[] Buffers) pairs, double decay)
     {
         using var noGrad = no_grad();
-        var averaged = ema.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var (name, p) in model.named_parameters()) averaged[name].mul_(decay).add_(p, alpha: 1 - decay);
-        var buffers = ema.named_buffers().ToDictionary(b => b.name, b => b.buffer);
-        foreach (var (name, b) in model.named_buffers()) buffers[name].copy_(b);
+        foreach (var (e, p) in pairs.Parameters) e.mul_(decay).add_(p, alpha: 1 - decay);
+        foreach (var (e, b) in pairs.Buffers) e.copy_(b);
     }
 
     static void AddParts(List<(string Name, Tensor Sum)> sums, IReadOnlyList<(string Name, Tensor Value)>? parts)
