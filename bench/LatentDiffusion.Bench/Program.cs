@@ -13,11 +13,12 @@ var unetSteps = new Option<int>("--unet-steps") { Description = "Instead: time t
 var vaeSteps = new Option<int>("--vae-steps") { Description = "Instead: time this many part-2 VAE training steps on MNIST (batch 128, Adam 1e-3) and print JSON, like bench/pytorch_vae_epoch.py" };
 var aeSteps = new Option<int>("--ae-steps") { Description = "Instead: time this many part-2 autoencoder training steps on MNIST (batch 128, Adam 1e-3) and print JSON" };
 var stepWarmup = new Option<int>("--step-warmup", "--unet-warmup") { Description = "Untimed steps before those of --unet-steps, --vae-steps or --ae-steps (default 10)", DefaultValueFactory = _ => 10 };
+var channelsLast = new Option<bool>("--channels-last") { Description = "With --vae-steps or --ae-steps: run the model channels-last (ConvEncoder.ChannelsLastLayout)" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast,
 };
 root.SetAction(parse =>
 {
@@ -33,12 +34,12 @@ root.SetAction(parse =>
     }
     if (parse.GetValue(vaeSteps) is int vae && vae > 0)
     {
-        Console.WriteLine(TrainingStepBench.Vae(mnist, vae, stepsWarmup, Console.Error.WriteLine).ToJson("batch", "batches"));   // pytorch_vae_epoch.py's field names
+        Console.WriteLine(TrainingStepBench.Vae(mnist, vae, stepsWarmup, parse.GetValue(channelsLast), Console.Error.WriteLine).ToJson("batch", "batches"));   // pytorch_vae_epoch.py's field names
         return 0;
     }
     if (parse.GetValue(aeSteps) is int ae && ae > 0)
     {
-        Console.WriteLine(TrainingStepBench.Autoencoder(mnist, ae, stepsWarmup, Console.Error.WriteLine).ToJson());
+        Console.WriteLine(TrainingStepBench.Autoencoder(mnist, ae, stepsWarmup, parse.GetValue(channelsLast), Console.Error.WriteLine).ToJson());
         return 0;
     }
     if (parse.GetValue(profile) is string variants)

@@ -48,13 +48,14 @@ static class TrainingStepBench
     public const double LearningRate = 1e-3;
 
     public static StepTimes Run<TModel>(ITrainingTask<TModel> task, int steps, int warmup, int batchSize, double learningRate,
-        string describe, Action<string> log) where TModel : nn.Module
+        string describe, Action<string> log, Action<TModel>? prepare = null) where TModel : nn.Module
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
         ArgumentOutOfRangeException.ThrowIfNegative(warmup);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         torch.manual_seed(0);
         using TModel model = task.CreateModel();
+        prepare?.Invoke(model);
         using var optimizer = optim.Adam(model.parameters(), lr: learningRate);
         using var generator = new Generator(0);
         model.train();
@@ -116,23 +117,25 @@ static class TrainingStepBench
     }
 
     /// <summary>Part 2's VAE step (<see cref="VaeTask"/>, the post's <see cref="VaeConfig"/>) on the MNIST training set, as bench/pytorch_vae_epoch.py.</summary>
-    public static StepTimes Vae(string mnistDirectory, int steps, int warmup, Action<string> log)
+    public static StepTimes Vae(string mnistDirectory, int steps, int warmup, bool channelsLast, Action<string> log)
     {
         var config = new VaeConfig();
         using Tensor train = MnistDataset.Load(mnistDirectory).Train.ToInputs();    // (60000, 1, 32, 32)
         var task = new VaeTask(train, validation: train, config);                   // validation never runs here
         return Run(task, steps, warmup, BatchSize, LearningRate,
             $"part 2 VAE (ConvEncoder [{string.Join(", ", config.EncoderFeatures)}], ConvDecoder [{string.Join(", ", config.DecoderFeatures)}], " +
-            $"sigma {config.Sigma.ToString().ToLowerInvariant()}, KL weight {config.KlWeight})", log);
+            $"sigma {config.Sigma.ToString().ToLowerInvariant()}, KL weight {config.KlWeight}{(channelsLast ? ", channels-last" : "")})", log,
+            model => model.ChannelsLastLayout = channelsLast);
     }
 
     /// <summary>Part 2's autoencoder step (<see cref="AutoencoderTask"/>, the post's <see cref="AutoencoderConfig"/>) on the MNIST training set; no PyTorch counterpart.</summary>
-    public static StepTimes Autoencoder(string mnistDirectory, int steps, int warmup, Action<string> log)
+    public static StepTimes Autoencoder(string mnistDirectory, int steps, int warmup, bool channelsLast, Action<string> log)
     {
         var config = new AutoencoderConfig();
         using Tensor train = MnistDataset.Load(mnistDirectory).Train.ToInputs();
         var task = new AutoencoderTask(train, validation: train, config);
-        return Run(task, steps, warmup, BatchSize, LearningRate, $"part 2 autoencoder (features [{string.Join(", ", config.Features)}])", log);
+        return Run(task, steps, warmup, BatchSize, LearningRate, $"part 2 autoencoder (features [{string.Join(", ", config.Features)}]{(channelsLast ? ", channels-last" : "")})", log,
+            model => model.ChannelsLastLayout = channelsLast);
     }
 
     /// <summary>The trainer's running sums of the loss's named parts (e.g. the VAE's train_rec and train_kl), on the device.</summary>

@@ -18,6 +18,24 @@ public sealed class TrainingOptions
     public Option<int> CheckpointEvery { get; }
     public Option<string> Out { get; }
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run in --out from its checkpoint." };
+    public Option<string> Device { get; } = DeviceOption("Where the model, the data and the run's random draws live during training");
+
+    /// <summary><c>--device cpu|cuda|cuda:N</c> (default cpu); see <see cref="ParseDevice"/>.</summary>
+    public static Option<string> DeviceOption(string what) => new("--device")
+    {
+        Description = $"{what}: cpu, cuda or cuda:N (needs a build against TorchSharp's CUDA package; README, \"Training on a GPU\").",
+        DefaultValueFactory = _ => "cpu",
+    };
+
+    /// <summary>The device <c>--device</c> names; a device this build or machine cannot use is a usage error saying why.</summary>
+    public static TorchSharp.torch.Device ParseDevice(ParseResult parse, Option<string> option)
+    {
+        try { return LatentDiffusion.Native.TorchDevices.Parse(parse.GetValue(option)!); }
+        catch (ArgumentException e) { throw new InvalidOptionException($"--device: {e.Message}"); }
+    }
+
+    /// <summary>The training device (<see cref="Device"/>).</summary>
+    public TorchSharp.torch.Device TrainingDevice(ParseResult parse) => ParseDevice(parse, Device);
 
     public TrainingOptions(TrainingConfig defaults, string defaultOut)
     {
@@ -36,7 +54,7 @@ public sealed class TrainingOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Data, Epochs, BatchSize, LearningRate, Schedule, WarmupSteps, MinLearningRateFraction, Seed, LogEvery, CheckpointEvery, Out, Resume })
+        foreach (Option option in new Option[] { Data, Epochs, BatchSize, LearningRate, Schedule, WarmupSteps, MinLearningRateFraction, Seed, LogEvery, CheckpointEvery, Out, Resume, Device })
             command.Options.Add(option);
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LatentDiffusion.Data;
 using LatentDiffusion.Models;
+using LatentDiffusion.Native;
 using LatentDiffusion.Training;
 using static TorchSharp.torch;
 
@@ -21,20 +22,23 @@ public static class AutoencoderCommand
     {
         var defaults = TrainingConfig.Part2;
         var options = new TrainingOptions(defaults, "runs/autoencoder");
+        var channelsLast = Part2Commands.ChannelsLastOption();
         var json = ClassifierCommand.JsonOption();
         var command = new Command("train", "Train the autoencoder with the post's loss (summed squared error) and loop (Adam 1e-3, batch 128, 400 epochs by default).");
         options.AddTo(command);
+        command.Options.Add(channelsLast);
         command.Options.Add(json);
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults);
+            Device device = options.TrainingDevice(parse);
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
-            using Tensor train = mnist.Train.ToInputs();
-            using Tensor validation = mnist.Test.ToInputs();
-            var task = new AutoencoderTask(train, validation, new AutoencoderConfig());
+            using Tensor train = TorchDevices.MoveTo(mnist.Train.ToInputs(), device);
+            using Tensor validation = TorchDevices.MoveTo(mnist.Test.ToInputs(), device);
+            var task = new AutoencoderTask(train, validation, new AutoencoderConfig { ChannelsLast = parse.GetValue(channelsLast) });
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<ConvAutoencoder> result = SpectreTrainingObserver.Run(observer =>
-                new Trainer<ConvAutoencoder>(config, observer).Train(task, run, parse.GetValue(options.Resume)));
+                new Trainer<ConvAutoencoder>(config, observer, device).Train(task, run, parse.GetValue(options.Resume)));
             Part2Commands.PrintTrained(result.History, result.TrainingSeconds, run, parse.GetValue(json), result.Model.ParameterCount());
             return CliApp.Ok;
         }));

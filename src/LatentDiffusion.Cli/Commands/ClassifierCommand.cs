@@ -47,13 +47,14 @@ public static class ClassifierCommand
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults);
+            var device = options.TrainingDevice(parse);
             var data = options.Data;
             var outDir = options.Out;
             var resume = options.Resume;
             MnistData mnist = LoadData(parse.GetValue(data)!);
             string run = parse.GetValue(outDir)!;
             TrainingResult<Classifier> result = SpectreTrainingObserver.Run(observer =>
-                ClassifierTask.Train(config, mnist.Train, mnist.Test, run, parse.GetValue(resume), observer: observer));
+                ClassifierTask.Train(config, mnist.Train, mnist.Test, run, parse.GetValue(resume), observer: observer, device: device));
             using Classifier model = result.Model;
             EvaluationResult eval = ClassifierEvaluation.Evaluate(model, mnist.Test);
             string modelPath = Path.Combine(run, RunDirectory.ModelFileName);

@@ -7,6 +7,7 @@ using LatentDiffusion.IO;
 using LatentDiffusion.Models;
 using LatentDiffusion.Training;
 using Spectre.Console;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LatentDiffusion.Cli.Commands;
@@ -58,6 +59,7 @@ public static class DiffusionCommand
             int[] w = ParseWidths(parse.GetValue(widths)!);
             int t = parse.GetValue(steps);
             if (t < 2) throw new InvalidOptionException($"--steps must be at least 2 (got {t})");
+            Device device = options.TrainingDevice(parse);
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
             using Vae model = ModelFile.LoadVae(vaePath);
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
@@ -78,10 +80,11 @@ public static class DiffusionCommand
             };
             CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                 $"[grey]Latents ({string.Join("x", train.shape.Skip(1))}): std {train.std().item<float>():F3}, scale {latentScale:F4}, range ±{diffusion.LatentRange:F2} after scaling.[/]");
-            using var task = new DiffusionTask(train, test, diffusion);
+            using Tensor trainOnDevice = train.to(device), testOnDevice = test.to(device);   // aliases on the CPU
+            using var task = new DiffusionTask(trainOnDevice, testOnDevice, diffusion);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<UNet> result = SpectreTrainingObserver.Run(observer =>
-                new Trainer<UNet>(config, observer).Train(task, run, parse.GetValue(options.Resume)));
+                new Trainer<UNet>(config, observer, device).Train(task, run, parse.GetValue(options.Resume)));
             Part2Commands.PrintTrained(result.History, result.TrainingSeconds, run, parse.GetValue(json), result.Model.ParameterCount());
             return CliApp.Ok;
         }));
@@ -114,10 +117,11 @@ public static class DiffusionCommand
         var output = Part2Commands.OutOption("digits");
         var clip = new Option<bool>("--clip-x0") { Description = "Clamp the predicted x̂_0 to the training latents' range at every step (not in the post)." };
         var batch = new Option<int>("--batch-size") { Description = "Latents sampled together (results depend on it).", DefaultValueFactory = _ => new SamplingOptions().BatchSize };
+        var device = TrainingOptions.DeviceOption("Where the UNet and VAE run and the draws are made");
         var json = ClassifierCommand.JsonOption();
         var command = new Command("sample", "Generate digits: DDPM ancestral sampling over all T steps from N(0, I), decoded by the VAE and clipped to [0, 1].")
         {
-            model, vae, count, seed, output, clip, batch, json,
+            model, vae, count, seed, output, clip, batch, device, json,
         };
         command.SetAction(CliApp.Action(parse =>
         {
@@ -126,6 +130,7 @@ public static class DiffusionCommand
             string modelPath = CliApp.RequireFile(parse.GetValue(model), "model");
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
             string dest = parse.GetValue(output)!;
+            Device on = TrainingOptions.ParseDevice(parse, device);
             (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
             using (unet)
             using (Vae decoder = ModelFile.LoadVae(vaePath))
@@ -134,7 +139,9 @@ public static class DiffusionCommand
                 if (config.VaeSha256 is { } sha && sha != ModelWeights.Sha256(vaePath))
                     CliApp.Err.MarkupLineInterpolated($"[yellow]warning:[/] {modelPath} was trained on the latents of another VAE (sha256 {sha[..12]}), not {vaePath}");
                 var watch = System.Diagnostics.Stopwatch.StartNew();
-                var options = new SamplingOptions { BatchSize = batchSize, ClipX0 = parse.GetValue(clip) };
+                unet.to(on);
+                decoder.to(on);
+                var options = new SamplingOptions { BatchSize = batchSize, ClipX0 = parse.GetValue(clip), Device = on };
                 if (options.ClipX0 && config.LatentRange is null) throw new UsageException($"{modelPath} records no latent range; sample without --clip-x0");
                 using LatentSamples samples = WithProgress($"sampling {n} digits × {config.Steps} steps", p =>
                     LatentDiffusionSampler.Generate(unet, config, decoder, n, parse.GetValue(seed), options, p));

@@ -217,6 +217,12 @@ public static class Part2Commands
         return command;
     }
 
+    /// <summary><c>--channels-last</c> of the conv models' train commands (<see cref="VaeConfig.ChannelsLast"/>).</summary>
+    public static Option<bool> ChannelsLastOption() => new("--channels-last")
+    {
+        Description = "Train (and later run) in the channels-last memory layout: ~1.6x faster steps on CPU, same values to float32 rounding (the post: NCHW).",
+    };
+
     public static void PrintTrained(IReadOnlyList<EpochLog> history, double seconds, string run, bool json, long parameters)
     {
         EpochLog last = history[^1];

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LatentDiffusion.Data;
 using LatentDiffusion.Models;
+using LatentDiffusion.Native;
 using LatentDiffusion.Training;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -28,6 +29,7 @@ public static class VaeCommand
         sigma.AcceptOnlyFromAmong("raw", "logvar");
         var latent = new Option<int>("--latent-channels") { Description = "Channels of the 4x4 latent (the post: 4).", DefaultValueFactory = _ => modelDefaults.LatentChannels };
         var head = new Option<int>("--head-channels") { Description = "Hidden channels before a 1x1 conv head giving μ and σ (0, the post: none).", DefaultValueFactory = _ => modelDefaults.HeadChannels };
+        var channelsLast = Part2Commands.ChannelsLastOption();
         var json = ClassifierCommand.JsonOption();
         var command = new Command("train", "Train the VAE with the post's loss (summed squared error + KL) and loop (Adam 1e-3, batch 128, 400 epochs by default).");
         options.AddTo(command);
@@ -35,6 +37,7 @@ public static class VaeCommand
         command.Options.Add(sigma);
         command.Options.Add(latent);
         command.Options.Add(head);
+        command.Options.Add(channelsLast);
         command.Options.Add(json);
         command.SetAction(CliApp.Action(parse =>
         {
@@ -45,16 +48,18 @@ public static class VaeCommand
                 Sigma = parse.GetValue(sigma) == "logvar" ? SigmaParameterization.LogVariance : SigmaParameterization.Raw,
                 LatentChannels = parse.GetValue(latent),
                 HeadChannels = parse.GetValue(head),
+                ChannelsLast = parse.GetValue(channelsLast),
             };
             try { model.Validate(); }
             catch (ArgumentException e) { throw new InvalidOptionException(e.Message.Split(" (Parameter")[0]); }
+            Device device = options.TrainingDevice(parse);
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
-            using Tensor train = mnist.Train.ToInputs();
-            using Tensor validation = mnist.Test.ToInputs();
+            using Tensor train = TorchDevices.MoveTo(mnist.Train.ToInputs(), device);
+            using Tensor validation = TorchDevices.MoveTo(mnist.Test.ToInputs(), device);
             var task = new VaeTask(train, validation, model);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<Vae> result = SpectreTrainingObserver.Run(observer =>
-                new Trainer<Vae>(config, observer).Train(task, run, parse.GetValue(options.Resume)));
+                new Trainer<Vae>(config, observer, device).Train(task, run, parse.GetValue(options.Resume)));
             Part2Commands.PrintTrained(result.History, result.TrainingSeconds, run, parse.GetValue(json), result.Model.ParameterCount());
             return CliApp.Ok;
         }));

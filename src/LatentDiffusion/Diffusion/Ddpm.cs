@@ -72,7 +72,7 @@ public static class Ddpm
     public static Tensor Sample(Func<Tensor, Tensor, Tensor> model, NoiseSchedule schedule, long[] shape, Generator generator,
         double? clipX0 = null, Action<int, Tensor?>? progress = null, int trajectoryEvery = 0)
     {
-        Tensor x = randn(shape, generator: generator);
+        Tensor x = randn(shape, device: generator.device, generator: generator);
         for (int t = schedule.Steps; t >= 1; t--)
         {
             Tensor next = PSample(model, schedule, x, t, generator, clipX0);

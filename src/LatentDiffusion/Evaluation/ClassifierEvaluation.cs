@@ -36,8 +36,8 @@ public static class ClassifierEvaluation
         {
             using var noGrad = no_grad();
             using var totals = NewDisposeScope();
-            Tensor lossSum = zeros(1, ScalarType.Float64);
-            Tensor confusion = zeros(classes * classes, ScalarType.Int64);
+            Tensor lossSum = zeros(1, ScalarType.Float64, inputs.device);
+            Tensor confusion = zeros(classes * classes, ScalarType.Int64, inputs.device);
             for (long start = 0; start < n; start += batchSize)
             {
                 using var scope = NewDisposeScope();
@@ -49,7 +49,7 @@ public static class ClassifierEvaluation
                 Tensor predicted = logits.argmax(1);
                 confusion.index_add_(0, y * classes + predicted, ones_like(y), 1);
             }
-            long[] flat = confusion.data<long>().ToArray();
+            long[] flat = confusion.cpu().data<long>().ToArray();
             long[][] matrix = Enumerable.Range(0, classes).Select(i => flat.AsSpan(i * classes, classes).ToArray()).ToArray();
             double[] perClass = matrix.Select((row, i) => row.Sum() == 0 ? double.NaN : (double)row[i] / row.Sum()).ToArray();
             long correct = Enumerable.Range(0, classes).Sum(i => matrix[i][i]);

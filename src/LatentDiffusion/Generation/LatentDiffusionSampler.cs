@@ -18,6 +18,9 @@ public sealed record SamplingOptions
 
     /// <summary>How many of the first samples to keep trajectories of.</summary>
     public int TrajectoryCount { get; init; } = 8;
+
+    /// <summary>Where the UNet and VAE are and the draws are made (null: CPU). The results come back on the CPU.</summary>
+    public Device? Device { get; init; }
 }
 
 /// <summary>What sampling produced: images in [0, 1], the final latents (unscaled), and optional trajectories (decoded, [steps][k] images).</summary>
@@ -47,7 +50,8 @@ public static class LatentDiffusionSampler
         unet.eval();
         vae.eval();
         using var noGrad = no_grad();
-        using var generator = new Generator(unchecked((ulong)seed));
+        Device device = options.Device ?? CPU;
+        using var generator = new Generator(unchecked((ulong)seed), device);
         using NoiseSchedule schedule = config.CreateSchedule();
         var images = new List<Tensor>();
         var latents = new List<Tensor>();
@@ -64,7 +68,7 @@ public static class LatentDiffusionSampler
                 if (keep && xt is not null)
                 {
                     using var scope = NewDisposeScope();
-                    trajectory.Add((step, Decode(vae, xt.narrow(0, 0, k), config).MoveToOuterDisposeScope()));
+                    trajectory.Add((step, Decode(vae, xt.narrow(0, 0, k), config).cpu().MoveToOuterDisposeScope()));
                 }
             }, keep ? options.TrajectoryEvery : 0);
             done += (long)n * schedule.Steps;
@@ -72,8 +76,8 @@ public static class LatentDiffusionSampler
             {
                 using var scope = NewDisposeScope();
                 Tensor unscaled = z.div(config.LatentScale);
-                latents.Add(unscaled.MoveToOuterDisposeScope());
-                images.Add(Decode(vae, z, config).MoveToOuterDisposeScope());
+                latents.Add(unscaled.cpu().MoveToOuterDisposeScope());
+                images.Add(Decode(vae, z, config).cpu().MoveToOuterDisposeScope());
             }
         }
         Tensor allImages = cat(images, 0), allLatents = cat(latents, 0);

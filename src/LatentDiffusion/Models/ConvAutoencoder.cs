@@ -11,9 +11,16 @@ public sealed record AutoencoderConfig
     /// <summary>Encoder feature list; the decoder uses it reversed. Post: [1, 8, 16, 32, 4] → a 4x4x4 latent.</summary>
     public IReadOnlyList<int> Features { get; init; } = [1, 8, 16, 32, 4];
 
-    public bool Equals(AutoencoderConfig? other) => other is not null && Features.SequenceEqual(other.Features);
+    /// <summary>
+    /// Run in the channels-last (NHWC) memory layout (<see cref="ConvEncoder.ChannelsLastLayout"/>), for training and
+    /// inference: ~1.6x faster steps on CPU, the same values to float32 rounding. Not a weight; part of equality because
+    /// it changes the rounding and so a run's trajectory. Post (and default): false, NCHW.
+    /// </summary>
+    public bool ChannelsLast { get; init; }
 
-    public override int GetHashCode() => Features.Aggregate(17, HashCode.Combine);
+    public bool Equals(AutoencoderConfig? other) => other is not null && Features.SequenceEqual(other.Features) && ChannelsLast == other.ChannelsLast;
+
+    public override int GetHashCode() => HashCode.Combine(Features.Aggregate(17, HashCode.Combine), ChannelsLast);
 
     /// <summary>Latent channels (the last feature count).</summary>
     [JsonIgnore]
@@ -39,6 +46,7 @@ public sealed class ConvAutoencoder : Module<Tensor, Tensor>
         encoder = new ConvEncoder(Config.Features);
         decoder = new ConvDecoder(Config.Features.Reverse().ToArray());
         RegisterComponents();
+        ChannelsLastLayout = Config.ChannelsLast;
     }
 
     public AutoencoderConfig Config { get; }

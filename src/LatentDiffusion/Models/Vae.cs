@@ -42,11 +42,18 @@ public sealed record VaeConfig
     /// <summary>Weight of the KL term against the per-image summed squared error. Post: 1.</summary>
     public double KlWeight { get; init; } = 1.0;
 
+    /// <summary>
+    /// Run in the channels-last (NHWC) memory layout (<see cref="ConvEncoder.ChannelsLastLayout"/>), for training and
+    /// inference: ~1.6x faster steps on CPU, the same values to float32 rounding. Not a weight; part of equality because
+    /// it changes the rounding and so a run's trajectory. Post (and default): false, NCHW.
+    /// </summary>
+    public bool ChannelsLast { get; init; }
+
     public bool Equals(VaeConfig? other) =>
         other is not null && Features.SequenceEqual(other.Features) && LatentChannels == other.LatentChannels &&
-        Sigma == other.Sigma && KlWeight.Equals(other.KlWeight) && HeadChannels == other.HeadChannels;
+        Sigma == other.Sigma && KlWeight.Equals(other.KlWeight) && HeadChannels == other.HeadChannels && ChannelsLast == other.ChannelsLast;
 
-    public override int GetHashCode() => HashCode.Combine(Features.Aggregate(17, HashCode.Combine), LatentChannels, Sigma, KlWeight, HeadChannels);
+    public override int GetHashCode() => HashCode.Combine(Features.Aggregate(17, HashCode.Combine), LatentChannels, Sigma, KlWeight, HeadChannels, ChannelsLast);
 
     /// <summary>The encoder's feature list: <see cref="Features"/> + [2·latent channels] (or + [head channels] with a head).</summary>
     [JsonIgnore]
@@ -97,6 +104,7 @@ public sealed class Vae : Module<Tensor, Tensor>
         if (Config.HeadChannels > 0) head = nn.Conv2d(Config.HeadChannels, 2 * Config.LatentChannels, 1);   // (B, 2C, 4, 4), no norm or activation
         decoder = new ConvDecoder(Config.DecoderFeatures);
         RegisterComponents();
+        ChannelsLastLayout = Config.ChannelsLast;
     }
 
     public VaeConfig Config { get; }

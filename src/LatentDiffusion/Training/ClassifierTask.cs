@@ -1,6 +1,7 @@
 using LatentDiffusion.Data;
 using LatentDiffusion.Evaluation;
 using LatentDiffusion.Models;
+using LatentDiffusion.Native;
 using static TorchSharp.torch;
 
 namespace LatentDiffusion.Training;
@@ -10,20 +11,23 @@ public sealed class ClassifierTask : ITrainingTask<Classifier>, IDisposable
 {
     readonly Tensor xTrain, yTrain, xVal, yVal;
 
-    public ClassifierTask(MnistSplit train, MnistSplit validation)
+    /// <param name="device">Where the data live (the trainer's device); default CPU.</param>
+    public ClassifierTask(MnistSplit train, MnistSplit validation, Device? device = null)
     {
-        xTrain = train.ToInputs();       // (N, 1, 32, 32)
-        yTrain = train.ToTargets();      // (N,)
-        xVal = validation.ToInputs();
-        yVal = validation.ToTargets();
+        xTrain = OnDevice(train.ToInputs(), device);       // (N, 1, 32, 32)
+        yTrain = OnDevice(train.ToTargets(), device);      // (N,)
+        xVal = OnDevice(validation.ToInputs(), device);
+        yVal = OnDevice(validation.ToTargets(), device);
     }
+
+    static Tensor OnDevice(Tensor t, Device? device) => device is null ? t : TorchDevices.MoveTo(t, device);
 
     /// <summary>Trains the classifier on <paramref name="train"/> with the shared loop; see <see cref="Trainer{TModel}.Train"/>.</summary>
     public static TrainingResult<Classifier> Train(TrainingConfig config, MnistSplit train, MnistSplit validation, string runDirectory,
-        bool resume = false, ITrainingObserver? observer = null, CancellationToken cancel = default)
+        bool resume = false, ITrainingObserver? observer = null, CancellationToken cancel = default, Device? device = null)
     {
-        using var task = new ClassifierTask(train, validation);
-        return new Trainer<Classifier>(config, observer).Train(task, runDirectory, resume, cancel);
+        using var task = new ClassifierTask(train, validation, device);
+        return new Trainer<Classifier>(config, observer, device).Train(task, runDirectory, resume, cancel);
     }
 
     public string Architecture => nameof(Classifier);

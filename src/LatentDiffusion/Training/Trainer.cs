@@ -18,7 +18,7 @@ public interface ITrainingObserver
     void CheckpointWritten(int epoch, string path) { }
 }
 
-/// <summary>What a finished run leaves: the model (in eval mode), its history and where files were written.</summary>
+/// <summary>What a finished run leaves: the model (in eval mode, on the CPU), its history and where files were written.</summary>
 public sealed record TrainingResult<TModel>(TModel Model, IReadOnlyList<EpochLog> History, string RunDirectory, double TrainingSeconds)
     : IDisposable where TModel : nn.Module
 {
@@ -32,9 +32,12 @@ public sealed record TrainingResult<TModel>(TModel Model, IReadOnlyList<EpochLog
 /// <see cref="Checkpoint.FileName"/> and, at the end, <see cref="ModelFileName"/>. Resuming continues bit for bit:
 /// the checkpoint holds the model, Adam's state, the global generator (weight init, Dropout) and the run's generator
 /// (permutations and every draw of the loss). A non-finite epoch loss stops the run and keeps the last good checkpoint.
+/// Everything runs on one <paramref name="device"/> (default CPU): the model is built on the CPU (the same initial
+/// weights everywhere) and moved there, the run's generator lives there, and the task's data must be there too.
 /// </summary>
-public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? observer = null) where TModel : nn.Module
+public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? observer = null, Device? device = null) where TModel : nn.Module
 {
+    readonly Device device = device ?? CPU;
     public const string ModelFileName = RunDirectory.ModelFileName;
     readonly ITrainingObserver observer = observer ?? new NullObserver();
 
@@ -52,11 +55,16 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
 
         torch.manual_seed(config.Seed);                       // weight init (and Dropout) draw from the global generator
         TModel model = task.CreateModel();
+        model.to(device);
         TModel? ema = config.EmaDecay > 0 ? task.CreateModel() : null;     // the averaged weights, validated and saved
-        if (ema is not null) CopyWeights(model, ema);
+        if (ema is not null)
+        {
+            ema.to(device);
+            CopyWeights(model, ema);
+        }
         ((Tensor Ema, Tensor Live)[] Parameters, (Tensor Ema, Tensor Live)[] Buffers)? emaPairs = ema is null ? null : EmaPairs(ema, model);   // matched once: the tensors stay the same objects
         using var optimizer = optim.Adam(model.parameters(), lr: config.LearningRate);
-        using var generator = new Generator((ulong)config.Seed);   // permutations and the loss's draws
+        using var generator = new Generator((ulong)config.Seed, device);   // permutations and the loss's draws
         var history = new List<EpochLog>();
         int startEpoch = 1;
         double seconds = 0;
@@ -84,9 +92,9 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             var clock = Stopwatch.StartNew();
             observer.EpochStarted(epoch, config.Epochs, batches);
             model.train();
-            using Tensor lossSum = zeros(1, ScalarType.Float64);
+            using Tensor lossSum = zeros(1, ScalarType.Float64, device);
             var partSums = new List<(string Name, Tensor Sum)>();
-            using (Tensor order = randperm(n, generator: generator))
+            using (Tensor order = randperm(n, device: device, generator: generator))
             {
                 for (int b = 0; b < batches; b++)
                 {
@@ -140,6 +148,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         }
         final.eval();
         ModelWeights.Save(final, Path.Combine(runDirectory, ModelFileName), RunDirectory.Metadata(task.Architecture, task.Settings, config));
+        if (device.type != DeviceType.CPU) final.to(CPU);   // results are handed back on the CPU, where evaluation and sampling start
         return new TrainingResult<TModel>(final, history, runDirectory, seconds);
     }
 
@@ -150,7 +159,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         try
         {
             using var noGrad = no_grad();
-            using var generator = new Generator(unchecked((ulong)config.Seed * 1_000_003UL + (ulong)epoch));
+            using var generator = new Generator(unchecked((ulong)config.Seed * 1_000_003UL + (ulong)epoch), device);
             return task.Validate(model, config.EvalBatchSize, generator);
         }
         finally
@@ -188,7 +197,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         if (parts is null) return;
         for (int i = 0; i < parts.Count; i++)
         {
-            if (sums.Count <= i) sums.Add((parts[i].Name, zeros(1, ScalarType.Float64).DetachFromDisposeScope()));
+            if (sums.Count <= i) sums.Add((parts[i].Name, zeros(1, ScalarType.Float64, parts[i].Value.device).DetachFromDisposeScope()));
             sums[i].Sum.add_(parts[i].Value.detach());
         }
     }

@@ -145,4 +145,62 @@ public sealed class GenerativeTrainingTests
         using var resumed = new Trainer<UNet>(training).Train(task, dir.File("resumed"), resume: true);
         AssertSameWeights(straight.Model, resumed.Model);
     }
+
+    [Fact]
+    public void ExplicitCpuDevice_TrainsTheSameBitsAsTheDefault()
+    {
+        (Tensor train, Tensor test) = Images();
+        using (train)
+        using (test)
+        using (var dir = new TempDirectory())
+        {
+            var task = new VaeTask(train, test, TinyVae);
+            using var byDefault = new Trainer<Vae>(Small with { Epochs = 2 }).Train(task, dir.File("default"));
+            using var onCpu = new Trainer<Vae>(Small with { Epochs = 2 }, device: CPU).Train(task, dir.File("cpu"));
+            AssertSameWeights(byDefault.Model, onCpu.Model);
+            Assert.Equal(byDefault.History.Select(h => h.ValLoss), onCpu.History.Select(h => h.ValLoss));
+        }
+    }
+
+    [Fact]
+    public void ChannelsLastAutoencoder_ResumesBitForBit_AndItsFileRunsChannelsLast()
+    {
+        (Tensor train, Tensor test) = Images();
+        using (train)
+        using (test)
+        using (var dir = new TempDirectory())
+        {
+            var config = new AutoencoderConfig { Features = [1, 4, 8, 2], ChannelsLast = true };
+            var task = new AutoencoderTask(train, test, config);
+            using var straight = new Trainer<ConvAutoencoder>(Small).Train(task, dir.File("straight"));
+            Assert.True(straight.Model.ChannelsLastLayout);
+            new Trainer<ConvAutoencoder>(Small with { Epochs = 2 }).Train(task, dir.File("resumed")).Dispose();
+            using var resumed = new Trainer<ConvAutoencoder>(Small).Train(task, dir.File("resumed"), resume: true);
+            AssertSameWeights(straight.Model, resumed.Model);
+
+            using ConvAutoencoder loaded = ModelFile.LoadAutoencoder(dir.File("straight/" + RunDirectory.ModelFileName));
+            Assert.Equal(config, loaded.Config);
+            Assert.True(loaded.ChannelsLastLayout);
+
+            // The layout changes the rounding, so a run cannot resume in the other one.
+            var e = Assert.Throws<DataFormatException>(() =>
+                new Trainer<ConvAutoencoder>(Small with { Epochs = 5 }).Train(new AutoencoderTask(train, test, config with { ChannelsLast = false }), dir.File("resumed"), resume: true));
+            Assert.Contains(Checkpoint.FileName, e.Message);
+        }
+    }
+
+    [Fact]
+    public void ConfigsWithoutALayout_ReadAsNchw()
+    {
+        // Files written before the layout was a setting (the shipped models/autoencoder and vae) have no such field.
+        var ae = System.Text.Json.JsonSerializer.Deserialize<AutoencoderConfig>("""{"Features":[1,8,16,32,4]}""")!;
+        var vae = System.Text.Json.JsonSerializer.Deserialize<VaeConfig>("""{"Features":[1,8,16,32],"LatentChannels":4,"Sigma":"Raw","HeadChannels":0,"KlWeight":1}""")!;
+        Assert.False(ae.ChannelsLast);
+        Assert.False(vae.ChannelsLast);
+        Assert.Equal(new AutoencoderConfig(), ae);
+        Assert.Equal(new VaeConfig(), vae);
+        Assert.NotEqual(new VaeConfig(), new VaeConfig { ChannelsLast = true });
+        using var model = new Vae(new VaeConfig { ChannelsLast = true });
+        Assert.True(model.ChannelsLastLayout);
+    }
 }
