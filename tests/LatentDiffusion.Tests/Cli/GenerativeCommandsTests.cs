@@ -102,6 +102,16 @@ public sealed class GenerativeCommandsTests
         Assert.Equal(1, wrong.ExitCode);
         Assert.Contains("ae_state_dict.pt", wrong.Stderr);
         AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", model, "--vae", Fixture("vae_state_dict.pt"), "-n", "0", "--out", dir.File("f.png")]), 2, "-n");
-        Assert.False(File.Exists(dir.File("e.png")) || File.Exists(dir.File("f.png")));
+        // --device: cpu is the default and gives the same digits; CUDA on this TorchSharp-cpu build is a usage error.
+        Assert.Equal(0, LdmProcess.Run(["diffusion", "sample", "--model", model, "--vae", Fixture("vae_state_dict.pt"), "-n", "3", "--clip-x0", "--device", "cpu", "--out", dir.File("cpu.npz")], timeoutSeconds: 300).ExitCode);
+        static double[] Images(string path) => LatentDiffusion.IO.Npz.Load(path, new Dictionary<string, int> { ["images"] = 4 }).Arrays["images"].Data;
+        Assert.Equal(Images(dir.File("d.npz")), Images(dir.File("cpu.npz")));
+        if (!TorchSharp.torch.cuda.is_available())
+        {
+            AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", model, "--vae", Fixture("vae_state_dict.pt"), "-n", "3", "--device", "cuda", "--out", dir.File("g.png")]), 2, "TorchSharp-cpu");
+            AssertOneLineError(LdmProcess.Run(["diffusion", "train", "--vae", Fixture("vae_state_dict.pt"), "--data", data, "--device", "cuda:0", "--out", dir.File("run2")]), 2, "--device");
+        }
+        AssertOneLineError(LdmProcess.Run(["vae", "train", "--data", data, "--device", "gpu", "--out", dir.File("run3")]), 2, "unknown device 'gpu'");
+        Assert.False(File.Exists(dir.File("e.png")) || File.Exists(dir.File("f.png")) || File.Exists(dir.File("g.png")) || Directory.Exists(dir.File("run3")));
     }
 }
