@@ -9,6 +9,7 @@
 #
 #   bench/compare_steps.sh unet|vae [PAIRS=3] [STEPS=100] [THREADS=2] [WARMUP=10]
 #   PYTHON=/path/to/python3 bench/compare_steps.sh …             (default /usr/bin/python3)
+#   OURS_ARGS="--channels-last" bench/compare_steps.sh vae …     (extra ldm-bench arguments, recorded in the result)
 #
 # Writes bench/results/<MODEL>-step-<timestamp>.json and prints a table.
 set -euo pipefail
@@ -39,7 +40,8 @@ print(json.dumps({"pair": int(sys.argv[1]), "tool": sys.argv[2], "load1": float(
 for ((pair = 1; pair <= pairs; pair++)); do
     echo "pair $pair/$pairs: ours" >&2
     load=$(cut -d' ' -f1 /proc/loadavg)
-    dotnet "$ours" --threads "$threads" "$ours_steps" "$steps" --step-warmup "$warmup" --data "$data" 2> /dev/null \
+    # shellcheck disable=SC2086  # OURS_ARGS is a list of words
+    dotnet "$ours" --threads "$threads" "$ours_steps" "$steps" --step-warmup "$warmup" --data "$data" ${OURS_ARGS:-} 2> /dev/null \
         | "$python" -c "$summary" "$pair" ours "$load" >> "$runs"
     echo "pair $pair/$pairs: PyTorch" >&2
     load=$(cut -d' ' -f1 /proc/loadavg)
@@ -47,7 +49,7 @@ for ((pair = 1; pair <= pairs; pair++)); do
         | "$python" -c "$summary" "$pair" pytorch "$load" >> "$runs"
 done
 
-"$python" - "$runs" "$out/$model-step-$stamp.json" "$model" <<'PY'
+"$python" - "$runs" "$out/$model-step-$stamp.json" "$model" "${OURS_ARGS:-}" <<'PY'
 import json, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 table = []
@@ -57,7 +59,7 @@ for p in sorted({r["pair"] for r in rows}):
     table.append({"pair": p, "ours_ms": ours["median_ms"], "pytorch_ms": torch["median_ms"], "ratio": ours["median_ms"] / torch["median_ms"],
                   "ours_min_ms": ours["min_ms"], "pytorch_min_ms": torch["min_ms"], "load1": [ours["load1"], torch["load1"]],
                   "threads": [ours["threads"], torch["threads"]]})
-result = {"model": sys.argv[3], "pairs": table, "median_ratio": statistics.median(t["ratio"] for t in table), "runs": rows}
+result = {"model": sys.argv[3], "ours_args": sys.argv[4], "pairs": table, "median_ratio": statistics.median(t["ratio"] for t in table), "runs": rows}
 json.dump(result, open(sys.argv[2], "w"), indent=1)
 print(f"{'pair':>4} {'ours ms/step':>13} {'PyTorch ms/step':>16} {'ratio':>7} {'min ours/PyTorch':>17} {'load before':>12}")
 for t in table:

@@ -24,7 +24,7 @@ public static class ReproducePart3
     /// <summary>Part 3's shipped recipe for the diffusion model.</summary>
     public static TrainingConfig DiffusionRecipe { get; } = DiffusionCommand.TrainingDefaults with
     {
-        Epochs = 80, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 500, EmaDecay = 0.999, LogEvery = 10, CheckpointEvery = 5,
+        Epochs = 200, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 500, EmaDecay = 0.999, LogEvery = 10, CheckpointEvery = 5,
     };
 
     public static UNetConfig DiffusionUNet(int latentChannels) => new() { LatentChannels = latentChannels, Widths = [32, 64], InputSkip = true };
