@@ -1,0 +1,44 @@
+using System.Text.Json;
+using LatentDiffusion.Cli.Commands;
+using LatentDiffusion.IO;
+using LatentDiffusion.Models;
+using LatentDiffusion.Training;
+
+namespace LatentDiffusion.Tests.Training;
+
+/// <summary>
+/// <c>ldm reproduce --train</c> retrains with <see cref="Recipes"/> and <see cref="ReproducePart3.DiffusionRecipe"/>; the
+/// shipped models must be what those recipes make, so each models/*.config.json is held to its recipe.
+/// </summary>
+public sealed class ShippedRecipesTests
+{
+    static string Shipped(string file) => RepositoryPaths.Find(Path.Combine("models", file)) ?? throw new FileNotFoundException(file);
+
+    static void AssertShippedWith<TConfig>(string name, string architecture, Recipe<TConfig> recipe)
+    {
+        string expected = RunDirectory.ConfigJson(recipe.Training, architecture, JsonSerializer.Serialize(recipe.Model));
+        Assert.Equal(expected, File.ReadAllText(Shipped($"{name}.config.json")).TrimEnd());
+    }
+
+    [Fact]
+    public void Autoencoder_IsTheRecipes() => AssertShippedWith("autoencoder", nameof(ConvAutoencoder), Recipes.Autoencoder);
+
+    [Fact]
+    public void Vae_IsTheRecipes() => AssertShippedWith("vae", nameof(Vae), Recipes.Vae);
+
+    [Fact]
+    public void LatentVae_IsTheRecipes() => AssertShippedWith("latent-vae", nameof(Vae), Recipes.LatentVae);
+
+    [Fact]
+    public void Diffusion_IsTheRecipes()
+    {
+        using JsonDocument shipped = JsonDocument.Parse(File.ReadAllText(Shipped("diffusion.config.json")));
+        var training = shipped.RootElement.GetProperty("Training").Deserialize<TrainingConfig>()!;
+        Assert.Equal(ReproducePart3.DiffusionRecipe, training);
+        var unet = shipped.RootElement.GetProperty("Model").GetProperty("UNet").Deserialize<UNetConfig>()!;
+        Assert.Equal(ReproducePart3.DiffusionUNet(unet.LatentChannels), unet);
+        using JsonDocument latent = JsonDocument.Parse(File.ReadAllText(Shipped("latent-vae.config.json")));
+        Assert.Equal(latent.RootElement.GetProperty("Model").GetProperty("LatentChannels").GetInt32(), unet.LatentChannels);
+        Assert.Equal(ModelWeights.Sha256(Shipped("latent-vae.safetensors")), shipped.RootElement.GetProperty("Model").GetProperty("VaeSha256").GetString());
+    }
+}
