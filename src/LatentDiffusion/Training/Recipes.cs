@@ -23,8 +23,9 @@ public static class Recipes
 
     /// <summary>
     /// Part 2's VAE: the post's model, loss (raw σ, KL weight 1) and recipe (Adam at a constant 1e-3, batches of 128, NCHW)
-    /// for 36 epochs instead of 400. Channels-last is not used: the raw-σ KL makes the encoder's gradients
-    /// ill-conditioned, and with channels-last BatchNorm's float32 sums the loss rose instead of falling (README).
+    /// for 36 epochs instead of 400. NCHW, not channels-last: the raw-σ KL (−log σ² at σ near 0) makes the encoder's
+    /// gradients ill-conditioned, and channels-last BatchNorm's plain float32 sums then matter (batch of 128, relative
+    /// to float64: encoder gradients 2e-2 off in NCHW, ~1 in channels-last; bench/README.md).
     /// </summary>
     public static Recipe<VaeConfig> Vae { get; } = new("vae", new VaeConfig(),
         TrainingConfig.Part2 with { Epochs = 36, LogEvery = 4, CheckpointEvery = 1 },
