@@ -1,0 +1,120 @@
+using System.Text.Json;
+using LatentDiffusion.IO;
+using LatentDiffusion.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Tests.Training;
+
+/// <summary>
+/// Twenty Adam steps of part 2's AE and VAE against PyTorch's (Fixtures/pytorch-steps, python/make_steps_fixture.py):
+/// the same start, batch and noise, so forward, backward, Adam and BatchNorm's running statistics must follow
+/// PyTorch step after step — what one step's gradients (VaeTests) cannot show. NCHW, as PyTorch's default.
+/// The post's raw-σ VAE is chaotic under rounding: PyTorch itself, from the same start, ends these 20 steps at 166.3
+/// on 1 thread, 176.5 on 2 threads and 202.1 in float64 (its −log σ² term amplifies every rounding difference from
+/// the fifth step on), so only its first steps can be held to PyTorch's; the autoencoder follows all twenty.
+/// </summary>
+[Collection("Torch")]
+public sealed class TrainingStepParityTests
+{
+    static string Fixture(string dir, string file) => Path.Combine(AppContext.BaseDirectory, "Fixtures", dir, file);
+
+    static Tensor Floats(string file, params long[] shape) => tensor(TestPaths.ReadFloats(Fixture("pytorch-vae", file)), shape);
+
+    static double[] Losses(string key)
+    {
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Fixture("pytorch-steps", "manifest.json")));
+        return manifest.RootElement.GetProperty(key).EnumerateArray().Select(e => e.GetDouble()).ToArray();
+    }
+
+    static double[] Train(nn.Module model, Func<Tensor> loss, int steps)
+    {
+        model.train();
+        using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
+        var losses = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            Tensor l = loss();
+            optimizer.zero_grad();
+            l.backward();
+            optimizer.step();
+            losses[i] = l.item<float>();
+        }
+        return losses;
+    }
+
+    /// <summary>
+    /// Worst |ours − PyTorch| of any tensor of the state_dict, relative to that tensor's largest magnitude. Conv biases
+    /// followed by BatchNorm are left out: their true gradient is 0, so Adam turns each side's rounding noise into
+    /// full-size steps of random sign, and the norm removes them from every output; so are those norms' running means,
+    /// which follow the biases (what reaches an output is their difference, checked by the eval-mode output).
+    /// </summary>
+    static (double Worst, string Name) StateDistance(nn.Module model, string expectedFile)
+    {
+        Dictionary<string, Tensor> expected = ModelWeights.Read(expectedFile);
+        try
+        {
+            (double, string) worst = (0, "");
+            foreach (var (name, t) in model.state_dict())
+            {
+                if (!t.is_floating_point()) { Assert.True(t.equal(expected[name]).item<bool>(), name); continue; }
+                if (name.EndsWith("._conv.bias", StringComparison.Ordinal) || name.EndsWith("._norm.running_mean", StringComparison.Ordinal)) continue;
+                double scale = expected[name].abs().max().item<float>();
+                double d = t.sub(expected[name]).abs().max().item<float>() / Math.Max(scale, 1e-12);
+                if (d > worst.Item1) worst = (d, name);
+            }
+            return worst;
+        }
+        finally
+        {
+            foreach (Tensor t in expected.Values) t.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Autoencoder_TwentyAdamSteps_FollowPyTorch()
+    {
+        using var ae = new ConvAutoencoder();
+        ModelWeights.Load(ae, Fixture("pytorch-vae", "ae_state_dict.pt"));
+        using Tensor x = Floats("inputs.f32", 16, 1, 32, 32);
+        double[] ours = Train(ae, () => Vae.ReconstructionLoss(ae.forward(x), x).mean(), 20);
+        double[] theirs = Losses("ae_losses");
+        double lossError = ours.Zip(theirs, (a, b) => Math.Abs(a - b) / Math.Abs(b)).Max();
+        (double worst, string name) = StateDistance(ae, Fixture("pytorch-steps", "ae_after.pt"));
+        using var pytorch = new ConvAutoencoder();
+        ModelWeights.Load(pytorch, Fixture("pytorch-steps", "ae_after.pt"));
+        // Train mode (batch statistics): the drifting conv biases cancel there. In eval mode they do not quite, since the
+        // running means lag them: ours and PyTorch's eval outputs then differ by ~3e-2, as two PyTorch runs would.
+        pytorch.train();
+        double output;
+        using (no_grad())
+        using (Tensor a = ae.forward(x), b = pytorch.forward(x))
+            output = a.sub(b).abs().max().item<float>() / b.abs().max().item<float>();
+        // Measured: the losses agree to 4 decimals for 10 steps, then drift by rounding: loss 8.6e-4, weights 5.9e-3,
+        // output 1.1e-2 at step 20 — inside PyTorch's own spread (its 2-thread run against its 1-thread fixture: 1.3e-3,
+        // 6.5e-3, 1.3e-2). Held to twice that spread.
+        Assert.True(lossError < 3e-3 && worst < 1.5e-2 && output < 2.5e-2,
+            $"loss error {lossError:E2}, worst tensor {name} {worst:E2}, train-mode output {output:E2}; ours {string.Join(" ", ours.Select(v => v.ToString("F4")))}");
+    }
+
+    [Fact]
+    public void Vae_FirstAdamSteps_FollowPyTorch_UntilRoundingTakesOver()
+    {
+        using var vae = new Vae();
+        ModelWeights.Load(vae, Fixture("pytorch-vae", "vae_state_dict.pt"));
+        using Tensor x = Floats("inputs.f32", 16, 1, 32, 32);
+        using Tensor noise = Floats("vae_noise.f32", 16, 4, 4, 4);
+        double[] ours = Train(vae, () =>
+        {
+            using VaePass pass = vae.Forward(x, noise);
+            return Vae.ReconstructionLoss(pass.Reconstruction, x).add(vae.Kl(pass.Mu, pass.Sigma)).mean();
+        }, 20);
+        double[] theirs = Losses("vae_losses");
+        // Measured: 8e-6 relative through step 4 (PyTorch on 2 threads: 5e-5 from its own 1-thread run), 8e-4 at step 5.
+        double early = ours.Take(4).Zip(theirs, (a, b) => Math.Abs(a - b) / Math.Abs(b)).Max();
+        Assert.True(early < 1e-4, $"first four losses {early:E2} from PyTorch's; ours {string.Join(" ", ours.Select(v => v.ToString("F4")))}");
+        // After that both fall; where they land is rounding's choice (see the class summary): within PyTorch's own spread.
+        Assert.True(ours[^1] < ours[0] * 0.85 && Math.Abs(ours[^1] - theirs[^1]) < 0.1 * theirs[^1], $"step 20: ours {ours[^1]:F2}, PyTorch {theirs[^1]:F2}");
+    }
+}
