@@ -41,7 +41,7 @@ public sealed class ConvEncoder : Module<Tensor, Tensor>
 
     /// <summary>
     /// Run in the channels-last (NHWC) layout instead of NCHW (default): the same forward values to float rounding, and
-    /// training steps ~1.6x faster on CPU (bench/README.md). Gradients round differently: libtorch's channels-last
+    /// training steps ~1.6x faster on one CPU thread, ~1.1x on two (bench/README.md). Gradients round differently: libtorch's channels-last
     /// BatchNorm sums in float32 row after row (ChannelsLastTests), so they sit further from float64 than NCHW's — still
     /// float32-small, far below minibatch noise. Set by <see cref="VaeConfig.ChannelsLast"/> /
     /// <see cref="AutoencoderConfig.ChannelsLast"/>. A layout, not a weight: not saved.
