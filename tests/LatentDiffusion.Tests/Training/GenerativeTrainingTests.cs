@@ -21,6 +21,16 @@ public sealed class GenerativeTrainingTests
         return (data.Train.ToInputs(), data.Test.ToInputs());
     }
 
+    /// <summary>Runs <paramref name="body"/> with the synthetic training and test images and a temporary directory, disposing all three.</summary>
+    static void WithImages(Action<Tensor, Tensor, TempDirectory> body)
+    {
+        (Tensor train, Tensor test) = Images();
+        using (train)
+        using (test)
+        using (var dir = new TempDirectory())
+            body(train, test, dir);
+    }
+
     static void AssertSameWeights(nn.Module a, nn.Module b)
     {
         var sb = b.state_dict();
@@ -31,10 +41,7 @@ public sealed class GenerativeTrainingTests
     [Fact]
     public void Vae_TwoPlusTwoEpochs_EqualsFourBitForBit()
     {
-        (Tensor train, Tensor test) = Images();
-        using (train)
-        using (test)
-        using (var dir = new TempDirectory())
+        WithImages((train, test, dir) =>
         {
             var task = new VaeTask(train, test, TinyVae);
             using var straight = new Trainer<Vae>(Small).Train(task, dir.File("straight"));
@@ -47,16 +54,13 @@ public sealed class GenerativeTrainingTests
             Assert.Equal(["val_rec", "val_kl", "train_rec", "train_kl"], last.Metrics.Select(m => m.Key));
             Assert.Equal(last.Metric("val_rec") + last.Metric("val_kl"), last.ValLoss, 6);
             Assert.Equal(straight.History.Select(h => h.ValLoss), resumed.History.Select(h => h.ValLoss));
-        }
+        });
     }
 
     [Fact]
     public void Vae_LossFalls_AndTheModelFileRecordsItsSettings()
     {
-        (Tensor train, Tensor test) = Images();
-        using (train)
-        using (test)
-        using (var dir = new TempDirectory())
+        WithImages((train, test, dir) =>
         {
             var config = TinyVae with { Sigma = SigmaParameterization.LogVariance, HeadChannels = 8, LatentChannels = 2, KlWeight = 0.1 };
             using var result = new Trainer<Vae>(Small with { Epochs = 6, LearningRate = 3e-3 }).Train(new VaeTask(train, test, config), dir.Path);
@@ -66,16 +70,13 @@ public sealed class GenerativeTrainingTests
             AssertSameWeights(result.Model, loaded);
             var e = Assert.Throws<DataFormatException>(() => ModelFile.LoadAutoencoder(dir.File(RunDirectory.ModelFileName)));
             Assert.Contains("holds a Vae", e.Message);
-        }
+        });
     }
 
     [Fact]
     public void Autoencoder_ResumeWithOtherSettings_IsRefused()
     {
-        (Tensor train, Tensor test) = Images();
-        using (train)
-        using (test)
-        using (var dir = new TempDirectory())
+        WithImages((train, test, dir) =>
         {
             new Trainer<ConvAutoencoder>(Small with { Epochs = 1 }).Train(new AutoencoderTask(train, test, new AutoencoderConfig { Features = [1, 4, 8, 2] }), dir.Path).Dispose();
             var e = Assert.Throws<DataFormatException>(() =>
@@ -84,23 +85,20 @@ public sealed class GenerativeTrainingTests
             var other = Assert.Throws<DataFormatException>(() =>
                 new Trainer<Vae>(Small).Train(new VaeTask(train, test, TinyVae), dir.Path, resume: true));
             Assert.Contains("ConvAutoencoder", other.Message);
-        }
+        });
     }
 
     [Fact]
     public void RawSigmaVae_HugeLearningRate_StopsKeepingTheLastGoodCheckpoint()
     {
-        (Tensor train, Tensor test) = Images();
-        using (train)
-        using (test)
-        using (var dir = new TempDirectory())
+        WithImages((train, test, dir) =>
         {
             var e = Assert.Throws<TrainingDivergedException>(() =>
                 new Trainer<Vae>(Small with { LearningRate = 1e6 }).Train(new VaeTask(train, test, TinyVae), dir.Path));
             Assert.Contains("diverged", e.Message);
             Assert.Empty(Directory.GetFiles(dir.Path, "*" + AtomicFile.TempSuffix));
             Assert.False(File.Exists(dir.File(RunDirectory.ModelFileName)));
-        }
+        });
     }
 
     [Fact]
@@ -149,26 +147,20 @@ public sealed class GenerativeTrainingTests
     [Fact]
     public void ExplicitCpuDevice_TrainsTheSameBitsAsTheDefault()
     {
-        (Tensor train, Tensor test) = Images();
-        using (train)
-        using (test)
-        using (var dir = new TempDirectory())
+        WithImages((train, test, dir) =>
         {
             var task = new VaeTask(train, test, TinyVae);
             using var byDefault = new Trainer<Vae>(Small with { Epochs = 2 }).Train(task, dir.File("default"));
             using var onCpu = new Trainer<Vae>(Small with { Epochs = 2 }, device: CPU).Train(task, dir.File("cpu"));
             AssertSameWeights(byDefault.Model, onCpu.Model);
             Assert.Equal(byDefault.History.Select(h => h.ValLoss), onCpu.History.Select(h => h.ValLoss));
-        }
+        });
     }
 
     [Fact]
     public void ChannelsLastAutoencoder_ResumesBitForBit_AndItsFileRunsChannelsLast()
     {
-        (Tensor train, Tensor test) = Images();
-        using (train)
-        using (test)
-        using (var dir = new TempDirectory())
+        WithImages((train, test, dir) =>
         {
             var config = new AutoencoderConfig { Features = [1, 4, 8, 2], ChannelsLast = true };
             var task = new AutoencoderTask(train, test, config);
@@ -186,7 +178,7 @@ public sealed class GenerativeTrainingTests
             var e = Assert.Throws<DataFormatException>(() =>
                 new Trainer<ConvAutoencoder>(Small with { Epochs = 5 }).Train(new AutoencoderTask(train, test, config with { ChannelsLast = false }), dir.File("resumed"), resume: true));
             Assert.Contains(Checkpoint.FileName, e.Message);
-        }
+        });
     }
 
     [Fact]
