@@ -48,10 +48,13 @@ public static class DiffusionCommand
         var scale = new Option<string>("--latent-scale") { Description = "Multiply latents by this before diffusion; 'auto' = 1/std of the training latents (the post: 1).", DefaultValueFactory = _ => "1" };
         var inputSkip = new Option<bool>("--input-skip") { Description = "Give the UNet's output a time-gated path from x_t (beyond the post; see UNetConfig.InputSkip)." };
         var steps = new Option<int>("--steps") { Description = "T, the number of diffusion steps (the post: 1000); sampling walks all of them.", DefaultValueFactory = _ => new DiffusionConfig().Steps };
+        var objective = new Option<string>("--objective") { Description = "eps: predict the noise (DDPM, part 3); iadb: predict x1 − x0 (iterative α-deblending, the follow-up).", DefaultValueFactory = _ => "eps" };
+        objective.AcceptOnlyFromAmong("eps", "iadb");
+        var alphaScale = new Option<double>("--alpha-scale") { Description = "iadb: the embedding is fed α times this (1: α itself, as the follow-up).", DefaultValueFactory = _ => new DiffusionConfig().AlphaScale };
         var json = ClassifierCommand.JsonOption();
-        var command = new Command("train", "Encode MNIST once with the VAE (one z = μ + σ·ε per image), then train the UNet to predict the noise (ε-MSE, t uniform in 1..T, linear β schedule).");
+        var command = new Command("train", "Encode MNIST once with the VAE (one z = μ + σ·ε per image), then train the UNet: to predict the noise (ε-MSE, t uniform in 1..T, linear β schedule), or with --objective iadb to predict x1 − x0 (α ~ U[0, 1)).");
         options.AddTo(command);
-        foreach (Option o in new Option[] { vae, widths, ema, scale, steps, inputSkip, json }) command.Options.Add(o);
+        foreach (Option o in new Option[] { vae, widths, ema, scale, steps, inputSkip, objective, alphaScale, json }) command.Options.Add(o);
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults) with { EmaDecay = parse.GetValue(ema) };
@@ -59,6 +62,9 @@ public static class DiffusionCommand
             int[] w = ParseWidths(parse.GetValue(widths)!);
             int t = parse.GetValue(steps);
             if (t < 2) throw new InvalidOptionException($"--steps must be at least 2 (got {t})");
+            double alphaScaleValue = parse.GetValue(alphaScale);
+            if (!(alphaScaleValue > 0) || double.IsInfinity(alphaScaleValue)) throw new InvalidOptionException($"--alpha-scale must be a positive number (got {alphaScaleValue})");
+            DiffusionObjective kind = parse.GetValue(objective) == "iadb" ? DiffusionObjective.AlphaDeblending : DiffusionObjective.Epsilon;
             Device device = options.TrainingDevice(parse);
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
             using Vae model = ModelFile.LoadVae(vaePath);
@@ -73,6 +79,8 @@ public static class DiffusionCommand
             var diffusion = new DiffusionConfig
             {
                 UNet = new UNetConfig { LatentChannels = (int)model.LatentShape[0], Widths = w, InputSkip = parse.GetValue(inputSkip) },
+                Objective = kind,
+                AlphaScale = alphaScaleValue,
                 Steps = t,
                 LatentScale = latentScale,
                 LatentRange = train.abs().max().item<float>() * latentScale,
@@ -108,6 +116,50 @@ public static class DiffusionCommand
         return widths;
     }
 
+    /// <summary>The sampler options of <c>diffusion sample</c> (and of commands that sample like it).</summary>
+    internal sealed class SamplerOptions
+    {
+        public Option<string?> Sampler { get; } = new("--sampler") { Description = "ddpm (all T steps, the post), ddim (S steps, η) or iadb (α-deblending). Default: the model's own (ddpm for an ε-model, iadb for an α-model)." };
+        public Option<int?> Steps { get; } = new("--steps") { Description = "Sampling steps S (default: T for ddpm/ddim, 50 for iadb)." };
+        public Option<double> Eta { get; } = new("--eta") { Description = "DDIM's η: 0 deterministic (default), 1 with S = T is DDPM.", DefaultValueFactory = _ => 0.0 };
+        public Option<bool> Heun { get; } = new("--heun") { Description = "iadb: second-order Heun steps (2S − 1 network evaluations) instead of Euler." };
+        public Option<bool> Raw { get; } = new("--raw") { Description = "Use the raw weights saved beside the EMA ones (MODEL.raw.safetensors) instead of the EMA weights." };
+
+        public SamplerOptions() => Sampler.AcceptOnlyFromAmong("ddpm", "ddim", "iadb");
+
+        public void AddTo(Command command)
+        {
+            foreach (Option o in new Option[] { Sampler, Steps, Eta, Heun, Raw }) command.Options.Add(o);
+        }
+
+        /// <summary>The options as <see cref="SamplingOptions"/> for <paramref name="config"/>'s model in <paramref name="modelPath"/>; a misfit is a usage error naming the file's kind.</summary>
+        public SamplingOptions Read(ParseResult parse, DiffusionConfig config, string modelPath, SamplingOptions template)
+        {
+            SamplerKind? kind = parse.GetValue(Sampler) switch
+            {
+                "ddpm" => SamplerKind.Ddpm,
+                "ddim" => SamplerKind.Ddim,
+                "iadb" => SamplerKind.AlphaDeblending,
+                _ => null,
+            };
+            var options = template with { Sampler = kind, Steps = parse.GetValue(Steps), Eta = parse.GetValue(Eta), Heun = parse.GetValue(Heun) };
+            if (options.Problem(config) is { } problem) throw new UsageException($"{modelPath} is {config.KindName}: {problem}");
+            return options;
+        }
+
+        /// <summary>The weights file: <paramref name="path"/>, or with --raw its sibling X.raw.safetensors (which must exist).</summary>
+        public string WeightsPath(ParseResult parse, string path)
+        {
+            if (!parse.GetValue(Raw)) return path;
+            string raw = RawPath(path);
+            if (!File.Exists(raw)) throw new UsageException($"{path} has no raw weights beside it ({raw} does not exist; models trained without --ema have only one set)");
+            return raw;
+        }
+    }
+
+    /// <summary>X.safetensors → X.raw.safetensors, where training with EMA saves the raw weights.</summary>
+    internal static string RawPath(string path) => Training.RunDirectory.RawWeightsPath(path);
+
     static Command CreateSample()
     {
         var model = ModelOption();
@@ -115,19 +167,22 @@ public static class DiffusionCommand
         var count = Part2Commands.CountOption(72);
         var seed = Part2Commands.SeedOption();
         var output = Part2Commands.OutOption("digits");
-        var clip = new Option<bool>("--clip-x0") { Description = "Clamp the predicted x̂_0 to the training latents' range at every step (not in the post)." };
+        var clip = new Option<bool>("--clip-x0") { Description = "Clamp the predicted x̂_0 to the training latents' range at every step (ε-models; not in the post)." };
         var batch = new Option<int>("--batch-size") { Description = "Latents sampled together (results depend on it).", DefaultValueFactory = _ => new SamplingOptions().BatchSize };
         var device = TrainingOptions.DeviceOption("Where the UNet and VAE run and the draws are made");
+        var samplers = new SamplerOptions();
         var json = ClassifierCommand.JsonOption();
-        var command = new Command("sample", "Generate digits: DDPM ancestral sampling over all T steps from N(0, I), decoded by the VAE and clipped to [0, 1].")
+        var command = new Command("sample", "Generate digits: sample latents (DDPM over all T steps by default; DDIM or α-deblending in fewer), decode them with the VAE and clip to [0, 1].")
         {
             model, vae, count, seed, output, clip, batch, device, json,
         };
+        samplers.AddTo(command);
         command.SetAction(CliApp.Action(parse =>
         {
             int n = Part2Commands.RequireCount(parse.GetValue(count));
             int batchSize = Part2Commands.RequireCount(parse.GetValue(batch), "--batch-size");
             string modelPath = CliApp.RequireFile(parse.GetValue(model), "model");
+            modelPath = CliApp.RequireFile(samplers.WeightsPath(parse, modelPath), "model");
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
             string dest = parse.GetValue(output)!;
             Device on = TrainingOptions.ParseDevice(parse, device);
@@ -136,19 +191,26 @@ public static class DiffusionCommand
             using (Vae decoder = ModelFile.LoadVae(vaePath))
             {
                 ModelFile.RequireFits(config, modelPath, decoder, vaePath);
+                var options = samplers.Read(parse, config, modelPath, new SamplingOptions { BatchSize = batchSize, ClipX0 = parse.GetValue(clip), Device = on });
+                if (options.ClipX0 && config.Objective != DiffusionObjective.Epsilon) throw new UsageException($"{modelPath} is {config.KindName}: --clip-x0 applies to ε-models only");
+                if (options.ClipX0 && config.LatentRange is null) throw new UsageException($"{modelPath} records no latent range; sample without --clip-x0");
                 if (config.VaeSha256 is { } sha && sha != ModelWeights.Sha256(vaePath))
                     CliApp.Err.MarkupLineInterpolated($"[yellow]warning:[/] {modelPath} was trained on the latents of another VAE (sha256 {sha[..12]}), not {vaePath}");
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 unet.to(on);
                 decoder.to(on);
-                var options = new SamplingOptions { BatchSize = batchSize, ClipX0 = parse.GetValue(clip), Device = on };
-                if (options.ClipX0 && config.LatentRange is null) throw new UsageException($"{modelPath} records no latent range; sample without --clip-x0");
-                using LatentSamples samples = WithProgress($"sampling {n} digits × {config.Steps} steps", p =>
+                string how = options.Describe(config);
+                using LatentSamples samples = WithProgress($"sampling {n} digits, {how}", p =>
                     LatentDiffusionSampler.Generate(unet, config, decoder, n, parse.GetValue(seed), options, p));
                 string what = ImageOutput.Write(samples.Images, dest);
-                CliApp.Out.MarkupLineInterpolated($"Wrote {dest}: {what} in {watch.Elapsed.TotalSeconds:F1} s ({config.Steps} DDPM steps, seed {parse.GetValue(seed)}).");
+                CliApp.Out.MarkupLineInterpolated($"Wrote {dest}: {what} in {watch.Elapsed.TotalSeconds:F1} s ({how}, {options.EvaluationsFor(config)} network evaluations, seed {parse.GetValue(seed)}).");
                 if (parse.GetValue(json))
-                    CliApp.WriteJson(new { model = modelPath, vae = vaePath, count = n, seed = parse.GetValue(seed), steps = config.Steps, seconds = watch.Elapsed.TotalSeconds, output = dest });
+                    CliApp.WriteJson(new
+                    {
+                        model = modelPath, vae = vaePath, count = n, seed = parse.GetValue(seed),
+                        sampler = SamplingOptions.Name(options.SamplerFor(config)), steps = options.StepsFor(config), eta = options.Eta, heun = options.Heun,
+                        evaluations = options.EvaluationsFor(config), seconds = watch.Elapsed.TotalSeconds, output = dest,
+                    });
             }
             return CliApp.Ok;
         }));

@@ -12,6 +12,21 @@ public sealed record DiffusionConfig
 {
     public UNetConfig UNet { get; init; } = new();
 
+    /// <summary>
+    /// What the network predicts and how it is sampled: ε for DDPM/DDIM (part 3, the default; configs written before
+    /// this setting read as ε), or x1 − x0 for iterative α-(de)blending (the follow-up post). Samplers refuse a model
+    /// of the other kind.
+    /// </summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<DiffusionObjective>))]
+    public DiffusionObjective Objective { get; init; } = DiffusionObjective.Epsilon;
+
+    /// <summary>
+    /// α-(de)blending only: the embedding is fed α·<see cref="AlphaScale"/>, so α ∈ [0, 1] spans the same range as DDPM's
+    /// integer t ∈ 1..T (the follow-up feeds α itself, i.e. 1, which with the post's embedding scale of 1000 leaves all
+    /// but the fastest frequencies nearly constant; README: measured). Default 1000.
+    /// </summary>
+    public double AlphaScale { get; init; } = 1000;
+
     /// <summary>T. The post: 1000.</summary>
     public int Steps { get; init; } = 1000;
 
@@ -39,11 +54,27 @@ public sealed record DiffusionConfig
 
     public NoiseSchedule CreateSchedule() => NoiseSchedule.Linear(Steps, BetaStart, BetaEnd);
 
+    /// <summary>"ε (DDPM)" or "x1 − x0 (α-deblending)", for messages naming a model file's kind.</summary>
+    [JsonIgnore]
+    public string KindName => Objective == DiffusionObjective.Epsilon ? "an ε-prediction (DDPM) model" : "an α-deblending (x1 − x0) model";
+
     public void Validate()
     {
         UNet.Validate();
+        if (!Enum.IsDefined(Objective)) throw new ArgumentOutOfRangeException(nameof(Objective), Objective, "unknown objective");
+        if (!(AlphaScale > 0) || double.IsInfinity(AlphaScale)) throw new ArgumentOutOfRangeException(nameof(AlphaScale), AlphaScale, "must be positive");
         ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 2);
         if (!(BetaStart > 0 && BetaEnd < 1 && BetaStart < BetaEnd)) throw new ArgumentException("need 0 < β_start < β_end < 1");
         if (!(LatentScale > 0) || double.IsInfinity(LatentScale)) throw new ArgumentOutOfRangeException(nameof(LatentScale), LatentScale, "must be positive");
     }
+}
+
+/// <summary>What a latent diffusion network is trained to predict.</summary>
+public enum DiffusionObjective
+{
+    /// <summary>The noise ε of x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε (Ho et al. 2020; part 3).</summary>
+    Epsilon,
+
+    /// <summary>x1 − x0 at x_α = (1 − α) x0 + α x1 (Heitz et al. 2023, iterative α-(de)blending; the follow-up post).</summary>
+    AlphaDeblending,
 }

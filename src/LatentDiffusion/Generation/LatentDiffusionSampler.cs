@@ -21,6 +21,78 @@ public sealed record SamplingOptions
 
     /// <summary>Where the UNet and VAE are and the draws are made (null: CPU). The results come back on the CPU.</summary>
     public Device? Device { get; init; }
+
+    /// <summary>Which sampler (null: the model's own — DDPM for an ε-model, α-deblending for an α-model).</summary>
+    public SamplerKind? Sampler { get; init; }
+
+    /// <summary>Sampling steps S (null: T for DDPM and DDIM, 50 for α-deblending). DDPM always walks all T.</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>DDIM's η (0: deterministic; 1 with S = T: DDPM). Default 0.</summary>
+    public double Eta { get; init; }
+
+    /// <summary>α-deblending: second-order (Heun) steps instead of the post's Euler steps. Default off.</summary>
+    public bool Heun { get; init; }
+
+    /// <summary>The sampler this resolves to for <paramref name="config"/>'s model.</summary>
+    public SamplerKind SamplerFor(DiffusionConfig config) =>
+        Sampler ?? (config.Objective == DiffusionObjective.AlphaDeblending ? SamplerKind.AlphaDeblending : SamplerKind.Ddpm);
+
+    /// <summary>The steps this resolves to for <paramref name="config"/>'s model.</summary>
+    public int StepsFor(DiffusionConfig config) => Steps ?? (SamplerFor(config) == SamplerKind.AlphaDeblending ? 50 : config.Steps);
+
+    /// <summary>Network evaluations per sample.</summary>
+    public int EvaluationsFor(DiffusionConfig config) =>
+        SamplerFor(config) == SamplerKind.AlphaDeblending ? AlphaDeblending.Evaluations(StepsFor(config), Heun) : StepsFor(config);
+
+    /// <summary>
+    /// Why these options cannot sample <paramref name="config"/>'s model, in words (null: they can): a sampler of the other
+    /// kind of model, steps out of range, a negative η.
+    /// </summary>
+    public string? Problem(DiffusionConfig config)
+    {
+        SamplerKind sampler = SamplerFor(config);
+        bool epsilon = config.Objective == DiffusionObjective.Epsilon;
+        if (epsilon != (sampler != SamplerKind.AlphaDeblending))
+            return $"the {Name(sampler)} sampler does not fit {config.KindName}; use {(epsilon ? "ddpm or ddim" : "iadb")}";
+        int steps = StepsFor(config);
+        if (steps < 1) return $"steps must be at least 1 (got {steps})";
+        if (sampler != SamplerKind.AlphaDeblending && steps > config.Steps) return $"steps must be at most T = {config.Steps} (got {steps})";
+        if (sampler == SamplerKind.Ddpm && steps != config.Steps) return $"DDPM walks all T = {config.Steps} steps (got {steps}); use ddim for fewer";
+        if (!(Eta >= 0) || double.IsInfinity(Eta)) return $"eta must be a finite number ≥ 0 (got {Eta})";
+        if (Eta > 0 && sampler != SamplerKind.Ddim) return "eta applies to the ddim sampler only";
+        if (Heun && sampler != SamplerKind.AlphaDeblending) return "heun applies to the iadb sampler only";
+        return null;
+    }
+
+    /// <summary>The sampler's name on the command line: ddpm, ddim or iadb.</summary>
+    public static string Name(SamplerKind sampler) => sampler switch
+    {
+        SamplerKind.Ddpm => "ddpm",
+        SamplerKind.Ddim => "ddim",
+        _ => "iadb",
+    };
+
+    /// <summary>A short description, e.g. "DDIM 50 steps, η = 0" or "α-deblending 25 Heun steps".</summary>
+    public string Describe(DiffusionConfig config) => SamplerFor(config) switch
+    {
+        SamplerKind.Ddpm => $"DDPM {StepsFor(config)} steps",
+        SamplerKind.Ddim => $"DDIM {StepsFor(config)} steps, η = {Eta.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+        _ => $"α-deblending {StepsFor(config)} {(Heun ? "Heun" : "Euler")} steps",
+    };
+}
+
+/// <summary>The samplers of a latent diffusion model.</summary>
+public enum SamplerKind
+{
+    /// <summary>Ancestral DDPM over all T steps (part 3).</summary>
+    Ddpm,
+
+    /// <summary>DDIM over S ≤ T steps, η ≥ 0.</summary>
+    Ddim,
+
+    /// <summary>Iterative α-deblending, Euler or Heun steps (the follow-up).</summary>
+    AlphaDeblending,
 }
 
 /// <summary>What sampling produced: images in [0, 1], the final latents (unscaled), and optional trajectories (decoded, [steps][k] images).</summary>
@@ -35,7 +107,8 @@ public sealed record LatentSamples(Tensor Images, Tensor Latents, IReadOnlyList<
 }
 
 /// <summary>
-/// Part 3's generation: DDPM ancestral sampling (<see cref="Ddpm.Sample"/>) of latents from the UNet, unscaled by
+/// Part 3's generation: latents sampled from the UNet (DDPM <see cref="Ddpm.Sample"/>, <see cref="Ddim.Sample"/> or
+/// <see cref="AlphaDeblending.Sample"/>, as the options and the model's objective say), unscaled by
 /// <see cref="DiffusionConfig.LatentScale"/> and decoded by the VAE, clipped to [0, 1]. Eval mode, no_grad, seeded.
 /// </summary>
 public static class LatentDiffusionSampler
@@ -46,6 +119,10 @@ public static class LatentDiffusionSampler
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         options ??= new SamplingOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize);
+        if (options.Problem(config) is { } problem) throw new ArgumentException(problem);
+        SamplerKind sampler = options.SamplerFor(config);
+        int steps = options.StepsFor(config);
+        if (options.ClipX0 && sampler == SamplerKind.AlphaDeblending) throw new ArgumentException("x̂_0 clipping applies to ε-models only");
         double? clip = options.ClipX0 ? config.LatentRange ?? throw new InvalidOperationException("the model records no latent range to clip x̂_0 to") : null;
         unet.eval();
         vae.eval();
@@ -56,13 +133,15 @@ public static class LatentDiffusionSampler
         var images = new List<Tensor>();
         var latents = new List<Tensor>();
         var trajectory = new List<(int, Tensor)>();
-        long total = (long)count * schedule.Steps, done = 0;
+        long total = (long)count * steps, done = 0;
         for (int start = 0; start < count; start += options.BatchSize)
         {
             int n = Math.Min(options.BatchSize, count - start);
             bool keep = start == 0 && options.TrajectoryEvery > 0;
             int k = Math.Min(n, options.TrajectoryCount);
-            Tensor z = Ddpm.Sample(unet.forward, schedule, [n, .. config.LatentShape], generator, clip, (step, xt) =>
+            long[] shape = [n, .. config.LatentShape];
+            int every = keep ? options.TrajectoryEvery : 0;
+            void Progress(int step, Tensor? xt)
             {
                 progress?.Invoke(done + (long)step * n, total);
                 if (keep && xt is not null)
@@ -70,8 +149,14 @@ public static class LatentDiffusionSampler
                     using var scope = NewDisposeScope();
                     trajectory.Add((step, Decode(vae, xt.narrow(0, 0, k), config).cpu().MoveToOuterDisposeScope()));
                 }
-            }, keep ? options.TrajectoryEvery : 0);
-            done += (long)n * schedule.Steps;
+            }
+            Tensor z = sampler switch
+            {
+                SamplerKind.Ddpm => Ddpm.Sample(unet.forward, schedule, shape, generator, clip, Progress, every),
+                SamplerKind.Ddim => Ddim.Sample(unet.forward, schedule, shape, generator, steps, options.Eta, clip, Progress, every),
+                _ => AlphaDeblending.Sample(unet.forward, shape, generator, steps, options.Heun, config.AlphaScale, Progress, every),
+            };
+            done += (long)n * steps;
             using (z)
             {
                 using var scope = NewDisposeScope();

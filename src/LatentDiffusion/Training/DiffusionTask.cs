@@ -7,8 +7,10 @@ namespace LatentDiffusion.Training;
 
 /// <summary>
 /// Part 3's loss: ε-prediction MSE (<see cref="Ddpm.PLosses"/>) on latents scaled by
-/// <see cref="DiffusionConfig.LatentScale"/>, t uniform in 1..T and ε ~ N(0, I), both from the run's generator.
-/// Validation averages the batch losses over the validation latents with fresh t and ε, as the post's.
+/// <see cref="DiffusionConfig.LatentScale"/>, t uniform in 1..T and ε ~ N(0, I), both from the run's generator; or, for
+/// <see cref="DiffusionObjective.AlphaDeblending"/>, the follow-up's x1 − x0 MSE (<see cref="AlphaDeblending.PLosses"/>)
+/// with x1 ~ N(0, I) and α ~ U[0, 1) (the post's <c>do_step</c>, in its order of draws).
+/// Validation averages the batch losses over the validation latents with fresh draws, as the post's.
 /// </summary>
 public sealed class DiffusionTask : ITrainingTask<UNet>, IDisposable
 {
@@ -58,6 +60,12 @@ public sealed class DiffusionTask : ITrainingTask<UNet>, IDisposable
     Tensor Step(UNet model, Tensor latents, Generator generator)
     {
         Tensor x0 = config.LatentScale == 1.0 ? latents : latents.mul(config.LatentScale);
+        if (config.Objective == DiffusionObjective.AlphaDeblending)
+        {
+            Tensor x1 = randn(x0.shape, dtype: x0.dtype, device: x0.device, generator: generator);
+            Tensor alpha = rand([x0.shape[0]], dtype: x0.dtype, device: x0.device, generator: generator);
+            return AlphaDeblending.PLosses(model.forward, x0, x1, alpha, config.AlphaScale);
+        }
         Tensor t = randint(1, schedule.Steps + 1, [x0.shape[0]], dtype: ScalarType.Int64, device: x0.device, generator: generator);
         Tensor noise = randn(x0.shape, dtype: x0.dtype, device: x0.device, generator: generator);
         return Ddpm.PLosses(model.forward, schedule, x0, t, noise);

@@ -12,6 +12,17 @@ public static class RunDirectory
     public const string ModelFileName = "model.safetensors";
     public const string ConfigFileName = "config.json";
 
+    /// <summary>With an EMA, the raw (last-step) weights are saved beside the averaged ones under this name.</summary>
+    public const string RawModelFileName = "model.raw.safetensors";
+
+    /// <summary>X.safetensors → X.raw.safetensors: where the raw weights of an EMA model sit beside it.</summary>
+    public static string RawWeightsPath(string weights)
+    {
+        string name = Path.GetFileName(weights);
+        string stem = name.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? name[..^".safetensors".Length] : name;
+        return Path.Combine(Path.GetDirectoryName(weights) ?? "", stem + ".raw.safetensors");
+    }
+
     static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>config.json: the training config, and for models other than the classifier the architecture and its settings.</summary>

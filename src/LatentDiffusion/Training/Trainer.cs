@@ -143,6 +143,8 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         TModel final = model;
         if (ema is not null)
         {
+            model.eval();   // the raw weights beside the averaged ones, for comparison (with and without EMA)
+            ModelWeights.Save(model, Path.Combine(runDirectory, RunDirectory.RawModelFileName), RunDirectory.Metadata(task.Architecture, task.Settings, config));
             model.Dispose();
             final = ema;
         }
