@@ -7,6 +7,7 @@ root.Subcommands.Add(ClassifierCommand.Create());
 root.Subcommands.Add(AutoencoderCommand.Create());
 root.Subcommands.Add(VaeCommand.Create());
 root.Subcommands.Add(DiffusionCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(ReproduceCommand.Create());
 root.Subcommands.Add(FidCommand.Create());

@@ -51,10 +51,12 @@ public static class DiffusionCommand
         var objective = new Option<string>("--objective") { Description = "eps: predict the noise (DDPM, part 3); iadb: predict x1 − x0 (iterative α-deblending, the follow-up).", DefaultValueFactory = _ => "eps" };
         objective.AcceptOnlyFromAmong("eps", "iadb");
         var alphaScale = new Option<double>("--alpha-scale") { Description = "iadb: the embedding is fed α times this (1: α itself, as the follow-up).", DefaultValueFactory = _ => new DiffusionConfig().AlphaScale };
+        var conditional = new Option<bool>("--conditional") { Description = "Class-conditional: a label embedding (10 digits + \"no label\") beside t, for classifier-free guidance (ldm generate)." };
+        var labelDropout = new Option<double>("--label-dropout") { Description = "--conditional: probability of training a batch element without its label.", DefaultValueFactory = _ => new DiffusionConfig().LabelDropout };
         var json = ClassifierCommand.JsonOption();
         var command = new Command("train", "Encode MNIST once with the VAE (one z = μ + σ·ε per image), then train the UNet: to predict the noise (ε-MSE, t uniform in 1..T, linear β schedule), or with --objective iadb to predict x1 − x0 (α ~ U[0, 1)).");
         options.AddTo(command);
-        foreach (Option o in new Option[] { vae, widths, ema, scale, steps, inputSkip, objective, alphaScale, json }) command.Options.Add(o);
+        foreach (Option o in new Option[] { vae, widths, ema, scale, steps, inputSkip, objective, alphaScale, conditional, labelDropout, json }) command.Options.Add(o);
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults) with { EmaDecay = parse.GetValue(ema) };
@@ -65,6 +67,9 @@ public static class DiffusionCommand
             double alphaScaleValue = parse.GetValue(alphaScale);
             if (!(alphaScaleValue > 0) || double.IsInfinity(alphaScaleValue)) throw new InvalidOptionException($"--alpha-scale must be a positive number (got {alphaScaleValue})");
             DiffusionObjective kind = parse.GetValue(objective) == "iadb" ? DiffusionObjective.AlphaDeblending : DiffusionObjective.Epsilon;
+            double dropout = parse.GetValue(labelDropout);
+            if (!(dropout >= 0 && dropout <= 1)) throw new InvalidOptionException($"--label-dropout must be in [0, 1] (got {dropout})");
+            bool isConditional = parse.GetValue(conditional);
             Device device = options.TrainingDevice(parse);
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
             using Vae model = ModelFile.LoadVae(vaePath);
@@ -78,8 +83,9 @@ public static class DiffusionCommand
                 : double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new InvalidOptionException($"--latent-scale must be 'auto' or a positive number (got {scaleText})");
             var diffusion = new DiffusionConfig
             {
-                UNet = new UNetConfig { LatentChannels = (int)model.LatentShape[0], Widths = w, InputSkip = parse.GetValue(inputSkip) },
+                UNet = new UNetConfig { LatentChannels = (int)model.LatentShape[0], Widths = w, InputSkip = parse.GetValue(inputSkip), Classes = isConditional ? 10 : 0 },
                 Objective = kind,
+                LabelDropout = dropout,
                 AlphaScale = alphaScaleValue,
                 Steps = t,
                 LatentScale = latentScale,
@@ -89,7 +95,9 @@ public static class DiffusionCommand
             CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                 $"[grey]Latents ({string.Join("x", train.shape.Skip(1))}): std {train.std().item<float>():F3}, scale {latentScale:F4}, range ±{diffusion.LatentRange:F2} after scaling.[/]");
             using Tensor trainOnDevice = train.to(device), testOnDevice = test.to(device);   // aliases on the CPU
-            using var task = new DiffusionTask(trainOnDevice, testOnDevice, diffusion);
+            using Tensor? trainLabels = isConditional ? Labels(mnist.Train, device) : null;
+            using Tensor? testLabels = isConditional ? Labels(mnist.Test, device) : null;
+            using var task = new DiffusionTask(trainOnDevice, testOnDevice, diffusion, trainLabels, testLabels);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<UNet> result = SpectreTrainingObserver.Run(observer =>
                 new Trainer<UNet>(config, observer, device).Train(task, run, parse.GetValue(options.Resume)));
@@ -98,6 +106,9 @@ public static class DiffusionCommand
         }));
         return command;
     }
+
+    /// <summary>A split's labels as (N,) int64 on <paramref name="device"/>.</summary>
+    internal static Tensor Labels(MnistSplit split, Device device) => tensor(split.Labels.Select(b => (long)b).ToArray(), device: device);
 
     internal static Tensor EncodeSplit(Vae vae, MnistSplit split, long seed)
     {

@@ -46,6 +46,7 @@ public static class ReproduceCommand
         command.Subcommands.Add(CreatePart1());
         command.Subcommands.Add(ReproducePart2.Create());
         command.Subcommands.Add(ReproducePart3.Create());
+        command.Subcommands.Add(ReproduceConditional.Create());
         return command;
     }
 

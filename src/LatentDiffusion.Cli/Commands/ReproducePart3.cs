@@ -27,6 +27,9 @@ public static class ReproducePart3
         Epochs = 200, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 500, EmaDecay = 0.999, LogEvery = 10, CheckpointEvery = 5,
     };
 
+    /// <summary>The shipped α-deblending model's file name under models/.</summary>
+    public const string AlphaDeblendingFile = "alpha-deblending.safetensors";
+
     public static UNetConfig DiffusionUNet(int latentChannels) => new() { LatentChannels = latentChannels, Widths = [32, 64], InputSkip = true };
 
     public static Command Create()
@@ -42,10 +45,13 @@ public static class ReproducePart3
         var train = new Option<bool>("--train") { Description = "Retrain the latent VAE and the diffusion model with the shipped recipes (resumable) instead of using the shipped weights." };
         var outDir = new Option<string>("--out") { Description = "Run directory: samples, table, report (and training runs with --train).", DefaultValueFactory = _ => "runs/part3" };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
+        var iadbModel = new Option<string>("--iadb-model") { Description = "The α-deblending model for the sampler table. Default: the shipped models/alpha-deblending.safetensors (its rows are skipped, with a note, when it is absent).", DefaultValueFactory = _ => Defaults.Model(AlphaDeblendingFile) };
+        var samplers = new Option<string>("--samplers") { Description = "The sampler table: none; quick (DDIM 50, α-deblending Euler 50 and Heun 25, EMA weights; ~1 min); full (DDPM, DDIM and α-deblending at 10-250 steps, EMA and raw weights; ~25 min).", DefaultValueFactory = _ => "quick" };
+        samplers.AcceptOnlyFromAmong("none", "quick", "full");
         var json = ClassifierCommand.JsonOption();
-        var command = new Command("part3", "Part 3: sample the latent diffusion model, score it and part 2's VAE with MNIST-FID (the series' table), write the report.")
+        var command = new Command("part3", "Part 3: sample the latent diffusion model, score it and part 2's VAE with MNIST-FID (the series' table), compare samplers, write the report.")
         {
-            data, classifierModel, vae, part2Vae, model, count, seed, clip, train, outDir, report, json,
+            data, classifierModel, vae, part2Vae, model, count, seed, clip, train, outDir, report, iadbModel, samplers, json,
         };
         command.SetAction(CliApp.Action(parse =>
         {
@@ -87,6 +93,17 @@ public static class ReproducePart3
                     ("Latent VAE reconstructions", $"{vaePath}'s reconstructions of the test set: the floor of the diffusion row", latentRecon, null),
                 ]);
                 DigitCensus census = DigitCensus.Of(classifier, samples.Images, mnist.Test.Labels);
+                var samplerNotes = new List<string>();
+                string iadbPath = parse.GetValue(iadbModel)!;
+                bool iadbGiven = parse.GetResult(iadbModel) is { Implicit: false };
+                if (iadbGiven) iadbPath = CliApp.RequireFile(iadbPath, "α-deblending model");
+                var scorer = new SamplerComparison.Scorer(classifier, mnist);
+                (IReadOnlyList<SamplerRow> samplerRows, Tensor? alphaImages, string? alphaHow) = parse.GetValue(samplers) switch
+                {
+                    "none" => ([], null, null),
+                    var mode => SamplerTable(mode == "full", config, unet, modelPath, latentVae, vaePath, iadbPath, samples.Images, sampleSeconds,
+                        parse.GetValue(clip), n, s, scorer, samplerNotes),
+                };
                 string reportDir = parse.GetValue(report) ?? Path.Combine(run, "report");
                 var inputs = new Part3ReportInputs(mnist, config, samples)
                 {
@@ -100,6 +117,9 @@ public static class ReproducePart3
                     ClipX0 = parse.GetValue(clip),
                     Seed = s,
                     UNetDescription = $"UNet ({string.Join(", ", config.UNet.Widths)}), {unet.ParameterCount()} parameters",
+                    SamplerRows = samplerRows,
+                    AlphaDeblendingSamples = alphaImages,
+                    AlphaDeblendingDescription = alphaHow,
                 };
                 var reportConfig = new Part3ReportConfig();
                 reportConfig = reportConfig with   // the post's noising times are for T = 1000: the same fractions of T
@@ -107,7 +127,10 @@ public static class ReproducePart3
                     NoisingTimes = reportConfig.NoisingTimes.Select(t => (int)Math.Round(t * (double)config.Steps / 1000)).Distinct().ToArray(),
                 };
                 Part3ReportResult written = Part3Report.Write(inputs, reportDir, reportConfig, progress: new Progress<string>(m => CliApp.Err.MarkupLineInterpolated($"[grey]{m}[/]")));
+                alphaImages?.Dispose();
                 PrintTable(rows, census, n, sampleSeconds, ModelWeights.Sha256(classifierPath));
+                if (samplerRows.Count > 0) PrintSamplerTable(samplerRows);
+                foreach (string note in samplerNotes) CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {note}");
                 CliApp.Out.MarkupLineInterpolated($"Report: [bold]{written.IndexPath}[/] ({written.Figures.Count} figures; also {written.MarkdownPath}).");
                 if (parse.GetValue(json))
                     CliApp.WriteJson(new
@@ -120,6 +143,11 @@ public static class ReproducePart3
                         classifier_sha256 = ModelWeights.Sha256(classifierPath),
                         rows = rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid }),
                         census = new { counts = census.Counts, mean_confidence = census.MeanConfidence, total_variation = census.TotalVariation },
+                        samplers = samplerRows.Select(r => new
+                        {
+                            model = r.Model, sampler = r.Sampler, steps = r.Steps, evaluations = r.Evaluations, weights = r.Ema ? "ema" : "raw",
+                            fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_validation = r.RatioToValidation, seconds = r.Seconds, count = r.Count,
+                        }),
                         report = written.IndexPath,
                     });
             }
@@ -149,6 +177,87 @@ public static class ReproducePart3
         using var task = new DiffusionTask(latTrain, latTest, config);
         string modelPath = RunReuse.EnsureTrained(task, DiffusionRecipe, Path.Combine(run, "diffusion"), "diffusion model");
         return (vaePath, modelPath);
+    }
+
+    /// <summary>
+    /// The sampler rows: the ε-model's DDPM row from the main table's samples (EMA), then DDIM η = 0; the α-model's Euler
+    /// and Heun; quick = a few rows at ≤ 50 evaluations with EMA weights, full = 10-250 steps with EMA and raw weights.
+    /// Also returns the α-model's first 72 digits (Euler, 50 steps, EMA) for the report's grid.
+    /// </summary>
+    static (IReadOnlyList<SamplerRow>, Tensor?, string?) SamplerTable(bool full, DiffusionConfig config, UNet unet, string modelPath, Vae vae, string vaePath,
+        string iadbPath, Tensor ddpmImages, double ddpmSeconds, bool clip, int n, long seed, SamplerComparison.Scorer scorer, List<string> notes)
+    {
+        var rows = new List<SamplerRow>();
+        var template = new SamplingOptions { ClipX0 = clip };
+        IReadOnlyList<int> steps = full ? SamplerComparison.FullSteps : [50];
+        void Run(ComparedModel model, IEnumerable<SamplingOptions> grid)
+        {
+            foreach (SamplingOptions options in grid)
+            {
+                string how = options.Describe(model.Config) + (model.Ema ? "" : ", raw weights");
+                SamplerRow row = DiffusionCommand.WithProgress($"{model.Name}: {n} digits, {how}", p =>
+                    SamplerComparison.Measure(model, vae, options, n, seed, scorer, p));
+                CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]{row.Label}: FID {row.FidPreact:F3} ({row.RatioToValidation:F2}x Validation) in {row.Seconds:F1} s[/]");
+                rows.Add(row);
+            }
+        }
+
+        var ddpm = new ComparedModel("DDPM", unet, config, Ema: true);
+        rows.Add(SamplerComparison.Score(ddpm, template with { Sampler = SamplerKind.Ddpm }, ddpmImages, ddpmSeconds, scorer));
+        Run(ddpm, SamplerComparison.Grid(config, steps, includeDdpm: false, template));
+        if (full) RunRaw("DDPM", modelPath, config, raw => Run(raw, SamplerComparison.Grid(config, steps, includeDdpm: true, template)), notes);
+
+        if (!File.Exists(iadbPath))
+        {
+            notes.Add($"No α-deblending model at {iadbPath}, so the table has no α-deblending rows (ldm diffusion train --objective iadb trains one).");
+            return (rows, null, null);
+        }
+        (UNet alphaNet, DiffusionConfig alphaConfig) = ModelFile.LoadDiffusion(iadbPath);
+        using (alphaNet)
+        {
+            ModelFile.RequireFits(alphaConfig, iadbPath, vae, vaePath);
+            if (alphaConfig.Objective != DiffusionObjective.AlphaDeblending)
+                throw new DataFormatException(iadbPath, $"is {alphaConfig.KindName}, not an α-deblending model");
+            var alpha = new ComparedModel("α-deblending", alphaNet, alphaConfig, Ema: true);
+            var alphaTemplate = new SamplingOptions();
+            IEnumerable<SamplingOptions> grid = full
+                ? SamplerComparison.Grid(alphaConfig, steps, includeDdpm: false, alphaTemplate)
+                : [alphaTemplate with { Sampler = SamplerKind.AlphaDeblending, Steps = 50 }, alphaTemplate with { Sampler = SamplerKind.AlphaDeblending, Steps = 25, Heun = true }];
+            Run(alpha, grid);
+            if (full) RunRaw("α-deblending", iadbPath, alphaConfig, raw => Run(raw, SamplerComparison.Grid(alphaConfig, steps, includeDdpm: false, alphaTemplate)), notes);
+            var gridOptions = alphaTemplate with { Sampler = SamplerKind.AlphaDeblending, Steps = 50 };
+            using LatentSamples shown = LatentDiffusionSampler.Generate(alphaNet, alphaConfig, vae, Math.Min(72, n), seed, gridOptions);
+            return (rows, shown.Images.clone(), gridOptions.Describe(alphaConfig) + ", EMA weights");
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> on the raw weights saved beside <paramref name="path"/>, or notes that there are none.</summary>
+    static void RunRaw(string name, string path, DiffusionConfig config, Action<ComparedModel> body, List<string> notes)
+    {
+        string raw = Training.RunDirectory.RawWeightsPath(path);
+        if (!File.Exists(raw))
+        {
+            notes.Add($"No raw weights beside {path} ({raw}), so the table has no raw rows for {name}.");
+            return;
+        }
+        (UNet net, DiffusionConfig rawConfig) = ModelFile.LoadDiffusion(raw);
+        using (net)
+        {
+            if (!rawConfig.UNet.Equals(config.UNet) || rawConfig.Objective != config.Objective)
+                throw new DataFormatException(raw, $"does not hold the raw weights of {path} (another architecture or objective)");
+            body(new ComparedModel(name, net, rawConfig, Ema: false));
+        }
+    }
+
+    static void PrintSamplerTable(IReadOnlyList<SamplerRow> rows)
+    {
+        var table = new Table().Title("Samplers (FID of each row's digits against the training images)");
+        foreach (string h in new[] { "model", "sampler", "steps", "NFE", "weights", "FID preact", "FID flatten", "÷ Validation", "seconds" }) table.AddColumn(h);
+        foreach (SamplerRow r in rows)
+            table.AddRow(r.Model.EscapeMarkup(), r.Sampler.EscapeMarkup(), r.Steps.ToString(CultureInfo.InvariantCulture), r.Evaluations.ToString(CultureInfo.InvariantCulture),
+                r.Ema ? "EMA" : "raw", r.FidPreact.ToString("F3", CultureInfo.InvariantCulture), r.FidFlatten.ToString("F3", CultureInfo.InvariantCulture),
+                r.RatioToValidation.ToString("F2", CultureInfo.InvariantCulture), r.Seconds.ToString("F1", CultureInfo.InvariantCulture));
+        CliApp.Out.Write(table);
     }
 
     static void PrintTable(IReadOnlyList<GeneratorFidRow> rows, DigitCensus census, int n, double sampleSeconds, string classifierSha)

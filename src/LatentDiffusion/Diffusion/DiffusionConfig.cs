@@ -45,6 +45,13 @@ public sealed record DiffusionConfig
     /// <summary>max |z|·scale over the training latents, recorded at training; sampling with x̂_0 clipping clamps to it (not in the post).</summary>
     public double? LatentRange { get; init; }
 
+    /// <summary>
+    /// Class-conditional models (<see cref="UNetConfig.Classes"/> &gt; 0): the probability with which training replaces
+    /// a label by "no label", so that the network also learns the unconditional prediction that classifier-free guidance
+    /// needs. Ho and Salimans: 0.1–0.2. Default 0.1.
+    /// </summary>
+    public double LabelDropout { get; init; } = 0.1;
+
     /// <summary>SHA-256 of the VAE whose latents the model was trained on (informational: sampling with another VAE warns).</summary>
     public string? VaeSha256 { get; init; }
 
@@ -62,6 +69,7 @@ public sealed record DiffusionConfig
     {
         UNet.Validate();
         if (!Enum.IsDefined(Objective)) throw new ArgumentOutOfRangeException(nameof(Objective), Objective, "unknown objective");
+        if (!(LabelDropout >= 0 && LabelDropout <= 1)) throw new ArgumentOutOfRangeException(nameof(LabelDropout), LabelDropout, "must be in [0, 1]");
         if (!(AlphaScale > 0) || double.IsInfinity(AlphaScale)) throw new ArgumentOutOfRangeException(nameof(AlphaScale), AlphaScale, "must be positive");
         ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 2);
         if (!(BetaStart > 0 && BetaEnd < 1 && BetaStart < BetaEnd)) throw new ArgumentException("need 0 < β_start < β_end < 1");

@@ -34,6 +34,12 @@ public sealed record SamplingOptions
     /// <summary>α-deblending: second-order (Heun) steps instead of the post's Euler steps. Default off.</summary>
     public bool Heun { get; init; }
 
+    /// <summary>Class-conditional models: the digit of each sample (length = count), null: unconditional ("no label").</summary>
+    public IReadOnlyList<int>? Labels { get; init; }
+
+    /// <summary>Classifier-free guidance weight w with <see cref="Labels"/> (0: unconditional, 1: conditional, &gt; 1: guided). Default 1.</summary>
+    public double Guidance { get; init; } = 1;
+
     /// <summary>The sampler this resolves to for <paramref name="config"/>'s model.</summary>
     public SamplerKind SamplerFor(DiffusionConfig config) =>
         Sampler ?? (config.Objective == DiffusionObjective.AlphaDeblending ? SamplerKind.AlphaDeblending : SamplerKind.Ddpm);
@@ -60,6 +66,9 @@ public sealed record SamplingOptions
         if (sampler != SamplerKind.AlphaDeblending && steps > config.Steps) return $"steps must be at most T = {config.Steps} (got {steps})";
         if (sampler == SamplerKind.Ddpm && steps != config.Steps) return $"DDPM walks all T = {config.Steps} steps (got {steps}); use ddim for fewer";
         if (!(Eta >= 0) || double.IsInfinity(Eta)) return $"eta must be a finite number ≥ 0 (got {Eta})";
+        if (!(Guidance >= 0) || double.IsInfinity(Guidance)) return $"guidance must be a finite number ≥ 0 (got {Guidance})";
+        if (Labels is not null && config.UNet.Classes == 0) return "the model is unconditional: it cannot be asked for a digit";
+        if (Labels is not null && Labels.Any(l => l < 0 || l >= config.UNet.Classes)) return $"labels must be in 0..{config.UNet.Classes - 1}";
         if (Eta > 0 && sampler != SamplerKind.Ddim) return "eta applies to the ddim sampler only";
         if (Heun && sampler != SamplerKind.AlphaDeblending) return "heun applies to the iadb sampler only";
         return null;
@@ -120,6 +129,7 @@ public static class LatentDiffusionSampler
         options ??= new SamplingOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize);
         if (options.Problem(config) is { } problem) throw new ArgumentException(problem);
+        if (options.Labels is { } all && all.Count != count) throw new ArgumentException($"{all.Count} labels for {count} samples");
         SamplerKind sampler = options.SamplerFor(config);
         int steps = options.StepsFor(config);
         if (options.ClipX0 && sampler == SamplerKind.AlphaDeblending) throw new ArgumentException("x̂_0 clipping applies to ε-models only");
@@ -140,6 +150,8 @@ public static class LatentDiffusionSampler
             bool keep = start == 0 && options.TrajectoryEvery > 0;
             int k = Math.Min(n, options.TrajectoryCount);
             long[] shape = [n, .. config.LatentShape];
+            using Tensor? labels = options.Labels is { } l ? tensor(l.Skip(start).Take(n).Select(v => (long)v).ToArray(), device: device) : null;
+            Func<Tensor, Tensor, Tensor> network = labels is null ? unet.forward : Guidance.Guided(unet, labels, options.Guidance);
             int every = keep ? options.TrajectoryEvery : 0;
             void Progress(int step, Tensor? xt)
             {
@@ -152,9 +164,9 @@ public static class LatentDiffusionSampler
             }
             Tensor z = sampler switch
             {
-                SamplerKind.Ddpm => Ddpm.Sample(unet.forward, schedule, shape, generator, clip, Progress, every),
-                SamplerKind.Ddim => Ddim.Sample(unet.forward, schedule, shape, generator, steps, options.Eta, clip, Progress, every),
-                _ => AlphaDeblending.Sample(unet.forward, shape, generator, steps, options.Heun, config.AlphaScale, Progress, every),
+                SamplerKind.Ddpm => Ddpm.Sample(network, schedule, shape, generator, clip, Progress, every),
+                SamplerKind.Ddim => Ddim.Sample(network, schedule, shape, generator, steps, options.Eta, clip, Progress, every),
+                _ => AlphaDeblending.Sample(network, shape, generator, steps, options.Heun, config.AlphaScale, Progress, every),
             };
             done += (long)n * steps;
             using (z)

@@ -29,6 +29,13 @@ public sealed record UNetConfig
     /// </summary>
     public bool InputSkip { get; init; }
 
+    /// <summary>
+    /// Classes the model can be conditioned on (0: unconditional, the post). With C &gt; 0 a learned embedding of C + 1
+    /// entries (the C labels, then "no label" at index C; key <c>label.weight</c>) is added to the time embedding that
+    /// every block receives, for classifier-free guidance (Ho and Salimans 2022). MNIST: 10.
+    /// </summary>
+    public int Classes { get; init; }
+
     /// <summary>Size of the sinusoidal time embedding. The post's class default: 16.</summary>
     public int EmbeddingDim { get; init; } = 16;
 
@@ -37,14 +44,15 @@ public sealed record UNetConfig
 
     public bool Equals(UNetConfig? other) =>
         other is not null && LatentChannels == other.LatentChannels && Widths.SequenceEqual(other.Widths) &&
-        EmbeddingDim == other.EmbeddingDim && EmbeddingScale.Equals(other.EmbeddingScale) && InputSkip == other.InputSkip;
+        EmbeddingDim == other.EmbeddingDim && EmbeddingScale.Equals(other.EmbeddingScale) && InputSkip == other.InputSkip && Classes == other.Classes;
 
-    public override int GetHashCode() => HashCode.Combine(LatentChannels, Widths.Aggregate(17, HashCode.Combine), EmbeddingDim, EmbeddingScale, InputSkip);
+    public override int GetHashCode() => HashCode.Combine(LatentChannels, Widths.Aggregate(17, HashCode.Combine), EmbeddingDim, EmbeddingScale, InputSkip, Classes);
 
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LatentChannels);
         if (Widths.Count < 1 || Widths.Any(w => w <= 0)) throw new ArgumentException("UNet widths must be positive and at least one");
+        ArgumentOutOfRangeException.ThrowIfNegative(Classes);
     }
 }
 
@@ -64,6 +72,7 @@ public sealed class UNet : Module<Tensor, Tensor, Tensor>
     private readonly ModuleList<ModuleList<TimeEmbeddingConvBlock>> up;
     private readonly Linear? skip;
     private readonly Conv2d @out;
+    private readonly Embedding? label;
 
     public UNet(UNetConfig? config = null) : base(nameof(UNet))
     {
@@ -83,16 +92,32 @@ public sealed class UNet : Module<Tensor, Tensor, Tensor>
             up.Add(new ModuleList<TimeEmbeddingConvBlock>(new TimeEmbeddingConvBlock(w[i + 1] + w[i], w[i], tin), new TimeEmbeddingConvBlock(w[i], w[i], tin)));
         if (Config.InputSkip) skip = nn.Linear(tin, Config.LatentChannels);
         @out = nn.Conv2d(w[0] + (Config.InputSkip ? Config.LatentChannels : 0), Config.LatentChannels, 1);
+        if (Config.Classes > 0) label = nn.Embedding(Config.Classes + 1, tin);
         RegisterComponents();
     }
 
     public UNetConfig Config { get; }
 
-    /// <summary>x_t (B, C, 4, 4) and t (B,) (integer times, or reals) → predicted noise (B, C, 4, 4).</summary>
-    public override Tensor forward(Tensor x, Tensor t)
+    /// <summary>x_t (B, C, 4, 4) and t (B,) (integer times, or reals) → predicted noise (B, C, 4, 4); a conditional model sees "no label".</summary>
+    public override Tensor forward(Tensor x, Tensor t) => forward(x, t, null);
+
+    /// <summary>"No label": the index of the unconditional entry of the label embedding (= <see cref="UNetConfig.Classes"/>).</summary>
+    public long NoLabel => Config.Classes;
+
+    /// <summary>
+    /// x_t, t and labels (B,) int64 in 0..C (C = "no label"; null: all "no label") → prediction (B, C, 4, 4). An
+    /// unconditional model accepts only null.
+    /// </summary>
+    public Tensor forward(Tensor x, Tensor t, Tensor? labels)
     {
         using var scope = NewDisposeScope();
         Tensor emb = embedding.forward(t);                                    // (B, dim)
+        if (label is not null)
+        {
+            Tensor y = labels ?? full([x.shape[0]], NoLabel, dtype: ScalarType.Int64, device: x.device);
+            emb = emb.add(label.forward(y));                                  // (B, dim)
+        }
+        else if (labels is not null) throw new ArgumentException("an unconditional UNet takes no labels", nameof(labels));
         var skips = new List<Tensor>();
         Tensor h = x;
         for (int i = 0; i < down.Count; i++)

@@ -54,6 +54,30 @@ public static class Part3Figures
         return PlotFigures.Encode(plot, width, height);
     }
 
+    /// <summary>
+    /// FID (preact, as a multiple of the Validation FID) against network evaluations per sample, log-log, one line per
+    /// model, sampler and weights (EMA solid, raw dashed); issue 12's figure.
+    /// </summary>
+    public static RenderedFigure SamplerFid(IReadOnlyList<SamplerRow> rows, int width, int height)
+    {
+        if (rows.Count == 0) throw new ArgumentException("no sampler rows to plot", nameof(rows));
+        var curves = rows.GroupBy(r => (r.Model, Sampler: r.Sampler, r.Ema))
+            .Select(g => g.OrderBy(r => r.Evaluations).ToArray())
+            .Select(g => new PlotFigures.Curve($"{g[0].Model} · {g[0].Sampler} · {(g[0].Ema ? "EMA" : "raw")}",
+                g.Select(r => Math.Log10(r.Evaluations)).ToArray(), g.Select(r => Math.Log10(r.RatioToValidation)).ToArray())
+            { Dashed = !g[0].Ema, MarkerSize = 6 })
+            .ToList();
+        using var plot = PlotFigures.Curves("Sampler quality against cost: FID of 10,000 digits", "network evaluations per sample (log scale)", "FID / Validation FID (log scale)", curves);
+        double[] xs = rows.Select(r => (double)r.Evaluations).Distinct().Order().ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xs.Select(Math.Log10).ToArray(), xs.Select(x => x.ToString(Inv)).ToArray());
+        double lo = Math.Floor(rows.Min(r => Math.Log10(r.RatioToValidation))), hi = Math.Ceiling(rows.Max(r => Math.Log10(r.RatioToValidation)));
+        var yTicks = new List<double>();
+        for (double e = lo; e <= hi; e++)
+            foreach (double m in new[] { 1, 2, 5 }) yTicks.Add(m * Math.Pow(10, e));
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(yTicks.Select(Math.Log10).ToArray(), yTicks.Select(y => y.ToString("0.##", Inv) + "×").ToArray());
+        return PlotFigures.Encode(plot, width, height);
+    }
+
     /// <summary>The generated digits (N, 1, H, W) in rows of <paramref name="columns"/> (the post's figure 4, 6 × 12).</summary>
     public static RenderedFigure Samples(Tensor images, int columns, string subtitle, int scale) =>
         DigitFigures.Tiles(images, columns, "Generated digits: DDPM in the VAE's latent space, decoded", subtitle, scale);

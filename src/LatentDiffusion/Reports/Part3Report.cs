@@ -44,6 +44,15 @@ public sealed record Part3ReportInputs(MnistData Data, DiffusionConfig Config, L
 
     /// <summary>The UNet in words, e.g. "UNet (64, 128), 1234567 parameters"; null: its channel widths from <see cref="DiffusionConfig.UNet"/>.</summary>
     public string? UNetDescription { get; init; }
+
+    /// <summary>The sampler table (<see cref="SamplerComparison"/>); null or empty skips samplers.png and the table.</summary>
+    public IReadOnlyList<SamplerRow>? SamplerRows { get; init; }
+
+    /// <summary>Digits of the α-deblending model (N, 1, H, W), for its own grid; null skips alpha_deblending_samples.png.</summary>
+    public Tensor? AlphaDeblendingSamples { get; init; }
+
+    /// <summary>How <see cref="AlphaDeblendingSamples"/> were made, e.g. "α-deblending 50 Euler steps, EMA weights".</summary>
+    public string? AlphaDeblendingDescription { get; init; }
 }
 
 /// <summary>What <see cref="Part3Report.Write"/> wrote.</summary>
@@ -137,6 +146,24 @@ public static class Part3Report
         }
         else
             notes.Add("The samples kept no denoising trajectory (SamplingOptions.TrajectoryEvery = 0), so trajectory.png was not drawn.");
+
+        if (inputs.SamplerRows is { Count: > 0 } samplerRows)
+        {
+            progress?.Report("sampler comparison");
+            figures.Save("samplers.png", Part3Figures.SamplerFid(samplerRows, config.PlotWidth, config.PlotHeight),
+                "Samplers: quality against network evaluations", Part3Page.SamplersCaption(samplerRows));
+        }
+        if (inputs.AlphaDeblendingSamples is { } alphaSamples && alphaSamples.shape[0] > 0)
+        {
+            int shownAlpha = (int)Math.Min(alphaSamples.shape[0], config.SampleRows * config.SampleColumns);
+            using Tensor firstAlpha = alphaSamples.narrow(0, 0, shownAlpha);
+            figures.Save("alpha_deblending_samples.png",
+                DigitFigures.Tiles(firstAlpha, config.SampleColumns, "Generated digits: iterative α-deblending in the VAE's latent space, decoded",
+                    $"the first {shownAlpha} samples (seed {inputs.Seed}), {inputs.AlphaDeblendingDescription ?? "α-deblending"}", scale),
+                "α-deblending digits", $"The first {shownAlpha} digits of the α-deblending model ({inputs.AlphaDeblendingDescription ?? "α-deblending"}), seed {inputs.Seed}, " +
+                "decoded by the same VAE. The follow-up post's figure mixes 36 generated digits with 36 test digits; this one shows generated digits only.",
+                isImageGrid: true);
+        }
 
         if (inputs.Census is { } census)
             figures.Save("census.png", Part3Figures.Census(census, census.Counts.Sum(), config.PlotWidth, config.PlotHeight),

@@ -129,6 +129,63 @@ public sealed class GenerativeTrainingTests
     }
 
     [Fact]
+    public void Diffusion_WithEma_SavesTheRawWeightsBesideTheAverage()
+    {
+        manual_seed(7);
+        using Tensor train = randn(64, 2, 4, 4);
+        using Tensor test = randn(32, 2, 4, 4);
+        var config = new DiffusionConfig { UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] }, Steps = 50 };
+        using var task = new DiffusionTask(train, test, config);
+        using var dir = new TempDirectory();
+        using var result = new Trainer<UNet>(Small with { EmaDecay = 0.9 }).Train(task, dir.Path);
+        string raw = dir.File(RunDirectory.RawModelFileName);
+        Assert.Equal(raw, RunDirectory.RawWeightsPath(dir.File(RunDirectory.ModelFileName)));
+        (UNet rawNet, DiffusionConfig rawConfig) = ModelFile.LoadDiffusion(raw);
+        using (rawNet)
+        {
+            Assert.Equal(config.UNet, rawConfig.UNet);
+            var averaged = result.Model.state_dict();
+            Assert.Contains(rawNet.state_dict(), kv => !kv.Value.equal(averaged[kv.Key]).all().item<bool>());   // not the EMA copy
+        }
+        using var noEma = new TempDirectory();
+        new Trainer<UNet>(Small).Train(task, noEma.Path).Dispose();
+        Assert.False(File.Exists(noEma.File(RunDirectory.RawModelFileName)), "a run without EMA has one set of weights");
+    }
+
+    [Fact]
+    public void AlphaDeblendingAndConditional_TwoPlusTwoEqualsFour()
+    {
+        manual_seed(8);
+        using Tensor train = randn(64, 2, 4, 4);
+        using Tensor test = randn(32, 2, 4, 4);
+        using Tensor trainLabels = randint(0, 10, [64], dtype: ScalarType.Int64), testLabels = randint(0, 10, [32], dtype: ScalarType.Int64);
+        var config = new DiffusionConfig
+        {
+            UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16], Classes = 10 },
+            Objective = DiffusionObjective.AlphaDeblending,
+            LabelDropout = 0.3,
+        };
+        using var task = new DiffusionTask(train, test, config, trainLabels, testLabels);
+        var training = Small with { EmaDecay = 0.9 };
+        using var dir = new TempDirectory();
+        using var straight = new Trainer<UNet>(training).Train(task, dir.File("straight"));
+        Assert.All(straight.History, h => Assert.True(double.IsFinite(h.ValLoss)));
+        new Trainer<UNet>(training with { Epochs = 2 }).Train(task, dir.File("resumed")).Dispose();
+        using var resumed = new Trainer<UNet>(training).Train(task, dir.File("resumed"), resume: true);
+        AssertSameWeights(straight.Model, resumed.Model);
+        (UNet loaded, DiffusionConfig loadedConfig) = ModelFile.LoadDiffusion(dir.File("straight/" + RunDirectory.ModelFileName));
+        using (loaded)
+        {
+            Assert.Equal(DiffusionObjective.AlphaDeblending, loadedConfig.Objective);
+            Assert.Equal(10, loadedConfig.UNet.Classes);
+            Assert.Equal(0.3, loadedConfig.LabelDropout);
+            Assert.Contains("label.weight", loaded.state_dict().Keys);
+        }
+        Assert.Throws<ArgumentException>(() => new DiffusionTask(train, test, config));                       // conditional without labels
+        Assert.Throws<ArgumentException>(() => new DiffusionTask(train, test, config with { UNet = config.UNet with { Classes = 0 } }, trainLabels, testLabels));
+    }
+
+    [Fact]
     public void Diffusion_ResumeOfAnInterruptedEmaRun_EqualsTheStraightRun()
     {
         manual_seed(6);

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Globalization;
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.Generation;
+using LatentDiffusion.IO;
+using LatentDiffusion.Metrics;
+using LatentDiffusion.Models;
+using Spectre.Console;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Cli.Commands;
+
+/// <summary><c>ldm generate --digit D|all</c>: ask the class-conditional model for a digit, with classifier-free guidance.</summary>
+public static class GenerateCommand
+{
+    /// <summary>The shipped class-conditional model's file name under models/.</summary>
+    public const string ConditionalFile = "conditional.safetensors";
+
+    /// <summary>The guidance weight used when none is given, chosen by the sweep of <c>ldm reproduce conditional</c> (README).</summary>
+    public const double DefaultGuidance = 2.0;
+
+    public static Command Create()
+    {
+        var digit = new Option<string>("--digit") { Description = "The digit to generate (0-9), or 'all' for a balanced grid with one row per digit.", Required = true };
+        var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance weight w: 0 unconditional, 1 conditional, > 1 more typical of the digit.", DefaultValueFactory = _ => DefaultGuidance };
+        var count = Part2Commands.CountOption(10);
+        count.Description = "Digits to generate (with --digit all: per digit).";
+        var model = new Option<string>("--model") { Description = $"Class-conditional diffusion model. Default: the shipped models/{ConditionalFile}.", DefaultValueFactory = _ => Defaults.Model(ConditionalFile) };
+        var vae = DiffusionCommand.VaeOption("latent-vae.safetensors");
+        var seed = Part2Commands.SeedOption();
+        var output = Part2Commands.OutOption("digits");
+        var samplers = new DiffusionCommand.SamplerOptions();
+        var grade = new Option<bool>("--grade") { Description = "Let the shipped classifier read the digits: the share labelled as asked and its mean confidence." };
+        var classifierModel = new Option<string>("--classifier") { Description = "Classifier for --grade. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
+        var device = TrainingOptions.DeviceOption("Where the UNet and VAE run and the draws are made");
+        var json = ClassifierCommand.JsonOption();
+        var command = new Command("generate", "Generate digits you ask for: class-conditional latent diffusion with classifier-free guidance, decoded by the VAE.")
+        {
+            digit, guidance, count, model, vae, seed, output, grade, classifierModel, device, json,
+        };
+        samplers.AddTo(command);
+        command.SetAction(CliApp.Action(parse =>
+        {
+            int[] digits = ParseDigits(parse.GetValue(digit)!);
+            int n = Part2Commands.RequireCount(parse.GetValue(count));
+            double w = parse.GetValue(guidance);
+            if (!double.IsFinite(w) || w < 0) throw new InvalidOptionException($"--guidance must be a finite number ≥ 0 (got {w.ToString(CultureInfo.InvariantCulture)})");
+            string modelPath = CliApp.RequireFile(parse.GetValue(model), "model");
+            modelPath = CliApp.RequireFile(samplers.WeightsPath(parse, modelPath), "model");
+            string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
+            string dest = parse.GetValue(output)!;
+            Device on = TrainingOptions.ParseDevice(parse, device);
+            (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
+            using (unet)
+            using (Vae decoder = ModelFile.LoadVae(vaePath))
+            {
+                if (config.UNet.Classes == 0)
+                    throw new UsageException($"{modelPath} is an unconditional model: it cannot be asked for a digit (train one with ldm diffusion train --conditional, or use ldm diffusion sample)");
+                ModelFile.RequireFits(config, modelPath, decoder, vaePath);
+                int[] labels = digits.SelectMany(d => Enumerable.Repeat(d, n)).ToArray();
+                var options = samplers.Read(parse, config, modelPath, new SamplingOptions { Labels = labels, Guidance = w, Device = on });
+                unet.to(on);
+                decoder.to(on);
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                string how = $"{options.Describe(config)}, guidance {w.ToString(CultureInfo.InvariantCulture)}";
+                using LatentSamples samples = DiffusionCommand.WithProgress($"generating {labels.Length} digits, {how}", p =>
+                    LatentDiffusionSampler.Generate(unet, config, decoder, labels.Length, parse.GetValue(seed), options, p));
+                double seconds = watch.Elapsed.TotalSeconds;
+                string what = ImageOutput.Write(samples.Images, dest, digits.Length > 1 ? n : null);
+                CliApp.Out.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Wrote {dest}: {what} in {seconds:F1} s ({how}, seed {parse.GetValue(seed)}).");
+                var grades = new List<object>();
+                if (parse.GetValue(grade))
+                {
+                    using Classifier classifier = ClassifierCommand.LoadClassifier(CliApp.RequireFile(parse.GetValue(classifierModel), "classifier"));
+                    for (int i = 0; i < digits.Length; i++)
+                    {
+                        (int correct, double confidence) = Read(classifier, samples.Images.narrow(0, (long)i * n, n), digits[i]);
+                        CliApp.Out.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  digit {digits[i]}: {correct}/{n} read as {digits[i]} ({100.0 * correct / n:F1} %), mean confidence {100 * confidence:F1} %");
+                        grades.Add(new { digit = digits[i], count = n, correct, accuracy = (double)correct / n, mean_confidence = confidence });
+                    }
+                }
+                if (parse.GetValue(json))
+                    CliApp.WriteJson(new
+                    {
+                        model = modelPath, vae = vaePath, digits, count_per_digit = n, guidance = w, seed = parse.GetValue(seed),
+                        sampler = SamplingOptions.Name(options.SamplerFor(config)), steps = options.StepsFor(config), seconds, output = dest, grades,
+                    });
+            }
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>"0".."9" → that digit; "all" → 0..9; anything else is a usage error.</summary>
+    internal static int[] ParseDigits(string text)
+    {
+        if (text.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return Enumerable.Range(0, 10).ToArray();
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int d) && d is >= 0 and <= 9) return [d];
+        throw new InvalidOptionException($"--digit must be 0-9 or 'all' (got '{text}')");
+    }
+
+    /// <summary>How many of <paramref name="images"/> the classifier reads as <paramref name="digit"/>, and its mean probability for it.</summary>
+    static (int Correct, double Confidence) Read(Classifier classifier, Tensor images, int digit)
+    {
+        classifier.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor probabilities = nn.functional.softmax(classifier.forward(images), 1);
+        return ((int)probabilities.argmax(1).eq(digit).sum().item<long>(), probabilities.select(1, digit).mean().item<float>());
+    }
+}

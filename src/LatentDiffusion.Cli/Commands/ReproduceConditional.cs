@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Globalization;
+using LatentDiffusion.Data;
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.Generation;
+using LatentDiffusion.IO;
+using LatentDiffusion.Metrics;
+using LatentDiffusion.Models;
+using LatentDiffusion.Reports;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Cli.Commands;
+
+/// <summary>
+/// <c>ldm reproduce conditional</c>: grade the class-conditional model with part 1's classifier — a sweep of the
+/// guidance weight (accuracy, confidence and per-class FID per digit), the balanced grid, the report.
+/// </summary>
+public static class ReproduceConditional
+{
+    /// <summary>The guidance weights of the sweep.</summary>
+    public static IReadOnlyList<double> SweepWeights { get; } = [0, 1, 1.5, 2, 3, 4];
+
+    public static Command Create()
+    {
+        var data = ClassifierCommand.DataOption();
+        var classifierModel = new Option<string>("--classifier") { Description = "Classifier that grades the digits. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
+        var model = new Option<string>("--model") { Description = $"Class-conditional model. Default: the shipped models/{GenerateCommand.ConditionalFile}.", DefaultValueFactory = _ => Defaults.Model(GenerateCommand.ConditionalFile) };
+        var vae = DiffusionCommand.VaeOption("latent-vae.safetensors");
+        var count = Part2Commands.CountOption(1000);
+        count.Description = "Samples per digit and guidance weight.";
+        var weights = new Option<string>("--guidance") { Description = "Guidance weights to sweep, comma-separated.", DefaultValueFactory = _ => string.Join(",", SweepWeights.Select(w => w.ToString(CultureInfo.InvariantCulture))) };
+        var seed = Part2Commands.SeedOption();
+        var samplers = new DiffusionCommand.SamplerOptions();
+        var outDir = new Option<string>("--out") { Description = "Run directory: the report goes to OUT/report.", DefaultValueFactory = _ => "runs/conditional" };
+        var json = ClassifierCommand.JsonOption();
+        var command = new Command("conditional", "Grade the class-conditional model: sweep the guidance weight (classifier accuracy, per-class FID), the balanced grid, the report.")
+        {
+            data, classifierModel, model, vae, count, weights, seed, outDir, json,
+        };
+        samplers.AddTo(command);
+        command.SetAction(CliApp.Action(parse =>
+        {
+            int n = Part2Commands.RequireCount(parse.GetValue(count));
+            double[] sweep = ParseWeights(parse.GetValue(weights)!);
+            long s = parse.GetValue(seed);
+            string modelPath = CliApp.RequireFile(samplers.WeightsPath(parse, CliApp.RequireFile(parse.GetValue(model), "model")), "model");
+            string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
+            string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel), "classifier");
+            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
+            using (unet)
+            using (Vae decoder = ModelFile.LoadVae(vaePath))
+            using (Classifier classifier = ClassifierCommand.LoadClassifier(classifierPath))
+            {
+                if (config.UNet.Classes != 10) throw new UsageException($"{modelPath} is not a class-conditional MNIST model (it has {config.UNet.Classes} classes)");
+                ModelFile.RequireFits(config, modelPath, decoder, vaePath);
+                int[] labels = Enumerable.Range(0, 10).SelectMany(d => Enumerable.Repeat(d, n)).ToArray();
+                SamplingOptions template = samplers.Read(parse, config, modelPath, new SamplingOptions { Labels = labels });
+                string how = template.Describe(config);
+                CliApp.Err.MarkupLine("[grey]Per-class statistics of the training digits…[/]");
+                var grading = new ConditionalGrading(classifier, mnist);
+                var rows = new List<GuidanceRow>();
+                Tensor? grid = null;
+                foreach (double w in sweep)
+                {
+                    var watch = System.Diagnostics.Stopwatch.StartNew();
+                    using LatentSamples samples = DiffusionCommand.WithProgress($"w = {w.ToString(CultureInfo.InvariantCulture)}: {labels.Length} digits, {how}", p =>
+                        LatentDiffusionSampler.Generate(unet, config, decoder, labels.Length, s, template with { Guidance = w }, p));
+                    double seconds = watch.Elapsed.TotalSeconds;
+                    var grades = Enumerable.Range(0, 10).Select(d => grading.Grade(samples.Images.narrow(0, (long)d * n, n), d)).ToList();
+                    var row = new GuidanceRow(w, grades, seconds);
+                    rows.Add(row);
+                    CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                        $"[grey]w = {w}: {100 * row.Accuracy:F2} % read as asked (worst digit {100 * row.WorstAccuracy:F1} %), per-class FID mean {row.MeanFid:F2} (worst {row.WorstFid:F2}), {seconds:F0} s[/]");
+                    if (w == GenerateCommand.DefaultGuidance || (grid is null && w == sweep[^1]))
+                    {
+                        grid?.Dispose();
+                        grid = cat(Enumerable.Range(0, 10).Select(d => samples.Images.narrow(0, (long)d * n, Math.Min(n, 10))).ToArray(), 0);
+                    }
+                }
+                using Tensor testInputs = mnist.Test.ToInputs();
+                byte[] testLabels = mnist.Test.Labels.ToArray();
+                var testGrades = Enumerable.Range(0, 10).Select(d =>
+                {
+                    using Tensor index = tensor(Enumerable.Range(0, testLabels.Length).Where(i => testLabels[i] == d).Select(i => (long)i).ToArray());
+                    using Tensor digits = testInputs.index_select(0, index);
+                    return grading.Grade(digits, d);
+                }).ToList();
+                double gridW = sweep.Contains(GenerateCommand.DefaultGuidance) ? GenerateCommand.DefaultGuidance : sweep[^1];
+                string reportDir = Path.Combine(parse.GetValue(outDir)!, "report");
+                using (grid)
+                    ConditionalReport.Write(new ConditionalReportInputs(rows, grid!, gridW)
+                    {
+                        ModelPath = modelPath, Sampler = how, TestDigits = testGrades, Seed = s,
+                    }, reportDir);
+                PrintSweep(rows, testGrades);
+                CliApp.Out.MarkupLineInterpolated($"Report: [bold]{Path.Combine(reportDir, Page.IndexName)}[/]");
+                if (parse.GetValue(json))
+                    CliApp.WriteJson(new
+                    {
+                        model = modelPath, per_digit = n, seed = s, sampler = SamplingOptions.Name(template.SamplerFor(config)), steps = template.StepsFor(config),
+                        sweep = rows.Select(r => new
+                        {
+                            guidance = r.Guidance, accuracy = r.Accuracy, worst_accuracy = r.WorstAccuracy, mean_confidence = r.MeanConfidence,
+                            mean_fid = r.MeanFid, worst_fid = r.WorstFid, seconds = r.Seconds,
+                            digits = r.Digits.Select(d => new { digit = d.Digit, correct = d.Correct, count = d.Count, mean_confidence = d.MeanConfidence, fid = d.Fid }),
+                        }),
+                        test_digits = testGrades.Select(d => new { digit = d.Digit, accuracy = d.Accuracy, fid = d.Fid }),
+                        report = reportDir,
+                    });
+            }
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    static double[] ParseWeights(string text)
+    {
+        var values = new List<double>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double w) || !double.IsFinite(w) || w < 0)
+                throw new InvalidOptionException($"--guidance must be finite numbers ≥ 0 separated by commas (got '{text}')");
+            values.Add(w);
+        }
+        if (values.Count == 0) throw new InvalidOptionException("--guidance needs at least one weight");
+        return values.Distinct().Order().ToArray();
+    }
+
+    static void PrintSweep(IReadOnlyList<GuidanceRow> rows, IReadOnlyList<DigitGrade> test)
+    {
+        var table = new Table().Title("Guidance sweep (part 1's classifier grades every digit)");
+        foreach (string h in new[] { "w", "read as asked", "worst digit", "mean confidence", "per-class FID (mean)", "(worst)", "seconds" }) table.AddColumn(h);
+        foreach (GuidanceRow r in rows)
+            table.AddRow(r.Guidance.ToString("0.0#", CultureInfo.InvariantCulture), $"{100 * r.Accuracy:F2} %", $"{100 * r.WorstAccuracy:F1} %", $"{100 * r.MeanConfidence:F1} %",
+                r.MeanFid.ToString("F2", CultureInfo.InvariantCulture), r.WorstFid.ToString("F2", CultureInfo.InvariantCulture), r.Seconds.ToString("F0", CultureInfo.InvariantCulture));
+        table.AddRow("test digits", $"{100 * test.Sum(d => d.Correct) / (double)test.Sum(d => d.Count):F2} %", $"{100 * test.Min(d => d.Accuracy):F1} %", $"{100 * test.Average(d => d.MeanConfidence):F1} %",
+            test.Average(d => d.Fid).ToString("F2", CultureInfo.InvariantCulture), test.Max(d => d.Fid).ToString("F2", CultureInfo.InvariantCulture), "");
+        CliApp.Out.Write(table);
+    }
+}

@@ -1,0 +1,106 @@
+using LatentDiffusion.Data;
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.Generation;
+using LatentDiffusion.Models;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Metrics;
+
+/// <summary>A latent diffusion model to compare samplers on: its UNet, config, a name for the table and which weights (EMA or raw) it holds.</summary>
+public sealed record ComparedModel(string Name, UNet UNet, DiffusionConfig Config, bool Ema);
+
+/// <summary>
+/// One row of the sampler table: a model's weights (EMA or raw) sampled with one sampler and step count, N digits
+/// decoded and scored with MNIST-FID against the training set (both feature kinds), the ratio to the Validation FID
+/// (preact), and the wall time of generation (sampling + decoding, not the FID).
+/// </summary>
+public sealed record SamplerRow(string Model, string Sampler, int Steps, int Evaluations, bool Ema, int Count,
+    double FidPreact, double FidFlatten, double RatioToValidation, double Seconds)
+{
+    /// <summary>e.g. "α-deblending · Heun 25 (49 NFE) · EMA".</summary>
+    public string Label => $"{Model} · {Sampler} {Steps} ({Evaluations} NFE) · {(Ema ? "EMA" : "raw")}";
+}
+
+/// <summary>
+/// FID against network evaluations for the samplers of issue 12: DDPM over all T steps and DDIM (η = 0) on an
+/// ε-model; α-deblending with Euler and Heun steps on an α-model; each with EMA and raw weights.
+/// </summary>
+public static class SamplerComparison
+{
+    /// <summary>The step counts of the full table: 10, 20, 50, 100, 250.</summary>
+    public static IReadOnlyList<int> FullSteps { get; } = [10, 20, 50, 100, 250];
+
+    /// <summary>
+    /// The sampler settings for <paramref name="config"/>'s kind of model at <paramref name="steps"/>: an ε-model gets
+    /// DDPM (all T) when <paramref name="includeDdpm"/>, then DDIM η = 0 at each S; an α-model gets Euler and Heun at each S.
+    /// </summary>
+    public static IReadOnlyList<SamplingOptions> Grid(DiffusionConfig config, IReadOnlyList<int> steps, bool includeDdpm, SamplingOptions template)
+    {
+        var grid = new List<SamplingOptions>();
+        if (config.Objective == DiffusionObjective.Epsilon)
+        {
+            if (includeDdpm) grid.Add(template with { Sampler = SamplerKind.Ddpm, Steps = null });
+            grid.AddRange(steps.Where(s => s <= config.Steps).Select(s => template with { Sampler = SamplerKind.Ddim, Steps = s, Eta = 0 }));
+        }
+        else
+        {
+            grid.AddRange(steps.Select(s => template with { Sampler = SamplerKind.AlphaDeblending, Steps = s, Heun = false }));
+            grid.AddRange(steps.Select(s => template with { Sampler = SamplerKind.AlphaDeblending, Steps = s, Heun = true }));
+        }
+        return grid;
+    }
+
+    /// <summary>The FID calculators and the training set's statistics, computed once for a whole table.</summary>
+    public sealed class Scorer(Classifier classifier, MnistData data)
+    {
+        readonly FidCalculator pre = new(classifier, new FidConfig(FeatureKind.PreAct));
+        readonly FidCalculator flat = new(classifier, new FidConfig(FeatureKind.Flatten));
+        FeatureStatistics? trainPre, trainFlat;
+        double? validation;
+
+        /// <summary>(preact, flatten) FID of (N, 1, 32, 32) images in [0, 1] against the training images.</summary>
+        public (double Preact, double Flatten) Fid(Tensor images)
+        {
+            trainPre ??= pre.StatisticsOfIdx(data.Train.Images);
+            trainFlat ??= flat.StatisticsOfIdx(data.Train.Images);
+            return (FrechetDistance.Compute(pre.StatisticsOfInputs(images), trainPre), FrechetDistance.Compute(flat.StatisticsOfInputs(images), trainFlat));
+        }
+
+        /// <summary>The test set's preact FID against the training set (the tables' Validation row).</summary>
+        public double Validation
+        {
+            get
+            {
+                if (validation is double v) return v;
+                using Tensor test = data.Test.ToInputs();
+                validation = Fid(test).Preact;
+                return validation.Value;
+            }
+        }
+    }
+
+    /// <summary>Samples <paramref name="count"/> digits of <paramref name="model"/> with <paramref name="options"/> (seed <paramref name="seed"/>), times it and scores it.</summary>
+    public static SamplerRow Measure(ComparedModel model, Vae vae, SamplingOptions options, int count, long seed, Scorer scorer,
+        Action<long, long>? progress = null)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using LatentSamples samples = LatentDiffusionSampler.Generate(model.UNet, model.Config, vae, count, seed, options, progress);
+        double seconds = watch.Elapsed.TotalSeconds;
+        return Score(model, options, samples.Images, seconds, scorer);
+    }
+
+    /// <summary>The row of already generated <paramref name="images"/> (e.g. the main table's DDPM samples), generated in <paramref name="seconds"/>.</summary>
+    public static SamplerRow Score(ComparedModel model, SamplingOptions options, Tensor images, double seconds, Scorer scorer)
+    {
+        var (preact, flatten) = scorer.Fid(images);
+        SamplerKind kind = options.SamplerFor(model.Config);
+        string sampler = kind switch
+        {
+            SamplerKind.Ddpm => "DDPM",
+            SamplerKind.Ddim => options.Eta == 0 ? "DDIM" : $"DDIM η={options.Eta}",
+            _ => options.Heun ? "Heun" : "Euler",
+        };
+        return new SamplerRow(model.Name, sampler, options.StepsFor(model.Config), options.EvaluationsFor(model.Config), model.Ema,
+            (int)images.shape[0], preact, flatten, preact / scorer.Validation, seconds);
+    }
+}
