@@ -154,7 +154,7 @@ public static class DiffusionCommand
                 _ => null,
             };
             var options = template with { Sampler = kind, Steps = parse.GetValue(Steps), Eta = parse.GetValue(Eta), Heun = parse.GetValue(Heun) };
-            if (options.Problem(config) is { } problem) throw new UsageException($"{modelPath} is {config.KindName}: {problem}");
+            if (options.Problem(config) is { } problem) throw new InvalidOptionException($"{modelPath}: {problem}");
             return options;
         }
 
@@ -163,7 +163,7 @@ public static class DiffusionCommand
         {
             if (!parse.GetValue(Raw)) return path;
             string raw = RawPath(path);
-            if (!File.Exists(raw)) throw new UsageException($"{path} has no raw weights beside it ({raw} does not exist; models trained without --ema have only one set)");
+            if (!File.Exists(raw)) throw new InvalidOptionException($"--raw: {path} has no raw weights beside it ({raw} does not exist; models trained without --ema have only one set)");
             return raw;
         }
     }
@@ -203,8 +203,8 @@ public static class DiffusionCommand
             {
                 ModelFile.RequireFits(config, modelPath, decoder, vaePath);
                 var options = samplers.Read(parse, config, modelPath, new SamplingOptions { BatchSize = batchSize, ClipX0 = parse.GetValue(clip), Device = on });
-                if (options.ClipX0 && config.Objective != DiffusionObjective.Epsilon) throw new UsageException($"{modelPath} is {config.KindName}: --clip-x0 applies to ε-models only");
-                if (options.ClipX0 && config.LatentRange is null) throw new UsageException($"{modelPath} records no latent range; sample without --clip-x0");
+                if (options.ClipX0 && config.Objective != DiffusionObjective.Epsilon) throw new InvalidOptionException($"--clip-x0: {modelPath} is {config.KindName}; --clip-x0 applies to ε-models only");
+                if (options.ClipX0 && config.LatentRange is null) throw new InvalidOptionException($"--clip-x0: {modelPath} records no latent range; sample without --clip-x0");
                 if (config.VaeSha256 is { } sha && sha != ModelWeights.Sha256(vaePath))
                     CliApp.Err.MarkupLineInterpolated($"[yellow]warning:[/] {modelPath} was trained on the latents of another VAE (sha256 {sha[..12]}), not {vaePath}");
                 var watch = System.Diagnostics.Stopwatch.StartNew();

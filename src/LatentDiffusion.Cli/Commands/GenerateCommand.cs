@@ -56,7 +56,7 @@ public static class GenerateCommand
             using (Vae decoder = ModelFile.LoadVae(vaePath))
             {
                 if (config.UNet.Classes == 0)
-                    throw new UsageException($"{modelPath} is an unconditional model: it cannot be asked for a digit (train one with ldm diffusion train --conditional, or use ldm diffusion sample)");
+                    throw new InvalidOptionException($"{modelPath} is an unconditional model: it cannot be asked for a digit (train one with ldm diffusion train --conditional, or use ldm diffusion sample)");
                 ModelFile.RequireFits(config, modelPath, decoder, vaePath);
                 int[] labels = digits.SelectMany(d => Enumerable.Repeat(d, n)).ToArray();
                 var options = samplers.Read(parse, config, modelPath, new SamplingOptions { Labels = labels, Guidance = w, Device = on });

@@ -53,7 +53,7 @@ public static class ReproduceConditional
             using (Vae decoder = ModelFile.LoadVae(vaePath))
             using (Classifier classifier = ClassifierCommand.LoadClassifier(classifierPath))
             {
-                if (config.UNet.Classes != 10) throw new UsageException($"{modelPath} is not a class-conditional MNIST model (it has {config.UNet.Classes} classes)");
+                if (config.UNet.Classes != 10) throw new InvalidOptionException($"{modelPath} is not a class-conditional MNIST model (it has {config.UNet.Classes} classes)");
                 ModelFile.RequireFits(config, modelPath, decoder, vaePath);
                 int[] labels = Enumerable.Range(0, 10).SelectMany(d => Enumerable.Repeat(d, n)).ToArray();
                 SamplingOptions template = samplers.Read(parse, config, modelPath, new SamplingOptions { Labels = labels });

@@ -114,4 +114,58 @@ public sealed class GenerativeCommandsTests
         AssertOneLineError(LdmProcess.Run(["vae", "train", "--data", data, "--device", "gpu", "--out", dir.File("run3")]), 2, "unknown device 'gpu'");
         Assert.False(File.Exists(dir.File("e.png")) || File.Exists(dir.File("f.png")) || File.Exists(dir.File("g.png")) || Directory.Exists(dir.File("run3")));
     }
+
+    [Fact]
+    public void Samplers_OfTinyModels_RunAndMisfitsAreUsageErrorsNamingTheModelsKind()
+    {
+        using var dir = new TempDirectory();
+        string data = SyntheticData.WriteIdxDirectory(dir.File("data"), SyntheticData.Dataset(64, 32));
+        string vae = Fixture("vae_state_dict.pt");
+        string[] common = ["--vae", vae, "--data", data, "--epochs", "1", "--batch-size", "32", "--widths", "8,16", "--ema", "0.9"];
+        var eps = LdmProcess.Run(["diffusion", "train", .. common, "--out", dir.File("eps")], timeoutSeconds: 300);
+        Assert.True(eps.ExitCode == 0, eps.Stderr);
+        var iadb = LdmProcess.Run(["diffusion", "train", .. common, "--objective", "iadb", "--conditional", "--out", dir.File("iadb")], timeoutSeconds: 300);
+        Assert.True(iadb.ExitCode == 0, iadb.Stderr);
+        string epsModel = dir.File("eps/model.safetensors"), iadbModel = dir.File("iadb/model.safetensors");
+        Assert.True(File.Exists(dir.File("eps/model.raw.safetensors")), "an EMA run keeps its raw weights");
+
+        var ddim = LdmProcess.Run(["diffusion", "sample", "--model", epsModel, "--vae", vae, "-n", "3", "--sampler", "ddim", "--steps", "5", "--out", dir.File("ddim.npz"), "--json"], timeoutSeconds: 300);
+        Assert.True(ddim.ExitCode == 0, ddim.Stderr);
+        using (var json = JsonDocument.Parse(ddim.Stdout.TrimEnd().Split('\n')[^1]))
+        {
+            Assert.Equal("ddim", json.RootElement.GetProperty("sampler").GetString());
+            Assert.Equal(5, json.RootElement.GetProperty("evaluations").GetInt32());
+        }
+        Assert.Equal(0, LdmProcess.Run(["diffusion", "sample", "--model", epsModel, "--raw", "--vae", vae, "-n", "2", "--sampler", "ddim", "--steps", "3", "--eta", "1", "--out", dir.File("raw.npz")], timeoutSeconds: 300).ExitCode);
+        var heun = LdmProcess.Run(["diffusion", "sample", "--model", iadbModel, "--vae", vae, "-n", "2", "--steps", "4", "--heun", "--out", dir.File("heun.png"), "--json"], timeoutSeconds: 300);
+        Assert.True(heun.ExitCode == 0, heun.Stderr);
+        using (var json = JsonDocument.Parse(heun.Stdout.TrimEnd().Split('\n')[^1]))
+        {
+            Assert.Equal("iadb", json.RootElement.GetProperty("sampler").GetString());
+            Assert.Equal(7, json.RootElement.GetProperty("evaluations").GetInt32());
+        }
+
+        string Out(string name) => dir.File(name);
+        AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", epsModel, "--vae", vae, "--sampler", "iadb", "--out", Out("a.png")]), 2, "ε-prediction (DDPM) model");
+        AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", iadbModel, "--vae", vae, "--sampler", "ddim", "--out", Out("b.png")]), 2, "α-deblending (x1 − x0) model");
+        AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", epsModel, "--vae", vae, "--sampler", "ddim", "--steps", "0", "--out", Out("c.png")]), 2, "at least 1");
+        AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", epsModel, "--vae", vae, "--sampler", "ddim", "--steps", "1001", "--out", Out("d.png")]), 2, "at most T = 1000");
+        AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", epsModel, "--vae", vae, "--sampler", "ddim", "--eta", "-1", "--out", Out("e.png")]), 2, "eta");
+        AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", iadbModel, "--vae", vae, "--steps", "0", "--out", Out("f.png")]), 2, "at least 1");
+        AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", iadbModel, "--vae", vae, "--clip-x0", "--out", Out("g.png")]), 2, "ε-models only");
+
+        var asked = LdmProcess.Run(["generate", "--digit", "all", "-n", "2", "--model", iadbModel, "--vae", vae, "--steps", "3", "--guidance", "2", "--out", Out("all.png"), "--json"], timeoutSeconds: 300);
+        Assert.True(asked.ExitCode == 0, asked.Stderr);
+        Assert.True(File.Exists(Out("all.png")));
+        using (var json = JsonDocument.Parse(asked.Stdout.TrimEnd().Split('\n')[^1]))
+            Assert.Equal(10, json.RootElement.GetProperty("digits").GetArrayLength());
+        Assert.Equal(0, LdmProcess.Run(["generate", "--digit", "7", "-n", "3", "--model", iadbModel, "--vae", vae, "--steps", "2", "--out", Out("seven")], timeoutSeconds: 300).ExitCode);
+        Assert.Equal(3, Directory.GetFiles(Out("seven"), "*.png").Length);
+        AssertOneLineError(LdmProcess.Run(["generate", "--digit", "10", "--model", iadbModel, "--vae", vae, "--out", Out("h.png")]), 2, "--digit");
+        AssertOneLineError(LdmProcess.Run(["generate", "--digit", "x", "--model", iadbModel, "--vae", vae, "--out", Out("i.png")]), 2, "--digit");
+        AssertOneLineError(LdmProcess.Run(["generate", "--digit", "3", "--guidance", "-1", "--model", iadbModel, "--vae", vae, "--out", Out("j.png")]), 2, "--guidance");
+        AssertOneLineError(LdmProcess.Run(["generate", "--digit", "3", "--guidance", "NaN", "--model", iadbModel, "--vae", vae, "--out", Out("k.png")]), 2, "--guidance");
+        AssertOneLineError(LdmProcess.Run(["generate", "--digit", "3", "--model", epsModel, "--vae", vae, "--out", Out("l.png")]), 2, "unconditional");
+        foreach (string name in "abcdefghijkl".Select(c => c + ".png")) Assert.False(File.Exists(Out(name)), name);
+    }
 }
