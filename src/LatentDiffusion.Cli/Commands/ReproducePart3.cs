@@ -202,7 +202,8 @@ public static class ReproducePart3
             }
         }
 
-        var ddpm = new ComparedModel("DDPM", unet, config, Ema: true);
+        bool IsEma(string path) => File.Exists(Training.RunDirectory.RawWeightsPath(path));   // an EMA run keeps its raw weights beside
+        var ddpm = new ComparedModel("DDPM", unet, config, Ema: IsEma(modelPath));
         rows.Add(SamplerComparison.Score(ddpm, template with { Sampler = SamplerKind.Ddpm }, ddpmImages, ddpmSeconds, scorer));
         Run(ddpm, SamplerComparison.Grid(config, steps, includeDdpm: false, template));
         if (full) RunRaw("DDPM", modelPath, config, raw => Run(raw, SamplerComparison.Grid(config, steps, includeDdpm: true, template)), notes);
@@ -218,7 +219,7 @@ public static class ReproducePart3
             ModelFile.RequireFits(alphaConfig, iadbPath, vae, vaePath);
             if (alphaConfig.Objective != DiffusionObjective.AlphaDeblending)
                 throw new DataFormatException(iadbPath, $"is {alphaConfig.KindName}, not an α-deblending model");
-            var alpha = new ComparedModel("α-deblending", alphaNet, alphaConfig, Ema: true);
+            var alpha = new ComparedModel("α-deblending", alphaNet, alphaConfig, Ema: IsEma(iadbPath));
             var alphaTemplate = new SamplingOptions();
             IEnumerable<SamplingOptions> grid = full
                 ? SamplerComparison.Grid(alphaConfig, steps, includeDdpm: false, alphaTemplate)
@@ -227,7 +228,7 @@ public static class ReproducePart3
             if (full) RunRaw("α-deblending", iadbPath, alphaConfig, raw => Run(raw, SamplerComparison.Grid(alphaConfig, steps, includeDdpm: false, alphaTemplate)), notes);
             var gridOptions = alphaTemplate with { Sampler = SamplerKind.AlphaDeblending, Steps = 50 };
             using LatentSamples shown = LatentDiffusionSampler.Generate(alphaNet, alphaConfig, vae, Math.Min(72, n), seed, gridOptions);
-            return (rows, shown.Images.clone(), gridOptions.Describe(alphaConfig) + ", EMA weights");
+            return (rows, shown.Images.clone(), gridOptions.Describe(alphaConfig) + (alpha.Ema ? ", EMA weights" : ""));
         }
     }
 

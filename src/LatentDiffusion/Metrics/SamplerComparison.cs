@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace LatentDiffusion.Metrics;
 
-/// <summary>A latent diffusion model to compare samplers on: its UNet, config, a name for the table and which weights (EMA or raw) it holds.</summary>
+/// <summary>A latent diffusion model to compare samplers on: its UNet, config, a name for the table and whether it holds EMA weights (false: raw, or a run without EMA).</summary>
 public sealed record ComparedModel(string Name, UNet UNet, DiffusionConfig Config, bool Ema);
 
 /// <summary>

@@ -54,14 +54,22 @@ public sealed class ReproduceTests
             "--latent-channels", "8", "--kl-weight", "0.01", "--out", dir.File("latent")]);
         Ok(["diffusion", "train", "--data", data, "--vae", dir.File("latent/model.safetensors"), "--epochs", "1", "--batch-size", "32",
             "--widths", "8,16", "--steps", "20", "--latent-scale", "auto", "--out", dir.File("diffusion")]);
+        Ok(["diffusion", "train", "--data", data, "--vae", dir.File("latent/model.safetensors"), "--epochs", "1", "--batch-size", "32",
+            "--widths", "8,16", "--objective", "iadb", "--ema", "0.9", "--latent-scale", "auto", "--out", dir.File("iadb")]);
         var r = Ok(["reproduce", "part3", "--data", data, "--vae", dir.File("latent/model.safetensors"), "--part2-vae", dir.File("vae/model.safetensors"),
-            "--model", dir.File("diffusion/model.safetensors"), "-n", "40", "--clip-x0", "--out", dir.File("run"), "--json"]);
+            "--model", dir.File("diffusion/model.safetensors"), "--iadb-model", dir.File("iadb/model.safetensors"), "-n", "40", "--clip-x0", "--out", dir.File("run"), "--json"]);
         JsonElement json = LastJson(r);
         string[] rows = json.GetProperty("rows").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray();
         Assert.Equal(["Validation", "Random", "VAE", "Diffusion", "VAE reconstructions", "Latent VAE reconstructions"], rows);
         Assert.Equal(40, json.GetProperty("census").GetProperty("counts").EnumerateArray().Sum(c => c.GetInt64()));
         Assert.True(File.Exists(json.GetProperty("report").GetString()));
         Assert.True(File.Exists(Path.Combine(dir.File("run"), "generated_72.png")));
+        // The quick sampler table: DDPM (T = 20 here, so no DDIM 50), α-deblending Euler 50 and Heun 25 (49 evaluations), with the figure.
+        var samplers = json.GetProperty("samplers").EnumerateArray().Select(e => (e.GetProperty("sampler").GetString(), e.GetProperty("evaluations").GetInt32(), e.GetProperty("weights").GetString())).ToArray();
+        Assert.Equal([("DDPM", 20, "raw"), ("Euler", 50, "ema"), ("Heun", 49, "ema")], samplers);
+        string reportDir = Path.GetDirectoryName(json.GetProperty("report").GetString())!;
+        Assert.True(File.Exists(Path.Combine(reportDir, "samplers.png")));
+        Assert.True(File.Exists(Path.Combine(reportDir, "alpha_deblending_samples.png")));
         // The latent VAE and a UNet for the post's 4 channels do not fit: one line naming both files.
         var wrong = LdmProcess.Run(["reproduce", "part3", "--data", data, "--vae", dir.File("vae/model.safetensors"), "--part2-vae", dir.File("vae/model.safetensors"),
             "--model", dir.File("diffusion/model.safetensors"), "-n", "4", "--out", dir.File("run2")]);
