@@ -54,7 +54,7 @@ public static class ClassifierCommand
             MnistData mnist = LoadData(parse.GetValue(data)!);
             string run = parse.GetValue(outDir)!;
             TrainingResult<Classifier> result = SpectreTrainingObserver.Run(observer =>
-                ClassifierTask.Train(config, mnist.Train, mnist.Test, run, parse.GetValue(resume), observer: observer, device: device));
+                ClassifierTask.Train(config, mnist.Train, mnist.Test, run, parse.GetValue(resume), observer: observer, cancel: CliApp.Stop.Token, device: device));
             using Classifier model = result.Model;
             EvaluationResult eval = ClassifierEvaluation.Evaluate(model, mnist.Test);
             string modelPath = Path.Combine(run, RunDirectory.ModelFileName);

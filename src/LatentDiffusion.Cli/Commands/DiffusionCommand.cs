@@ -84,7 +84,7 @@ public static class DiffusionCommand
             using var task = new DiffusionTask(trainOnDevice, testOnDevice, diffusion);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<UNet> result = SpectreTrainingObserver.Run(observer =>
-                new Trainer<UNet>(config, observer, device).Train(task, run, parse.GetValue(options.Resume)));
+                new Trainer<UNet>(config, observer, device).Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));
             Part2Commands.PrintTrained(result.History, result.TrainingSeconds, run, parse.GetValue(json), result.Model.ParameterCount());
             return CliApp.Ok;
         }));
@@ -155,14 +155,21 @@ public static class DiffusionCommand
         return command;
     }
 
-    /// <summary>Runs <paramref name="body"/> with a progress bar on an interactive terminal (a line every 10 % otherwise).</summary>
+    /// <summary>
+    /// Runs <paramref name="body"/> with a progress bar on an interactive terminal (a line every 10 % otherwise), as a
+    /// graceful section of <see cref="CliApp.Stop"/>: after SIGINT or SIGTERM the next progress report (one per sampling
+    /// step) throws <see cref="OperationCanceledException"/>, before anything is written.
+    /// </summary>
     internal static T WithProgress<T>(string description, Func<Action<long, long>, T> body)
     {
+        using IDisposable graceful = CliApp.Stop.Graceful();
+        CancellationToken stop = CliApp.Stop.Token;
         if (!CliApp.Err.Profile.Capabilities.Interactive || Console.IsErrorRedirected)
         {
             int lastDecile = -1;
             return body((done, total) =>
             {
+                stop.ThrowIfCancellationRequested();
                 int decile = (int)(10 * done / Math.Max(1, total));
                 if (decile == lastDecile) return;
                 lastDecile = decile;
@@ -175,7 +182,11 @@ public static class DiffusionCommand
             .Start(ctx =>
             {
                 ProgressTask task = ctx.AddTask(description, maxValue: 1);
-                result = body((done, total) => task.Value = (double)done / Math.Max(1, total));
+                result = body((done, total) =>
+                {
+                    stop.ThrowIfCancellationRequested();
+                    task.Value = (double)done / Math.Max(1, total);
+                });
             });
         return result;
     }

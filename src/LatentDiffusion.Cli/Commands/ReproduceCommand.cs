@@ -88,7 +88,7 @@ public static class ReproduceCommand
             else
             {
                 TrainingResult<Classifier> trained = SpectreTrainingObserver.Run(observer =>
-                    ClassifierTask.Train(config, mnist.Train, mnist.Test, run, resume: true, observer: observer));
+                    ClassifierTask.Train(config, mnist.Train, mnist.Test, run, resume: true, observer: observer, cancel: CliApp.Stop.Token));
                 model = trained.Model;
                 history = trained.History;
             }

@@ -59,7 +59,7 @@ public static class VaeCommand
             var task = new VaeTask(train, validation, model);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<Vae> result = SpectreTrainingObserver.Run(observer =>
-                new Trainer<Vae>(config, observer, device).Train(task, run, parse.GetValue(options.Resume)));
+                new Trainer<Vae>(config, observer, device).Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));
             Part2Commands.PrintTrained(result.History, result.TrainingSeconds, run, parse.GetValue(json), result.Model.ParameterCount());
             return CliApp.Ok;
         }));
