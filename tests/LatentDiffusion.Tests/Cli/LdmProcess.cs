@@ -23,6 +23,29 @@ public static class LdmProcess
         return Process.Start(info) ?? throw new InvalidOperationException("could not start ldm");
     }
 
+    /// <summary>Sends <paramref name="signal"/> (e.g. <see cref="SIGTERM"/>) to the process, as <c>kill -s</c> would.</summary>
+    public static void Signal(Process process, int signal)
+    {
+        if (kill(process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({process.Id}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+
+    public const int SIGINT = 2, SIGTERM = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int sig);
+
+    /// <summary>Waits until <paramref name="condition"/> holds (polled every 20 ms) or fails after <paramref name="seconds"/>.</summary>
+    public static void WaitUntil(Func<bool> condition, string what, double seconds = 60)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed.TotalSeconds > seconds) throw new TimeoutException($"{what} did not happen within {seconds} s");
+            Thread.Sleep(20);
+        }
+    }
+
     public static Result Run(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? workingDirectory = null, int timeoutSeconds = 120)
     {
         using Process p = Start(args, environment, workingDirectory);
