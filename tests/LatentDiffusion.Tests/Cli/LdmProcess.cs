@@ -7,7 +7,8 @@ public static class LdmProcess
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Process Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? workingDirectory = null)
+    /// <param name="program">Another copy of ldm.dll to run (default: the one in the test output).</param>
+    public static Process Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? workingDirectory = null, string? program = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -16,7 +17,7 @@ public static class LdmProcess
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ldm.dll"));
+        info.ArgumentList.Add(program ?? Path.Combine(AppContext.BaseDirectory, "ldm.dll"));
         foreach (string a in args) info.ArgumentList.Add(a);
         if (environment is not null)
             foreach (var (k, v) in environment) info.Environment[k] = v;
@@ -46,9 +47,10 @@ public static class LdmProcess
         }
     }
 
-    public static Result Run(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? workingDirectory = null, int timeoutSeconds = 120)
+    public static Result Run(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? workingDirectory = null, int timeoutSeconds = 120,
+        string? program = null)
     {
-        using Process p = Start(args, environment, workingDirectory);
+        using Process p = Start(args, environment, workingDirectory, program);
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeoutSeconds * 1000))
