@@ -97,8 +97,8 @@ public static class FidCommand
             stats.Save(dest);
             double seconds = watch.Elapsed.TotalSeconds;
 
-            if (stats.Count is long n && n <= stats.Dim)
-                PrintWarnings([$"{n} images for {stats.Dim}-d features: the covariance is rank-deficient"]);
+            string[] warnings = stats.SampleSizeWarning(src.Path) is { } few ? [few] : [];
+            PrintWarnings(warnings);
             CliApp.Out.MarkupLineInterpolated($"Wrote {dest}: mu ({stats.Dim}), sigma ({stats.Dim}, {stats.Dim}) of {Count(stats.Count)} from {src.Describe()}");
             CliApp.Out.MarkupLineInterpolated($"classifier {FidCalculator.ShortSha(sha)} ({classifierPath}), features {FidCalculator.FeatureName(config.Features)}; {seconds:F2} s");
             if (parse.GetValue(json))
@@ -109,6 +109,7 @@ public static class FidCommand
                     classifier = FidCalculator.ShortSha(sha),
                     features = FidCalculator.FeatureName(config.Features),
                     seconds,
+                    warnings,
                 });
             return CliApp.Ok;
         }));
