@@ -113,17 +113,24 @@ public static class CliApp
     /// <summary>Prints <paramref name="value"/> as one compact JSON line on stdout (snake_case names).</summary>
     public static void WriteJson(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 
-    /// <summary>A file path option's value, or a clear error when it does not exist.</summary>
+    /// <summary>A file path option's value, or a clear error (exit 1) when it does not exist or is a directory.</summary>
     public static string RequireFile(string? path, string what)
     {
         if (string.IsNullOrEmpty(path)) throw new UsageException($"no {what} given");
+        if (Directory.Exists(path)) throw new UsageException($"{what} {path} is a directory, not a file");
         if (!File.Exists(path)) throw new UsageException($"{what} {path} does not exist");
         return path;
     }
 }
 
-/// <summary>An option value that cannot work (-n 0, --steps 0, --epochs -1): a usage error, exit 2, like a parse error.</summary>
+/// <summary>
+/// An option value that cannot work whatever the files say (-n 0, --steps 0, --epochs -1, --lr nan, an output name
+/// with the wrong extension): a usage error, exit 2, like a parse error.
+/// </summary>
 public sealed class InvalidOptionException(string message) : Exception(message);
 
-/// <summary>A problem with what the user asked for (a missing file, a bad combination of options).</summary>
+/// <summary>
+/// A problem found in what the user pointed at (a missing file, a directory where a file is expected, a model that does
+/// not fit an option): a failure, exit 1, with this one line.
+/// </summary>
 public sealed class UsageException(string message) : Exception(message);

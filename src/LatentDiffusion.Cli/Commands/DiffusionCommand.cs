@@ -69,7 +69,7 @@ public static class DiffusionCommand
             string scaleText = parse.GetValue(scale)!;
             double latentScale = scaleText == "auto"
                 ? 1.0 / train.std().item<float>()
-                : double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new InvalidOptionException($"--latent-scale must be 'auto' or a positive number (got {scaleText})");
+                : double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v : throw new InvalidOptionException($"--latent-scale must be 'auto' or a positive number (got {scaleText})");
             var diffusion = new DiffusionConfig
             {
                 UNet = new UNetConfig { LatentChannels = (int)model.LatentShape[0], Widths = w, InputSkip = parse.GetValue(inputSkip) },
