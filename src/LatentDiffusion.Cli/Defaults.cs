@@ -3,15 +3,18 @@ using LatentDiffusion.IO;
 
 namespace LatentDiffusion.Cli;
 
-/// <summary>Where the CLI looks when an option is not given: the files shipped with the repository.</summary>
+/// <summary>
+/// Where the CLI looks when an option is not given: the files shipped with ldm, found from the program's own location
+/// (<see cref="ShippedFiles"/>), never from the working directory.
+/// </summary>
 public static class Defaults
 {
     /// <summary>The shipped MNIST files (data/mnist).</summary>
     public static string DataDirectory => MnistDataset.DefaultDirectory;
 
     /// <summary>The shipped classifier (models/classifier.safetensors).</summary>
-    public static string ClassifierModel => RepositoryPaths.Find("models/classifier.safetensors") ?? Path.Combine("models", "classifier.safetensors");
+    public static string ClassifierModel => ShippedFiles.Model("classifier.safetensors");
 
     /// <summary>A shipped model file, models/<paramref name="file"/>.</summary>
-    public static string Model(string file) => RepositoryPaths.Find("models/" + file) ?? Path.Combine("models", file);
+    public static string Model(string file) => ShippedFiles.Model(file);
 }

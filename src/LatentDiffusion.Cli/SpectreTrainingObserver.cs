@@ -24,6 +24,7 @@ public sealed class SpectreTrainingObserver(ProgressContext? context) : ITrainin
 
     public void BatchFinished(int epoch, int batch)
     {
+        if (SlowBatchMilliseconds > 0) Thread.Sleep(SlowBatchMilliseconds);
         if (task is not null) task.Value = batch;
         else if (batch == batches)
             CliApp.Err.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[grey]epoch {epoch}/{epochs}: {batches} batches in {clock.Elapsed.TotalSeconds:F1} s[/]"));
@@ -43,9 +44,17 @@ public sealed class SpectreTrainingObserver(ProgressContext? context) : ITrainin
         if (context is null) CliApp.Err.MarkupLineInterpolated($"[grey]epoch {epoch}: checkpoint {path}[/]");
     }
 
-    /// <summary>Runs <paramref name="body"/> with a live progress display when stderr is a terminal.</summary>
+    /// <summary>Test hook: LDM_TEST_SLOW_BATCH_MS makes every batch that long, so a test can signal a child mid-epoch.</summary>
+    static readonly int SlowBatchMilliseconds =
+        int.TryParse(Environment.GetEnvironmentVariable("LDM_TEST_SLOW_BATCH_MS"), out int ms) && ms > 0 ? ms : 0;
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with a live progress display when stderr is a terminal, as a graceful section of
+    /// <see cref="CliApp.Stop"/>: the body passes <c>CliApp.Stop.Token</c> to the trainer, which stops between batches.
+    /// </summary>
     public static T Run<T>(Func<ITrainingObserver, T> body)
     {
+        using IDisposable graceful = CliApp.Stop.Graceful();
         if (!CliApp.Err.Profile.Capabilities.Interactive || Console.IsErrorRedirected)
             return body(new SpectreTrainingObserver(null));
         T result = default!;

@@ -38,7 +38,7 @@ public static class AutoencoderCommand
             var task = new AutoencoderTask(train, validation, new AutoencoderConfig { ChannelsLast = parse.GetValue(channelsLast) });
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<ConvAutoencoder> result = SpectreTrainingObserver.Run(observer =>
-                new Trainer<ConvAutoencoder>(config, observer, device).Train(task, run, parse.GetValue(options.Resume)));
+                new Trainer<ConvAutoencoder>(config, observer, device).Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));
             Part2Commands.PrintTrained(result.History, result.TrainingSeconds, run, parse.GetValue(json), result.Model.ParameterCount());
             return CliApp.Ok;
         }));

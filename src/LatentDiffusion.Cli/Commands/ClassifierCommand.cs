@@ -54,7 +54,7 @@ public static class ClassifierCommand
             MnistData mnist = LoadData(parse.GetValue(data)!);
             string run = parse.GetValue(outDir)!;
             TrainingResult<Classifier> result = SpectreTrainingObserver.Run(observer =>
-                ClassifierTask.Train(config, mnist.Train, mnist.Test, run, parse.GetValue(resume), observer: observer, device: device));
+                ClassifierTask.Train(config, mnist.Train, mnist.Test, run, parse.GetValue(resume), observer: observer, cancel: CliApp.Stop.Token, device: device));
             using Classifier model = result.Model;
             EvaluationResult eval = ClassifierEvaluation.Evaluate(model, mnist.Test);
             string modelPath = Path.Combine(run, RunDirectory.ModelFileName);
@@ -114,7 +114,7 @@ public static class ClassifierCommand
             string path = CliApp.RequireFile(parse.GetValue(model), "model");
             string dest = parse.GetValue(to)!;
             if (!dest.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) && !dest.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-                throw new UsageException($"--to {dest}: the extension must be .pt or .safetensors");
+                throw new InvalidOptionException($"--to {dest}: the extension must be .pt or .safetensors");
             using var classifier = LoadClassifier(path);
             ModelWeights.Save(classifier, dest);
             CliApp.Out.MarkupLineInterpolated($"Wrote {dest} ({classifier.ParameterCount()} parameters).");
@@ -132,8 +132,11 @@ public static class ClassifierCommand
     }
 
     /// <summary>Loads the four files of <paramref name="directory"/>, downloading missing ones; notices go to stderr.</summary>
-    internal static MnistData LoadData(string directory) =>
-        MnistDataset.LoadOrDownload(directory, notice: message => CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {message}"));
+    internal static MnistData LoadData(string directory)
+    {
+        if (File.Exists(directory)) throw new UsageException($"--data {directory} is a file; give the directory that holds the four MNIST files");
+        return MnistDataset.LoadOrDownload(directory, notice: message => CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {message}"));
+    }
 
     static void PrintEvaluation(EvaluationResult eval, string modelPath)
     {

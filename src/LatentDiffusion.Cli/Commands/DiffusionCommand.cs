@@ -80,7 +80,7 @@ public static class DiffusionCommand
             string scaleText = parse.GetValue(scale)!;
             double latentScale = scaleText == "auto"
                 ? 1.0 / train.std().item<float>()
-                : double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new InvalidOptionException($"--latent-scale must be 'auto' or a positive number (got {scaleText})");
+                : double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v : throw new InvalidOptionException($"--latent-scale must be 'auto' or a positive number (got {scaleText})");
             var diffusion = new DiffusionConfig
             {
                 UNet = new UNetConfig { LatentChannels = (int)model.LatentShape[0], Widths = w, InputSkip = parse.GetValue(inputSkip), Classes = isConditional ? 10 : 0 },
@@ -100,7 +100,7 @@ public static class DiffusionCommand
             using var task = new DiffusionTask(trainOnDevice, testOnDevice, diffusion, trainLabels, testLabels);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<UNet> result = SpectreTrainingObserver.Run(observer =>
-                new Trainer<UNet>(config, observer, device).Train(task, run, parse.GetValue(options.Resume)));
+                new Trainer<UNet>(config, observer, device).Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));
             Part2Commands.PrintTrained(result.History, result.TrainingSeconds, run, parse.GetValue(json), result.Model.ParameterCount());
             return CliApp.Ok;
         }));
@@ -228,14 +228,21 @@ public static class DiffusionCommand
         return command;
     }
 
-    /// <summary>Runs <paramref name="body"/> with a progress bar on an interactive terminal (a line every 10 % otherwise).</summary>
+    /// <summary>
+    /// Runs <paramref name="body"/> with a progress bar on an interactive terminal (a line every 10 % otherwise), as a
+    /// graceful section of <see cref="CliApp.Stop"/>: after SIGINT or SIGTERM the next progress report (one per sampling
+    /// step) throws <see cref="OperationCanceledException"/>, before anything is written.
+    /// </summary>
     internal static T WithProgress<T>(string description, Func<Action<long, long>, T> body)
     {
+        using IDisposable graceful = CliApp.Stop.Graceful();
+        CancellationToken stop = CliApp.Stop.Token;
         if (!CliApp.Err.Profile.Capabilities.Interactive || Console.IsErrorRedirected)
         {
             int lastDecile = -1;
             return body((done, total) =>
             {
+                stop.ThrowIfCancellationRequested();
                 int decile = (int)(10 * done / Math.Max(1, total));
                 if (decile == lastDecile) return;
                 lastDecile = decile;
@@ -248,7 +255,11 @@ public static class DiffusionCommand
             .Start(ctx =>
             {
                 ProgressTask task = ctx.AddTask(description, maxValue: 1);
-                result = body((done, total) => task.Value = (double)done / Math.Max(1, total));
+                result = body((done, total) =>
+                {
+                    stop.ThrowIfCancellationRequested();
+                    task.Value = (double)done / Math.Max(1, total);
+                });
             });
         return result;
     }

@@ -39,13 +39,13 @@ public static class FidCommand
         command.Subcommands.Add(CreateBaselines());
         command.SetAction(CliApp.Action(parse =>
         {
+            var config = Config(parse.GetValue(features)!, parse.GetValue(batch));
             FidSource sourceA = FidSource.Detect(parse.GetValue(a)!), sourceB = FidSource.Detect(parse.GetValue(b)!);
             string classifierPath = parse.GetValue(classifier)!;
             bool needsModel = sourceA.HasImages || sourceB.HasImages;
             if (needsModel) RequireClassifier(classifierPath);
             string? sha = File.Exists(classifierPath) ? ModelWeights.Sha256(classifierPath) : null;
             using Classifier model = needsModel ? ClassifierCommand.LoadClassifier(classifierPath) : new Classifier();
-            var config = Config(parse.GetValue(features)!, parse.GetValue(batch));
 
             FidResult result = new FidCalculator(model, config, sha).Compute(sourceA, sourceB);
 
@@ -83,13 +83,13 @@ public static class FidCommand
         };
         command.SetAction(CliApp.Action(parse =>
         {
+            string dest = parse.GetValue(output)!;
+            if (!dest.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) throw new InvalidOptionException($"-o {dest}: the file name must end in .npz");
+            var config = Config(parse.GetValue(features)!, parse.GetValue(batch));
             FidSource src = FidSource.Detect(parse.GetValue(source)!);
             if (!src.HasImages) throw new UsageException($"{src.Path} already holds statistics; stats needs an IDX file or an image folder");
-            string dest = parse.GetValue(output)!;
-            if (!dest.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"-o {dest}: the file name must end in .npz");
             string classifierPath = RequireClassifier(parse.GetValue(classifier)!);
             using Classifier model = ClassifierCommand.LoadClassifier(classifierPath);
-            var config = Config(parse.GetValue(features)!, parse.GetValue(batch));
             string sha = ModelWeights.Sha256(classifierPath);
 
             var watch = Stopwatch.StartNew();
@@ -97,8 +97,8 @@ public static class FidCommand
             stats.Save(dest);
             double seconds = watch.Elapsed.TotalSeconds;
 
-            if (stats.Count is long n && n <= stats.Dim)
-                PrintWarnings([$"{n} images for {stats.Dim}-d features: the covariance is rank-deficient"]);
+            string[] warnings = stats.SampleSizeWarning(src.Path) is { } few ? [few] : [];
+            PrintWarnings(warnings);
             CliApp.Out.MarkupLineInterpolated($"Wrote {dest}: mu ({stats.Dim}), sigma ({stats.Dim}, {stats.Dim}) of {Count(stats.Count)} from {src.Describe()}");
             CliApp.Out.MarkupLineInterpolated($"classifier {FidCalculator.ShortSha(sha)} ({classifierPath}), features {FidCalculator.FeatureName(config.Features)}; {seconds:F2} s");
             if (parse.GetValue(json))
@@ -109,6 +109,7 @@ public static class FidCommand
                     classifier = FidCalculator.ShortSha(sha),
                     features = FidCalculator.FeatureName(config.Features),
                     seconds,
+                    warnings,
                 });
             return CliApp.Ok;
         }));
@@ -129,9 +130,9 @@ public static class FidCommand
         };
         command.SetAction(CliApp.Action(parse =>
         {
+            var config = Config(parse.GetValue(features)!, parse.GetValue(batch));
             string classifierPath = RequireClassifier(parse.GetValue(classifier)!);
             using Classifier model = ClassifierCommand.LoadClassifier(classifierPath);
-            var config = Config(parse.GetValue(features)!, parse.GetValue(batch));
             string sha = ModelWeights.Sha256(classifierPath);
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
 
@@ -169,12 +170,13 @@ public static class FidCommand
 
     static FidConfig Config(string features, int batchSize)
     {
-        if (batchSize <= 0) throw new UsageException($"--batch-size must be positive (got {batchSize})");
+        if (batchSize <= 0) throw new InvalidOptionException($"--batch-size must be positive (got {batchSize})");
         return new FidConfig(FidCalculator.ParseFeatures(features), batchSize);
     }
 
     static string RequireClassifier(string path)
     {
+        if (Directory.Exists(path)) throw new UsageException($"classifier {path} is a directory, not a file; pass --classifier FILE");
         if (!File.Exists(path))
             throw new UsageException($"classifier {path} does not exist; train one with 'ldm classifier train' or pass --classifier FILE");
         return path;

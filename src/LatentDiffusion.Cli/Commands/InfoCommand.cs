@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace LatentDiffusion.Cli.Commands;
 
-/// <summary><c>ldm info</c>: the classifier's layer table and parameter count, and the runtime it runs on.</summary>
+/// <summary><c>ldm info</c>: the classifier's layer table and parameter count, the runtime it runs on, and where the shipped models and data were found.</summary>
 public static class InfoCommand
 {
     public static Command Create()
@@ -36,8 +36,15 @@ public static class InfoCommand
             CliApp.Out.MarkupLineInterpolated($"Total parameters: [bold]{total}[/]");
             CliApp.Out.MarkupLineInterpolated($"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch threads {torch.get_num_threads()}, {Environment.ProcessorCount} cores");
             if (sha is not null) CliApp.Out.MarkupLineInterpolated($"Weights {path}: sha256 {sha}");
+            ShippedPath models = ShippedFiles.Locate(ShippedFiles.ModelsDirectory), data = ShippedFiles.Locate(ShippedFiles.DataDirectory);
+            CliApp.Out.MarkupLineInterpolated($"Shipped models: {models.Describe()}");
+            CliApp.Out.MarkupLineInterpolated($"Shipped data: {data.Describe()}");
             if (parse.GetValue(json))
-                CliApp.WriteJson(new { parameters = total, layers = rows, model = path, sha256 = sha, threads = torch.get_num_threads() });
+                CliApp.WriteJson(new
+                {
+                    parameters = total, layers = rows, model = path, sha256 = sha, threads = torch.get_num_threads(),
+                    shipped = new { models = models.Path, models_origin = Origin(models), data = data.Path, data_origin = Origin(data) },
+                });
             return CliApp.Ok;
         }));
         return command;
@@ -62,6 +69,9 @@ public static class InfoCommand
             CliApp.WriteJson(new { model = path, architecture, parameters, sha256 = sha, settings = settings is null ? (object?)null : System.Text.Json.JsonDocument.Parse(settings).RootElement });
         return CliApp.Ok;
     }
+
+    /// <summary>"repository", "installation" or "missing".</summary>
+    static string Origin(ShippedPath path) => path.Origin.ToString().ToLowerInvariant();
 
     public sealed record LayerRow(int Index, string Layer, string Output, long Parameters);
 

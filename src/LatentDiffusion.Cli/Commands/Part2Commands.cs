@@ -206,7 +206,7 @@ public static class Part2Commands
             string path = CliApp.RequireFile(parse.GetValue(model), "model");
             string dest = parse.GetValue(to)!;
             if (!dest.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) && !dest.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-                throw new UsageException($"--to {dest}: the extension must be .pt or .safetensors");
+                throw new InvalidOptionException($"--to {dest}: the extension must be .pt or .safetensors");
             using nn.Module module = Load(kind, path);
             (string? architecture, string? settings) = ModelFile.ReadHeader(path);
             var metadata = settings is null ? null : new Dictionary<string, string> { ["format"] = "pt", ["architecture"] = architecture!, ["config"] = settings };

@@ -67,7 +67,7 @@ public static class ReproduceCommand
         command.SetAction(CliApp.Action(parse =>
         {
             var config = defaults with { Epochs = parse.GetValue(epochs), Seed = parse.GetValue(seed) };
-            if (config.Epochs <= 0) throw new UsageException($"--epochs must be positive (got {config.Epochs})");
+            if (config.Epochs <= 0) throw new InvalidOptionException($"--epochs must be positive (got {config.Epochs})");
             string run = parse.GetValue(outDir)!;
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
             string modelPath = Path.Combine(run, RunDirectory.ModelFileName);
@@ -89,7 +89,7 @@ public static class ReproduceCommand
             else
             {
                 TrainingResult<Classifier> trained = SpectreTrainingObserver.Run(observer =>
-                    ClassifierTask.Train(config, mnist.Train, mnist.Test, run, resume: true, observer: observer));
+                    ClassifierTask.Train(config, mnist.Train, mnist.Test, run, resume: true, observer: observer, cancel: CliApp.Stop.Token));
                 model = trained.Model;
                 history = trained.History;
             }

@@ -104,7 +104,7 @@ public static class ReproducePart2
                     count = n,
                     seed = s,
                     classifier_sha256 = ModelWeights.Sha256(classifierPath),
-                    rows = rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid }),
+                    rows = rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid, warnings = r.Warnings }),
                     report = result.IndexPath,
                 });
             return CliApp.Ok;
@@ -142,6 +142,7 @@ public static class ReproducePart2
                 r.BlogFid is double b ? F(b, "F2") : "", r.BlogRatioToValidation is double br ? F(br, "F1") + "x" : "");
         CliApp.Out.Write(table);
         if (note is not null) CliApp.Out.MarkupLine(Markup.Escape(note));
+        foreach (string warning in rows.SelectMany(r => r.Warnings).Distinct()) Console.Error.WriteLine($"ldm: warning: {warning}");
         CliApp.Out.MarkupLineInterpolated($"classifier {classifierSha[..12]}; FID values scale with its weights: compare ratios with the posts'.");
     }
 

@@ -141,7 +141,7 @@ public static class ReproducePart3
                         diffusion_model = modelPath,
                         vae = vaePath,
                         classifier_sha256 = ModelWeights.Sha256(classifierPath),
-                        rows = rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid }),
+                        rows = rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid, warnings = r.Warnings }),
                         census = new { counts = census.Counts, mean_confidence = census.MeanConfidence, total_variation = census.TotalVariation },
                         samplers = samplerRows.Select(r => new
                         {

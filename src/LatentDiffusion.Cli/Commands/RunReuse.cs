@@ -17,7 +17,7 @@ public static class RunReuse
             return model;
         }
         CliApp.Err.MarkupLineInterpolated($"[grey]Training the {what} in {run} ({config.Epochs} epochs; interrupt and rerun to resume).[/]");
-        using TrainingResult<TModel> result = SpectreTrainingObserver.Run(observer => new Trainer<TModel>(config, observer).Train(task, run, resume: true));
+        using TrainingResult<TModel> result = SpectreTrainingObserver.Run(observer => new Trainer<TModel>(config, observer).Train(task, run, resume: true, CliApp.Stop.Token));
         return model;
     }
 }

@@ -19,6 +19,15 @@ public static class VaeCommand
         return command;
     }
 
+    /// <summary>The option that sets <see cref="VaeConfig"/>'s <paramref name="property"/>.</summary>
+    static string OptionOf(string? property) => property switch
+    {
+        nameof(VaeConfig.KlWeight) => "--kl-weight",
+        nameof(VaeConfig.LatentChannels) => "--latent-channels",
+        nameof(VaeConfig.HeadChannels) => "--head-channels",
+        _ => "the VAE's settings",
+    };
+
     static Command CreateTrain()
     {
         var defaults = TrainingConfig.Part2;
@@ -51,7 +60,7 @@ public static class VaeCommand
                 ChannelsLast = parse.GetValue(channelsLast),
             };
             try { model.Validate(); }
-            catch (ArgumentException e) { throw new InvalidOptionException(e.Message.Split(" (Parameter")[0]); }
+            catch (ArgumentException e) { throw new InvalidOptionException($"{OptionOf(e.ParamName)}: {e.Message.Split(" (Parameter")[0]}"); }
             Device device = options.TrainingDevice(parse);
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
             using Tensor train = TorchDevices.MoveTo(mnist.Train.ToInputs(), device);
@@ -59,7 +68,7 @@ public static class VaeCommand
             var task = new VaeTask(train, validation, model);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<Vae> result = SpectreTrainingObserver.Run(observer =>
-                new Trainer<Vae>(config, observer, device).Train(task, run, parse.GetValue(options.Resume)));
+                new Trainer<Vae>(config, observer, device).Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));
             Part2Commands.PrintTrained(result.History, result.TrainingSeconds, run, parse.GetValue(json), result.Model.ParameterCount());
             return CliApp.Ok;
         }));

@@ -17,8 +17,8 @@ public static class MnistDataset
     /// <summary>The four standard file names, without the optional <c>.gz</c>.</summary>
     public static readonly string[] FileNames = [TrainImages, TrainLabels, TestImages, TestLabels];
 
-    /// <summary>Default data directory: <c>data/mnist</c> of the repository, found upward from the app.</summary>
-    public static string DefaultDirectory => RepositoryPaths.Find("data/mnist") ?? Path.Combine("data", "mnist");
+    /// <summary>Default data directory: the shipped <c>data/mnist</c> (<see cref="ShippedFiles"/>), whatever the working directory.</summary>
+    public static string DefaultDirectory => ShippedFiles.Locate(ShippedFiles.DataDirectory).Path;
 
     /// <summary>Reads and checks all four files of <paramref name="directory"/>; an unknown dataset loads silently.</summary>
     public static MnistData Load(string directory) => Load(directory, notice: null);

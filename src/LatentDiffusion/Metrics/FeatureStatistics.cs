@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LatentDiffusion.IO;
@@ -26,6 +27,13 @@ public sealed class FeatureStatistics
 
     /// <summary>Largest feature dimension accepted from a file (pytorch-fid's Inception features are 2048-d).</summary>
     public const int MaxDim = 4096;
+
+    /// <summary>
+    /// How far a covariance read from a file may be from symmetric positive semi-definite, relative to its largest
+    /// magnitude: asymmetry |Σᵢⱼ − Σⱼᵢ| and negative eigenvalues up to 1e-6 of it pass (rounding, a float32 origin);
+    /// anything beyond is not a covariance and gives no meaningful FID.
+    /// </summary>
+    public const double CovarianceTolerance = 1e-6;
 
     static readonly Dictionary<string, int> Ranks = new() { ["mu"] = 1, ["sigma"] = 2 };
 
@@ -80,6 +88,45 @@ public sealed class FeatureStatistics
         return new FeatureStatistics(mu.data<double>().ToArray(), sigma.contiguous().data<double>().ToArray(), new StatisticsProvenance(n, null, null));
     }
 
+    /// <summary>
+    /// Why <paramref name="sigma"/> (D, D, row-major) is not a covariance matrix — not symmetric, or with an eigenvalue
+    /// below zero — beyond <see cref="CovarianceTolerance"/>; null when it is one.
+    /// </summary>
+    public static string? CovarianceProblem(double[] sigma, int dim)
+    {
+        ArgumentNullException.ThrowIfNull(sigma);
+        double scale = sigma.Max(Math.Abs);
+        if (scale == 0) return null;                                        // all zeros: a degenerate but valid covariance
+        double asymmetry = 0;
+        for (int i = 0; i < dim; i++)
+            for (int j = i + 1; j < dim; j++)
+                asymmetry = Math.Max(asymmetry, Math.Abs(sigma[i * dim + j] - sigma[j * dim + i]));
+        if (asymmetry > CovarianceTolerance * scale)
+            return string.Create(CultureInfo.InvariantCulture,
+                $"'sigma' is not symmetric (entries differ from their transpose by up to {asymmetry:G3}, {asymmetry / scale:G2} of its largest entry): not a covariance matrix");
+        using var scope = NewDisposeScope();
+        Tensor s = tensor(sigma, [dim, dim], ScalarType.Float64);
+        Tensor eigenvalues = linalg.eigvalsh((s + s.t()).div_(2));           // ascending
+        double smallest = eigenvalues[0].item<double>(), largest = eigenvalues.abs().max().item<double>();
+        if (smallest < -CovarianceTolerance * largest)
+            return string.Create(CultureInfo.InvariantCulture,
+                $"'sigma' is not positive semi-definite (eigenvalue {smallest:G4}; the largest in magnitude is {largest:G4}): not a covariance matrix");
+        return null;
+    }
+
+    /// <summary>
+    /// A warning, naming the statistics <paramref name="name"/>, when they summarise too few vectors for their
+    /// dimension (N ≤ D; null otherwise or when N is unknown): the covariance is then rank-deficient, and FID's
+    /// estimate, biased upward at any finite N (the bias falls roughly like 1/N; Chong and Forsyth 2020), is far from
+    /// its large-N value — comparable only with FIDs of the same N.
+    /// </summary>
+    public string? SampleSizeWarning(string name)
+    {
+        if (Count is not long n || n > Dim) return null;
+        return $"{name}: only {n} images for {Dim}-d features: the covariance is rank-deficient (rank ≤ {n - 1} < {Dim}) and the FID " +
+               $"is biased upward for small N (the bias shrinks like 1/N); compare it only with FIDs from the same N, or use more than {Dim} images";
+    }
+
     /// <summary>Writes <c>mu</c>, <c>sigma</c> and the provenance, atomically.</summary>
     public void Save(string path)
     {
@@ -105,6 +152,7 @@ public sealed class FeatureStatistics
             throw new DataFormatException(path, $"'sigma' has shape ({sigma.Shape[0]}, {sigma.Shape[1]}) but 'mu' has {d} entries; expected ({d}, {d})");
         if (!mu.Data.All(double.IsFinite)) throw new DataFormatException(path, "'mu' contains NaN or infinite values");
         if (!sigma.Data.All(double.IsFinite)) throw new DataFormatException(path, "'sigma' contains NaN or infinite values");
+        if (CovarianceProblem(sigma.Data, (int)d) is { } problem) throw new DataFormatException(path, problem);
         StatisticsProvenance? provenance = null;
         if (texts[ProvenanceEntry] is string json)
         {

@@ -200,9 +200,7 @@ public sealed class FidCalculator
     IEnumerable<string> Check(string side, string? path, FeatureStatistics stats, string? runClassifier)
     {
         string name = path is null ? side : $"{side} ({path})";
-        if (stats.Count is long n && n <= stats.Dim)
-            yield return $"{name}: {n} images for {stats.Dim}-d features; the covariance has rank at most {n - 1} < {stats.Dim} " +
-                         "(rank-deficient estimate): the FID is finite but not comparable with values from more images";
+        if (stats.SampleSizeWarning(name) is { } few) yield return few;
         if (stats.Provenance is null)
         {
             yield return $"{name}: statistics without provenance (classifier and feature definition unknown); make sure they match this run";

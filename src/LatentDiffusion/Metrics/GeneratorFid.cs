@@ -17,12 +17,16 @@ public sealed record GeneratorFidRow(string Name, string Description, double Fid
 
     /// <summary>The posts' ratio of this row to their Validation row (0.30).</summary>
     public double? BlogRatioToValidation => BlogFid / BlogPart1.FidValidation;
+
+    /// <summary>Caveats on the row's value: too few images on either side (<see cref="FeatureStatistics.SampleSizeWarning"/>).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>
 /// The FID table of parts 2 and 3: every row's images against the 60k training images, PreAct and Flatten features.
 /// Validation = the 10k test images; Random = Gaussian noise with the training set's per-pixel mean and std, clipped
-/// (part 1's definition); generator rows are passed in as (N, 1, 32, 32) tensors in [0, 1].
+/// (part 1's definition); generator rows are passed in as (N, 1, 32, 32) tensors in [0, 1]. A row whose images (or the
+/// training set) are too few for the 128-d features carries the warning that <c>ldm fid</c> gives for them.
 /// </summary>
 public static class GeneratorFid
 {
@@ -32,27 +36,32 @@ public static class GeneratorFid
         var pre = new FidCalculator(classifier, new FidConfig(FeatureKind.PreAct));
         var flat = new FidCalculator(classifier, new FidConfig(FeatureKind.Flatten));
         FeatureStatistics trainPre = pre.StatisticsOfIdx(data.Train.Images), trainFlat = flat.StatisticsOfIdx(data.Train.Images);
+        string? trainWarning = trainPre.SampleSizeWarning("the training images");
 
-        (double, double) Fid(Tensor images) =>
-            (FrechetDistance.Compute(pre.StatisticsOfInputs(images), trainPre), FrechetDistance.Compute(flat.StatisticsOfInputs(images), trainFlat));
+        (double, double, List<string>) Fid(string name, Tensor images)
+        {
+            FeatureStatistics stats = pre.StatisticsOfInputs(images);
+            var warnings = new[] { stats.SampleSizeWarning($"row {name}"), trainWarning }.OfType<string>().ToList();
+            return (FrechetDistance.Compute(stats, trainPre), FrechetDistance.Compute(flat.StatisticsOfInputs(images), trainFlat), warnings);
+        }
 
-        var raw = new List<(string Name, string Description, double Pre, double Flat, double? Blog)>();
+        var raw = new List<(string Name, string Description, double Pre, double Flat, double? Blog, List<string> Warnings)>();
         using (Tensor test = data.Test.ToInputs())
         {
-            var (p, f) = Fid(test);
-            raw.Add(("Validation", $"the {data.Test.Count} test images", p, f, BlogPart1.FidValidation));
+            var (p, f, w) = Fid("Validation", test);
+            raw.Add(("Validation", $"the {data.Test.Count} test images", p, f, BlogPart1.FidValidation, w));
         }
         using (Tensor noise = FidBaselines.RandomImages(data.Train.Images, data.Test.Count, randomSeed))
         {
-            var (p, f) = Fid(noise);
-            raw.Add(("Random", $"{data.Test.Count} Gaussian noise images with the training set's per-pixel mean and std, clipped (seed {randomSeed})", p, f, BlogPart1.FidRandom));
+            var (p, f, w) = Fid("Random", noise);
+            raw.Add(("Random", $"{data.Test.Count} Gaussian noise images with the training set's per-pixel mean and std, clipped (seed {randomSeed})", p, f, BlogPart1.FidRandom, w));
         }
         foreach (var (name, description, images, blog) in generated)
         {
-            var (p, f) = Fid(images);
-            raw.Add((name, description, p, f, blog));
+            var (p, f, w) = Fid(name, images);
+            raw.Add((name, description, p, f, blog, w));
         }
         double validation = raw[0].Pre, random = raw[1].Pre;
-        return raw.Select(r => new GeneratorFidRow(r.Name, r.Description, r.Pre, r.Flat, r.Pre / random, r.Pre / validation, r.Blog)).ToList();
+        return raw.Select(r => new GeneratorFidRow(r.Name, r.Description, r.Pre, r.Flat, r.Pre / random, r.Pre / validation, r.Blog) { Warnings = r.Warnings }).ToList();
     }
 }

@@ -20,9 +20,11 @@ public static class Checkpoint
     /// <summary>
     /// What a checkpoint records besides the tensors. <paramref name="Architecture"/> and <paramref name="Settings"/>
     /// (the task's model settings as JSON) are null in part 1's checkpoints, which were all of the classifier.
+    /// <paramref name="Epoch"/> is the last finished epoch; <paramref name="Partial"/>, when a stop interrupted the next
+    /// one between batches, how far that one got (null in checkpoints written at the end of an epoch).
     /// </summary>
     public sealed record State(int Epoch, TrainingConfig Config, List<EpochLog> History, double TrainingSeconds,
-        string? Architecture = null, string? Settings = null);
+        string? Architecture = null, string? Settings = null, PartialEpoch? Partial = null);
 
     public static void Save(string path, State state, nn.Module model, optim.Optimizer optimizer, Generator permutations, nn.Module? ema = null)
     {

@@ -32,6 +32,9 @@ public sealed record TrainingResult<TModel>(TModel Model, IReadOnlyList<EpochLog
 /// <see cref="Checkpoint.FileName"/> and, at the end, <see cref="ModelFileName"/>. Resuming continues bit for bit:
 /// the checkpoint holds the model, Adam's state, the global generator (weight init, Dropout) and the run's generator
 /// (permutations and every draw of the loss). A non-finite epoch loss stops the run and keeps the last good checkpoint.
+/// A stop request (<c>cancel</c>) is honoured between batches: the batch in progress finishes, a checkpoint is written
+/// (mid-epoch, see <see cref="PartialEpoch"/>) and <see cref="TrainingStoppedException"/> is thrown; resuming from it
+/// gives the same weights as a run that was never stopped. The run directory is locked for the whole run (<see cref="RunLock"/>).
 /// Everything runs on one <paramref name="device"/> (default CPU): the model is built on the CPU (the same initial
 /// weights everywhere) and moved there, the run's generator lives there, and the task's data must be there too.
 /// </summary>
@@ -43,13 +46,14 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
 
     /// <summary>
     /// Trains <paramref name="task"/>'s model in <paramref name="runDirectory"/>. With <paramref name="resume"/>, continues
-    /// from the directory's checkpoint (same architecture, settings and trajectory-shaping config required).
+    /// from the directory's checkpoint (same architecture, settings and trajectory-shaping config required). When
+    /// <paramref name="cancel"/> is cancelled, stops after the current batch (see the class summary).
     /// </summary>
     public TrainingResult<TModel> Train(ITrainingTask<TModel> task, string runDirectory, bool resume = false, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(task);
         config.Validate();
-        Directory.CreateDirectory(runDirectory);
+        using RunLock runLock = RunLock.Acquire(runDirectory);   // one writer per run directory, before anything in it is touched
         AtomicFile.CleanLeftovers(runDirectory);
         string checkpointPath = Path.Combine(runDirectory, Checkpoint.FileName);
 
@@ -69,6 +73,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         int startEpoch = 1;
         double seconds = 0;
         string? lastCheckpoint = null;
+        PartialEpoch? partial = null;   // the epoch a stop interrupted, to be finished first
 
         if (resume && File.Exists(checkpointPath))
         {
@@ -79,6 +84,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             startEpoch = saved.Epoch + 1;
             seconds = saved.TrainingSeconds;
             lastCheckpoint = checkpointPath;
+            partial = saved.Partial;
         }
         observer.TrainingStarted(model, startEpoch);
         AtomicFile.WriteAllText(Path.Combine(runDirectory, RunDirectory.ConfigFileName), RunDirectory.ConfigJson(config, task.Architecture, task.Settings));
@@ -86,18 +92,34 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         long n = task.TrainCount;
         int batches = (int)((n + config.BatchSize - 1) / config.BatchSize);
         long totalSteps = (long)batches * config.Epochs;
+        if (partial is not null) RequireFits(partial, startEpoch, n, batches, checkpointPath);
+        bool unsaved = false;   // batches trained since the last checkpoint
         for (int epoch = startEpoch; epoch <= config.Epochs; epoch++)
         {
-            cancel.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
             observer.EpochStarted(epoch, config.Epochs, batches);
             model.train();
             using Tensor lossSum = zeros(1, ScalarType.Float64, device);
             var partSums = new List<(string Name, Tensor Sum)>();
-            using (Tensor order = randperm(n, device: device, generator: generator))
+            int firstBatch = partial?.Batches ?? 0;
+            using (Tensor order = partial is null ? randperm(n, device: device, generator: generator) : Restore(partial, lossSum, partSums))
             {
-                for (int b = 0; b < batches; b++)
+                partial = null;
+                for (int b = firstBatch; b < batches; b++)
                 {
+                    if (cancel.IsCancellationRequested)
+                    {
+                        // Between batches: save what was trained since the last checkpoint, mid-epoch, then stop.
+                        if (unsaved)
+                        {
+                            var stopped = new PartialEpoch(epoch, b, lossSum.item<double>(), partSums.Select(p => p.Name).ToList(),
+                                partSums.Select(p => p.Sum.item<double>()).ToList(), order.cpu().data<long>().ToArray());
+                            Checkpoint.Save(checkpointPath, new Checkpoint.State(epoch - 1, config, history, seconds + clock.Elapsed.TotalSeconds,
+                                task.Architecture, task.Settings, stopped), model, optimizer, generator, ema);
+                            lastCheckpoint = checkpointPath;
+                        }
+                        throw new TrainingStoppedException(epoch, b, batches, lastCheckpoint, unsaved);
+                    }
                     using var scope = NewDisposeScope();
                     if (config.Schedule != LearningRateSchedule.Constant)
                         SetLearningRate(optimizer, config.LearningRateAt((long)(epoch - 1) * batches + b, totalSteps));
@@ -110,6 +132,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
                     if (emaPairs is { } pairs) UpdateEma(pairs, config.EmaDecay);
                     lossSum.add_(batch.Loss.detach());
                     AddParts(partSums, batch.Parts);
+                    unsaved = true;
                     observer.BatchFinished(epoch, b + 1);
                 }
             }
@@ -136,6 +159,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             {
                 Checkpoint.Save(checkpointPath, new Checkpoint.State(epoch, config, history, seconds, task.Architecture, task.Settings), model, optimizer, generator, ema);
                 lastCheckpoint = checkpointPath;
+                unsaved = false;
                 observer.CheckpointWritten(epoch, checkpointPath);
             }
         }
@@ -168,6 +192,24 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         {
             model.train();
         }
+    }
+
+    /// <summary>An interrupted epoch's sums back into the accumulators; returns its permutation, on the training device.</summary>
+    Tensor Restore(PartialEpoch partial, Tensor lossSum, List<(string Name, Tensor Sum)> partSums)
+    {
+        lossSum.fill_(partial.LossSum);
+        for (int i = 0; i < partial.PartNames.Count; i++)
+            partSums.Add((partial.PartNames[i], full(1, partial.PartSums[i], ScalarType.Float64, device)));
+        return tensor(partial.Order, device: device);
+    }
+
+    static void RequireFits(PartialEpoch partial, int epoch, long n, int batches, string path)
+    {
+        if (partial.Epoch != epoch || partial.Order.LongLength != n || partial.Batches < 0 || partial.Batches >= batches ||
+            partial.PartNames.Count != partial.PartSums.Count)
+            throw new DataFormatException(path,
+                $"checkpoint stopped in epoch {partial.Epoch} after {partial.Batches} batches over {partial.Order.LongLength} examples; " +
+                $"this run is at epoch {epoch} with {batches} batches over {n} examples. Use the same data and settings to resume");
     }
 
     static void CopyWeights(nn.Module from, nn.Module to)

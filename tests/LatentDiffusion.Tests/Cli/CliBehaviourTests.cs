@@ -1,3 +1,6 @@
+using LatentDiffusion.Cli;
+using LatentDiffusion.Cli.Commands;
+
 namespace LatentDiffusion.Tests.Cli;
 
 /// <summary>The CLI's contract, through the real executable: exit codes, one-line errors, JSON last.</summary>
@@ -55,6 +58,84 @@ public sealed class CliBehaviourTests
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(images, r.Stderr);
         AssertOneLineNoTrace(r.Stderr);
+    }
+
+    /// <summary>ldm's commands, run in-process (usage errors stop before any real work): the exit code and what went to stderr.</summary>
+    static (int Code, string Stderr) RunInProcess(params string[] args)
+    {
+        var root = new System.CommandLine.RootCommand("ldm")
+        {
+            ClassifierCommand.Create(), VaeCommand.Create(), DiffusionCommand.Create(), ReproduceCommand.Create(), FidCommand.Create(),
+        };
+        TextWriter original = Console.Error;
+        var captured = new StringWriter();
+        Console.SetError(captured);
+        try { return (CliApp.Run(root, args), captured.ToString()); }
+        finally { Console.SetError(original); }
+    }
+
+    static string VaeFixture => Path.Combine(AppContext.BaseDirectory, "Fixtures", "pytorch-vae", "vae_state_dict.pt");
+
+    /// <summary>
+    /// Option values that cannot work whatever the files hold: usage errors, exit 2, as the README promises, with the
+    /// option named on stderr. "{out}" stands for a fresh directory, which must stay empty.
+    /// </summary>
+    [Theory]
+    [InlineData("--epochs", "classifier", "train", "--epochs", "0", "--out", "{out}")]
+    [InlineData("--lr", "classifier", "train", "--lr", "nan", "--out", "{out}")]
+    [InlineData("--lr", "classifier", "train", "--lr", "-1", "--out", "{out}")]
+    [InlineData("--checkpoint-every", "classifier", "train", "--checkpoint-every", "0", "--out", "{out}")]
+    [InlineData("--epochs", "reproduce", "part1", "--epochs", "0", "--out", "{out}")]
+    [InlineData("--batch-size", "fid", "a", "b", "--batch-size", "0")]
+    [InlineData("-o", "fid", "stats", "a", "-o", "{out}/stats.txt")]
+    [InlineData("--batch-size", "fid", "baselines", "--batch-size", "-5")]
+    [InlineData("--to", "classifier", "export", "--to", "{out}/model.onnx")]
+    [InlineData("--kl-weight", "vae", "train", "--kl-weight", "nan", "--out", "{out}")]
+    [InlineData("--latent-channels", "vae", "train", "--latent-channels", "0", "--out", "{out}")]
+    [InlineData("--ema", "diffusion", "train", "--ema", "1", "--out", "{out}")]
+    [InlineData("-n", "diffusion", "sample", "-n", "0", "--out", "{out}/x.png")]
+    public void InvalidOptionValue_IsAUsageErrorNamingTheOption(string option, params string[] args)
+    {
+        using var dir = new TempDirectory();
+        var (code, stderr) = RunInProcess(args.Select(a => a.Replace("{out}", dir.Path)).ToArray());
+        Assert.True(code == CliApp.Usage, $"exit {code}: {stderr}");
+        Assert.StartsWith($"ldm: {option}", stderr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));
+    }
+
+    [Fact]
+    public void LatentScaleNotFinite_IsAUsageError()
+    {
+        using var dir = new TempDirectory();
+        string data = SyntheticData.WriteIdxDirectory(dir.File("data"), SyntheticData.Dataset(40, 20));
+        foreach (string scale in new[] { "Infinity", "nan", "0", "-2" })
+        {
+            var (code, stderr) = RunInProcess("diffusion", "train", "--vae", VaeFixture, "--data", data, "--latent-scale", scale, "--out", dir.File("run"));
+            Assert.True(code == CliApp.Usage, $"--latent-scale {scale}: exit {code}: {stderr}");
+            Assert.StartsWith("ldm: --latent-scale", stderr);
+        }
+        Assert.False(Directory.Exists(dir.File("run")));
+    }
+
+    [Fact]
+    public void DirectoryWhereAFileIsExpected_SaysSo_AndAFileWhereADirectoryIs()
+    {
+        using var dir = new TempDirectory();
+        var r = LdmProcess.Run(["classifier", "evaluate", "--model", dir.Path]);
+        Assert.Equal(CliApp.Failure, r.ExitCode);
+        Assert.Contains($"model {dir.Path} is a directory, not a file", r.Stderr);
+        AssertOneLineNoTrace(r.Stderr);
+
+        string file = dir.File("notes.txt");
+        File.WriteAllText(file, "not MNIST");
+        r = LdmProcess.Run(["classifier", "evaluate", "--data", file]);
+        Assert.Equal(CliApp.Failure, r.ExitCode);
+        Assert.Contains($"--data {file} is a file", r.Stderr);
+        AssertOneLineNoTrace(r.Stderr);
+
+        r = LdmProcess.Run(["fid", file, file, "--classifier", dir.Path]);
+        Assert.Equal(CliApp.Failure, r.ExitCode);
+        Assert.Contains("is a directory, not a file", r.Stderr);
     }
 
     static void AssertOneLineNoTrace(string stderr)

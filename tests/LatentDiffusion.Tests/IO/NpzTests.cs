@@ -10,11 +10,17 @@ public sealed class NpzTests
 {
     static string NumpyFixture(string file) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "numpy", file);
 
+    /// <summary>Random statistics whose sigma is a covariance (A·Aᵀ, symmetric positive semi-definite), as loading requires.</summary>
     static FeatureStatistics Sample(int dim = 5)
     {
         var rng = new Random(1);
         double[] mu = Enumerable.Range(0, dim).Select(_ => rng.NextDouble() - 0.5).ToArray();
-        double[] sigma = Enumerable.Range(0, dim * dim).Select(_ => rng.NextDouble()).ToArray();
+        double[] a = Enumerable.Range(0, dim * dim).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var sigma = new double[dim * dim];
+        for (int i = 0; i < dim; i++)
+            for (int j = 0; j < dim; j++)
+                for (int k = 0; k < dim; k++)
+                    sigma[i * dim + j] += a[i * dim + k] * a[j * dim + k];
         return new FeatureStatistics(mu, sigma, new StatisticsProvenance(1234, new string('a', 64), "preact"));
     }
 
@@ -69,9 +75,11 @@ public sealed class NpzTests
     [Fact]
     public void Load_FortranOrderSigma_IsReadInLogicalOrder()
     {
+        // At the npz level: the fixture's sigma is deliberately asymmetric (so the order shows), hence no covariance.
         double[] expected = ExpectedValues();
-        FeatureStatistics stats = FeatureStatistics.Load(NumpyFixture("stats_fortran.npz"));
-        Assert.Equal(expected[20..36], stats.Sigma);
+        var (arrays, _) = Npz.Load(NumpyFixture("stats_fortran.npz"), new Dictionary<string, int> { ["mu"] = 1, ["sigma"] = 2 });
+        Assert.Equal(expected[20..36], arrays["sigma"].Data);
+        Assert.Contains("not symmetric", Assert.Throws<DataFormatException>(() => FeatureStatistics.Load(NumpyFixture("stats_fortran.npz"))).Message);
     }
 
     [Fact]
