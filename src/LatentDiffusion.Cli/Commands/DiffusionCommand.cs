@@ -42,7 +42,7 @@ public static class DiffusionCommand
     {
         var defaults = TrainingDefaults;
         var options = new TrainingOptions(defaults, "runs/diffusion");
-        var vae = VaeOption();
+        var vae = VaeOption("latent-vae.safetensors");
         var widths = new Option<string>("--widths") { Description = "UNet channels per level, comma-separated (two levels fit a 4x4 latent).", DefaultValueFactory = _ => string.Join(",", new UNetConfig().Widths) };
         var ema = new Option<double>("--ema") { Description = "Decay of the weights' moving average that is validated and saved (0: off, the post).", DefaultValueFactory = _ => 0.0 };
         var scale = new Option<string>("--latent-scale") { Description = "Multiply latents by this before diffusion; 'auto' = 1/std of the training latents (the post: 1).", DefaultValueFactory = _ => "1" };
@@ -174,7 +174,7 @@ public static class DiffusionCommand
     static Command CreateSample()
     {
         var model = ModelOption();
-        var vae = VaeOption();
+        var vae = VaeOption("latent-vae.safetensors");
         var count = Part2Commands.CountOption(72);
         var seed = Part2Commands.SeedOption();
         var output = Part2Commands.OutOption("digits");
