@@ -33,10 +33,11 @@ public static class ReproduceConditional
         var seed = Part2Commands.SeedOption();
         var samplers = new DiffusionCommand.SamplerOptions();
         var outDir = new Option<string>("--out") { Description = "Run directory: the report goes to OUT/report.", DefaultValueFactory = _ => "runs/conditional" };
+        var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
         var json = ClassifierCommand.JsonOption();
         var command = new Command("conditional", "Grade the class-conditional model: sweep the guidance weight (classifier accuracy, per-class FID), the balanced grid, the report.")
         {
-            data, classifierModel, model, vae, count, weights, seed, outDir, json,
+            data, classifierModel, model, vae, count, weights, seed, outDir, report, json,
         };
         samplers.AddTo(command);
         command.SetAction(CliApp.Action(parse =>
@@ -88,7 +89,7 @@ public static class ReproduceConditional
                     return grading.Grade(digits, d);
                 }).ToList();
                 double gridW = sweep.Contains(GenerateCommand.DefaultGuidance) ? GenerateCommand.DefaultGuidance : sweep[^1];
-                string reportDir = Path.Combine(parse.GetValue(outDir)!, "report");
+                string reportDir = parse.GetValue(report) ?? Path.Combine(parse.GetValue(outDir)!, "report");
                 using (grid)
                     ConditionalReport.Write(new ConditionalReportInputs(rows, grid!, gridW)
                     {

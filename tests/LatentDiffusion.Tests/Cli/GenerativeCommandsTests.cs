@@ -167,5 +167,19 @@ public sealed class GenerativeCommandsTests
         AssertOneLineError(LdmProcess.Run(["generate", "--digit", "3", "--guidance", "NaN", "--model", iadbModel, "--vae", vae, "--out", Out("k.png")]), 2, "--guidance");
         AssertOneLineError(LdmProcess.Run(["generate", "--digit", "3", "--model", epsModel, "--vae", vae, "--out", Out("l.png")]), 2, "unconditional");
         foreach (string name in "abcdefghijkl".Select(c => c + ".png")) Assert.False(File.Exists(Out(name)), name);
+
+        // The guidance sweep, graded by the shipped classifier, with its report.
+        var sweep = LdmProcess.Run(["reproduce", "conditional", "--model", iadbModel, "--vae", vae, "--data", data, "-n", "3", "--guidance", "2,0",
+            "--steps", "2", "--out", Out("cond"), "--json"], timeoutSeconds: 300);
+        Assert.True(sweep.ExitCode == 0, sweep.Stderr);
+        using (var json = JsonDocument.Parse(sweep.Stdout.TrimEnd().Split('\n')[^1]))
+        {
+            Assert.Equal([0.0, 2.0], json.RootElement.GetProperty("sweep").EnumerateArray().Select(r => r.GetProperty("guidance").GetDouble()));
+            Assert.All(json.RootElement.GetProperty("sweep").EnumerateArray(), r => Assert.Equal(10, r.GetProperty("digits").GetArrayLength()));
+            string report = json.RootElement.GetProperty("report").GetString()!;
+            Assert.True(File.Exists(Path.Combine(report, "index.html")) && File.Exists(Path.Combine(report, "guidance_sweep.png")) && File.Exists(Path.Combine(report, "balanced_grid.png")));
+        }
+        AssertOneLineError(LdmProcess.Run(["reproduce", "conditional", "--model", epsModel, "--vae", vae, "--data", data, "--out", Out("cond2")]), 2, "not a class-conditional");
+        AssertOneLineError(LdmProcess.Run(["reproduce", "conditional", "--model", iadbModel, "--vae", vae, "--data", data, "--guidance", "1,x", "--out", Out("cond3")]), 2, "--guidance");
     }
 }
