@@ -34,12 +34,14 @@ public static class GenerateCommand
         var grade = new Option<bool>("--grade") { Description = "Let the shipped classifier read the digits: the share labelled as asked and its mean confidence." };
         var classifierModel = new Option<string>("--classifier") { Description = "Classifier for --grade. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
         var device = TrainingOptions.DeviceOption("Where the UNet and VAE run and the draws are made");
+        var interval = GuidanceIntervalOption();
         var json = ClassifierCommand.JsonOption();
         var command = new Command("generate", "Generate digits you ask for: class-conditional latent diffusion with classifier-free guidance, decoded by the VAE.")
         {
             digit, guidance, count, model, vae, seed, output, grade, classifierModel, device, json,
         };
         samplers.AddTo(command);
+        command.Options.Add(interval);
         command.SetAction(CliApp.Action(parse =>
         {
             int[] digits = ParseDigits(parse.GetValue(digit)!);
@@ -59,7 +61,7 @@ public static class GenerateCommand
                     throw new InvalidOptionException($"{modelPath} is an unconditional model: it cannot be asked for a digit (train one with ldm diffusion train --conditional, or use ldm diffusion sample)");
                 ModelFile.RequireFits(config, modelPath, decoder, vaePath);
                 int[] labels = digits.SelectMany(d => Enumerable.Repeat(d, n)).ToArray();
-                var options = samplers.Read(parse, config, modelPath, new SamplingOptions { Labels = labels, Guidance = w, Device = on });
+                var options = samplers.Read(parse, config, modelPath, new SamplingOptions { Labels = labels, Guidance = w, GuidanceInterval = ParseInterval(parse.GetValue(interval)), Device = on });
                 unet.to(on);
                 decoder.to(on);
                 var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -90,6 +92,26 @@ public static class GenerateCommand
             return CliApp.Ok;
         }));
         return command;
+    }
+
+    /// <summary>--guidance-interval LOW,HIGH: the noise levels (t/T, or α) where guidance applies.</summary>
+    internal static Option<string?> GuidanceIntervalOption() => new("--guidance-interval")
+    {
+        Description = $"Apply the guidance only at noise levels LOW..HIGH (t/T, or α; 0 = data, 1 = noise) and the plain conditional model elsewhere. Default: {DefaultInterval}.",
+        DefaultValueFactory = _ => DefaultInterval,
+    };
+
+    /// <summary>The default guidance interval ('all': every step), chosen by the sweep of <c>ldm reproduce conditional</c> (README).</summary>
+    public const string DefaultInterval = "all";
+
+    internal static (double, double)? ParseInterval(string? text)
+    {
+        if (text is null || text.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return null;
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length == 2 && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double lo) &&
+            double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double hi) && lo >= 0 && lo <= hi && hi <= 1)
+            return (lo, hi);
+        throw new InvalidOptionException($"--guidance-interval must be 'all' or LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1 (got '{text}')");
     }
 
     /// <summary>"0".."9" → that digit; "all" → 0..9; anything else is a usage error.</summary>

@@ -34,12 +34,14 @@ public static class ReproduceConditional
         var samplers = new DiffusionCommand.SamplerOptions();
         var outDir = new Option<string>("--out") { Description = "Run directory: the report goes to OUT/report.", DefaultValueFactory = _ => "runs/conditional" };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
+        var interval = GenerateCommand.GuidanceIntervalOption();
         var json = ClassifierCommand.JsonOption();
         var command = new Command("conditional", "Grade the class-conditional model: sweep the guidance weight (classifier accuracy, per-class FID), the balanced grid, the report.")
         {
             data, classifierModel, model, vae, count, weights, seed, outDir, report, json,
         };
         samplers.AddTo(command);
+        command.Options.Add(interval);
         command.SetAction(CliApp.Action(parse =>
         {
             int n = Part2Commands.RequireCount(parse.GetValue(count));
@@ -57,8 +59,8 @@ public static class ReproduceConditional
                 if (config.UNet.Classes != 10) throw new InvalidOptionException($"{modelPath} is not a class-conditional MNIST model (it has {config.UNet.Classes} classes)");
                 ModelFile.RequireFits(config, modelPath, decoder, vaePath);
                 int[] labels = Enumerable.Range(0, 10).SelectMany(d => Enumerable.Repeat(d, n)).ToArray();
-                SamplingOptions template = samplers.Read(parse, config, modelPath, new SamplingOptions { Labels = labels });
-                string how = template.Describe(config);
+                SamplingOptions template = samplers.Read(parse, config, modelPath, new SamplingOptions { Labels = labels, GuidanceInterval = GenerateCommand.ParseInterval(parse.GetValue(interval)) });
+                string how = template.Describe(config) + (template.GuidanceInterval is var (lo, hi) ? $", guidance at noise levels {lo.ToString(CultureInfo.InvariantCulture)}-{hi.ToString(CultureInfo.InvariantCulture)}" : "");
                 CliApp.Err.MarkupLine("[grey]Per-class statistics of the training digits…[/]");
                 var grading = new ConditionalGrading(classifier, mnist);
                 var rows = new List<GuidanceRow>();

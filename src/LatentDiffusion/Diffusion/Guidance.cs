@@ -16,7 +16,12 @@ public static class Guidance
     /// The guided prediction as a (x, t) → prediction function for the samplers, with <paramref name="labels"/> (B,)
     /// int64 fixed; w ∉ {0, 1} evaluates the conditional and unconditional halves as one batch of 2B.
     /// </summary>
-    public static Func<Tensor, Tensor, Tensor> Guided(UNet unet, Tensor labels, double w)
+    /// <param name="interval">
+    /// Guidance interval (Kynkäänniemi et al. 2024): apply w only while the network's time is within [lo, hi] (in its own
+    /// units: t for an ε-model, α·scale for an α-model; the batch shares one time) and the plain conditional prediction
+    /// (w = 1) elsewhere. Null: everywhere.
+    /// </param>
+    public static Func<Tensor, Tensor, Tensor> Guided(UNet unet, Tensor labels, double w, (double Low, double High)? interval = null)
     {
         if (unet.Config.Classes == 0) throw new ArgumentException("guidance needs a class-conditional UNet (UNetConfig.Classes > 0)", nameof(unet));
         if (!double.IsFinite(w) || w < 0) throw new ArgumentOutOfRangeException(nameof(w), w, "must be a finite number ≥ 0");
@@ -24,6 +29,11 @@ public static class Guidance
         if (w == 1) return (x, t) => unet.forward(x, t, labels);
         return (x, t) =>
         {
+            if (interval is var (low, high))
+            {
+                double time = t[0].to_type(ScalarType.Float64).item<double>();
+                if (time < low || time > high) return unet.forward(x, t, labels);
+            }
             using var scope = NewDisposeScope();
             long b = x.shape[0];
             Tensor none = full([b], unet.NoLabel, dtype: ScalarType.Int64, device: x.device);

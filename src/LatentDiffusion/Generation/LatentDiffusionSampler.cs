@@ -40,6 +40,12 @@ public sealed record SamplingOptions
     /// <summary>Classifier-free guidance weight w with <see cref="Labels"/> (0: unconditional, 1: conditional, &gt; 1: guided). Default 1.</summary>
     public double Guidance { get; init; } = 1;
 
+    /// <summary>
+    /// Apply <see cref="Guidance"/> only while the noise level — t/T for DDPM/DDIM, α for α-deblending — is within
+    /// [low, high], the plain conditional prediction elsewhere (Kynkäänniemi et al. 2024). Null: at every step.
+    /// </summary>
+    public (double Low, double High)? GuidanceInterval { get; init; }
+
     /// <summary>The sampler this resolves to for <paramref name="config"/>'s model.</summary>
     public SamplerKind SamplerFor(DiffusionConfig config) =>
         Sampler ?? (config.Objective == DiffusionObjective.AlphaDeblending ? SamplerKind.AlphaDeblending : SamplerKind.Ddpm);
@@ -67,6 +73,7 @@ public sealed record SamplingOptions
         if (sampler == SamplerKind.Ddpm && steps != config.Steps) return $"DDPM walks all T = {config.Steps} steps (got {steps}); use ddim for fewer";
         if (!(Eta >= 0) || double.IsInfinity(Eta)) return $"eta must be a finite number ≥ 0 (got {Eta})";
         if (!(Guidance >= 0) || double.IsInfinity(Guidance)) return $"guidance must be a finite number ≥ 0 (got {Guidance})";
+        if (GuidanceInterval is var (low, high) && !(low >= 0 && low <= high && high <= 1)) return $"the guidance interval must satisfy 0 ≤ low ≤ high ≤ 1 (got {low}, {high})";
         if (Labels is not null && config.UNet.Classes == 0) return "the model is unconditional: it cannot be asked for a digit";
         if (Labels is not null && Labels.Any(l => l < 0 || l >= config.UNet.Classes)) return $"labels must be in 0..{config.UNet.Classes - 1}";
         if (Eta > 0 && sampler != SamplerKind.Ddim) return "eta applies to the ddim sampler only";
@@ -151,7 +158,9 @@ public static class LatentDiffusionSampler
             int k = Math.Min(n, options.TrajectoryCount);
             long[] shape = [n, .. config.LatentShape];
             using Tensor? labels = options.Labels is { } l ? tensor(l.Skip(start).Take(n).Select(v => (long)v).ToArray(), device: device) : null;
-            Func<Tensor, Tensor, Tensor> network = labels is null ? unet.forward : Guidance.Guided(unet, labels, options.Guidance);
+            double timeScale = config.Objective == DiffusionObjective.AlphaDeblending ? config.AlphaScale : config.Steps;
+            (double, double)? interval = options.GuidanceInterval is var (lo, hi) ? (lo * timeScale - 1e-9, hi * timeScale + 1e-9) : null;
+            Func<Tensor, Tensor, Tensor> network = labels is null ? unet.forward : Guidance.Guided(unet, labels, options.Guidance, interval);
             int every = keep ? options.TrajectoryEvery : 0;
             void Progress(int step, Tensor? xt)
             {
