@@ -12,6 +12,12 @@ public static class Defaults
     /// <summary>The shipped classifier (models/classifier.safetensors).</summary>
     public static string ClassifierModel => RepositoryPaths.Find("models/classifier.safetensors") ?? Path.Combine("models", "classifier.safetensors");
 
+    /// <summary>The shipped models folder (models/).</summary>
+    public static string ModelsDirectory => RepositoryPaths.Find("models") ?? "models";
+
+    /// <summary>The shipped reports folder (docs/).</summary>
+    public static string DocsDirectory => RepositoryPaths.Find("docs") ?? "docs";
+
     /// <summary>A shipped model file, models/<paramref name="file"/>.</summary>
     public static string Model(string file) => RepositoryPaths.Find("models/" + file) ?? Path.Combine("models", file);
 }
