@@ -33,13 +33,13 @@ public sealed class GenerationRunner(ModelCatalog catalog, ServerOptions options
             Cancellation = cancellation,
             TrajectoryEvery = onFrame is null ? 0 : (steps + options.MaxFrames - 1) / options.MaxFrames,
             TrajectoryCount = job.Count,
-            OnFrame = onFrame is null ? null : (step, images) => onFrame(new GenerationFrame(step, steps, DigitGrid.Render(images, columns, captionBand: true).Png)),
+            OnFrame = onFrame is null ? null : (step, images) => onFrame(new GenerationFrame(step, steps, DigitGrid.Render(images, columns, captionBand: true, fast: true).Png)),
         };
         var watch = Stopwatch.StartNew();
         using LatentSamples samples = LatentDiffusionSampler.Generate(unet, config, catalog.Vae, job.Count, job.Seed, sampling);
         IReadOnlyList<DigitReading> readings = DigitReading.Read(catalog.Classifier, samples.Images);
         string[] captions = readings.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Label}  {100 * r.Confidence:F0}%")).ToArray();
-        byte[] grid = DigitGrid.Render(samples.Images, columns, captions).Png;
+        byte[] grid = DigitGrid.Render(samples.Images, columns, captions, fast: true).Png;
         var digits = readings.Select((r, i) => new DigitResult(i, job.Options.Labels?[i], r.Label, r.Confidence)).ToList();
         return new GenerationResult(job, digits, grid, columns, watch.Elapsed.TotalSeconds);
     }

@@ -22,7 +22,8 @@ public sealed record SamplingOptions
     /// <summary>
     /// Called with each trajectory frame (step, decoded images (k, 1, 32, 32) on the CPU) as soon as it is made, so a
     /// caller can show the denoising while it runs. The tensor is the one kept in <see cref="LatentSamples.Trajectory"/>:
-    /// read it, do not dispose it. Null: none.
+    /// read it, do not dispose it. The callback runs inside the sampler's dispose scope, so tensors it makes are freed
+    /// when the batch ends (<c>DetachFromDisposeScope()</c> keeps one longer). Null: none.
     /// </summary>
     public Action<int, Tensor>? OnFrame { get; init; }
 
