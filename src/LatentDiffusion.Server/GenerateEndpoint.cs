@@ -10,13 +10,13 @@ namespace LatentDiffusion.Server;
 /// <summary>
 /// <c>POST /api/generate</c>: checks the request (400 with one line when it cannot work), takes a place in the
 /// <see cref="GenerationQueue"/> (429 when it is full, 503 while the server stops), runs the generation on a thread of
-/// its own and answers by the request's Accept header — <c>application/json</c> (default): the digits' readings and
+/// <see cref="GenerationThreads"/> and answers by the request's Accept header — <c>application/json</c> (default): the digits' readings and
 /// the grid as base64 PNG; <c>image/png</c>: the grid itself; <c>text/event-stream</c>: server-sent events
 /// <c>queued</c> (place in line), <c>started</c>, <c>frame</c> (a PNG grid every few steps), then <c>result</c> or
 /// <c>error</c>. A client that goes away cancels its generation (the sampler stops between steps) or its place in line.
 /// </summary>
-public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue, GenerationRunner runner, ServerOptions options,
-    ServerCounters counters, CancellationToken stopping)
+public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue, GenerationThreads threads, GenerationRunner runner,
+    ServerOptions options, ServerCounters counters, CancellationToken stopping)
 {
     /// <summary>Largest request body read; the fields of a request fit in a few hundred bytes.</summary>
     public const int MaxBodyBytes = 64 * 1024;
@@ -142,7 +142,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         try
         {
             await foreach (GenerationFrame frame in frames.Reader.ReadAllAsync(token))
-                await Send(response, "frame", new { step = frame.Step, steps = frame.Steps, png = Convert.ToBase64String(frame.Png) }, token);
+                await Send(response, "frame", new { step = frame.Step, steps = frame.Steps, png = frame.Png }, token);   // byte[]: base64 as it is written
             GenerationResult? result = await work;
             if (result is null) await Send(response, "error", new { error = "the generation failed; the server log says why" }, token);
             else await Send(response, "result", ResultJson(result, queued), token);
@@ -154,11 +154,12 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
     }
 
     /// <summary>
-    /// Runs the job on a thread of its own (sampling blocks); frames, if wanted, go to <paramref name="frames"/>, which is
-    /// completed at the end. Null when the generation failed (logged, counted); cancellation is thrown.
+    /// Runs the job on one of the <see cref="GenerationThreads"/> (sampling blocks); frames, if wanted, go to
+    /// <paramref name="frames"/>, which is completed at the end. Null when the generation failed (logged, counted);
+    /// cancellation is thrown.
     /// </summary>
     Task<GenerationResult?> Run(GenerationJob job, ChannelWriter<GenerationFrame>? frames, CancellationToken token) =>
-        Task.Factory.StartNew(() =>
+        threads.Run<GenerationResult?>(() =>
         {
             try
             {
@@ -181,7 +182,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
             {
                 frames?.TryComplete();
             }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        });
 
     /// <summary>The JSON answer: what ran, each digit's reading, the time taken and the grid as base64 PNG.</summary>
     static object ResultJson(GenerationResult result, double queuedSeconds)
@@ -205,13 +206,16 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
             queued_seconds = queuedSeconds,
             columns = result.Columns,
             digits = result.Digits.Select(d => new { index = d.Index, requested = d.Requested, label = d.Label, confidence = d.Confidence }),
-            grid_png = Convert.ToBase64String(result.GridPng),
+            grid_png = result.GridPng,                                                       // byte[]: base64 as it is written
         };
     }
 
+    /// <summary>One server-sent event, its JSON written straight into the response (no string of the whole event: frames are ~100 kB).</summary>
     static async Task Send(HttpResponse response, string name, object data, CancellationToken token)
     {
-        await response.WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data, Json)}\n\n", token);
+        await response.WriteAsync($"event: {name}\ndata: ", token);
+        await JsonSerializer.SerializeAsync(response.Body, data, Json, token);
+        await response.WriteAsync("\n\n", token);
         await response.Body.FlushAsync(token);
     }
 

@@ -39,18 +39,31 @@ public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue 
         limits = new { max_count = options.MaxCount, max_steps = options.MaxSteps, default_count = options.DefaultCount, workers = options.Workers, max_waiting = options.MaxWaiting },
     });
 
-    public Task Status(HttpContext context) => Write(context, new
+    /// <summary>
+    /// The queue, the counters, and memory: resident (RSS), what the .NET GC has committed and the live managed heap
+    /// as of its last collection; resident − committed is, roughly, libtorch's and SkiaSharp's native memory.
+    /// </summary>
+    public Task Status(HttpContext context) => Write(context, Snapshot());
+
+    object Snapshot()
     {
-        running = queue.Running,
-        waiting = queue.Waiting,
-        workers = queue.Workers,
-        max_waiting = queue.MaxWaiting,
-        completed = counters.Completed,
-        cancelled = counters.Cancelled,
-        failed = counters.Failed,
-        rejected = counters.Rejected,
-        invalid = counters.Invalid,
-    });
+        GCMemoryInfo gc = GC.GetGCMemoryInfo();
+        return new
+        {
+            running = queue.Running,
+            waiting = queue.Waiting,
+            workers = queue.Workers,
+            max_waiting = queue.MaxWaiting,
+            completed = counters.Completed,
+            cancelled = counters.Cancelled,
+            failed = counters.Failed,
+            rejected = counters.Rejected,
+            invalid = counters.Invalid,
+            resident_bytes = Environment.WorkingSet,
+            gc_committed_bytes = gc.TotalCommittedBytes,
+            managed_live_bytes = gc.HeapSizeBytes - gc.FragmentedBytes,
+        };
+    }
 
     /// <summary>Every folder of the docs directory with an index.html, by name, with its page title.</summary>
     public Task Reports(HttpContext context)

@@ -21,11 +21,13 @@ public sealed class LdmServer : IAsyncDisposable
 {
     readonly WebApplication app;
     readonly ModelCatalog catalog;
+    readonly GenerationThreads threads;
 
-    LdmServer(WebApplication app, ModelCatalog catalog, Uri url)
+    LdmServer(WebApplication app, ModelCatalog catalog, GenerationThreads threads, Uri url)
     {
         this.app = app;
         this.catalog = catalog;
+        this.threads = threads;
         Url = url;
     }
 
@@ -41,6 +43,7 @@ public sealed class LdmServer : IAsyncDisposable
         options.Validate();
         TorchRuntime.EnsureLoaded();
         var catalog = new ModelCatalog(options.ModelsDirectory, options.VaePath, options.ClassifierPath);
+        var threads = new GenerationThreads(options.Workers);
         try
         {
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -56,26 +59,27 @@ public sealed class LdmServer : IAsyncDisposable
                 kestrel.Limits.MaxRequestBodySize = GenerateEndpoint.MaxBodyBytes;
             });
             WebApplication app = builder.Build();
-            Map(app, options, catalog);
+            Map(app, options, catalog, threads);
             await app.StartAsync(cancellation);
             string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
                 ?? throw new InvalidOperationException("Kestrel reported no address");
-            return new LdmServer(app, catalog, new Uri(address.TrimEnd('/') + "/"));
+            return new LdmServer(app, catalog, threads, new Uri(address.TrimEnd('/') + "/"));
         }
         catch
         {
+            threads.Dispose();
             catalog.Dispose();
             throw;
         }
     }
 
-    static void Map(WebApplication app, ServerOptions options, ModelCatalog catalog)
+    static void Map(WebApplication app, ServerOptions options, ModelCatalog catalog, GenerationThreads threads)
     {
         var queue = new GenerationQueue(options.Workers, options.MaxWaiting);
         var counters = new ServerCounters();
         var runner = new GenerationRunner(catalog, options);
         var info = new InfoEndpoints(catalog, queue, options, counters);
-        var generate = new GenerateEndpoint(catalog, queue, runner, options, counters, app.Lifetime.ApplicationStopping);
+        var generate = new GenerateEndpoint(catalog, queue, threads, runner, options, counters, app.Lifetime.ApplicationStopping);
 
         RequestDelegate index = StaticPage.Serve("index.html");
         app.MapGet("/", index);
@@ -96,6 +100,7 @@ public sealed class LdmServer : IAsyncDisposable
     {
         await app.StopAsync();
         await app.DisposeAsync();
+        threads.Dispose();
         catalog.Dispose();
     }
 }

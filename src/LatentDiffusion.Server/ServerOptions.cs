@@ -30,8 +30,11 @@ public sealed record ServerOptions
     /// <summary>Most sampling steps one request may ask for. Default 1000 (DDPM's T).</summary>
     public int MaxSteps { get; init; } = 1000;
 
-    /// <summary>Most denoising frames streamed per generation (every k-th step is shown). Default 50.</summary>
-    public int MaxFrames { get; init; } = 50;
+    /// <summary>
+    /// Most denoising frames streamed per generation (every k-th step is shown). Each costs a VAE decode and a PNG of
+    /// the grid, about as much as a DDIM step of the same digits. Default 25.
+    /// </summary>
+    public int MaxFrames { get; init; } = 25;
 
     /// <summary>Digits generated when a request does not say. Default 16.</summary>
     public int DefaultCount { get; init; } = 16;

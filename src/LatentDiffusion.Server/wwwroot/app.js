@@ -91,6 +91,7 @@ async function generate(event) {
   $("summary").textContent = "";
   $("progress").value = 0;
   $("progress").hidden = false;
+  document.body.dataset.frames = "0";
   setState("running");
   setStatus("Sending…");
   try {
@@ -151,6 +152,7 @@ function onEvent(name, data) {
       setState("running");
       break;
     case "frame":
+      document.body.dataset.frames = String(Number(document.body.dataset.frames) + 1);
       showGrid(data.png, `step ${data.step} of ${data.steps}`);
       $("progress").value = data.step / data.steps;
       setStatus(`Denoising: step ${data.step} of ${data.steps}…`);

@@ -147,7 +147,7 @@ public static class ImageGrid
     /// <summary>The grid's typefaces and sizes, disposed together.</summary>
     sealed class GridFonts : IDisposable
     {
-        readonly SKTypeface regular = ReportFonts.CreateTypeface(), bold = ReportFonts.CreateTypeface(bold: true);
+        readonly SKTypeface regular = ReportFonts.Shared(), bold = ReportFonts.Shared(bold: true);
         public SKFont Title { get; }
         public SKFont Subtitle { get; }
         public SKFont Label { get; }
@@ -165,9 +165,7 @@ public static class ImageGrid
 
         public void Dispose()
         {
-            foreach (SKFont font in new[] { Title, Subtitle, Label, Column, Caption }) font.Dispose();
-            regular.Dispose();
-            bold.Dispose();
+            foreach (SKFont font in new[] { Title, Subtitle, Label, Column, Caption }) font.Dispose();   // the typefaces are shared
         }
     }
 }

@@ -116,8 +116,8 @@ public sealed class ServeApiTests(ServeFixture fixture) : IClassFixture<ServeFix
         Assert.Equal("result", events[^1].Name);
         var frames = events.Where(e => e.Name == "frame").Select(e => e.Data).ToList();
         Assert.Equal(events.Count - 2, frames.Count);
-        Assert.Equal(40, frames.Count);                                                     // every 3rd of 120 steps: at most 50 frames
-        Assert.Equal(Enumerable.Range(1, 40).Select(k => 3 * k), frames.Select(f => f.GetProperty("step").GetInt32()));
+        Assert.Equal(24, frames.Count);                                                     // every 5th of 120 steps: at most 25 frames
+        Assert.Equal(Enumerable.Range(1, 24).Select(k => 5 * k), frames.Select(f => f.GetProperty("step").GetInt32()));
         (int Width, int Height) final = ImageAssert.Size(Convert.FromBase64String(events[^1].Data.GetProperty("grid_png").GetString()!));
         Assert.All(frames, f => Assert.Equal(final, ImageAssert.Size(Convert.FromBase64String(f.GetProperty("png").GetString()!))));
     }

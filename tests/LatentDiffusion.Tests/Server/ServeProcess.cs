@@ -30,9 +30,14 @@ internal sealed partial class ServeProcess : IDisposable
     public string Log { get { lock (stderr) return string.Join('\n', stderr); } }
 
     /// <summary>Starts <c>ldm serve --port 0 ARGS</c> and waits (at most a minute) for its "Serving http://…" line.</summary>
-    public static ServeProcess Start(params string[] args)
+    public static ServeProcess Start(params string[] args) => Start(args, null);
+
+    /// <summary>As <see cref="Start(string[])"/>, with more environment variables for the server.</summary>
+    public static ServeProcess Start(string[] args, IReadOnlyDictionary<string, string>? environment)
     {
-        Process process = LdmProcess.Start(["serve", "--port", "0", .. args], new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1" });
+        var variables = new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1" };
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) variables[k] = v;
+        Process process = LdmProcess.Start(["serve", "--port", "0", .. args], variables);
         var url = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var lines = new List<string>();
         process.OutputDataReceived += (_, e) =>
