@@ -73,8 +73,9 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         {
             counters.Cancel();
             options.Log?.Invoke($"cancelled: {job.Describe()}{(stopping.IsCancellationRequested ? " (server stopping)" : " (client left)")}");
-            if (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
-                await Error(context, StatusCodes.Status503ServiceUnavailable, "the server is shutting down");
+            if (context.RequestAborted.IsCancellationRequested) return;                      // nobody left to tell
+            if (!context.Response.HasStarted) await Error(context, StatusCodes.Status503ServiceUnavailable, "the server is shutting down");
+            else if (stream) await Send(context.Response, "error", new { error = "the server is shutting down" }, CancellationToken.None);
         }
     }
 

@@ -28,18 +28,19 @@ public sealed class GenerationRunner(ModelCatalog catalog, ServerOptions options
         var unet = job.Model.Model ?? throw new InvalidOperationException($"model '{job.Model.Id}' is not loaded");
         int steps = job.Options.StepsFor(config);
         int columns = DigitGrid.DefaultColumns(job.Count);
+        string sampler = SamplingOptions.Name(job.Options.SamplerFor(config));
         var sampling = job.Options with
         {
             Cancellation = cancellation,
             TrajectoryEvery = onFrame is null ? 0 : (steps + options.MaxFrames - 1) / options.MaxFrames,
             TrajectoryCount = job.Count,
-            OnFrame = onFrame is null ? null : (step, images) => onFrame(new GenerationFrame(step, steps, DigitGrid.Render(images, columns, captionBand: true, fast: true).Png)),
+            OnFrame = onFrame is null ? null : (step, images) => onFrame(new GenerationFrame(step, steps, DigitGrid.Render(images, columns, captionBand: true, fast: true, title: $"{sampler}: step {step} of {steps}").Png)),
         };
         var watch = Stopwatch.StartNew();
         using LatentSamples samples = LatentDiffusionSampler.Generate(unet, config, catalog.Vae, job.Count, job.Seed, sampling);
         IReadOnlyList<DigitReading> readings = DigitReading.Read(catalog.Classifier, samples.Images);
         string[] captions = readings.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Label}  {100 * r.Confidence:F0}%")).ToArray();
-        byte[] grid = DigitGrid.Render(samples.Images, columns, captions, fast: true).Png;
+        byte[] grid = DigitGrid.Render(samples.Images, columns, captions, fast: true, title: $"{sampler}: {steps} steps, seed {job.Seed}").Png;
         var digits = readings.Select((r, i) => new DigitResult(i, job.Options.Labels?[i], r.Label, r.Confidence)).ToList();
         return new GenerationResult(job, digits, grid, columns, watch.Elapsed.TotalSeconds);
     }

@@ -18,8 +18,10 @@ public static class DigitGrid
     /// <paramref name="captions"/> (one per image) are drawn under the digits; <paramref name="captionBand"/> reserves
     /// their line even without captions, so that a grid drawn before the captions are known has the same size as after.
     /// <paramref name="fast"/>: a quickly encoded gray PNG (<see cref="ImageGrid.Render"/>), for frames made while sampling.
+    /// <paramref name="title"/> goes above the grid (its band is there, empty, without one).
     /// </summary>
-    public static RenderedFigure Render(Tensor images, int? columns = null, IReadOnlyList<string?>? captions = null, bool captionBand = false, bool fast = false)
+    public static RenderedFigure Render(Tensor images, int? columns = null, IReadOnlyList<string?>? captions = null, bool captionBand = false,
+        bool fast = false, string title = "")
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.dim() != 4 || images.shape[1] != 1 || images.shape[2] != 32 || images.shape[3] != 32)
@@ -33,7 +35,7 @@ public static class DigitGrid
         float[] values = Values(images);
         var cells = Enumerable.Range(0, rows * c).Select(i => i < n ? Crop(values, i) : null).ToList();
         var cellCaptions = captions is null ? null : Enumerable.Range(0, rows * c).Select(i => i < n ? captions[i] : null).ToList();
-        var spec = new ImageGridSpec("", rows, c, 56, 56) { Gap = 2, Captions = captionBand || captions is not null };
+        var spec = new ImageGridSpec(title, rows, c, 56, 56) { Gap = 2, Captions = captionBand || captions is not null };
         return ImageGrid.Render(spec, cells, cellCaptions, fast);
     }
 

@@ -102,13 +102,15 @@ public sealed class ServeApiTests(ServeFixture fixture) : IClassFixture<ServeFix
         using HttpResponseMessage response = await Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal((2 * 56 + 2 + 32, 16 + 30 + 56 + 18 + 16), ImageAssert.Size(await response.Content.ReadAsByteArrayAsync()));
+        (int width, int height) = ImageAssert.Size(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(16 + 30 + 56 + 18 + 16, height);                                       // margin, title, a row of digits, captions, margin
+        Assert.True(width >= 2 * 56 + 2 + 32, $"width {width}");
     }
 
     [Fact]
     public async Task Generate_EventStream_SendsFramesWhileSamplingThenTheResult()
     {
-        using HttpResponseMessage response = await ServerSentEvents.Post(Http, """{"model": "diffusion", "steps": 120, "count": 3, "seed": 1}""");
+        using HttpResponseMessage response = await ServerSentEvents.Post(Http, """{"model": "diffusion", "steps": 120, "count": 8, "seed": 1}""");
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         var events = new List<(string Name, JsonElement Data)>();
         await foreach (var e in ServerSentEvents.Read(response)) events.Add(e);
