@@ -9,11 +9,12 @@ namespace LatentDiffusion.Server;
 
 /// <summary>
 /// <c>POST /api/generate</c>: checks the request (400 with one line when it cannot work), takes a place in the
-/// <see cref="GenerationQueue"/> (429 when it is full, 503 while the server stops), runs the generation on a thread of
-/// <see cref="GenerationThreads"/> and answers by the request's Accept header — <c>application/json</c> (default): the digits' readings and
-/// the grid as base64 PNG; <c>image/png</c>: the grid itself; <c>text/event-stream</c>: server-sent events
-/// <c>queued</c> (place in line), <c>started</c>, <c>frame</c> (a PNG grid every few steps), then <c>result</c> or
-/// <c>error</c>. A client that goes away cancels its generation (the sampler stops between steps) or its place in line.
+/// <see cref="GenerationQueue"/> (429 when it is full, 503 while the server stops), runs the generation on one of the
+/// <see cref="GenerationThreads"/> and answers by the request's Accept header — <c>application/json</c> (default): the
+/// digits' readings and the grid as base64 PNG; <c>image/png</c>: the grid itself; <c>text/event-stream</c>:
+/// server-sent events <c>queued</c> (place in line), <c>started</c>, <c>frame</c> (a PNG grid every few steps), then
+/// <c>result</c> or <c>error</c>. A client that goes away cancels its generation (the sampler stops between steps) or
+/// gives up its place in line.
 /// </summary>
 public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue, GenerationThreads threads, GenerationRunner runner,
     ServerOptions options, ServerCounters counters, CancellationToken stopping)
