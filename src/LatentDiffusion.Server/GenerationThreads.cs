@@ -5,9 +5,10 @@ namespace LatentDiffusion.Server;
 /// <summary>
 /// The threads generations run on: a fixed few that live as long as the server. Sampling blocks its thread for
 /// seconds, so it does not belong on the thread pool; and a new thread per generation costs memory that is not given
-/// back (each thread that calls into libtorch gets its own allocator arena and OpenMP state: the server's resident
-/// memory grew ~2 MB a generation that way). The <see cref="GenerationQueue"/> lets at most as many generations run as
-/// there are threads here, so work never waits in this class's own queue for long.
+/// back (a new thread that calls into libtorch can get an allocator arena of its own: 20 generations, each on a new
+/// thread, added ~50 MB of resident memory against ~20 MB on one thread, until glibc's arena limit capped it). The
+/// <see cref="GenerationQueue"/> lets at most as many generations run as there are threads here, so work never waits
+/// in this class's own queue for long.
 /// </summary>
 public sealed class GenerationThreads : IDisposable
 {
