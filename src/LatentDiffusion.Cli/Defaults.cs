@@ -15,6 +15,12 @@ public static class Defaults
     /// <summary>The shipped classifier (models/classifier.safetensors).</summary>
     public static string ClassifierModel => ShippedFiles.Model("classifier.safetensors");
 
+    /// <summary>The shipped models folder (models/).</summary>
+    public static string ModelsDirectory => RepositoryPaths.Find("models") ?? "models";
+
+    /// <summary>The shipped reports folder (docs/).</summary>
+    public static string DocsDirectory => RepositoryPaths.Find("docs") ?? "docs";
+
     /// <summary>A shipped model file, models/<paramref name="file"/>.</summary>
     public static string Model(string file) => ShippedFiles.Model(file);
 }

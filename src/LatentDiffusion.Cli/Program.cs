@@ -11,4 +11,5 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(ReproduceCommand.Create());
 root.Subcommands.Add(FidCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 return CliApp.Run(root, args);

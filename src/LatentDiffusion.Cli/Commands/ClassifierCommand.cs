@@ -123,13 +123,7 @@ public static class ClassifierCommand
         return command;
     }
 
-    internal static Classifier LoadClassifier(string path)
-    {
-        var classifier = new Classifier();
-        ModelWeights.Load(classifier, path);
-        classifier.eval();
-        return classifier;
-    }
+    internal static Classifier LoadClassifier(string path) => ModelFile.LoadClassifier(path);
 
     /// <summary>Loads the four files of <paramref name="directory"/>, downloading missing ones; notices go to stderr.</summary>
     internal static MnistData LoadData(string directory)

@@ -25,35 +25,22 @@ public static class ImageOutput
         ArgumentNullException.ThrowIfNull(images);
         if (images.dim() != 4 || images.shape[1] != 1 || images.shape[2] != 32 || images.shape[3] != 32)
             throw new ArgumentException($"expected (N, 1, 32, 32) images, got [{string.Join(", ", images.shape)}]");
-        float[] values = images.detach().cpu().contiguous().to_type(ScalarType.Float32).data<float>().ToArray();
         int n = (int)images.shape[0];
         switch (Kind(path))
         {
             case "grid":
-                int columns = gridColumns ?? (n <= 8 ? n : n >= 72 && n % 12 == 0 ? 12 : 8);   // the posts: 4x8 and 6x12
-                int rows = (n + columns - 1) / columns;
-                var cells = Enumerable.Range(0, rows * columns).Select(i => i < n ? Crop(values, i) : null).ToList();
-                RenderedFigure grid = ImageGrid.Render(new ImageGridSpec("", rows, columns, 56, 56) { Gap = 2 }, cells);
+                RenderedFigure grid = DigitGrid.Render(images, gridColumns);
                 AtomicFile.WriteAllBytes(path, grid.Png);
-                return $"a {rows}x{columns} grid of {n} digits";
+                int columns = gridColumns ?? DigitGrid.DefaultColumns(n);
+                return $"a {(n + columns - 1) / columns}x{columns} grid of {n} digits";
             case "npz":
+                float[] values = DigitGrid.Values(images);
                 Npz.Save(path, new Dictionary<string, NpyArray> { ["images"] = new([n, 1, 32, 32], values.Select(v => (double)v).ToArray()) });
                 return $"{n} images as a float64 array (N, 1, 32, 32), key 'images'";
             default:
-                WriteFolder(values, n, path);
+                WriteFolder(DigitGrid.Values(images), n, path);
                 return $"{n} PNGs of 28x28";
         }
-    }
-
-    /// <summary>Image <paramref name="index"/> without the padding: 28x28 bytes.</summary>
-    static GrayImage Crop(float[] values, int index)
-    {
-        var pixels = new byte[28 * 28];
-        int offset = index * 32 * 32;
-        for (int r = 0; r < 28; r++)
-            for (int c = 0; c < 28; c++)
-                pixels[r * 28 + c] = (byte)Math.Round(255 * Math.Clamp(values[offset + (r + 2) * 32 + c + 2], 0f, 1f));
-        return new GrayImage(28, 28, pixels);
     }
 
     static void WriteFolder(float[] values, int n, string path)
@@ -63,7 +50,7 @@ public static class ImageOutput
         {
             for (int i = 0; i < n; i++)
             {
-                GrayImage image = Crop(values, i);
+                GrayImage image = DigitGrid.Crop(values, i);
                 using var bitmap = new SKBitmap(new SKImageInfo(28, 28, SKColorType.Gray8, SKAlphaType.Opaque));
                 System.Runtime.InteropServices.Marshal.Copy(image.Pixels, 0, bitmap.GetPixels(), image.Pixels.Length);
                 using SKData png = bitmap.Encode(SKEncodedImageFormat.Png, 100);

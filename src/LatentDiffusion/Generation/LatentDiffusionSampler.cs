@@ -19,6 +19,20 @@ public sealed record SamplingOptions
     /// <summary>How many of the first samples to keep trajectories of.</summary>
     public int TrajectoryCount { get; init; } = 8;
 
+    /// <summary>
+    /// Called with each trajectory frame (step, decoded images (k, 1, 32, 32) on the CPU) as soon as it is made, so a
+    /// caller can show the denoising while it runs. The tensor is the one kept in <see cref="LatentSamples.Trajectory"/>:
+    /// read it, do not dispose it. The callback runs inside the sampler's dispose scope, so tensors it makes are freed
+    /// when the batch ends (<c>DetachFromDisposeScope()</c> keeps one longer). Null: none.
+    /// </summary>
+    public Action<int, Tensor>? OnFrame { get; init; }
+
+    /// <summary>
+    /// Checked before each batch and between sampler steps: once cancelled, sampling stops with an
+    /// <see cref="OperationCanceledException"/> and frees what it had made. Default: never cancelled.
+    /// </summary>
+    public CancellationToken Cancellation { get; init; }
+
     /// <summary>Where the UNet and VAE are and the draws are made (null: CPU). The results come back on the CPU.</summary>
     public Device? Device { get; init; }
 
@@ -151,40 +165,58 @@ public static class LatentDiffusionSampler
         var latents = new List<Tensor>();
         var trajectory = new List<(int, Tensor)>();
         long total = (long)count * steps, done = 0;
-        for (int start = 0; start < count; start += options.BatchSize)
+        try
         {
-            int n = Math.Min(options.BatchSize, count - start);
-            bool keep = start == 0 && options.TrajectoryEvery > 0;
-            int k = Math.Min(n, options.TrajectoryCount);
-            long[] shape = [n, .. config.LatentShape];
-            using Tensor? labels = options.Labels is { } l ? tensor(l.Skip(start).Take(n).Select(v => (long)v).ToArray(), device: device) : null;
-            double timeScale = config.Objective == DiffusionObjective.AlphaDeblending ? config.AlphaScale : config.Steps;
-            (double, double)? interval = options.GuidanceInterval is var (lo, hi) ? (lo * timeScale - 1e-9, hi * timeScale + 1e-9) : null;
-            Func<Tensor, Tensor, Tensor> network = labels is null ? unet.forward : Guidance.Guided(unet, labels, options.Guidance, interval);
-            int every = keep ? options.TrajectoryEvery : 0;
-            void Progress(int step, Tensor? xt)
+            for (int start = 0; start < count; start += options.BatchSize)
             {
-                progress?.Invoke(done + (long)step * n, total);
-                if (keep && xt is not null)
+                options.Cancellation.ThrowIfCancellationRequested();
+                int n = Math.Min(options.BatchSize, count - start);
+                bool keep = start == 0 && options.TrajectoryEvery > 0;
+                int k = Math.Min(n, options.TrajectoryCount);
+                long[] shape = [n, .. config.LatentShape];
+                using Tensor? labels = options.Labels is { } l ? tensor(l.Skip(start).Take(n).Select(v => (long)v).ToArray(), device: device) : null;
+                double timeScale = config.Objective == DiffusionObjective.AlphaDeblending ? config.AlphaScale : config.Steps;
+                (double, double)? interval = options.GuidanceInterval is var (lo, hi) ? (lo * timeScale - 1e-9, hi * timeScale + 1e-9) : null;
+                Func<Tensor, Tensor, Tensor> network = labels is null ? unet.forward : Guidance.Guided(unet, labels, options.Guidance, interval);
+                int every = keep ? options.TrajectoryEvery : 0;
+                void Progress(int step, Tensor? xt)
+                {
+                    progress?.Invoke(done + (long)step * n, total);
+                    if (keep && xt is not null)
+                    {
+                        Tensor frame;
+                        using (var scope = NewDisposeScope())
+                            frame = Decode(vae, xt.narrow(0, 0, k), config).cpu().DetachFromDisposeScope();   // owned by the trajectory
+                        trajectory.Add((step, frame));
+                        options.OnFrame?.Invoke(step, frame);
+                    }
+                    options.Cancellation.ThrowIfCancellationRequested();
+                }
+                Tensor z;
+                using (var sampling = NewDisposeScope())   // a cancelled run leaves its x_t here, freed on the way out
+                {
+                    z = sampler switch
+                    {
+                        SamplerKind.Ddpm => Ddpm.Sample(network, schedule, shape, generator, clip, Progress, every),
+                        SamplerKind.Ddim => Ddim.Sample(network, schedule, shape, generator, steps, options.Eta, clip, Progress, every),
+                        _ => AlphaDeblending.Sample(network, shape, generator, steps, options.Heun, config.AlphaScale, Progress, every),
+                    };
+                    z.MoveToOuterDisposeScope();
+                }
+                done += (long)n * steps;
+                using (z)
                 {
                     using var scope = NewDisposeScope();
-                    trajectory.Add((step, Decode(vae, xt.narrow(0, 0, k), config).cpu().MoveToOuterDisposeScope()));
+                    Tensor unscaled = z.div(config.LatentScale);
+                    latents.Add(unscaled.cpu().MoveToOuterDisposeScope());
+                    images.Add(Decode(vae, z, config).cpu().MoveToOuterDisposeScope());
                 }
             }
-            Tensor z = sampler switch
-            {
-                SamplerKind.Ddpm => Ddpm.Sample(network, schedule, shape, generator, clip, Progress, every),
-                SamplerKind.Ddim => Ddim.Sample(network, schedule, shape, generator, steps, options.Eta, clip, Progress, every),
-                _ => AlphaDeblending.Sample(network, shape, generator, steps, options.Heun, config.AlphaScale, Progress, every),
-            };
-            done += (long)n * steps;
-            using (z)
-            {
-                using var scope = NewDisposeScope();
-                Tensor unscaled = z.div(config.LatentScale);
-                latents.Add(unscaled.cpu().MoveToOuterDisposeScope());
-                images.Add(Decode(vae, z, config).cpu().MoveToOuterDisposeScope());
-            }
+        }
+        catch
+        {
+            foreach (Tensor t in images.Concat(latents).Concat(trajectory.Select(f => f.Item2))) t.Dispose();
+            throw;
         }
         Tensor allImages = cat(images, 0), allLatents = cat(latents, 0);
         foreach (Tensor t in images.Concat(latents)) t.Dispose();

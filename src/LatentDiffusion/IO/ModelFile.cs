@@ -22,6 +22,14 @@ public static class ModelFile
         return (metadata.GetValueOrDefault("architecture"), metadata.GetValueOrDefault("config"));
     }
 
+    /// <summary>Part 1's classifier (it records no settings: there is one architecture), in eval mode.</summary>
+    public static Classifier LoadClassifier(string path)
+    {
+        var classifier = new Classifier();
+        Load(classifier, path);
+        return classifier;
+    }
+
     public static Vae LoadVae(string path)
     {
         VaeConfig config = Settings<VaeConfig>(path, nameof(Vae)) ?? new VaeConfig();

@@ -21,4 +21,11 @@ internal static class ImageAssert
         double mean = sum / n;
         return sumSq / n - mean * mean;
     }
+
+    /// <summary>The (width, height) of a PNG, decoded.</summary>
+    public static (int Width, int Height) Size(byte[] png)
+    {
+        using SKBitmap bitmap = SKBitmap.Decode(png) ?? throw new InvalidDataException("not a PNG SkiaSharp can decode");
+        return (bitmap.Width, bitmap.Height);
+    }
 }

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LatentDiffusion.Generation;
+
+namespace LatentDiffusion.Server;
+
+/// <summary>
+/// The body of <c>POST /api/generate</c>, every field optional: <c>{"model": "conditional", "sampler": "iadb",
+/// "steps": 50, "count": 16, "seed": 1, "digit": 3, "guidance": 2, "eta": 0, "heun": false}</c>. <see cref="Resolve"/>
+/// fills the defaults and checks it against the catalog and the server's limits; what cannot work is one line.
+/// </summary>
+public sealed record GenerationRequest
+{
+    /// <summary>Model id (its file name without .safetensors). Default: the first usable model listed.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>ddpm, ddim or iadb. Default: the model's fast sampler (ddim for an ε-model, iadb for an α-model).</summary>
+    public string? Sampler { get; init; }
+
+    /// <summary>Sampling steps. Default: all T for ddpm, 50 otherwise.</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>How many digits. Default: <see cref="ServerOptions.DefaultCount"/>.</summary>
+    public int? Count { get; init; }
+
+    /// <summary>The seed of every draw. Default: a random one (the response says which).</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Class-conditional models: the digit to generate (0-9); absent or null: a random digit per sample.</summary>
+    public int? Digit { get; init; }
+
+    /// <summary>Class-conditional models: the classifier-free guidance weight. Default: <see cref="ServerOptions.DefaultGuidance"/>.</summary>
+    public double? Guidance { get; init; }
+
+    /// <summary>DDIM's η. Default 0.</summary>
+    public double? Eta { get; init; }
+
+    /// <summary>α-deblending: Heun steps instead of Euler. Default false.</summary>
+    public bool? Heun { get; init; }
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.Strict,
+    };
+
+    /// <summary>The request in <paramref name="body"/> (empty: all defaults), or a one-line reason it is not one.</summary>
+    public static (GenerationRequest? Request, string? Problem) Parse(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty || body.Trim(" \t\r\n"u8).IsEmpty) return (new GenerationRequest(), null);
+        try
+        {
+            GenerationRequest? request = JsonSerializer.Deserialize<GenerationRequest>(body, Json);
+            return request is null ? (null, "the body must be a JSON object, not null") : (request, null);
+        }
+        catch (JsonException e)
+        {
+            string field = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "";
+            string why = e.Message.Contains("could not be mapped", StringComparison.Ordinal) ? $"unknown field '{field}' ({Fields})"
+                : e.Message.Contains("could not be converted", StringComparison.Ordinal) && field.Length > 0 ? $"'{field}' has the wrong type"
+                : e.Message.Contains("could not be converted", StringComparison.Ordinal) ? "the body must be a JSON object"
+                : $"not JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})";
+            return (null, $"malformed JSON: {why}");
+        }
+    }
+
+    const string Fields = "fields: model, sampler, steps, count, seed, digit, guidance, eta, heun";
+
+    /// <summary>
+    /// The generation this asks for with the defaults filled in, or why it cannot run: an unknown or unusable model, a
+    /// count or step number past the limits, a digit for an unconditional model or out of 0-9, a sampler that does not
+    /// fit the model.
+    /// </summary>
+    public (GenerationJob? Job, string? Problem) Resolve(IReadOnlyList<ModelEntry> models, ServerOptions limits)
+    {
+        ModelEntry? entry = Model is null ? models.FirstOrDefault(m => m.Problem is null) : models.FirstOrDefault(m => m.Id == Model);
+        string available = models.Count == 0 ? "none" : string.Join(", ", models.Select(m => m.Id));
+        if (entry is null)
+            return (null, Model is null ? $"no usable diffusion model in the models folder (models: {available})" : $"unknown model '{Model}' (models: {available})");
+        if (entry.Problem is { } broken || entry.Config is null) return (null, $"model '{entry.Id}' cannot be used: {entry.Problem}");
+        var config = entry.Config;
+
+        int count = Count ?? limits.DefaultCount;
+        if (count < 1 || count > limits.MaxCount) return (null, $"count must be between 1 and {limits.MaxCount} (got {count})");
+
+        SamplerKind sampler;
+        switch (Sampler)
+        {
+            case null: sampler = entry.Samplers[0]; break;
+            case "ddpm": sampler = SamplerKind.Ddpm; break;
+            case "ddim": sampler = SamplerKind.Ddim; break;
+            case "iadb": sampler = SamplerKind.AlphaDeblending; break;
+            default: return (null, $"unknown sampler '{Sampler}' (ddpm, ddim or iadb)");
+        }
+        int steps = Steps ?? entry.DefaultSteps(sampler);
+        if (steps < 1 || steps > limits.MaxSteps) return (null, $"steps must be between 1 and {limits.MaxSteps} (got {steps})");
+
+        if (!entry.Conditional && Digit is not null) return (null, $"model '{entry.Id}' is unconditional: it cannot be asked for a digit");
+        if (!entry.Conditional && Guidance is not null) return (null, $"guidance applies to class-conditional models; '{entry.Id}' is unconditional");
+        int classes = config.UNet.Classes;
+        if (Digit is int d && (d < 0 || d >= classes)) return (null, $"digit must be 0-{classes - 1}, or absent for a random digit (got {d})");
+
+        long seed = Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
+        int[]? labels = null;
+        if (entry.Conditional)
+        {
+            var draw = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
+            labels = Enumerable.Range(0, count).Select(_ => Digit ?? draw.Next(classes)).ToArray();
+        }
+        var options = new SamplingOptions
+        {
+            Sampler = sampler,
+            Steps = steps,
+            Eta = Eta ?? 0,
+            Heun = Heun ?? false,
+            Labels = labels,
+            Guidance = entry.Conditional ? Guidance ?? limits.DefaultGuidance : 1,
+            BatchSize = count,
+        };
+        if (options.Problem(config) is { } problem) return (null, $"model '{entry.Id}': {problem}");
+        return (new GenerationJob(entry, count, seed, Digit, options), null);
+    }
+}
+
+/// <summary>A checked request, ready to run: the model, how many digits, the seed, the digit asked for (null: random or unconditional) and the sampler's options.</summary>
+public sealed record GenerationJob(ModelEntry Model, int Count, long Seed, int? Digit, SamplingOptions Options)
+{
+    /// <summary>e.g. "diffusion: 16 digits, DDIM 50 steps, η = 0, seed 3" (for logs).</summary>
+    public string Describe() =>
+        $"{Model.Id}: {Count} digits{(Digit is int d ? $" of {d}" : "")}, {Options.Describe(Model.Config!)}" +
+        (Options.Labels is null ? "" : $", guidance {Options.Guidance.ToString(CultureInfo.InvariantCulture)}") + $", seed {Seed}";
+}

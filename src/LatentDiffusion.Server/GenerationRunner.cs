@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using System.Globalization;
+using LatentDiffusion.Generation;
+using LatentDiffusion.Metrics;
+
+namespace LatentDiffusion.Server;
+
+/// <summary>One denoising frame as the page shows it: the grid of the digits decoded at <see cref="Step"/> of <see cref="Steps"/>, as PNG.</summary>
+public sealed record GenerationFrame(int Step, int Steps, byte[] Png);
+
+/// <summary>What the classifier read in digit <see cref="Index"/>: its label and probability; <see cref="Requested"/> is the digit asked for (null: unconditional).</summary>
+public sealed record DigitResult(int Index, int? Requested, int Label, double Confidence);
+
+/// <summary>A finished generation: the job, each digit's reading, the final grid (captioned with the readings) and the seconds it took.</summary>
+public sealed record GenerationResult(GenerationJob Job, IReadOnlyList<DigitResult> Digits, byte[] GridPng, int Columns, double Seconds);
+
+/// <summary>
+/// Runs a <see cref="GenerationJob"/> with the library's calls and nothing of its own: <see cref="LatentDiffusionSampler.Generate"/>
+/// (its trajectory frames, every k-th step so that at most <see cref="ServerOptions.MaxFrames"/> are made, handed on as
+/// PNG grids while it samples; cancellation checked between steps), <see cref="DigitReading.Read"/> and <see cref="DigitGrid.Render"/>.
+/// </summary>
+public sealed class GenerationRunner(ModelCatalog catalog, ServerOptions options)
+{
+    /// <summary>Samples, reads and draws the digits of <paramref name="job"/>; blocks the calling thread (the API runs it on its own).</summary>
+    public GenerationResult Run(GenerationJob job, Action<GenerationFrame>? onFrame, CancellationToken cancellation)
+    {
+        var config = job.Model.Config ?? throw new InvalidOperationException($"model '{job.Model.Id}' is not loaded");
+        var unet = job.Model.Model ?? throw new InvalidOperationException($"model '{job.Model.Id}' is not loaded");
+        int steps = job.Options.StepsFor(config);
+        int columns = DigitGrid.DefaultColumns(job.Count);
+        string sampler = SamplingOptions.Name(job.Options.SamplerFor(config));
+        var sampling = job.Options with
+        {
+            Cancellation = cancellation,
+            TrajectoryEvery = onFrame is null ? 0 : (steps + options.MaxFrames - 1) / options.MaxFrames,
+            TrajectoryCount = job.Count,
+            OnFrame = onFrame is null ? null : (step, images) => onFrame(new GenerationFrame(step, steps, DigitGrid.Render(images, columns, captionBand: true, fast: true, title: $"{sampler}: step {step} of {steps}").Png)),
+        };
+        var watch = Stopwatch.StartNew();
+        using LatentSamples samples = LatentDiffusionSampler.Generate(unet, config, catalog.Vae, job.Count, job.Seed, sampling);
+        IReadOnlyList<DigitReading> readings = DigitReading.Read(catalog.Classifier, samples.Images);
+        string[] captions = readings.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Label}  {100 * r.Confidence:F0}%")).ToArray();
+        byte[] grid = DigitGrid.Render(samples.Images, columns, captions, fast: true, title: $"{sampler}: {steps} steps, seed {job.Seed}").Png;
+        var digits = readings.Select((r, i) => new DigitResult(i, job.Options.Labels?[i], r.Label, r.Confidence)).ToList();
+        return new GenerationResult(job, digits, grid, columns, watch.Elapsed.TotalSeconds);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LatentDiffusion.Generation;
+using Microsoft.AspNetCore.Http;
+
+namespace LatentDiffusion.Server;
+
+/// <summary>
+/// The read-only API: <c>GET /api/models</c> (the models, their samplers and defaults, the limits),
+/// <c>GET /api/status</c> (the queue and what happened to the requests so far) and <c>GET /api/reports</c> (the
+/// reports under /docs, for the page's second tab).
+/// </summary>
+public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue queue, ServerOptions options, ServerCounters counters)
+{
+    public Task Models(HttpContext context) => Write(context, new
+    {
+        models = catalog.List().Select(m => new
+        {
+            id = m.Id,
+            file = Path.GetFileName(m.Path),
+            description = m.Description,
+            kind = m.Config is null ? null : m.Kind,
+            conditional = m.Conditional,
+            classes = m.Config?.UNet.Classes ?? 0,
+            diffusion_steps = m.Config?.Steps,
+            samplers = m.Config is null ? [] : m.Samplers.Select(s => new
+            {
+                name = SamplingOptions.Name(s),
+                default_steps = m.DefaultSteps(s),
+                max_steps = s == SamplerKind.AlphaDeblending ? options.MaxSteps : Math.Min(options.MaxSteps, m.Config.Steps),
+                fixed_steps = s == SamplerKind.Ddpm,
+            }).ToArray(),
+            problem = m.Problem,
+        }),
+        vae = Path.GetFileName(options.VaePath),
+        classifier = Path.GetFileName(options.ClassifierPath),
+        default_guidance = options.DefaultGuidance,
+        limits = new { max_count = options.MaxCount, max_steps = options.MaxSteps, default_count = options.DefaultCount, workers = options.Workers, max_waiting = options.MaxWaiting },
+    });
+
+    /// <summary>
+    /// The queue, the counters, and memory: resident (RSS), what the .NET GC has committed and the live managed heap
+    /// as of its last collection; resident − committed is, roughly, libtorch's and SkiaSharp's native memory.
+    /// </summary>
+    public Task Status(HttpContext context) => Write(context, Snapshot());
+
+    object Snapshot()
+    {
+        GCMemoryInfo gc = GC.GetGCMemoryInfo();
+        return new
+        {
+            running = queue.Running,
+            waiting = queue.Waiting,
+            workers = queue.Workers,
+            max_waiting = queue.MaxWaiting,
+            completed = counters.Completed,
+            cancelled = counters.Cancelled,
+            failed = counters.Failed,
+            rejected = counters.Rejected,
+            invalid = counters.Invalid,
+            resident_bytes = Environment.WorkingSet,
+            gc_committed_bytes = gc.TotalCommittedBytes,
+            managed_live_bytes = gc.HeapSizeBytes - gc.FragmentedBytes,
+        };
+    }
+
+    /// <summary>Every folder of the docs directory with an index.html, by name, with its page title.</summary>
+    public Task Reports(HttpContext context)
+    {
+        string? docs = options.DocsDirectory is { } d && Directory.Exists(d) ? d : null;
+        var reports = docs is null ? [] : Directory.EnumerateDirectories(docs)
+            .Where(dir => File.Exists(Path.Combine(dir, "index.html")))
+            .Select(dir => Path.GetFileName(dir))
+            .Order(StringComparer.Ordinal)
+            .Select(name => new { name, title = Title(Path.Combine(docs, name, "index.html")) ?? name, url = $"/docs/{name}/index.html" })
+            .ToArray();
+        return Write(context, new { docs = docs is null ? null : "/docs/", reports });
+    }
+
+    static string? Title(string html)
+    {
+        Match match = TitleTag().Match(File.ReadAllText(html));
+        return match.Success ? WebUtility.HtmlDecode(match.Groups[1].Value).Trim() : null;
+    }
+
+    [GeneratedRegex("<title>(.*?)</title>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    private static partial Regex TitleTag();
+
+    static async Task Write(HttpContext context, object value)
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "no-cache";
+        await JsonSerializer.SerializeAsync(context.Response.Body, value, GenerateEndpoint.Json, context.RequestAborted);
+    }
+}

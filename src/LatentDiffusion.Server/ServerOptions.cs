@@ -1,0 +1,62 @@
+namespace LatentDiffusion.Server;
+
+/// <summary>What <c>ldm serve</c> serves and the limits it keeps. Defaults in the property comments.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>The folder whose diffusion models (UNet weights, *.safetensors, not *.raw.safetensors) are offered.</summary>
+    public required string ModelsDirectory { get; init; }
+
+    /// <summary>The VAE that decodes every model's latents.</summary>
+    public required string VaePath { get; init; }
+
+    /// <summary>Part 1's classifier, which reads each generated digit.</summary>
+    public required string ClassifierPath { get; init; }
+
+    /// <summary>The reports folder served under /docs (null or missing: the reports tab says so).</summary>
+    public string? DocsDirectory { get; init; }
+
+    /// <summary>TCP port on 127.0.0.1 (0: any free port; <see cref="LdmServer.Url"/> says which). Default 5000.</summary>
+    public int Port { get; init; } = 5000;
+
+    /// <summary>Generations that run at once. Default 1: sampling uses every core it is given.</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>Generations that may wait for a worker; one more is refused with 429. Default 8.</summary>
+    public int MaxWaiting { get; init; } = 8;
+
+    /// <summary>Most digits one request may ask for. Default 64.</summary>
+    public int MaxCount { get; init; } = 64;
+
+    /// <summary>Most sampling steps one request may ask for. Default 1000 (DDPM's T).</summary>
+    public int MaxSteps { get; init; } = 1000;
+
+    /// <summary>
+    /// Most denoising frames streamed per generation (every k-th step is shown). Each costs a VAE decode and a PNG of
+    /// the grid, about as much as a DDIM step of the same digits. Default 25.
+    /// </summary>
+    public int MaxFrames { get; init; } = 25;
+
+    /// <summary>Digits generated when a request does not say. Default 16.</summary>
+    public int DefaultCount { get; init; } = 16;
+
+    /// <summary>Classifier-free guidance weight when a request to a class-conditional model does not say. Default 2.</summary>
+    public double DefaultGuidance { get; init; } = 2;
+
+    /// <summary>One line per generation and per problem (null: silent).</summary>
+    public Action<string>? Log { get; init; }
+
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrEmpty(ModelsDirectory);
+        ArgumentException.ThrowIfNullOrEmpty(VaePath);
+        ArgumentException.ThrowIfNullOrEmpty(ClassifierPath);
+        if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "must be 0-65535");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Workers);
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxWaiting);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxCount);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSteps);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxFrames);
+        if (DefaultCount < 1 || DefaultCount > MaxCount) throw new ArgumentOutOfRangeException(nameof(DefaultCount), DefaultCount, $"must be in 1..{MaxCount}");
+        if (!double.IsFinite(DefaultGuidance) || DefaultGuidance < 0) throw new ArgumentOutOfRangeException(nameof(DefaultGuidance), DefaultGuidance, "must be a finite number ≥ 0");
+    }
+}

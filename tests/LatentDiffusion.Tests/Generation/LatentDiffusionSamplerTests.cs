@@ -1,0 +1,86 @@
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.Generation;
+using LatentDiffusion.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Tests.Generation;
+
+/// <summary>
+/// The sampler path's hooks for <c>ldm serve</c>: frames handed over while sampling runs, and cancellation checked
+/// between steps that stops there and frees what it made.
+/// </summary>
+[Collection("Torch")]
+public sealed class LatentDiffusionSamplerTests
+{
+    static readonly DiffusionConfig Epsilon = new() { UNet = new UNetConfig { LatentChannels = 4, Widths = [8, 16] }, Steps = 10 };
+    static readonly DiffusionConfig Alpha = Epsilon with { Objective = DiffusionObjective.AlphaDeblending };
+
+    static (UNet, Vae) Models(DiffusionConfig config)
+    {
+        manual_seed(14);
+        return (new UNet(config.UNet), new Vae());
+    }
+
+    [Fact]
+    public void Generate_WithOnFrame_HandsEachKeptFrameOverWhileSampling()
+    {
+        (UNet unet, Vae vae) = Models(Epsilon);
+        using var _ = unet;
+        using var __ = vae;
+        long progressed = 0;
+        var seen = new List<(int Step, long ProgressAtFrame, Tensor Copy)>();
+        var options = new SamplingOptions
+        {
+            Sampler = SamplerKind.Ddim, Steps = 6, TrajectoryEvery = 2, TrajectoryCount = 3,
+            OnFrame = (step, images) => seen.Add((step, progressed, images.clone().DetachFromDisposeScope())),
+        };
+        using LatentSamples samples = LatentDiffusionSampler.Generate(unet, Epsilon, vae, 4, seed: 1, options, (done, _) => progressed = done);
+        Assert.Equal([2, 4, 6], seen.Select(s => s.Step));
+        Assert.Equal([2 * 4L, 4 * 4L, 6 * 4L], seen.Select(s => s.ProgressAtFrame));     // handed over at its step, not at the end
+        Assert.Equal(samples.Trajectory.Select(t => t.Step), seen.Select(s => s.Step));
+        for (int i = 0; i < seen.Count; i++)
+        {
+            Assert.Equal([3L, 1, 32, 32], seen[i].Copy.shape);
+            Assert.True(seen[i].Copy.equal(samples.Trajectory[i].Images).all().item<bool>());
+            seen[i].Copy.Dispose();
+        }
+        using LatentSamples plain = LatentDiffusionSampler.Generate(unet, Epsilon, vae, 4, seed: 1, new SamplingOptions { Sampler = SamplerKind.Ddim, Steps = 6 });
+        Assert.True(plain.Images.equal(samples.Images).all().item<bool>(), "watching the frames must not change the digits");
+    }
+
+    [Theory]
+    [InlineData(SamplerKind.Ddpm)]
+    [InlineData(SamplerKind.Ddim)]
+    [InlineData(SamplerKind.AlphaDeblending)]
+    public void Generate_CancelledAfterStep3_StopsThereThrowsAndFreesItsTensors(SamplerKind sampler)
+    {
+        DiffusionConfig config = sampler == SamplerKind.AlphaDeblending ? Alpha : Epsilon;
+        (UNet unet, Vae vae) = Models(config);
+        using var _ = unet;
+        using var __ = vae;
+        using var cancel = new CancellationTokenSource();
+        var steps = new List<long>();
+        var options = new SamplingOptions { Sampler = sampler, Steps = 10, TrajectoryEvery = 1, TrajectoryCount = 2, Cancellation = cancel.Token };
+        long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        Assert.Throws<OperationCanceledException>(() => LatentDiffusionSampler.Generate(unet, config, vae, 2, seed: 3, options, (done, _) =>
+        {
+            steps.Add(done / 2);
+            if (done / 2 == 3) cancel.Cancel();
+        }));
+        Assert.Equal([1L, 2, 3], steps);                                                  // no step after the one that saw the cancel
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);           // x_t and the kept frames freed
+    }
+
+    [Fact]
+    public void Generate_AlreadyCancelled_ThrowsBeforeTheFirstStep()
+    {
+        (UNet unet, Vae vae) = Models(Epsilon);
+        using var _ = unet;
+        using var __ = vae;
+        int calls = 0;
+        var options = new SamplingOptions { Sampler = SamplerKind.Ddim, Steps = 5, Cancellation = new CancellationToken(canceled: true) };
+        Assert.Throws<OperationCanceledException>(() => LatentDiffusionSampler.Generate(unet, Epsilon, vae, 2, seed: 3, options, (_, _) => calls++));
+        Assert.Equal(0, calls);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Text;
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.Generation;
+using LatentDiffusion.Models;
+using LatentDiffusion.Server;
+
+namespace LatentDiffusion.Tests.Server;
+
+/// <summary>Requests are checked before they take a place in the queue: every bad field is one line.</summary>
+public sealed class GenerationRequestTests
+{
+    static readonly ServerOptions Limits = new() { ModelsDirectory = "m", VaePath = "v", ClassifierPath = "c", MaxCount = 64, MaxSteps = 1000 };
+
+    static ModelEntry Entry(string id, DiffusionConfig? config, string? problem = null) =>
+        new(id, $"/models/{id}.safetensors", 1, DateTime.UnixEpoch, nameof(UNet), null, config, problem);
+
+    static readonly DiffusionConfig Epsilon = new();
+    static readonly DiffusionConfig Conditional = new() { Objective = DiffusionObjective.AlphaDeblending, UNet = new UNetConfig { Classes = 10 } };
+    static readonly ModelEntry[] Models = [Entry("diffusion", Epsilon), Entry("conditional", Conditional), Entry("broken", null, "broken.safetensors: bad header")];
+
+    static string? Problem(string json)
+    {
+        (GenerationRequest? request, string? problem) = GenerationRequest.Parse(Encoding.UTF8.GetBytes(json));
+        if (request is null) return problem;
+        (GenerationJob? job, problem) = request.Resolve(Models, Limits);
+        Assert.True(job is null == problem is not null);
+        return problem;
+    }
+
+    [Theory]
+    [InlineData("""{"model": "nope"}""", "unknown model 'nope' (models: diffusion, conditional, broken)")]
+    [InlineData("""{"model": "broken"}""", "model 'broken' cannot be used: broken.safetensors: bad header")]
+    [InlineData("""{"steps": 0}""", "steps must be between 1 and 1000 (got 0)")]
+    [InlineData("""{"steps": 5000}""", "steps must be between 1 and 1000 (got 5000)")]
+    [InlineData("""{"count": 100000}""", "count must be between 1 and 64 (got 100000)")]
+    [InlineData("""{"count": 0}""", "count must be between 1 and 64 (got 0)")]
+    [InlineData("""{"model": "conditional", "digit": 11}""", "digit must be 0-9, or absent for a random digit (got 11)")]
+    [InlineData("""{"model": "conditional", "digit": -1}""", "digit must be 0-9, or absent for a random digit (got -1)")]
+    [InlineData("""{"digit": 3}""", "model 'diffusion' is unconditional: it cannot be asked for a digit")]
+    [InlineData("""{"guidance": 2}""", "guidance applies to class-conditional models; 'diffusion' is unconditional")]
+    [InlineData("""{"model": "conditional", "guidance": -1}""", "model 'conditional': guidance must be a finite number ≥ 0 (got -1)")]
+    [InlineData("""{"sampler": "euler"}""", "unknown sampler 'euler' (ddpm, ddim or iadb)")]
+    [InlineData("""{"sampler": "iadb"}""", "model 'diffusion': the iadb sampler does not fit an ε-prediction (DDPM) model; use ddpm or ddim")]
+    [InlineData("""{"sampler": "ddpm", "steps": 10}""", "model 'diffusion': DDPM walks all T = 1000 steps (got 10); use ddim for fewer")]
+    [InlineData("""{"model": "conditional", "eta": 0.5}""", "model 'conditional': eta applies to the ddim sampler only")]
+    [InlineData("""{"steps":""", "malformed JSON: not JSON (line 1, byte 10)")]
+    [InlineData("""{"foo": 1}""", "malformed JSON: unknown field 'foo' (fields: model, sampler, steps, count, seed, digit, guidance, eta, heun)")]
+    [InlineData("""{"steps": "ten"}""", "malformed JSON: 'steps' has the wrong type")]
+    [InlineData("""{"steps": 1.5}""", "malformed JSON: 'steps' has the wrong type")]
+    [InlineData("""[1, 2]""", "malformed JSON: the body must be a JSON object")]
+    [InlineData("""null""", "the body must be a JSON object, not null")]
+    public void Resolve_BadInput_IsOneLine(string json, string expected)
+    {
+        string? problem = Problem(json);
+        Assert.Equal(expected, problem);
+        Assert.DoesNotContain('\n', problem!);
+    }
+
+    [Fact]
+    public void Resolve_EmptyBody_TakesTheFirstModelAndItsFastSampler()
+    {
+        (GenerationRequest? request, _) = GenerationRequest.Parse([]);
+        (GenerationJob? job, string? problem) = request!.Resolve(Models, Limits);
+        Assert.Null(problem);
+        Assert.Equal("diffusion", job!.Model.Id);
+        Assert.Equal(Limits.DefaultCount, job.Count);
+        Assert.Equal(SamplerKind.Ddim, job.Options.SamplerFor(Epsilon));
+        Assert.Equal(ModelEntry.FastSteps, job.Options.StepsFor(Epsilon));
+        Assert.Null(job.Options.Labels);
+        Assert.InRange(job.Seed, 0, int.MaxValue);
+    }
+
+    [Fact]
+    public void Resolve_Conditional_DigitForEverySample_RandomDigitsFollowTheSeed()
+    {
+        GenerationJob Job(string json) => GenerationRequest.Parse(Encoding.UTF8.GetBytes(json)).Request!.Resolve(Models, Limits).Job!;
+        GenerationJob three = Job("""{"model": "conditional", "digit": 3, "count": 5}""");
+        Assert.Equal([3, 3, 3, 3, 3], three.Options.Labels!);
+        Assert.Equal(Limits.DefaultGuidance, three.Options.Guidance);
+        Assert.Equal(SamplerKind.AlphaDeblending, three.Options.SamplerFor(Conditional));
+        GenerationJob random = Job("""{"model": "conditional", "count": 40, "seed": 7, "guidance": 3.5}""");
+        Assert.Equal(random.Options.Labels, Job("""{"model": "conditional", "count": 40, "seed": 7}""").Options.Labels);
+        Assert.True(random.Options.Labels!.Distinct().Count() > 5, "random digits, not one");
+        Assert.Equal(3.5, random.Options.Guidance);
+    }
+
+    [Fact]
+    public void Resolve_DdpmWithoutSteps_WalksAllT()
+    {
+        GenerationJob job = GenerationRequest.Parse("""{"sampler": "ddpm"}"""u8).Request!.Resolve(Models, Limits).Job!;
+        Assert.Equal(1000, job.Options.StepsFor(Epsilon));
+    }
+}
