@@ -18,7 +18,7 @@ public static class GenerateCommand
     public const string ConditionalFile = "conditional.safetensors";
 
     /// <summary>The guidance weight used when none is given, chosen by the sweep of <c>ldm reproduce conditional</c> (README).</summary>
-    public const double DefaultGuidance = 2.0;
+    public const double DefaultGuidance = 3.0;
 
     public static Command Create()
     {
@@ -102,7 +102,7 @@ public static class GenerateCommand
     };
 
     /// <summary>The default guidance interval ('all': every step), chosen by the sweep of <c>ldm reproduce conditional</c> (README).</summary>
-    public const string DefaultInterval = "all";
+    public const string DefaultInterval = "0.1,0.5";
 
     internal static (double, double)? ParseInterval(string? text)
     {

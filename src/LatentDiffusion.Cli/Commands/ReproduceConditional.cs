@@ -33,12 +33,13 @@ public static class ReproduceConditional
         var seed = Part2Commands.SeedOption();
         var samplers = new DiffusionCommand.SamplerOptions();
         var outDir = new Option<string>("--out") { Description = "Run directory: the report goes to OUT/report.", DefaultValueFactory = _ => "runs/conditional" };
+        var unconditional = new Option<string>("--unconditional-model") { Description = "The unconditional model whose samples, grouped by the classifier's label, give the per-class FID to beat. Default: the shipped models/alpha-deblending.safetensors (skipped when absent).", DefaultValueFactory = _ => Defaults.Model(ReproducePart3.AlphaDeblendingFile) };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
         var interval = GenerateCommand.GuidanceIntervalOption();
         var json = ClassifierCommand.JsonOption();
         var command = new Command("conditional", "Grade the class-conditional model: sweep the guidance weight (classifier accuracy, per-class FID), the balanced grid, the report.")
         {
-            data, classifierModel, model, vae, count, weights, seed, outDir, report, json,
+            data, classifierModel, model, vae, count, weights, seed, outDir, unconditional, report, json,
         };
         samplers.AddTo(command);
         command.Options.Add(interval);
@@ -90,14 +91,34 @@ public static class ReproduceConditional
                     using Tensor digits = testInputs.index_select(0, index);
                     return grading.Grade(digits, d);
                 }).ToList();
+                IReadOnlyList<DigitGrade>? reference = null;
+                string? referenceName = null;
+                string unconditionalPath = parse.GetValue(unconditional)!;
+                if (File.Exists(unconditionalPath))
+                {
+                    (UNet plain, DiffusionConfig plainConfig) = ModelFile.LoadDiffusion(unconditionalPath);
+                    using (plain)
+                    {
+                        if (plainConfig.UNet.Classes != 0) throw new InvalidOptionException($"--unconditional-model {unconditionalPath} is class-conditional");
+                        ModelFile.RequireFits(plainConfig, unconditionalPath, decoder, vaePath);
+                        var plainOptions = new SamplingOptions();
+                        referenceName = $"{Path.GetFileName(unconditionalPath)} ({plainOptions.Describe(plainConfig)}), {labels.Length} digits grouped by the classifier's label";
+                        using LatentSamples plainSamples = DiffusionCommand.WithProgress($"unconditional reference: {labels.Length} digits", p =>
+                            LatentDiffusionSampler.Generate(plain, plainConfig, decoder, labels.Length, s, plainOptions, p));
+                        reference = grading.GradeByLabel(plainSamples.Images);
+                        CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]unconditional reference: per-class FID mean {reference.Average(g => g.Fid):F2} (worst {reference.Max(g => g.Fid):F2})[/]");
+                    }
+                }
+                else CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] no unconditional model at {unconditionalPath}; the report has no unconditional reference");
                 double gridW = sweep.Contains(GenerateCommand.DefaultGuidance) ? GenerateCommand.DefaultGuidance : sweep[^1];
                 string reportDir = parse.GetValue(report) ?? Path.Combine(parse.GetValue(outDir)!, "report");
                 using (grid)
                     ConditionalReport.Write(new ConditionalReportInputs(rows, grid!, gridW)
                     {
                         ModelPath = modelPath, Sampler = how, TestDigits = testGrades, Seed = s,
+                        UnconditionalByLabel = reference, UnconditionalName = referenceName,
                     }, reportDir);
-                PrintSweep(rows, testGrades);
+                PrintSweep(rows, testGrades, reference);
                 CliApp.Out.MarkupLineInterpolated($"Report: [bold]{Path.Combine(reportDir, Page.IndexName)}[/]");
                 if (parse.GetValue(json))
                     CliApp.WriteJson(new
@@ -110,6 +131,8 @@ public static class ReproduceConditional
                             digits = r.Digits.Select(d => new { digit = d.Digit, correct = d.Correct, count = d.Count, mean_confidence = d.MeanConfidence, fid = d.Fid }),
                         }),
                         test_digits = testGrades.Select(d => new { digit = d.Digit, accuracy = d.Accuracy, fid = d.Fid }),
+                        unconditional = reference?.Select(d => new { digit = d.Digit, count = d.Count, fid = d.Fid }),
+                        guidance_interval = template.GuidanceInterval is var (glo, ghi) ? new[] { glo, ghi } : null,
                         report = reportDir,
                     });
             }
@@ -131,7 +154,7 @@ public static class ReproduceConditional
         return values.Distinct().Order().ToArray();
     }
 
-    static void PrintSweep(IReadOnlyList<GuidanceRow> rows, IReadOnlyList<DigitGrade> test)
+    static void PrintSweep(IReadOnlyList<GuidanceRow> rows, IReadOnlyList<DigitGrade> test, IReadOnlyList<DigitGrade>? reference)
     {
         var table = new Table().Title("Guidance sweep (part 1's classifier grades every digit)");
         foreach (string h in new[] { "w", "read as asked", "worst digit", "mean confidence", "per-class FID (mean)", "(worst)", "seconds" }) table.AddColumn(h);
@@ -140,6 +163,8 @@ public static class ReproduceConditional
                 r.MeanFid.ToString("F2", CultureInfo.InvariantCulture), r.WorstFid.ToString("F2", CultureInfo.InvariantCulture), r.Seconds.ToString("F0", CultureInfo.InvariantCulture));
         table.AddRow("test digits", $"{100 * test.Sum(d => d.Correct) / (double)test.Sum(d => d.Count):F2} %", $"{100 * test.Min(d => d.Accuracy):F1} %", $"{100 * test.Average(d => d.MeanConfidence):F1} %",
             test.Average(d => d.Fid).ToString("F2", CultureInfo.InvariantCulture), test.Max(d => d.Fid).ToString("F2", CultureInfo.InvariantCulture), "");
+        if (reference is { Count: > 0 })
+            table.AddRow("unconditional, by label", "", "", "", reference.Average(d => d.Fid).ToString("F2", CultureInfo.InvariantCulture), reference.Max(d => d.Fid).ToString("F2", CultureInfo.InvariantCulture), "");
         CliApp.Out.Write(table);
     }
 }

@@ -56,6 +56,37 @@ public sealed class ConditionalGrading
     /// <summary>The training images' statistics of one digit.</summary>
     public FeatureStatistics ClassStatistics(int digit) => perClass[digit];
 
+    /// <summary>
+    /// The reference for an unconditional generator at the same sample size: its <paramref name="images"/> grouped by
+    /// the classifier's label, each group's FID against that digit's training images (Correct = the group's size).
+    /// </summary>
+    public IReadOnlyList<DigitGrade> GradeByLabel(Tensor images)
+    {
+        bool training = classifier.training;
+        classifier.eval();
+        try
+        {
+            long[] predicted;
+            using (no_grad())
+            using (var scope = NewDisposeScope())
+                predicted = classifier.forward(images).argmax(1).data<long>().ToArray();
+            var grades = new List<DigitGrade>();
+            for (int d = 0; d < 10; d++)
+            {
+                long[] rows = Enumerable.Range(0, predicted.Length).Where(i => predicted[i] == d).Select(i => (long)i).ToArray();
+                if (rows.Length < 2) continue;
+                using Tensor index = tensor(rows);
+                using Tensor group = images.index_select(0, index);
+                grades.Add(new DigitGrade(d, rows.Length, rows.Length, 1, FrechetDistance.Compute(fid.StatisticsOfInputs(group), perClass[d])));
+            }
+            return grades;
+        }
+        finally
+        {
+            classifier.train(training);
+        }
+    }
+
     /// <summary>Grades <paramref name="images"/> (N, 1, 32, 32) in [0, 1], all generated as <paramref name="digit"/>.</summary>
     public DigitGrade Grade(Tensor images, int digit, int batchSize = 2000)
     {

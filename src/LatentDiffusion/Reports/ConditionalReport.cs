@@ -17,8 +17,11 @@ public sealed record ConditionalReportInputs(IReadOnlyList<GuidanceRow> Sweep, T
     /// <summary>The per-class FID of the real test digits of each class against the training digits of that class (the floor at this N).</summary>
     public IReadOnlyList<DigitGrade>? TestDigits { get; init; }
 
-    /// <summary>The unconditional models' FID as a reference line, e.g. ("DDPM, 10,000 digits", 4.17).</summary>
-    public IReadOnlyList<(string Label, double Fid)> Unconditional { get; init; } = [];
+    /// <summary>An unconditional model's samples grouped by the classifier's label, each group's FID against that digit's training images: the per-class FID to beat at a similar sample size.</summary>
+    public IReadOnlyList<DigitGrade>? UnconditionalByLabel { get; init; }
+
+    /// <summary>What <see cref="UnconditionalByLabel"/> was made from.</summary>
+    public string? UnconditionalName { get; init; }
 
     public long Seed { get; init; }
 }
@@ -66,6 +69,8 @@ public static class ConditionalReport
         };
         if (inputs.TestDigits is { } test)
             curves.Add(new PlotFigures.Curve("test digits (floor)", [w[0], w[^1]], [test.Average(g => g.Fid), test.Average(g => g.Fid)]) { Dashed = true, MarkerSize = 0 });
+        if (inputs.UnconditionalByLabel is { Count: > 0 } plain)
+            curves.Add(new PlotFigures.Curve("unconditional model, by label", [w[0], w[^1]], [plain.Average(g => g.Fid), plain.Average(g => g.Fid)]) { Dashed = true, MarkerSize = 0 });
         var fid = PlotFigures.Curves("Per-class FID against guidance", "guidance weight w", "FID to that digit's training images", curves);
         return PlotFigures.Panels([accuracy, fid], 2, 560, 400);
     }
@@ -90,15 +95,18 @@ public static class ConditionalReport
                 "Per-class FID: the samples of one digit against the ~6,000 training images of that digit (preact features); with " +
                 $"{n} samples it carries a small-sample bias, which the real test digits' own per-class FID shows.",
             };
-            notes.AddRange(inputs.Unconditional.Select(u => $"Unconditional reference: {u.Label}, FID {F(u.Fid, 2)} against all training images."));
+            if (inputs.UnconditionalByLabel is { Count: > 0 } plain)
+                notes.Add($"Unconditional reference: {inputs.UnconditionalName ?? "an unconditional model"}: mean per-class FID {F(plain.Average(g => g.Fid), 2)} " +
+                          $"(worst {F(plain.Max(g => g.Fid), 2)}; groups of {plain.Min(g => g.Count)}–{plain.Max(g => g.Count)} digits) — the same measure at a similar sample size.");
             page.List(notes);
         });
         GuidanceRow chosen = inputs.Sweep.FirstOrDefault(r => r.Guidance == inputs.GridGuidance) ?? inputs.Sweep[^1];
         page.Section($"Per digit at w = {F(chosen.Guidance, 1)}", [], () =>
-            page.Table(["digit", "read as asked", "mean confidence", "per-class FID", "test digits' per-class FID"],
+            page.Table(["digit", "read as asked", "mean confidence", "per-class FID", "unconditional model, by label", "test digits' per-class FID"],
                 chosen.Digits.Select(d => new[]
                 {
                     d.Digit.ToString(Inv), $"{d.Correct}/{d.Count} ({Pct(d.Accuracy)})", Pct(d.MeanConfidence), F(d.Fid, 2),
+                    inputs.UnconditionalByLabel?.FirstOrDefault(u => u.Digit == d.Digit) is { } u ? $"{F(u.Fid, 2)} ({u.Count} digits)" : "",
                     inputs.TestDigits?.FirstOrDefault(t => t.Digit == d.Digit) is { } t ? F(t.Fid, 2) : "",
                 }).ToList()));
     }
