@@ -7,6 +7,7 @@ using LatentDiffusion.IO;
 using LatentDiffusion.Metrics;
 using LatentDiffusion.Models;
 using LatentDiffusion.Reports;
+using LatentDiffusion.Training;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -18,6 +19,17 @@ namespace LatentDiffusion.Cli.Commands;
 /// </summary>
 public static class ReproduceConditional
 {
+    /// <summary>The shipped class-conditional model's recipe: part 3's training cut to 100 epochs (the time the session had).</summary>
+    public static TrainingConfig ConditionalRecipe { get; } = ReproducePart3.DiffusionRecipe with { Epochs = 100 };
+
+    /// <summary>Its model: part 3's UNet with ten classes, α-deblending (α·1000 in the embedding), labels dropped with p = 0.1.</summary>
+    public static DiffusionConfig ConditionalModel(DiffusionConfig latents) => latents with
+    {
+        UNet = ReproducePart3.DiffusionUNet(latents.UNet.LatentChannels) with { Classes = 10 },
+        Objective = DiffusionObjective.AlphaDeblending,
+        LabelDropout = 0.1,
+    };
+
     /// <summary>The guidance weights of the sweep.</summary>
     public static IReadOnlyList<double> SweepWeights { get; } = [0, 1, 1.5, 2, 3, 4];
 
@@ -34,12 +46,13 @@ public static class ReproduceConditional
         var samplers = new DiffusionCommand.SamplerOptions();
         var outDir = new Option<string>("--out") { Description = "Run directory: the report goes to OUT/report.", DefaultValueFactory = _ => "runs/conditional" };
         var unconditional = new Option<string>("--unconditional-model") { Description = "The unconditional model whose samples, grouped by the classifier's label, give the per-class FID to beat. Default: the shipped models/alpha-deblending.safetensors (skipped when absent).", DefaultValueFactory = _ => Defaults.Model(ReproducePart3.AlphaDeblendingFile) };
+        var train = new Option<bool>("--train") { Description = "Train the conditional model with the shipped recipe (resumable, OUT/model) on the latents of --vae instead of using --model." };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
         var interval = GenerateCommand.GuidanceIntervalOption();
         var json = ClassifierCommand.JsonOption();
         var command = new Command("conditional", "Grade the class-conditional model: sweep the guidance weight (classifier accuracy, per-class FID), the balanced grid, the report.")
         {
-            data, classifierModel, model, vae, count, weights, seed, outDir, unconditional, report, json,
+            data, classifierModel, model, vae, count, weights, seed, outDir, unconditional, train, report, json,
         };
         samplers.AddTo(command);
         command.Options.Add(interval);
@@ -48,10 +61,11 @@ public static class ReproduceConditional
             int n = Part2Commands.RequireCount(parse.GetValue(count));
             double[] sweep = ParseWeights(parse.GetValue(weights)!);
             long s = parse.GetValue(seed);
-            string modelPath = CliApp.RequireFile(samplers.WeightsPath(parse, CliApp.RequireFile(parse.GetValue(model), "model")), "model");
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
             string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel), "classifier");
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            string modelPath = parse.GetValue(train) ? Train(mnist, vaePath, Path.Combine(parse.GetValue(outDir)!, "model")) : parse.GetValue(model)!;
+            modelPath = CliApp.RequireFile(samplers.WeightsPath(parse, CliApp.RequireFile(modelPath, "model")), "model");
             (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
             using (unet)
             using (Vae decoder = ModelFile.LoadVae(vaePath))
@@ -139,6 +153,15 @@ public static class ReproduceConditional
             return CliApp.Ok;
         }));
         return command;
+    }
+
+    /// <summary>Trains (or resumes, or reuses) the conditional recipe on the latents of <paramref name="vaePath"/>.</summary>
+    static string Train(MnistData mnist, string vaePath, string run)
+    {
+        using var latents = LatentSet.Encode(vaePath, mnist, ConditionalRecipe.Seed);
+        DiffusionConfig config = ConditionalModel(latents.Config(ReproducePart3.DiffusionUNet(latents.Channels)));
+        using var task = new Training.DiffusionTask(latents.Train, latents.Test, config, latents.TrainLabels, latents.TestLabels);
+        return RunReuse.EnsureTrained(task, ConditionalRecipe, run, "class-conditional model");
     }
 
     static double[] ParseWeights(string text)

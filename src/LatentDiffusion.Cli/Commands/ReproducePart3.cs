@@ -60,7 +60,8 @@ public static class ReproducePart3
             string run = parse.GetValue(outDir)!;
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
             string vaePath = parse.GetValue(vae)!, modelPath = parse.GetValue(model)!;
-            if (parse.GetValue(train)) (vaePath, modelPath) = Train(mnist, run);
+            string? trainedAlpha = null;
+            if (parse.GetValue(train)) (vaePath, modelPath, trainedAlpha) = Train(mnist, run);
             vaePath = CliApp.RequireFile(vaePath, "VAE");
             modelPath = CliApp.RequireFile(modelPath, "diffusion model");
             string part2VaePath = CliApp.RequireFile(parse.GetValue(part2Vae), "part 2 VAE");
@@ -97,6 +98,7 @@ public static class ReproducePart3
                 string iadbPath = parse.GetValue(iadbModel)!;
                 bool iadbGiven = parse.GetResult(iadbModel) is { Implicit: false };
                 if (iadbGiven) iadbPath = CliApp.RequireFile(iadbPath, "α-deblending model");
+                if (trainedAlpha is not null && !iadbGiven) iadbPath = trainedAlpha;
                 var scorer = new SamplerComparison.Scorer(classifier, mnist);
                 (IReadOnlyList<SamplerRow> samplerRows, Tensor? alphaImages, string? alphaHow) = parse.GetValue(samplers) switch
                 {
@@ -156,27 +158,22 @@ public static class ReproducePart3
         return command;
     }
 
-    static (string Vae, string Model) Train(MnistData mnist, string run)
+    /// <summary>
+    /// The shipped recipes, resumably: the latent VAE, then on its latents the DDPM model and the α-deblending model
+    /// (the same UNet and training, <see cref="DiffusionObjective.AlphaDeblending"/> with α·1000 in the embedding).
+    /// </summary>
+    static (string Vae, string Model, string AlphaModel) Train(MnistData mnist, string run)
     {
         using Tensor train = mnist.Train.ToInputs();
         using Tensor test = mnist.Test.ToInputs();
         var vaeTask = new VaeTask(train, test, Recipes.LatentVae.Model);
         string vaePath = RunReuse.EnsureTrained(vaeTask, Recipes.LatentVae.Training, Path.Combine(run, "latent-vae"), "latent VAE");
-        using Vae vae = ModelFile.LoadVae(vaePath);
-        long seed = DiffusionRecipe.Seed;
-        using Tensor latTrain = Latents.Encode(vae, train, seed);
-        using Tensor latTest = Latents.Encode(vae, test, seed + 1);
-        double scale = 1.0 / latTrain.std().item<float>();
-        var config = new DiffusionConfig
-        {
-            UNet = DiffusionUNet((int)vae.LatentShape[0]),
-            LatentScale = scale,
-            LatentRange = latTrain.abs().max().item<float>() * scale,
-            VaeSha256 = ModelWeights.Sha256(vaePath),
-        };
-        using var task = new DiffusionTask(latTrain, latTest, config);
+        using var latents = LatentSet.Encode(vaePath, mnist, DiffusionRecipe.Seed);
+        using var task = new DiffusionTask(latents.Train, latents.Test, latents.Config(DiffusionUNet(latents.Channels)));
         string modelPath = RunReuse.EnsureTrained(task, DiffusionRecipe, Path.Combine(run, "diffusion"), "diffusion model");
-        return (vaePath, modelPath);
+        using var alphaTask = new DiffusionTask(latents.Train, latents.Test, latents.Config(DiffusionUNet(latents.Channels)) with { Objective = DiffusionObjective.AlphaDeblending });
+        string alphaPath = RunReuse.EnsureTrained(alphaTask, DiffusionRecipe, Path.Combine(run, "alpha-deblending"), "α-deblending model");
+        return (vaePath, modelPath, alphaPath);
     }
 
     /// <summary>

@@ -41,4 +41,23 @@ public sealed class ShippedRecipesTests
         Assert.Equal(latent.RootElement.GetProperty("Model").GetProperty("LatentChannels").GetInt32(), unet.LatentChannels);
         Assert.Equal(ModelWeights.Sha256(Shipped("latent-vae.safetensors")), shipped.RootElement.GetProperty("Model").GetProperty("VaeSha256").GetString());
     }
+
+    /// <summary>The α-deblending and conditional models: part 3's UNet and training (the conditional one cut to 100 epochs), on the shipped latent VAE.</summary>
+    [Theory]
+    [InlineData("alpha-deblending")]
+    [InlineData("conditional")]
+    public void BeyondPart3Models_AreTheirRecipes(string name)
+    {
+        using JsonDocument shipped = JsonDocument.Parse(File.ReadAllText(Shipped($"{name}.config.json")));
+        var training = shipped.RootElement.GetProperty("Training").Deserialize<TrainingConfig>()!;
+        var model = shipped.RootElement.GetProperty("Model").Deserialize<LatentDiffusion.Diffusion.DiffusionConfig>()!;
+        var ddpm = JsonDocument.Parse(File.ReadAllText(Shipped("diffusion.config.json"))).RootElement.GetProperty("Model").Deserialize<LatentDiffusion.Diffusion.DiffusionConfig>()!;
+        var expected = name == "conditional"
+            ? ReproduceConditional.ConditionalModel(ddpm)
+            : ddpm with { Objective = LatentDiffusion.Diffusion.DiffusionObjective.AlphaDeblending };
+        Assert.Equal(name == "conditional" ? ReproduceConditional.ConditionalRecipe : ReproducePart3.DiffusionRecipe, training);
+        Assert.Equal(expected, model);
+        Assert.Equal(1000, model.AlphaScale);
+        Assert.Equal(ModelWeights.Sha256(Shipped("latent-vae.safetensors")), model.VaeSha256);
+    }
 }

@@ -1,0 +1,61 @@
+using LatentDiffusion.Data;
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.IO;
+using LatentDiffusion.Models;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Cli.Commands;
+
+/// <summary>
+/// MNIST encoded once by a VAE (one z = μ + σ·ε per image, seeds <c>seed</c> and <c>seed + 1</c>) with the settings a
+/// diffusion model on them records: scale 1/std, the scaled range, the VAE's SHA-256; and the labels, for conditional models.
+/// What <c>reproduce part3 --train</c> and <c>reproduce conditional --train</c> train on (as <c>diffusion train --latent-scale auto</c>).
+/// </summary>
+internal sealed class LatentSet : IDisposable
+{
+    LatentSet(Tensor train, Tensor test, Tensor trainLabels, Tensor testLabels, string vaePath, int channels)
+    {
+        Train = train;
+        Test = test;
+        TrainLabels = trainLabels;
+        TestLabels = testLabels;
+        VaePath = vaePath;
+        Channels = channels;
+    }
+
+    public Tensor Train { get; }
+    public Tensor Test { get; }
+    public Tensor TrainLabels { get; }
+    public Tensor TestLabels { get; }
+    public string VaePath { get; }
+    public int Channels { get; }
+
+    public static LatentSet Encode(string vaePath, MnistData mnist, long seed)
+    {
+        using Vae vae = ModelFile.LoadVae(vaePath);
+        Tensor train = DiffusionCommand.EncodeSplit(vae, mnist.Train, seed);
+        Tensor test = DiffusionCommand.EncodeSplit(vae, mnist.Test, seed + 1);
+        return new LatentSet(train, test, DiffusionCommand.Labels(mnist.Train, CPU), DiffusionCommand.Labels(mnist.Test, CPU), vaePath, (int)vae.LatentShape[0]);
+    }
+
+    /// <summary>A diffusion config for these latents with <paramref name="unet"/>: latent scale 1/std, the scaled range, the VAE's hash.</summary>
+    public DiffusionConfig Config(UNetConfig unet)
+    {
+        double scale = 1.0 / Train.std().item<float>();
+        return new DiffusionConfig
+        {
+            UNet = unet,
+            LatentScale = scale,
+            LatentRange = Train.abs().max().item<float>() * scale,
+            VaeSha256 = ModelWeights.Sha256(VaePath),
+        };
+    }
+
+    public void Dispose()
+    {
+        Train.Dispose();
+        Test.Dispose();
+        TrainLabels.Dispose();
+        TestLabels.Dispose();
+    }
+}
