@@ -158,6 +158,13 @@ public static class DiffusionCommand
             return options;
         }
 
+        /// <summary>The model file (with --raw, its raw sibling) and the VAE file, both required to exist.</summary>
+        public (string Model, string Vae) Files(ParseResult parse, Option<string> model, Option<string> vae)
+        {
+            string modelPath = CliApp.RequireFile(parse.GetValue(model), "model");
+            return (CliApp.RequireFile(WeightsPath(parse, modelPath), "model"), CliApp.RequireFile(parse.GetValue(vae), "VAE"));
+        }
+
         /// <summary>The weights file: <paramref name="path"/>, or with --raw its sibling X.raw.safetensors (which must exist).</summary>
         public string WeightsPath(ParseResult parse, string path)
         {
@@ -192,9 +199,7 @@ public static class DiffusionCommand
         {
             int n = Part2Commands.RequireCount(parse.GetValue(count));
             int batchSize = Part2Commands.RequireCount(parse.GetValue(batch), "--batch-size");
-            string modelPath = CliApp.RequireFile(parse.GetValue(model), "model");
-            modelPath = CliApp.RequireFile(samplers.WeightsPath(parse, modelPath), "model");
-            string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
+            (string modelPath, string vaePath) = samplers.Files(parse, model, vae);
             string dest = parse.GetValue(output)!;
             Device on = TrainingOptions.ParseDevice(parse, device);
             (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);

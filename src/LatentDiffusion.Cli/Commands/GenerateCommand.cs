@@ -48,9 +48,7 @@ public static class GenerateCommand
             int n = Part2Commands.RequireCount(parse.GetValue(count));
             double w = parse.GetValue(guidance);
             if (!double.IsFinite(w) || w < 0) throw new InvalidOptionException($"--guidance must be a finite number ≥ 0 (got {w.ToString(CultureInfo.InvariantCulture)})");
-            string modelPath = CliApp.RequireFile(parse.GetValue(model), "model");
-            modelPath = CliApp.RequireFile(samplers.WeightsPath(parse, modelPath), "model");
-            string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
+            (string modelPath, string vaePath) = samplers.Files(parse, model, vae);
             string dest = parse.GetValue(output)!;
             Device on = TrainingOptions.ParseDevice(parse, device);
             (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
@@ -77,8 +75,10 @@ public static class GenerateCommand
                     using Classifier classifier = ClassifierCommand.LoadClassifier(CliApp.RequireFile(parse.GetValue(classifierModel), "classifier"));
                     for (int i = 0; i < digits.Length; i++)
                     {
-                        (int correct, double confidence) = Read(classifier, samples.Images.narrow(0, (long)i * n, n), digits[i]);
-                        CliApp.Out.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  digit {digits[i]}: {correct}/{n} read as {digits[i]} ({100.0 * correct / n:F1} %), mean confidence {100 * confidence:F1} %");
+                        var asked = DigitReading.Read(classifier, samples.Images.narrow(0, (long)i * n, n)).Where(r => r.Label == digits[i]).ToList();
+                        int correct = asked.Count;
+                        double confidence = correct > 0 ? asked.Average(r => r.Confidence) : 0;
+                        CliApp.Out.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  digit {digits[i]}: {correct}/{n} read as {digits[i]} ({100.0 * correct / n:F1} %), their mean confidence {100 * confidence:F1} %");
                         grades.Add(new { digit = digits[i], count = n, correct, accuracy = (double)correct / n, mean_confidence = confidence });
                     }
                 }
@@ -120,15 +120,5 @@ public static class GenerateCommand
         if (text.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return Enumerable.Range(0, 10).ToArray();
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int d) && d is >= 0 and <= 9) return [d];
         throw new InvalidOptionException($"--digit must be 0-9 or 'all' (got '{text}')");
-    }
-
-    /// <summary>How many of <paramref name="images"/> the classifier reads as <paramref name="digit"/>, and its mean probability for it.</summary>
-    static (int Correct, double Confidence) Read(Classifier classifier, Tensor images, int digit)
-    {
-        classifier.eval();
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        Tensor probabilities = nn.functional.softmax(classifier.forward(images), 1);
-        return ((int)probabilities.argmax(1).eq(digit).sum().item<long>(), probabilities.select(1, digit).mean().item<float>());
     }
 }
