@@ -68,12 +68,18 @@ public static class Part3Figures
             { Dashed = !g[0].Ema, MarkerSize = 6 })
             .ToList();
         using var plot = PlotFigures.Curves("Sampler quality against cost: FID of 10,000 digits", "network evaluations per sample (log scale)", "FID / Validation FID (log scale)", curves);
-        double[] xs = rows.Select(r => (double)r.Evaluations).Distinct().Order().ToArray();
+        // Ticks at 1-2-5 decades on x (the rows' own counts, e.g. 19 and 20, would overprint) and at every integer
+        // multiple on y, so that a 6.5× and a 7.9× row can be read off.
+        int minX = rows.Min(r => r.Evaluations), maxX = rows.Max(r => r.Evaluations);
+        var xs = new List<double>();
+        for (double e = 0; e <= 4; e++)
+            foreach (double m in new[] { 1, 2, 5 })
+                if (m * Math.Pow(10, e) is double x && x >= minX / 1.5 && x <= maxX * 1.5) xs.Add(x);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xs.Select(Math.Log10).ToArray(), xs.Select(x => x.ToString(Inv)).ToArray());
         double lo = Math.Floor(rows.Min(r => Math.Log10(r.RatioToValidation))), hi = Math.Ceiling(rows.Max(r => Math.Log10(r.RatioToValidation)));
         var yTicks = new List<double>();
         for (double e = lo; e <= hi; e++)
-            foreach (double m in new[] { 1, 2, 5 }) yTicks.Add(m * Math.Pow(10, e));
+            foreach (double m in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 }) yTicks.Add(m * Math.Pow(10, e));
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(yTicks.Select(Math.Log10).ToArray(), yTicks.Select(y => y.ToString("0.##", Inv) + "×").ToArray());
         return PlotFigures.Encode(plot, width, height);
     }
