@@ -117,6 +117,7 @@ public sealed record GenerationRequest
             Heun = Heun ?? false,
             Labels = labels,
             Guidance = entry.Conditional ? Guidance ?? limits.DefaultGuidance : 1,
+            GuidanceInterval = entry.Conditional ? limits.GuidanceInterval : null,
             BatchSize = count,
         };
         if (options.Problem(config) is { } problem) return (null, $"model '{entry.Id}': {problem}");

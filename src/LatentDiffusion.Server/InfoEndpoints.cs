@@ -65,14 +65,15 @@ public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue 
         };
     }
 
-    /// <summary>Every folder of the docs directory with an index.html, by name, with its page title.</summary>
+    /// <summary>Every folder of the docs directory with an index.html — part1, part2, part3, then the others by name — with its page title.</summary>
     public Task Reports(HttpContext context)
     {
         string? docs = options.DocsDirectory is { } d && Directory.Exists(d) ? d : null;
         var reports = docs is null ? [] : Directory.EnumerateDirectories(docs)
             .Where(dir => File.Exists(Path.Combine(dir, "index.html")))
             .Select(dir => Path.GetFileName(dir))
-            .Order(StringComparer.Ordinal)
+            .OrderBy(name => name.StartsWith("part", StringComparison.Ordinal) ? 0 : 1)   // the series' parts in order, then the rest (conditional, …)
+            .ThenBy(name => name, StringComparer.Ordinal)
             .Select(name => new { name, title = Title(Path.Combine(docs, name, "index.html")) ?? name, url = $"/docs/{name}/index.html" })
             .ToArray();
         return Write(context, new { docs = docs is null ? null : "/docs/", reports });

@@ -39,8 +39,14 @@ public sealed record ServerOptions
     /// <summary>Digits generated when a request does not say. Default 16.</summary>
     public int DefaultCount { get; init; } = 16;
 
-    /// <summary>Classifier-free guidance weight when a request to a class-conditional model does not say. Default 2.</summary>
-    public double DefaultGuidance { get; init; } = 2;
+    /// <summary>Classifier-free guidance weight when a request to a class-conditional model does not say. Default 3.</summary>
+    public double DefaultGuidance { get; init; } = 3;
+
+    /// <summary>
+    /// Where that guidance applies (noise levels, t/T or α), the plain conditional prediction elsewhere. Default [0.1, 0.5]:
+    /// with w = 3, `ldm generate`'s measured defaults (README: 99.81 % read as asked, per-class FID 5.69).
+    /// </summary>
+    public (double Low, double High)? GuidanceInterval { get; init; } = (0.1, 0.5);
 
     /// <summary>One line per generation and per problem (null: silent).</summary>
     public Action<string>? Log { get; init; }

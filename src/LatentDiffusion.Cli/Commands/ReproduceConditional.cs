@@ -108,9 +108,18 @@ public static class ReproduceConditional
                 IReadOnlyList<DigitGrade>? reference = null;
                 string? referenceName = null;
                 string unconditionalPath = parse.GetValue(unconditional)!;
-                if (File.Exists(unconditionalPath))
+                bool unconditionalGiven = parse.GetResult(unconditional) is { Implicit: false };
+                if (unconditionalGiven) unconditionalPath = CliApp.RequireFile(unconditionalPath, "unconditional model");
+                (UNet Net, DiffusionConfig Config)? loadedPlain = File.Exists(unconditionalPath) ? ModelFile.LoadDiffusion(unconditionalPath) : null;
+                if (loadedPlain is var (net, netConfig) && !unconditionalGiven && !netConfig.LatentShape.SequenceEqual(decoder.LatentShape))
                 {
-                    (UNet plain, DiffusionConfig plainConfig) = ModelFile.LoadDiffusion(unconditionalPath);
+                    // The shipped default works on the shipped latent VAE; with another VAE it is skipped, not an error.
+                    CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {unconditionalPath} does not fit the VAE {vaePath}; the report has no unconditional reference");
+                    net.Dispose();
+                    loadedPlain = null;
+                }
+                if (loadedPlain is var (plain, plainConfig))
+                {
                     using (plain)
                     {
                         if (plainConfig.UNet.Classes != 0) throw new InvalidOptionException($"--unconditional-model {unconditionalPath} is class-conditional");

@@ -63,7 +63,8 @@ public sealed class ServePageBrowserTests
         string table = await page.InnerTextAsync("#fid-table table");
         Assert.Contains("Diffusion", table);
         Assert.Contains("Validation", table);
-        Assert.Equal(3, (await page.QuerySelectorAllAsync("#report-links button")).Count);
+        Assert.Equal(4, (await page.QuerySelectorAllAsync("#report-links button")).Count);   // parts 1-3, then docs/conditional
+        Assert.Equal("/docs/conditional/index.html", await page.GetAttributeAsync("#report-links button:nth-child(4)", "data-url"));
         Assert.Equal("/docs/part1/index.html", await page.GetAttributeAsync("#report-frame", "src"));
         await page.ClickAsync("#report-links button:nth-child(3)");
         IFrame? report = page.Frames.FirstOrDefault(f => f.Url.EndsWith("/docs/part3/index.html", StringComparison.Ordinal));
