@@ -70,33 +70,22 @@ public static class DiffusionCommand
             double dropout = parse.GetValue(labelDropout);
             if (!(dropout >= 0 && dropout <= 1)) throw new InvalidOptionException($"--label-dropout must be in [0, 1] (got {dropout})");
             bool isConditional = parse.GetValue(conditional);
+            string scaleText = parse.GetValue(scale)!;
+            double? fixedScale = scaleText == "auto" ? null
+                : double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v
+                : throw new InvalidOptionException($"--latent-scale must be 'auto' or a positive number (got {scaleText})");
             Device device = options.TrainingDevice(parse);
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
-            using Vae model = ModelFile.LoadVae(vaePath);
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
             CliApp.Err.MarkupLine("[grey]Encoding the training and test images (one latent sample each)…[/]");
-            using Tensor train = EncodeSplit(model, mnist.Train, config.Seed);
-            using Tensor test = EncodeSplit(model, mnist.Test, config.Seed + 1);
-            string scaleText = parse.GetValue(scale)!;
-            double latentScale = scaleText == "auto"
-                ? 1.0 / train.std().item<float>()
-                : double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v : throw new InvalidOptionException($"--latent-scale must be 'auto' or a positive number (got {scaleText})");
-            var diffusion = new DiffusionConfig
-            {
-                UNet = new UNetConfig { LatentChannels = (int)model.LatentShape[0], Widths = w, InputSkip = parse.GetValue(inputSkip), Classes = isConditional ? 10 : 0 },
-                Objective = kind,
-                LabelDropout = dropout,
-                AlphaScale = alphaScaleValue,
-                Steps = t,
-                LatentScale = latentScale,
-                LatentRange = train.abs().max().item<float>() * latentScale,
-                VaeSha256 = ModelWeights.Sha256(vaePath),
-            };
+            using var latents = LatentSet.Encode(vaePath, mnist, config.Seed);
+            var unet = new UNetConfig { LatentChannels = latents.Channels, Widths = w, InputSkip = parse.GetValue(inputSkip), Classes = isConditional ? 10 : 0 };
+            DiffusionConfig diffusion = latents.Config(unet, fixedScale) with { Objective = kind, LabelDropout = dropout, AlphaScale = alphaScaleValue, Steps = t };
             CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"[grey]Latents ({string.Join("x", train.shape.Skip(1))}): std {train.std().item<float>():F3}, scale {latentScale:F4}, range ±{diffusion.LatentRange:F2} after scaling.[/]");
-            using Tensor trainOnDevice = train.to(device), testOnDevice = test.to(device);   // aliases on the CPU
-            using Tensor? trainLabels = isConditional ? Labels(mnist.Train, device) : null;
-            using Tensor? testLabels = isConditional ? Labels(mnist.Test, device) : null;
+                $"[grey]Latents ({string.Join("x", latents.Train.shape.Skip(1))}): std {latents.Train.std().item<float>():F3}, scale {diffusion.LatentScale:F4}, range ±{diffusion.LatentRange:F2} after scaling.[/]");
+            using Tensor trainOnDevice = latents.Train.to(device), testOnDevice = latents.Test.to(device);   // aliases on the CPU
+            using Tensor? trainLabels = isConditional ? latents.TrainLabels.to(device) : null;
+            using Tensor? testLabels = isConditional ? latents.TestLabels.to(device) : null;
             using var task = new DiffusionTask(trainOnDevice, testOnDevice, diffusion, trainLabels, testLabels);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<UNet> result = SpectreTrainingObserver.Run(observer =>
@@ -105,15 +94,6 @@ public static class DiffusionCommand
             return CliApp.Ok;
         }));
         return command;
-    }
-
-    /// <summary>A split's labels as (N,) int64 on <paramref name="device"/>.</summary>
-    internal static Tensor Labels(MnistSplit split, Device device) => tensor(split.Labels.Select(b => (long)b).ToArray(), device: device);
-
-    internal static Tensor EncodeSplit(Vae vae, MnistSplit split, long seed)
-    {
-        using Tensor images = split.ToInputs();
-        return Latents.Encode(vae, images, seed);
     }
 
     static int[] ParseWidths(string text)

@@ -33,20 +33,20 @@ internal sealed class LatentSet : IDisposable
     public static LatentSet Encode(string vaePath, MnistData mnist, long seed)
     {
         using Vae vae = ModelFile.LoadVae(vaePath);
-        Tensor train = DiffusionCommand.EncodeSplit(vae, mnist.Train, seed);
-        Tensor test = DiffusionCommand.EncodeSplit(vae, mnist.Test, seed + 1);
-        return new LatentSet(train, test, DiffusionCommand.Labels(mnist.Train, CPU), DiffusionCommand.Labels(mnist.Test, CPU), vaePath, (int)vae.LatentShape[0]);
+        Tensor train = EncodeSplit(vae, mnist.Train, seed);
+        Tensor test = EncodeSplit(vae, mnist.Test, seed + 1);
+        return new LatentSet(train, test, Labels(mnist.Train, CPU), Labels(mnist.Test, CPU), vaePath, (int)vae.LatentShape[0]);
     }
 
-    /// <summary>A diffusion config for these latents with <paramref name="unet"/>: latent scale 1/std, the scaled range, the VAE's hash.</summary>
-    public DiffusionConfig Config(UNetConfig unet)
+    /// <summary>A diffusion config for these latents with <paramref name="unet"/>: latent scale <paramref name="scale"/> (null: 1/std), the scaled range, the VAE's hash.</summary>
+    public DiffusionConfig Config(UNetConfig unet, double? scale = null)
     {
-        double scale = 1.0 / Train.std().item<float>();
+        scale ??= 1.0 / Train.std().item<float>();
         return new DiffusionConfig
         {
             UNet = unet,
-            LatentScale = scale,
-            LatentRange = Train.abs().max().item<float>() * scale,
+            LatentScale = scale.Value,
+            LatentRange = Train.abs().max().item<float>() * scale.Value,
             VaeSha256 = ModelWeights.Sha256(VaePath),
         };
     }
@@ -57,5 +57,14 @@ internal sealed class LatentSet : IDisposable
         Test.Dispose();
         TrainLabels.Dispose();
         TestLabels.Dispose();
+    }
+
+    /// <summary>A split's labels as (N,) int64 on <paramref name="device"/>.</summary>
+    static Tensor Labels(MnistSplit split, Device device) => tensor(split.Labels.Select(b => (long)b).ToArray(), device: device);
+
+    static Tensor EncodeSplit(Vae vae, MnistSplit split, long seed)
+    {
+        using Tensor images = split.ToInputs();
+        return Latents.Encode(vae, images, seed);
     }
 }

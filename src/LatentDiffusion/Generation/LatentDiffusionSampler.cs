@@ -165,6 +165,8 @@ public static class LatentDiffusionSampler
         var latents = new List<Tensor>();
         var trajectory = new List<(int, Tensor)>();
         long total = (long)count * steps, done = 0;
+        double timeScale = config.Objective == DiffusionObjective.AlphaDeblending ? config.AlphaScale : config.Steps;   // the network's time at noise level 1
+        (double, double)? interval = options.GuidanceInterval is var (lo, hi) ? (lo * timeScale - 1e-9, hi * timeScale + 1e-9) : null;
         try
         {
             for (int start = 0; start < count; start += options.BatchSize)
@@ -175,8 +177,6 @@ public static class LatentDiffusionSampler
                 int k = Math.Min(n, options.TrajectoryCount);
                 long[] shape = [n, .. config.LatentShape];
                 using Tensor? labels = options.Labels is { } l ? tensor(l.Skip(start).Take(n).Select(v => (long)v).ToArray(), device: device) : null;
-                double timeScale = config.Objective == DiffusionObjective.AlphaDeblending ? config.AlphaScale : config.Steps;
-                (double, double)? interval = options.GuidanceInterval is var (lo, hi) ? (lo * timeScale - 1e-9, hi * timeScale + 1e-9) : null;
                 Func<Tensor, Tensor, Tensor> network = labels is null ? unet.forward : Guidance.Guided(unet, labels, options.Guidance, interval);
                 int every = keep ? options.TrajectoryEvery : 0;
                 void Progress(int step, Tensor? xt)

@@ -23,6 +23,15 @@ public sealed class ServePageBrowserTests
         return (playwright, browser);
     }
 
+    /// <summary>A new tab on <paramref name="server"/>'s page, once the page says it is ready (models listed).</summary>
+    static async Task<IPage> OpenReady(IBrowser browser, ServeProcess server, BrowserNewPageOptions? options = null)
+    {
+        IPage page = await browser.NewPageAsync(options);
+        await page.GotoAsync(server.Url.ToString());
+        await page.WaitForSelectorAsync("body[data-state='ready']");
+        return page;
+    }
+
     [SkippableFact]
     public async Task Page_GeneratesDigits_ShowsTheDenoisingTheGridAndTheClassifiersLabels()
     {
@@ -32,9 +41,7 @@ public sealed class ServePageBrowserTests
         string docs = RepositoryPaths.Find("docs") ?? throw new DirectoryNotFoundException("docs");
         string models = RepositoryPaths.Find("models") ?? throw new DirectoryNotFoundException("models");
         using ServeProcess server = ServeProcess.Start("--models", models, "--docs", docs);
-        IPage page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 900 } });
-        await page.GotoAsync(server.Url.ToString());
-        await page.WaitForSelectorAsync("body[data-state='ready']");
+        IPage page = await OpenReady(browser, server, new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 900 } });
 
         await page.SelectOptionAsync("#model", "diffusion");
         await page.SelectOptionAsync("#sampler", "ddim");
@@ -86,9 +93,7 @@ public sealed class ServePageBrowserTests
         await using var __ = browser;
         using var dir = new TempDirectory();
         using ServeProcess server = ServeProcess.Start("--models", ServeModels.Create(dir));
-        IPage page = await browser.NewPageAsync();
-        await page.GotoAsync(server.Url.ToString());
-        await page.WaitForSelectorAsync("body[data-state='ready']");
+        IPage page = await OpenReady(browser, server);
         Assert.Equal("true", await page.EvalOnSelectorAsync<string>("#model option[value='misfit']", "o => String(o.disabled)"));   // listed, not selectable
         await page.SelectOptionAsync("#model", "conditional");
         Assert.Equal(["iadb"], await page.EvalOnSelectorAllAsync<string[]>("#sampler option", "os => os.map(o => o.value)"));
@@ -113,9 +118,7 @@ public sealed class ServePageBrowserTests
         await using var __ = browser;
         using var dir = new TempDirectory();
         using ServeProcess server = ServeProcess.Start("--models", ServeModels.Create(dir));
-        IPage page = await browser.NewPageAsync();
-        await page.GotoAsync(server.Url.ToString());
-        await page.WaitForSelectorAsync("body[data-state='ready']");
+        IPage page = await OpenReady(browser, server);
         await page.SelectOptionAsync("#model", "diffusion");
         await page.SelectOptionAsync("#sampler", "ddpm");                                  // all 1000 steps of 64 digits: seconds
         await page.FillAsync("#count", "64");
