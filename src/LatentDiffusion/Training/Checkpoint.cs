@@ -26,7 +26,8 @@ public static class Checkpoint
     public sealed record State(int Epoch, TrainingConfig Config, List<EpochLog> History, double TrainingSeconds,
         string? Architecture = null, string? Settings = null, PartialEpoch? Partial = null);
 
-    public static void Save(string path, State state, nn.Module model, optim.Optimizer optimizer, Generator permutations, nn.Module? ema = null)
+    public static void Save(string path, State state, nn.Module model, optim.Optimizer optimizer, Generator permutations, nn.Module? ema = null,
+        IReadOnlyList<(double Decay, nn.Module Average)>? sweep = null)
     {
         var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
@@ -37,6 +38,12 @@ public static class Checkpoint
             WriteBytes(writer, torch.get_rng_state());
             WriteBytes(writer, permutations.get_state());
             ema?.save(writer);                               // after everything else, so part 1's checkpoints read unchanged
+            if (sweep is { Count: > 0 })                     // an EMA sweep's averages last: checkpoints without one are unchanged
+            {
+                writer.Write(sweep.Count);
+                foreach (var (decay, _) in sweep) writer.Write(decay);
+                foreach (var (_, average) in sweep) average.save(writer);
+            }
         }
         byte[] body = payload.ToArray();
         byte[] hash = SHA256.HashData(body);
@@ -52,8 +59,12 @@ public static class Checkpoint
     /// <summary>Reads only the non-tensor state (to decide how to resume).</summary>
     public static State ReadState(string path) => Read(path, (reader, state) => state);
 
-    /// <summary>Restores model, optimizer and generators from <paramref name="path"/>; returns the recorded state.</summary>
-    public static State Load(string path, nn.Module model, optim.Optimizer optimizer, Generator permutations, nn.Module? ema = null) =>
+    /// <summary>
+    /// Restores model, optimizer and generators from <paramref name="path"/>; returns the recorded state. The checkpoint's
+    /// EMA sweep (decays and averages) must be the one asked for in <paramref name="sweep"/> (none for none).
+    /// </summary>
+    public static State Load(string path, nn.Module model, optim.Optimizer optimizer, Generator permutations, nn.Module? ema = null,
+        IReadOnlyList<(double Decay, nn.Module Average)>? sweep = null) =>
         Read(path, (reader, state) =>
         {
             model.load(reader, strict: true);
@@ -61,8 +72,18 @@ public static class Checkpoint
             using (Tensor global = ReadBytes(reader)) torch.set_rng_state(global);
             using (Tensor perm = ReadBytes(reader)) permutations.set_state(perm);
             ema?.load(reader, strict: true);
+            int count = reader.BaseStream.Position < reader.BaseStream.Length ? reader.ReadInt32() : 0;
+            double[] saved = Enumerable.Range(0, count).Select(_ => reader.ReadDouble()).ToArray();
+            var wanted = sweep ?? [];
+            if (!saved.SequenceEqual(wanted.Select(w => w.Decay)))
+                throw new DataFormatException(path,
+                    $"checkpoint was made with EMA sweep [{Decays(saved)}]; this run asks for [{Decays(wanted.Select(w => w.Decay))}]. " +
+                    "Use the same --ema-sweep to resume");
+            foreach (var (_, average) in wanted) average.load(reader, strict: true);
             return state;
         });
+
+    static string Decays(IEnumerable<double> decays) => string.Join(", ", decays.Select(d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
 
     static State Read(string path, Func<BinaryReader, State, State> rest)
     {

@@ -23,6 +23,13 @@ public static class RunDirectory
         return Path.Combine(Path.GetDirectoryName(weights) ?? "", stem + ".raw.safetensors");
     }
 
+    /// <summary>
+    /// With <see cref="Trainer{TModel}.EmaSweep"/>, each further average is saved as <c>model.ema-{decay}.safetensors</c>
+    /// (decay in invariant culture, e.g. <c>model.ema-0.9999.safetensors</c>).
+    /// </summary>
+    public static string SweepModelFileName(double decay) =>
+        "model.ema-" + decay.ToString("R", CultureInfo.InvariantCulture) + ".safetensors";
+
     static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>config.json: the training config, and for models other than the classifier the architecture and its settings.</summary>

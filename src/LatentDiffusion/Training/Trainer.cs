@@ -45,6 +45,13 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
     readonly ITrainingObserver observer = observer ?? new NullObserver();
 
     /// <summary>
+    /// Further EMA decays averaged alongside the run, to choose <see cref="TrainingConfig.EmaDecay"/> by measurement:
+    /// each average is updated after every step like the main one, kept in the checkpoint, and saved at the end as
+    /// <see cref="RunDirectory.SweepModelFileName"/>; none of them is validated or changes the training. Default: none.
+    /// </summary>
+    public IReadOnlyList<double> EmaSweep { get; init; } = [];
+
+    /// <summary>
     /// Trains <paramref name="task"/>'s model in <paramref name="runDirectory"/>. With <paramref name="resume"/>, continues
     /// from the directory's checkpoint (same architecture, settings and trajectory-shaping config required). When
     /// <paramref name="cancel"/> is cancelled, stops after the current batch (see the class summary).
@@ -67,6 +74,20 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             CopyWeights(model, ema);
         }
         ((Tensor Ema, Tensor Live)[] Parameters, (Tensor Ema, Tensor Live)[] Buffers)? emaPairs = ema is null ? null : EmaPairs(ema, model);   // matched once: the tensors stay the same objects
+        foreach (double d in EmaSweep)
+            if (!(d > 0 && d < 1)) throw new ArgumentOutOfRangeException(nameof(EmaSweep), d, "every decay of an EMA sweep must be in (0, 1)");
+        List<(double Decay, nn.Module Average)> sweep;
+        using (Tensor globalState = torch.get_rng_state())   // building the averages must not move the global generator
+        {
+            sweep = EmaSweep.Select(d => (d, (nn.Module)task.CreateModel())).ToList();
+            torch.set_rng_state(globalState);
+        }
+        foreach (var (_, average) in sweep)
+        {
+            average.to(device);
+            CopyWeights(model, average);
+        }
+        var sweepPairs = sweep.Select(s => (s.Decay, Pairs: EmaPairs(s.Average, model))).ToList();
         using var optimizer = optim.Adam(model.parameters(), lr: config.LearningRate);
         using var generator = new Generator((ulong)config.Seed, device);   // permutations and the loss's draws
         var history = new List<EpochLog>();
@@ -79,7 +100,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         {
             Checkpoint.State saved = Checkpoint.ReadState(checkpointPath);
             RequireSameRun(saved, task, checkpointPath);
-            Checkpoint.Load(checkpointPath, model, optimizer, generator, ema);
+            Checkpoint.Load(checkpointPath, model, optimizer, generator, ema, sweep);
             history = saved.History;
             startEpoch = saved.Epoch + 1;
             seconds = saved.TrainingSeconds;
@@ -115,7 +136,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
                             var stopped = new PartialEpoch(epoch, b, lossSum.item<double>(), partSums.Select(p => p.Name).ToList(),
                                 partSums.Select(p => p.Sum.item<double>()).ToList(), order.cpu().data<long>().ToArray());
                             Checkpoint.Save(checkpointPath, new Checkpoint.State(epoch - 1, config, history, seconds + clock.Elapsed.TotalSeconds,
-                                task.Architecture, task.Settings, stopped), model, optimizer, generator, ema);
+                                task.Architecture, task.Settings, stopped), model, optimizer, generator, ema, sweep);
                             lastCheckpoint = checkpointPath;
                         }
                         throw new TrainingStoppedException(epoch, b, batches, lastCheckpoint, unsaved);
@@ -130,6 +151,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
                     batch.Loss.backward();
                     optimizer.step();
                     if (emaPairs is { } pairs) UpdateEma(pairs, config.EmaDecay);
+                    foreach (var (decay, averaged) in sweepPairs) UpdateEma(averaged, decay);
                     lossSum.add_(batch.Loss.detach());
                     AddParts(partSums, batch.Parts);
                     unsaved = true;
@@ -157,13 +179,19 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             }
             if (epoch % config.CheckpointEvery == 0 || last)
             {
-                Checkpoint.Save(checkpointPath, new Checkpoint.State(epoch, config, history, seconds, task.Architecture, task.Settings), model, optimizer, generator, ema);
+                Checkpoint.Save(checkpointPath, new Checkpoint.State(epoch, config, history, seconds, task.Architecture, task.Settings), model, optimizer, generator, ema, sweep);
                 lastCheckpoint = checkpointPath;
                 unsaved = false;
                 observer.CheckpointWritten(epoch, checkpointPath);
             }
         }
 
+        foreach (var (decay, average) in sweep)
+        {
+            average.eval();
+            ModelWeights.Save(average, Path.Combine(runDirectory, RunDirectory.SweepModelFileName(decay)), RunDirectory.Metadata(task.Architecture, task.Settings, config));
+            average.Dispose();
+        }
         TModel final = model;
         if (ema is not null)
         {

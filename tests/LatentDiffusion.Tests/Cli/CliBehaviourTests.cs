@@ -93,6 +93,9 @@ public sealed class CliBehaviourTests
     [InlineData("--kl-weight", "vae", "train", "--kl-weight", "nan", "--out", "{out}")]
     [InlineData("--latent-channels", "vae", "train", "--latent-channels", "0", "--out", "{out}")]
     [InlineData("--ema", "diffusion", "train", "--ema", "1", "--out", "{out}")]
+    [InlineData("--ema-sweep", "diffusion", "train", "--ema-sweep", "0.99,1", "--out", "{out}")]
+    [InlineData("--ema-sweep", "diffusion", "train", "--ema-sweep", "0.99,0.99", "--out", "{out}")]
+    [InlineData("--ema-sweep", "diffusion", "train", "--ema-sweep", "x", "--out", "{out}")]
     [InlineData("-n", "diffusion", "sample", "-n", "0", "--out", "{out}/x.png")]
     public void InvalidOptionValue_IsAUsageErrorNamingTheOption(string option, params string[] args)
     {

@@ -153,6 +153,66 @@ public sealed class GenerativeTrainingTests
     }
 
     [Fact]
+    public void EmaSweep_LeavesTrainingAlone_ResumesBitForBit_AndSavesEachAverage()
+    {
+        manual_seed(9);
+        using Tensor train = randn(64, 2, 4, 4);
+        using Tensor test = randn(32, 2, 4, 4);
+        var config = new DiffusionConfig { UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] }, Steps = 50 };
+        using var task = new DiffusionTask(train, test, config);
+        var training = Small with { EmaDecay = 0.9, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 2 };
+        double[] decays = [0.5, 0.9];
+        using var dir = new TempDirectory();
+        using var plain = new Trainer<UNet>(training).Train(task, dir.File("plain"));
+        using var swept = new Trainer<UNet>(training) { EmaSweep = decays }.Train(task, dir.File("swept"));
+        AssertSameWeights(plain.Model, swept.Model);                                        // the averages do not change the run
+        Assert.Equal(plain.History.Select(h => h.ValLoss), swept.History.Select(h => h.ValLoss));
+        // The sweep's 0.9 average is the main EMA (same decay, same updates); 0.5 is another set of weights.
+        (UNet same, _) = ModelFile.LoadDiffusion(dir.File("swept/" + RunDirectory.SweepModelFileName(0.9)));
+        (UNet half, _) = ModelFile.LoadDiffusion(dir.File("swept/" + RunDirectory.SweepModelFileName(0.5)));
+        using (same)
+        using (half)
+        {
+            AssertSameWeights(swept.Model, same);
+            var averaged = swept.Model.state_dict();
+            Assert.Contains(half.state_dict(), kv => !kv.Value.equal(averaged[kv.Key]).all().item<bool>());
+        }
+        Assert.Equal("model.ema-0.9999.safetensors", RunDirectory.SweepModelFileName(0.9999));
+
+        // Stopped after 2 of 4 epochs and resumed: every average as in the straight run.
+        string resumedRun = dir.File("resumed");
+        Directory.CreateDirectory(resumedRun);
+        using (var cancel = new CancellationTokenSource())
+        {
+            var stopAfterTwo = new StopAfter(2, cancel);
+            Assert.Throws<TrainingStoppedException>(() => new Trainer<UNet>(training, stopAfterTwo) { EmaSweep = decays }.Train(task, resumedRun, cancel: cancel.Token));
+        }
+        var refused = Assert.Throws<DataFormatException>(() => new Trainer<UNet>(training) { EmaSweep = [0.5] }.Train(task, resumedRun, resume: true));
+        Assert.Contains("EMA sweep [0.5, 0.9]", refused.Message);
+        Assert.Throws<DataFormatException>(() => new Trainer<UNet>(training).Train(task, resumedRun, resume: true));
+        using var resumed = new Trainer<UNet>(training) { EmaSweep = decays }.Train(task, resumedRun, resume: true);
+        AssertSameWeights(swept.Model, resumed.Model);
+        foreach (double d in decays)
+        {
+            (UNet a, _) = ModelFile.LoadDiffusion(dir.File("swept/" + RunDirectory.SweepModelFileName(d)));
+            (UNet b, _) = ModelFile.LoadDiffusion(Path.Combine(resumedRun, RunDirectory.SweepModelFileName(d)));
+            using (a)
+            using (b)
+                AssertSameWeights(a, b);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer<UNet>(training) { EmaSweep = [1.0] }.Train(task, dir.File("bad")));
+    }
+
+    /// <summary>Requests a stop once <paramref name="epochs"/> epochs have finished (the trainer honours it at the next batch).</summary>
+    sealed class StopAfter(int epochs, CancellationTokenSource cancel) : ITrainingObserver
+    {
+        public void EpochStarted(int epoch, int total, int batches)
+        {
+            if (epoch > epochs) cancel.Cancel();
+        }
+    }
+
+    [Fact]
     public void AlphaDeblendingAndConditional_TwoPlusTwoEqualsFour()
     {
         manual_seed(8);
