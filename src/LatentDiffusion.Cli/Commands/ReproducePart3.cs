@@ -86,20 +86,20 @@ public static class ReproducePart3
                 using Tensor postRecon = Part2Sampling.VaeReconstructions(postVae, test, s);
                 using Tensor latentRecon = Part2Sampling.VaeReconstructions(latentVae, test, s);
                 CliApp.Err.MarkupLine("[grey]Computing MNIST-FID (both feature definitions)…[/]");
+                var scorer = new FidScorer(classifier, mnist);   // the training statistics and Validation, shared with the sampler table
                 IReadOnlyList<GeneratorFidRow> rows = GeneratorFid.Table(classifier, mnist,
                 [
                     ("VAE", $"{n} samples of part 2's VAE ({part2VaePath}), z ~ N(0, I), clipped", vaeSamples, (double?)BlogPart2.FidVae),
                     ("Diffusion", $"{n} DDPM samples ({config.Steps} steps{(parse.GetValue(clip) ? ", x̂0 clipped" : "")}) decoded by {vaePath}", samples.Images, BlogPart3.FidDiffusion),
                     ("VAE reconstructions", $"part 2's VAE's reconstructions of the test set: the floor of any generator in its latent space", postRecon, null),
                     ("Latent VAE reconstructions", $"{vaePath}'s reconstructions of the test set: the floor of the diffusion row", latentRecon, null),
-                ]);
+                ], scorer: scorer);
                 DigitCensus census = DigitCensus.Of(classifier, samples.Images, mnist.Test.Labels);
                 var samplerNotes = new List<string>();
                 string iadbPath = parse.GetValue(iadbModel)!;
                 bool iadbGiven = parse.GetResult(iadbModel) is { Implicit: false };
                 if (iadbGiven) iadbPath = CliApp.RequireFile(iadbPath, "α-deblending model");
                 if (trainedAlpha is not null && !iadbGiven) iadbPath = trainedAlpha;
-                var scorer = new SamplerComparison.Scorer(classifier, mnist);
                 (IReadOnlyList<SamplerRow> samplerRows, Tensor? alphaImages, string? alphaHow) = parse.GetValue(samplers) switch
                 {
                     "none" => ([], null, null),
@@ -182,7 +182,7 @@ public static class ReproducePart3
     /// Also returns the α-model's first 72 digits (Euler, 50 steps, EMA) for the report's grid.
     /// </summary>
     static (IReadOnlyList<SamplerRow>, Tensor?, string?) SamplerTable(bool full, DiffusionConfig config, UNet unet, string modelPath, Vae vae, string vaePath,
-        string iadbPath, Tensor ddpmImages, double ddpmSeconds, bool clip, int n, long seed, SamplerComparison.Scorer scorer, List<string> notes)
+        string iadbPath, Tensor ddpmImages, double ddpmSeconds, bool clip, int n, long seed, FidScorer scorer, List<string> notes)
     {
         var rows = new List<SamplerRow>();
         var template = new SamplingOptions { ClipX0 = clip };

@@ -30,38 +30,22 @@ public sealed record GeneratorFidRow(string Name, string Description, double Fid
 /// </summary>
 public static class GeneratorFid
 {
+    /// <param name="scorer">Scores against <paramref name="data"/>'s training images; pass the one a run shares with its other tables (statistics and Validation computed once). Default: a new one.</param>
     public static IReadOnlyList<GeneratorFidRow> Table(Classifier classifier, MnistData data,
-        IReadOnlyList<(string Name, string Description, Tensor Images, double? BlogFid)> generated, long randomSeed = 0)
+        IReadOnlyList<(string Name, string Description, Tensor Images, double? BlogFid)> generated, long randomSeed = 0, FidScorer? scorer = null)
     {
-        var pre = new FidCalculator(classifier, new FidConfig(FeatureKind.PreAct));
-        var flat = new FidCalculator(classifier, new FidConfig(FeatureKind.Flatten));
-        FeatureStatistics trainPre = pre.StatisticsOfIdx(data.Train.Images), trainFlat = flat.StatisticsOfIdx(data.Train.Images);
-        string? trainWarning = trainPre.SampleSizeWarning("the training images");
-
-        (double, double, List<string>) Fid(string name, Tensor images)
+        scorer ??= new FidScorer(classifier, data);
+        if (!ReferenceEquals(scorer.Data, data)) throw new ArgumentException("the scorer scores against another data set", nameof(scorer));
+        var raw = new List<(string Name, string Description, FidScore Score, double? Blog)>
         {
-            FeatureStatistics stats = pre.StatisticsOfInputs(images);
-            var warnings = new[] { stats.SampleSizeWarning($"row {name}"), trainWarning }.OfType<string>().ToList();
-            return (FrechetDistance.Compute(stats, trainPre), FrechetDistance.Compute(flat.StatisticsOfInputs(images), trainFlat), warnings);
-        }
-
-        var raw = new List<(string Name, string Description, double Pre, double Flat, double? Blog, List<string> Warnings)>();
-        using (Tensor test = data.Test.ToInputs())
-        {
-            var (p, f, w) = Fid("Validation", test);
-            raw.Add(("Validation", $"the {data.Test.Count} test images", p, f, BlogPart1.FidValidation, w));
-        }
+            ("Validation", $"the {data.Test.Count} test images", scorer.ValidationScore, BlogPart1.FidValidation),
+        };
         using (Tensor noise = FidBaselines.RandomImages(data.Train.Images, data.Test.Count, randomSeed))
-        {
-            var (p, f, w) = Fid("Random", noise);
-            raw.Add(("Random", $"{data.Test.Count} Gaussian noise images with the training set's per-pixel mean and std, clipped (seed {randomSeed})", p, f, BlogPart1.FidRandom, w));
-        }
+            raw.Add(("Random", $"{data.Test.Count} Gaussian noise images with the training set's per-pixel mean and std, clipped (seed {randomSeed})", scorer.Score(noise, "Random"), BlogPart1.FidRandom));
         foreach (var (name, description, images, blog) in generated)
-        {
-            var (p, f, w) = Fid(name, images);
-            raw.Add((name, description, p, f, blog, w));
-        }
-        double validation = raw[0].Pre, random = raw[1].Pre;
-        return raw.Select(r => new GeneratorFidRow(r.Name, r.Description, r.Pre, r.Flat, r.Pre / random, r.Pre / validation, r.Blog) { Warnings = r.Warnings }).ToList();
+            raw.Add((name, description, scorer.Score(images, name), blog));
+        double validation = raw[0].Score.Preact, random = raw[1].Score.Preact;
+        return raw.Select(r => new GeneratorFidRow(r.Name, r.Description, r.Score.Preact, r.Score.Flatten, r.Score.Preact / random, r.Score.Preact / validation, r.Blog)
+            { Warnings = r.Score.Warnings }).ToList();
     }
 }

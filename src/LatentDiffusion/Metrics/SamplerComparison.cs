@@ -50,37 +50,8 @@ public static class SamplerComparison
         return grid;
     }
 
-    /// <summary>The FID calculators and the training set's statistics, computed once for a whole table.</summary>
-    public sealed class Scorer(Classifier classifier, MnistData data)
-    {
-        readonly FidCalculator pre = new(classifier, new FidConfig(FeatureKind.PreAct));
-        readonly FidCalculator flat = new(classifier, new FidConfig(FeatureKind.Flatten));
-        FeatureStatistics? trainPre, trainFlat;
-        double? validation;
-
-        /// <summary>(preact, flatten) FID of (N, 1, 32, 32) images in [0, 1] against the training images.</summary>
-        public (double Preact, double Flatten) Fid(Tensor images)
-        {
-            trainPre ??= pre.StatisticsOfIdx(data.Train.Images);
-            trainFlat ??= flat.StatisticsOfIdx(data.Train.Images);
-            return (FrechetDistance.Compute(pre.StatisticsOfInputs(images), trainPre), FrechetDistance.Compute(flat.StatisticsOfInputs(images), trainFlat));
-        }
-
-        /// <summary>The test set's preact FID against the training set (the tables' Validation row).</summary>
-        public double Validation
-        {
-            get
-            {
-                if (validation is double v) return v;
-                using Tensor test = data.Test.ToInputs();
-                validation = Fid(test).Preact;
-                return validation.Value;
-            }
-        }
-    }
-
     /// <summary>Samples <paramref name="count"/> digits of <paramref name="model"/> with <paramref name="options"/> (seed <paramref name="seed"/>), times it and scores it.</summary>
-    public static SamplerRow Measure(ComparedModel model, Vae vae, SamplingOptions options, int count, long seed, Scorer scorer,
+    public static SamplerRow Measure(ComparedModel model, Vae vae, SamplingOptions options, int count, long seed, FidScorer scorer,
         Action<long, long>? progress = null)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -90,7 +61,7 @@ public static class SamplerComparison
     }
 
     /// <summary>The row of already generated <paramref name="images"/> (e.g. the main table's DDPM samples), generated in <paramref name="seconds"/>.</summary>
-    public static SamplerRow Score(ComparedModel model, SamplingOptions options, Tensor images, double seconds, Scorer scorer)
+    public static SamplerRow Score(ComparedModel model, SamplingOptions options, Tensor images, double seconds, FidScorer scorer)
     {
         var (preact, flatten) = scorer.Fid(images);
         SamplerKind kind = options.SamplerFor(model.Config);

@@ -94,4 +94,21 @@ public sealed class FeatureStatisticsTests
         Assert.Contains(rows.Single(r => r.Name == "Few").Warnings, w => w.Contains("row Few: only 50 images"));
         Assert.All(rows.Where(r => r.Name != "Few"), r => Assert.Empty(r.Warnings));   // 200 test images, 300 training images
     }
+
+    [Fact]
+    public void GeneratorFidTable_WithASharedScorer_GivesTheSameRows_AndScoresValidationOnce()
+    {
+        using Classifier classifier = TestPaths.LoadFixtureClassifier();
+        MnistData data = SyntheticData.Dataset(300, 200);
+        using Tensor images = data.Test.ToInputs();
+        using Tensor half = images.narrow(0, 0, 150);
+        var alone = GeneratorFid.Table(classifier, data, [("Half", "150 images", half, null)]);
+        var scorer = new FidScorer(classifier, data);
+        FidScore validation = scorer.ValidationScore;
+        var shared = GeneratorFid.Table(classifier, data, [("Half", "150 images", half, null)], scorer: scorer);
+        Assert.Same(validation, scorer.ValidationScore);                       // computed once, reused by the table
+        Assert.Equal(alone.Select(r => (r.Name, r.FidPreact, r.FidFlatten, r.RatioToValidation)), shared.Select(r => (r.Name, r.FidPreact, r.FidFlatten, r.RatioToValidation)));
+        Assert.Equal(scorer.Fid(half).Preact, shared.Single(r => r.Name == "Half").FidPreact);
+        Assert.Throws<ArgumentException>(() => GeneratorFid.Table(classifier, SyntheticData.Dataset(300, 200), [], scorer: scorer));
+    }
 }
