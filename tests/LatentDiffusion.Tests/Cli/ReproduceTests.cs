@@ -35,13 +35,24 @@ public sealed class ReproduceTests
         string data = SyntheticData.WriteIdxDirectory(dir.File("data"), SyntheticData.Dataset(160, 80));
         Ok(["autoencoder", "train", "--data", data, "--epochs", "1", "--batch-size", "32", "--out", dir.File("ae")]);
         Ok(["vae", "train", "--data", data, "--epochs", "1", "--batch-size", "32", "--out", dir.File("vae")]);
+        Ok(["vae", "train", "--data", data, "--epochs", "1", "--batch-size", "32", "--sigma", "logvar", "--channels-last", "--out", dir.File("fast")]);
         var r = Ok(["reproduce", "part2", "--data", data, "--autoencoder", dir.File("ae/model.safetensors"), "--vae", dir.File("vae/model.safetensors"),
-            "-n", "60", "--out", dir.File("run"), "--json"]);
+            "--fast-vae", dir.File("fast/model.safetensors"), "-n", "60", "--out", dir.File("run"), "--json"]);
         JsonElement json = LastJson(r);
         string[] rows = json.GetProperty("rows").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray();
-        Assert.Equal(["Validation", "Random", "VAE", "AE", "VAE reconstructions", "AE reconstructions"], rows);
+        Assert.Equal(["Validation", "Random", "VAE", "VAE, 45-minute recipe", "AE", "VAE reconstructions", "VAE, 45-minute recipe, reconstructions", "AE reconstructions"], rows);
         Assert.True(File.Exists(json.GetProperty("report").GetString()));
+        Assert.True(json.GetProperty("fast_vae").GetProperty("test_kl").GetDouble() > 0);
+        string reportDir = Path.GetDirectoryName(json.GetProperty("report").GetString())!;
+        Assert.True(File.Exists(Path.Combine(reportDir, "vae_fast_samples.png")));
+        Assert.True(File.Exists(Path.Combine(reportDir, "vae_fast_loss.png")));
+        Assert.Contains("VAE in 45 minutes", File.ReadAllText(Path.Combine(reportDir, "index.html")));
         Assert.Contains("VAE", r.Stdout);
+
+        var without = Ok(["reproduce", "part2", "--data", data, "--autoencoder", dir.File("ae/model.safetensors"), "--vae", dir.File("vae/model.safetensors"),
+            "--fast-vae", "none", "-n", "20", "--out", dir.File("run2"), "--json"]);
+        Assert.Equal(["Validation", "Random", "VAE", "AE", "VAE reconstructions", "AE reconstructions"],
+            LastJson(without).GetProperty("rows").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray());
     }
 
     [Fact]
@@ -57,16 +68,19 @@ public sealed class ReproduceTests
         Ok(["diffusion", "train", "--data", data, "--vae", dir.File("latent/model.safetensors"), "--epochs", "1", "--batch-size", "32",
             "--widths", "8,16", "--objective", "iadb", "--ema", "0.9", "--latent-scale", "auto", "--out", dir.File("iadb")]);
         var r = Ok(["reproduce", "part3", "--data", data, "--vae", dir.File("latent/model.safetensors"), "--part2-vae", dir.File("vae/model.safetensors"),
-            "--model", dir.File("diffusion/model.safetensors"), "--iadb-model", dir.File("iadb/model.safetensors"), "-n", "40", "--clip-x0", "--out", dir.File("run"), "--json"]);
+            "--model", dir.File("diffusion/model.safetensors"), "--iadb-model", dir.File("iadb/model.safetensors"), "--iadb-wide-model", dir.File("iadb/model.safetensors"),
+            "-n", "40", "--clip-x0", "--out", dir.File("run"), "--json"]);
         JsonElement json = LastJson(r);
         string[] rows = json.GetProperty("rows").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray();
         Assert.Equal(["Validation", "Random", "VAE", "Diffusion", "VAE reconstructions", "Latent VAE reconstructions"], rows);
         Assert.Equal(40, json.GetProperty("census").GetProperty("counts").EnumerateArray().Sum(c => c.GetInt64()));
         Assert.True(File.Exists(json.GetProperty("report").GetString()));
         Assert.True(File.Exists(Path.Combine(dir.File("run"), "generated_72.png")));
-        // The quick sampler table: DDPM (T = 20 here, so no DDIM 50), α-deblending Euler 50 and Heun 25 (49 evaluations), with the figure.
+        // The quick sampler table: DDPM (T = 20 here, so no DDIM 50), α-deblending Euler 50 and Heun 25 (49 evaluations), the
+        // wide model's Heun 10 (19; here the same tiny model under that option), with the figure.
         var samplers = json.GetProperty("samplers").EnumerateArray().Select(e => (e.GetProperty("sampler").GetString(), e.GetProperty("evaluations").GetInt32(), e.GetProperty("weights").GetString())).ToArray();
-        Assert.Equal([("DDPM", 20, "raw"), ("Euler", 50, "ema"), ("Heun", 49, "ema")], samplers);
+        Assert.Equal([("DDPM", 20, "raw"), ("Euler", 50, "ema"), ("Heun", 49, "ema"), ("Heun", 19, "ema")], samplers);
+        Assert.Equal("α-deblending (8, 16)", json.GetProperty("samplers")[3].GetProperty("model").GetString());
         string reportDir = Path.GetDirectoryName(json.GetProperty("report").GetString())!;
         Assert.True(File.Exists(Path.Combine(reportDir, "samplers.png")));
         Assert.True(File.Exists(Path.Combine(reportDir, "alpha_deblending_samples.png")));

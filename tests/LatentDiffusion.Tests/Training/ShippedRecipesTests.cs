@@ -42,9 +42,10 @@ public sealed class ShippedRecipesTests
         Assert.Equal(ModelWeights.Sha256(Shipped("latent-vae.safetensors")), shipped.RootElement.GetProperty("Model").GetProperty("VaeSha256").GetString());
     }
 
-    /// <summary>The α-deblending and conditional models: part 3's UNet and training (the conditional one cut to 100 epochs), on the shipped latent VAE.</summary>
+    /// <summary>The α-deblending models and the conditional one: part 3's UNet (the wide one at twice its widths) and training (the conditional one cut to 100 epochs), on the shipped latent VAE.</summary>
     [Theory]
     [InlineData("alpha-deblending")]
+    [InlineData("alpha-deblending-wide")]
     [InlineData("conditional")]
     public void BeyondPart3Models_AreTheirRecipes(string name)
     {
@@ -52,9 +53,12 @@ public sealed class ShippedRecipesTests
         var training = shipped.RootElement.GetProperty("Training").Deserialize<TrainingConfig>()!;
         var model = shipped.RootElement.GetProperty("Model").Deserialize<LatentDiffusion.Diffusion.DiffusionConfig>()!;
         var ddpm = JsonDocument.Parse(File.ReadAllText(Shipped("diffusion.config.json"))).RootElement.GetProperty("Model").Deserialize<LatentDiffusion.Diffusion.DiffusionConfig>()!;
-        var expected = name == "conditional"
-            ? ReproduceConditional.ConditionalModel(ddpm)
-            : ddpm with { Objective = LatentDiffusion.Diffusion.DiffusionObjective.AlphaDeblending };
+        var expected = name switch
+        {
+            "conditional" => ReproduceConditional.ConditionalModel(ddpm),
+            "alpha-deblending-wide" => ddpm with { Objective = LatentDiffusion.Diffusion.DiffusionObjective.AlphaDeblending, UNet = ReproducePart3.WideUNet(ddpm.UNet.LatentChannels) },
+            _ => ddpm with { Objective = LatentDiffusion.Diffusion.DiffusionObjective.AlphaDeblending },
+        };
         Assert.Equal(name == "conditional" ? ReproduceConditional.ConditionalRecipe : ReproducePart3.DiffusionRecipe, training);
         Assert.Equal(expected, model);
         Assert.Equal(1000, model.AlphaScale);
