@@ -33,17 +33,6 @@ public static class Recipes
         "the post's model, loss and recipe (raw σ, KL weight 1, constant 1e-3), 36 epochs");
 
     /// <summary>
-    /// Part 2's VAE in 45 minutes (the time budget): the post's model (52,965 parameters, 4 latent channels) and
-    /// loss with KL weight 1, but the encoder's σ channels read as log σ² (the numerically safe form: σ = exp(½·s) is
-    /// never 0, where the post's raw σ lets −log σ² blow up), channels-last, batches of 32 and a cosine-decayed rate from
-    /// 2e-3, 34 epochs. Shipped as models/vae-fast.safetensors beside the post-faithful <see cref="Vae"/>.
-    /// </summary>
-    public static Recipe<VaeConfig> VaeFast { get; } = new("vae-fast",
-        new VaeConfig { Sigma = SigmaParameterization.LogVariance, ChannelsLast = true },
-        TrainingConfig.Part2 with { Epochs = 34, BatchSize = 32, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 500, LogEvery = 2, CheckpointEvery = 1 },
-        "the post's model and loss with σ as log σ², channels-last, batch 32, cosine from 2e-3: fits 45 minutes on one core");
-
-    /// <summary>
     /// Part 3's autoencoder (beyond the post): log-variance VAE with a 1x1 head, 8 latent channels, KL weight 0.01, so
     /// reconstructions are sharp enough for the diffusion model's digits to score well (the post's VAE's own
     /// reconstructions bound any generator in its latent space far above the post's FID).
