@@ -61,13 +61,18 @@ public static class Part3Figures
     public static RenderedFigure SamplerFid(IReadOnlyList<SamplerRow> rows, int width, int height)
     {
         if (rows.Count == 0) throw new ArgumentException("no sampler rows to plot", nameof(rows));
+        // One colour per (model, sampler), EMA solid and raw dashed in it; the legend goes under the chart, where it
+        // hides no curve however many models the table has.
+        var palette = new ScottPlot.Palettes.Category10();
+        var families = rows.Select(r => (r.Model, r.Sampler)).Distinct().ToList();
         var curves = rows.GroupBy(r => (r.Model, Sampler: r.Sampler, r.Ema))
             .Select(g => g.OrderBy(r => r.Evaluations).ToArray())
             .Select(g => new PlotFigures.Curve($"{g[0].Model} · {g[0].Sampler} · {(g[0].Ema ? "EMA" : "raw")}",
                 g.Select(r => Math.Log10(r.Evaluations)).ToArray(), g.Select(r => Math.Log10(r.RatioToValidation)).ToArray())
-            { Dashed = !g[0].Ema, MarkerSize = 6 })
+            { Dashed = !g[0].Ema, MarkerSize = 6, Color = palette.GetColor(families.IndexOf((g[0].Model, g[0].Sampler))) })
             .ToList();
         using var plot = PlotFigures.Curves("Sampler quality against cost: FID of 10,000 digits", "network evaluations per sample (log scale)", "FID / Validation FID (log scale)", curves);
+        plot.ShowLegend(ScottPlot.Edge.Bottom);
         // Ticks at 1-2-5 decades on x (the rows' own counts, e.g. 19 and 20, would overprint) and at every integer
         // multiple on y, so that a 6.5× and a 7.9× row can be read off.
         int minX = rows.Min(r => r.Evaluations), maxX = rows.Max(r => r.Evaluations);
