@@ -31,6 +31,14 @@ public sealed class GenerativeTrainingTests
             body(train, test, dir);
     }
 
+    /// <summary>A diffusion task on N(0, I) "latents" (64 train, 32 test, 2x4x4) drawn after seeding with <paramref name="seed"/> (the few tensors are left to the finalizer).</summary>
+    static DiffusionTask RandomLatentTask(int seed, DiffusionConfig config)
+    {
+        manual_seed(seed);
+        Tensor train = randn(64, 2, 4, 4), test = randn(32, 2, 4, 4);
+        return new DiffusionTask(train, test, config);
+    }
+
     static void AssertSameWeights(nn.Module a, nn.Module b)
     {
         var sb = b.state_dict();
@@ -104,11 +112,8 @@ public sealed class GenerativeTrainingTests
     [Fact]
     public void Diffusion_WithEma_TwoPlusTwoEqualsFour_AndSavesTheAverage()
     {
-        manual_seed(5);
-        using Tensor train = randn(64, 2, 4, 4);
-        using Tensor test = randn(32, 2, 4, 4);
         var config = new DiffusionConfig { UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] }, Steps = 50, LatentScale = 0.5 };
-        using var task = new DiffusionTask(train, test, config);
+        using var task = RandomLatentTask(5, config);
         var training = Small with { EmaDecay = 0.9, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 2 };
         using var dir = new TempDirectory();
         using var straight = new Trainer<UNet>(training).Train(task, dir.File("straight"));
@@ -131,11 +136,8 @@ public sealed class GenerativeTrainingTests
     [Fact]
     public void Diffusion_WithEma_SavesTheRawWeightsBesideTheAverage()
     {
-        manual_seed(7);
-        using Tensor train = randn(64, 2, 4, 4);
-        using Tensor test = randn(32, 2, 4, 4);
         var config = new DiffusionConfig { UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] }, Steps = 50 };
-        using var task = new DiffusionTask(train, test, config);
+        using var task = RandomLatentTask(7, config);
         using var dir = new TempDirectory();
         using var result = new Trainer<UNet>(Small with { EmaDecay = 0.9 }).Train(task, dir.Path);
         string raw = dir.File(RunDirectory.RawModelFileName);
@@ -155,11 +157,8 @@ public sealed class GenerativeTrainingTests
     [Fact]
     public void EmaSweep_LeavesTrainingAlone_ResumesBitForBit_AndSavesEachAverage()
     {
-        manual_seed(9);
-        using Tensor train = randn(64, 2, 4, 4);
-        using Tensor test = randn(32, 2, 4, 4);
         var config = new DiffusionConfig { UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] }, Steps = 50 };
-        using var task = new DiffusionTask(train, test, config);
+        using var task = RandomLatentTask(9, config);
         var training = Small with { EmaDecay = 0.9, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 2 };
         double[] decays = [0.5, 0.9];
         using var dir = new TempDirectory();
@@ -248,11 +247,8 @@ public sealed class GenerativeTrainingTests
     [Fact]
     public void Diffusion_ResumeOfAnInterruptedEmaRun_EqualsTheStraightRun()
     {
-        manual_seed(6);
-        using Tensor train = randn(64, 2, 4, 4);
-        using Tensor test = randn(32, 2, 4, 4);
         var config = new DiffusionConfig { UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] }, Steps = 50 };
-        using var task = new DiffusionTask(train, test, config);
+        using var task = RandomLatentTask(6, config);
         var training = Small with { EmaDecay = 0.9 };                       // constant rate: epochs may grow on resume
         using var dir = new TempDirectory();
         using var straight = new Trainer<UNet>(training).Train(task, dir.File("straight"));
