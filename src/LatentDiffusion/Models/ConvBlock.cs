@@ -20,11 +20,14 @@ public sealed class ConvBlock : Module<Tensor, Tensor>
     private readonly LeakyReLU _relu;
 #pragma warning restore IDE1006
 
+    /// <summary>The leaky ReLU's negative slope (PyTorch's default, as the post).</summary>
+    public const double Slope = 0.01;
+
     public ConvBlock(long fin, long fout, long kernelSize = 3) : base(nameof(ConvBlock))
     {
         _conv = nn.Conv2d(fin, fout, kernelSize, padding: Padding.Same);
         _norm = nn.BatchNorm2d(fout);
-        _relu = nn.LeakyReLU(0.01, inplace: true);   // in place on the norm's fresh output: same values and gradients
+        _relu = nn.LeakyReLU(Slope, inplace: true);   // in place on the norm's fresh output: same values and gradients
         RegisterComponents();
     }
 
@@ -32,6 +35,8 @@ public sealed class ConvBlock : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor h = _conv.forward(x);
+        if (FusedBatchNormLeakyRelu.Applies(h, _norm))                          // channels-last, 8 channels, training
+            return FusedBatchNormLeakyRelu.Apply(h, _norm, Slope).MoveToOuterDisposeScope();
         h = _norm.forward(h);
         return _relu.forward(h).MoveToOuterDisposeScope();
     }

@@ -14,11 +14,15 @@ public static class TorchRuntime
 {
     static readonly Lazy<bool> Loaded = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
+    /// <summary>Whether <see cref="NativeAllocator.KeepFreedMemory"/> took effect when libtorch was loaded.</summary>
+    public static bool AllocatorTuned { get; private set; }
+
     /// <summary>Makes sure libtorch is loaded; throws <see cref="TorchLoadException"/> with a diagnosis otherwise.</summary>
     public static void EnsureLoaded() => _ = Loaded.Value;
 
     static bool Load()
     {
+        AllocatorTuned = NativeAllocator.KeepFreedMemory();
         try
         {
             torch.InitializeDeviceType(DeviceType.CPU);

@@ -110,15 +110,21 @@ public sealed class VaeTests
     }
 
     /// <summary>The post's loss on the fixture batch with the fixture noise, in train mode, backpropagated; returns the loss.</summary>
-    static (double Loss, Dictionary<string, float[]> Gradients, float[] Reconstruction) TrainStep(bool channelsLast, bool float64)
+    /// <remarks>
+    /// With <paramref name="copies"/> &gt; 1 the batch is the fixture's 16 images repeated that many times with 1 % noise
+    /// (seeded), the fixture's noise repeated alike: a training-sized batch.
+    /// </remarks>
+    static (double Loss, Dictionary<string, float[]> Gradients, float[] Reconstruction) TrainStep(bool channelsLast, bool float64, int copies = 1)
     {
         using Vae vae = LoadVae();
         vae.ChannelsLastLayout = channelsLast;
         if (float64) vae.to(ScalarType.Float64);
         vae.train();
         ScalarType type = float64 ? ScalarType.Float64 : ScalarType.Float32;
-        using Tensor x = Floats("inputs.f32", 16, 1, 32, 32).to_type(type);
-        using Tensor noise = Floats("vae_noise.f32", 16, 4, 4, 4).to_type(type);
+        using var g = new Generator(17);
+        using Tensor images = Floats("inputs.f32", 16, 1, 32, 32).repeat(copies, 1, 1, 1);
+        using Tensor x = (copies == 1 ? images : images.add(randn(images.shape, generator: g).mul(0.01))).to_type(type);
+        using Tensor noise = Floats("vae_noise.f32", 16, 4, 4, 4).repeat(copies, 1, 1, 1).to_type(type);
         using VaePass pass = vae.Forward(x, noise);
         using Tensor loss = Vae.ReconstructionLoss(pass.Reconstruction, x).add(vae.Kl(pass.Mu, pass.Sigma)).mean();
         loss.backward();
@@ -159,20 +165,44 @@ public sealed class VaeTests
     }
 
     /// <summary>
-    /// Channels-last (<see cref="VaeConfig.ChannelsLast"/>, not the post's default) computes the same loss and forward;
-    /// its float32 gradients are further from the float64 ones than NCHW's (measured on this batch: the first conv's
-    /// weight 8.9e-3 against 8.7e-5 — the raw-σ KL makes these gradients ill-conditioned, and libtorch's channels-last
-    /// BatchNorm sums in plain float32, ChannelsLastTests), so parity with PyTorch is checked in NCHW.
+    /// Channels-last (<see cref="VaeConfig.ChannelsLast"/>, not the post's layout) computes the same loss and forward, and
+    /// gradients about as close to float64 as NCHW's. The raw-σ KL (−log σ² with σ straight out of a BatchNorm and a
+    /// leaky ReLU) makes the encoder's gradients ill-conditioned, so float32 rounding shows: with libtorch's channels-last
+    /// BatchNorm (plain float32 sums, ChannelsLastTests) the encoder gradients were wrong by ~100 % on a batch of 128;
+    /// with <see cref="FusedBatchNormLeakyRelu"/> (sums carried in double), measured relative to each gradient's largest
+    /// float64 value: on the fixture's 16 images worst 4.4e-4 channels-last against 1.9e-4 NCHW, on 128 (the 16
+    /// repeated, 1 % noise) 2.1e-3 against 1.4e-3 — the same float32 regime (which of the two is closer moves with
+    /// the rounding details; an earlier kernel variant gave 6.5e-5 and 3.9e-3). Parity with PyTorch itself (its own
+    /// float32 NCHW rounding) is checked in NCHW above.
     /// </summary>
-    [Fact]
-    public void Vae_ChannelsLastTrainStep_MatchesLossAndForward()
+    [Theory]
+    [InlineData(1, 1e-3, 3.0)]
+    [InlineData(8, 5e-3, 3.0)]
+    public void Vae_ChannelsLastTrainStep_IsAsAccurateAsNchw(int copies, double limit, double againstNchw)
     {
-        (double loss, _, float[] reconstruction) = TrainStep(channelsLast: true, float64: false);
-        (double loss64, _, float[] reconstruction64) = TrainStep(channelsLast: false, float64: true);
-        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Fixture("manifest.json")));
-        double expectedLoss = manifest.RootElement.GetProperty("vae_train_loss").GetDouble();
-        Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 * Math.Abs(expectedLoss), $"loss {loss} vs PyTorch {expectedLoss}");
+        (double loss, Dictionary<string, float[]> gradients, float[] reconstruction) = TrainStep(channelsLast: true, float64: false, copies);
+        (double loss64, Dictionary<string, float[]> gradients64, float[] reconstruction64) = TrainStep(channelsLast: false, float64: true, copies);
+        (_, Dictionary<string, float[]> gradientsNchw, _) = TrainStep(channelsLast: false, float64: false, copies);
+        if (copies == 1)
+        {
+            using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Fixture("manifest.json")));
+            double expectedLoss = manifest.RootElement.GetProperty("vae_train_loss").GetDouble();
+            Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 * Math.Abs(expectedLoss), $"loss {loss} vs PyTorch {expectedLoss}");
+        }
         Assert.True(Math.Abs(loss - loss64) <= 1e-5 * Math.Abs(loss64), $"loss {loss} vs float64 {loss64}");
         TensorAssert.CloseRelative(reconstruction64, reconstruction, 1e-4, "train-mode reconstruction vs float64");
+
+        double worst = 0, worstNchw = 0;
+        string worstName = "";
+        foreach (var (name, exact) in gradients64)
+        {
+            if (name.EndsWith("._conv.bias", StringComparison.Ordinal)) continue;   // exactly 0 before a train-mode BatchNorm: rounding noise
+            double scale = exact.Max(v => Math.Abs((double)v));
+            double error = exact.Zip(gradients[name], (e, g) => Math.Abs((double)e - g)).Max() / scale;
+            if (error > worst) (worst, worstName) = (error, name);
+            worstNchw = Math.Max(worstNchw, exact.Zip(gradientsNchw[name], (e, g) => Math.Abs((double)e - g)).Max() / scale);
+        }
+        Assert.True(worst <= limit, $"channels-last gradients {worst:E2} from float64 ({worstName}; limit {limit:E0}; NCHW {worstNchw:E2})");
+        Assert.True(worst <= againstNchw * worstNchw, $"channels-last gradients {worst:E2} from float64, NCHW's {worstNchw:E2}");
     }
 }

@@ -1,0 +1,38 @@
+using LatentDiffusion.Native;
+
+namespace LatentDiffusion.Tests.Native;
+
+[Collection("Torch")]
+public sealed class NativeAllocatorTests
+{
+    static bool TunablesInEnvironment() =>
+        Environment.GetEnvironmentVariables().Keys.Cast<string>().Any(k => (k.StartsWith("MALLOC_", StringComparison.Ordinal) && k.EndsWith('_')) || k == "GLIBC_TUNABLES")
+        || Environment.GetEnvironmentVariable("LDM_GLIBC_MALLOC") == "default";
+
+    [Fact]
+    public void LoadingLibtorch_KeepsFreedBlocksInTheHeap_OnGlibc()
+    {
+        TorchRuntime.EnsureLoaded();
+        if (!OperatingSystem.IsLinux() || TunablesInEnvironment())
+        {
+            Assert.False(TorchRuntime.AllocatorTuned);
+            return;
+        }
+        Assert.True(TorchRuntime.AllocatorTuned, "mallopt was not applied when libtorch loaded (not glibc?)");
+    }
+
+    [Fact]
+    public void KeepFreedMemory_LeavesAUsersOwnSettingsAlone()
+    {
+        string? before = Environment.GetEnvironmentVariable("LDM_GLIBC_MALLOC");
+        try
+        {
+            Environment.SetEnvironmentVariable("LDM_GLIBC_MALLOC", "default");
+            Assert.False(NativeAllocator.KeepFreedMemory());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("LDM_GLIBC_MALLOC", before);
+        }
+    }
+}
