@@ -47,9 +47,10 @@ public sealed class ConvDecoder : Module<Tensor, Tensor>
     /// <summary>(B, features[0], h, w) → (B, features[^1], h·2^levels, w·2^levels), contiguous NCHW.</summary>
     /// <summary>
     /// Run in the channels-last (NHWC) layout instead of NCHW (default): the same forward values to float rounding, and
-    /// training steps ~1.6x faster on one CPU thread, ~1.1x on two (bench/README.md). Gradients round differently: libtorch's channels-last
-    /// BatchNorm sums in float32 row after row (ChannelsLastTests), so they sit further from float64 than NCHW's — still
-    /// float32-small, far below minibatch noise. Set by <see cref="VaeConfig.ChannelsLast"/> /
+    /// training steps about 1.5x faster on one CPU thread and 1.8x on two (bench/README.md): in training mode each block's
+    /// BatchNorm + LeakyReLU runs as <see cref="FusedBatchNormLeakyRelu"/> (for a multiple of 8 channels), whose gradients are as close to
+    /// float64 as NCHW's (libtorch's own channels-last BatchNorm sums in float32 row after row and is not:
+    /// ChannelsLastTests). Set by <see cref="VaeConfig.ChannelsLast"/> /
     /// <see cref="AutoencoderConfig.ChannelsLast"/>. A layout, not a weight: not saved.
     /// </summary>
     public bool ChannelsLastLayout { get; set; }

@@ -39,7 +39,8 @@ public sealed class FusedBatchNormLeakyRelu : autograd.SingleTensorFunction<Fuse
         Tensor tracked = norm.num_batches_tracked ?? throw new ArgumentException("the batch norm tracks no statistics", nameof(norm));
         tracked.add_(1);
         double momentum = norm.momentum ?? 1.0 / tracked.item<long>();
-        return apply(x, norm.weight!, norm.bias!, norm.running_mean, norm.running_var, momentum, norm.eps, slope);
+        bool backward = is_grad_enabled() && (x.requires_grad || norm.weight!.requires_grad || norm.bias!.requires_grad);
+        return apply(x, norm.weight!, norm.bias!, norm.running_mean, norm.running_var, momentum, norm.eps, slope, backward);
     }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
@@ -51,6 +52,7 @@ public sealed class FusedBatchNormLeakyRelu : autograd.SingleTensorFunction<Fuse
         var runningVar = (Tensor)vars[4];
         double momentum = (double)vars[5], eps = (double)vars[6];
         float slope = (float)(double)vars[7];
+        bool backward = (bool)vars[8];
         var (b, c, h, w) = ((int)x.shape[0], (int)x.shape[1], (int)x.shape[2], (int)x.shape[3]);
         int n = b * h * w;
         using var scope = NewDisposeScope();
@@ -76,8 +78,11 @@ public sealed class FusedBatchNormLeakyRelu : autograd.SingleTensorFunction<Fuse
             trackedMean[j] = (float)((1 - momentum) * trackedMean[j] + momentum * mean[j]);
             trackedVar[j] = (float)((1 - momentum) * trackedVar[j] + momentum * variance[j] * n / Math.Max(1, n - 1));
         }
-        stats.Input = x.alias().DetachFromDisposeScope();                          // released by the backward (below)
-        ctx.save_data(nameof(Statistics), stats);
+        if (backward)
+        {
+            stats.Input = x.alias().DetachFromDisposeScope();                      // released by the backward (below)
+            ctx.save_data(nameof(Statistics), stats);
+        }
         return y.permute(0, 3, 1, 2).MoveToOuterDisposeScope();                    // (B, C, H, W), channels-last
     }
 
@@ -111,7 +116,7 @@ public sealed class FusedBatchNormLeakyRelu : autograd.SingleTensorFunction<Fuse
         return
         [
             dx.permute(0, 3, 1, 2).MoveToOuterDisposeScope(), tensor(gradWeight).MoveToOuterDisposeScope(), tensor(gradBias).MoveToOuterDisposeScope(),
-            null!, null!, null!, null!, null!,
+            null!, null!, null!, null!, null!, null!,
         ];
     }
 
