@@ -53,6 +53,7 @@ static class TrainingStepBench
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
         ArgumentOutOfRangeException.ThrowIfNegative(warmup);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        LatentDiffusion.Native.NativeAllocator.KeepFreedMemory();    // glibc keeps freed blocks: as LDM_GLIBC_MALLOC=keep (bench/README, part 2)
         torch.manual_seed(0);
         using TModel model = task.CreateModel();
         prepare?.Invoke(model);

@@ -15,18 +15,27 @@ namespace LatentDiffusion.Native;
 /// was destroyed made the same heap fragment and grow without bound; <see cref="Models.FusedBatchNormLeakyRelu"/>
 /// frees it in its backward.)
 /// </para>
+/// <para>
+/// Not the default: with it on in every process, the test suite's host (dozens of models and workloads one after
+/// another, never trimming) slowed from 2 min 18 s to 5 min 20 s and two tests whose child processes must react to a
+/// signal within 120 s timed out; a steady training loop is what it suits. <c>LDM_GLIBC_MALLOC=keep</c> turns it on
+/// when libtorch loads (<see cref="TorchRuntime"/>); <c>ldm-bench</c> turns it on for its step timings.
+/// </para>
 /// </summary>
 public static class NativeAllocator
 {
+    /// <summary>The environment variable that asks for <see cref="KeepFreedMemory"/> at libtorch's load: <c>keep</c>.</summary>
+    public const string OptIn = "LDM_GLIBC_MALLOC";
+
     private const int MallocTrimThreshold = -1;   // M_TRIM_THRESHOLD
     private const int MallocMmapThreshold = -3;   // M_MMAP_THRESHOLD
     public const int MmapThresholdBytes = 32 << 20;
     public const int TrimThresholdBytes = 1 << 30;
 
     /// <summary>
-    /// Applies the settings once, on Linux with glibc, unless the environment already sets glibc's malloc
-    /// tunables (<c>MALLOC_*_</c>, <c>GLIBC_TUNABLES</c>) or <c>LDM_GLIBC_MALLOC=default</c> asks to leave them.
-    /// Returns whether they were applied.
+    /// Applies the settings, on Linux with glibc, unless the environment already sets glibc's malloc tunables
+    /// (<c>MALLOC_*_</c>, <c>GLIBC_TUNABLES</c>) or <c>LDM_GLIBC_MALLOC=default</c> asks to leave them. Returns whether
+    /// they were applied.
     /// </summary>
     public static bool KeepFreedMemory()
     {

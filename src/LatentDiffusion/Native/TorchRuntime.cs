@@ -14,7 +14,10 @@ public static class TorchRuntime
 {
     static readonly Lazy<bool> Loaded = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Whether <see cref="NativeAllocator.KeepFreedMemory"/> took effect when libtorch was loaded.</summary>
+    /// <summary>
+    /// Whether <see cref="NativeAllocator.KeepFreedMemory"/> took effect when libtorch was loaded: only on request,
+    /// <c>LDM_GLIBC_MALLOC=keep</c> (see there why it is not the default).
+    /// </summary>
     public static bool AllocatorTuned { get; private set; }
 
     /// <summary>Makes sure libtorch is loaded; throws <see cref="TorchLoadException"/> with a diagnosis otherwise.</summary>
@@ -22,7 +25,7 @@ public static class TorchRuntime
 
     static bool Load()
     {
-        AllocatorTuned = NativeAllocator.KeepFreedMemory();
+        AllocatorTuned = Environment.GetEnvironmentVariable(NativeAllocator.OptIn) == "keep" && NativeAllocator.KeepFreedMemory();
         try
         {
             torch.InitializeDeviceType(DeviceType.CPU);

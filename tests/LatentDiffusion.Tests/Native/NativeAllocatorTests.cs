@@ -10,15 +10,14 @@ public sealed class NativeAllocatorTests
         || Environment.GetEnvironmentVariable("LDM_GLIBC_MALLOC") == "default";
 
     [Fact]
-    public void LoadingLibtorch_KeepsFreedBlocksInTheHeap_OnGlibc()
+    public void LoadingLibtorch_TunesTheAllocator_OnlyWhenAsked()
     {
         TorchRuntime.EnsureLoaded();
-        if (!OperatingSystem.IsLinux() || TunablesInEnvironment())
-        {
+        bool asked = Environment.GetEnvironmentVariable(NativeAllocator.OptIn) == "keep";
+        if (!asked || !OperatingSystem.IsLinux() || TunablesInEnvironment())
             Assert.False(TorchRuntime.AllocatorTuned);
-            return;
-        }
-        Assert.True(TorchRuntime.AllocatorTuned, "mallopt was not applied when libtorch loaded (not glibc?)");
+        else
+            Assert.True(TorchRuntime.AllocatorTuned, "LDM_GLIBC_MALLOC=keep but mallopt was not applied (not glibc?)");
     }
 
     [Fact]
