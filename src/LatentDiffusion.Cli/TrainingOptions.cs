@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using LatentDiffusion.Training;
 
 namespace LatentDiffusion.Cli;
@@ -16,6 +17,11 @@ public sealed class TrainingOptions
     public Option<long> Seed { get; }
     public Option<int> LogEvery { get; }
     public Option<int> CheckpointEvery { get; }
+    public Option<double> Ema { get; }
+    public Option<string?> EmaSweep { get; } = new("--ema-sweep")
+    {
+        Description = "Further EMA decays averaged alongside (comma-separated, each in (0, 1)), saved as model.ema-DECAY.safetensors, to choose --ema by measurement; they do not change the training.",
+    };
     public Option<string> Out { get; }
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run in --out from its checkpoint." };
     public Option<string> Device { get; } = DeviceOption("Where the model, the data and the run's random draws live during training");
@@ -49,12 +55,13 @@ public sealed class TrainingOptions
         Seed = new("--seed") { Description = "Random seed (init, permutations, every draw of the loss).", DefaultValueFactory = _ => defaults.Seed };
         LogEvery = new("--log-every") { Description = "Validate and log every N epochs.", DefaultValueFactory = _ => defaults.LogEvery };
         CheckpointEvery = new("--checkpoint-every") { Description = "Write a checkpoint every N epochs.", DefaultValueFactory = _ => defaults.CheckpointEvery };
+        Ema = new("--ema") { Description = "Decay of the weights' moving average that is validated and saved, the raw weights beside it (0: off, the posts).", DefaultValueFactory = _ => defaults.EmaDecay };
         Out = new("--out") { Description = "Run directory (config, history, checkpoint, model).", DefaultValueFactory = _ => defaultOut };
     }
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Data, Epochs, BatchSize, LearningRate, Schedule, WarmupSteps, MinLearningRateFraction, Seed, LogEvery, CheckpointEvery, Out, Resume, Device })
+        foreach (Option option in new Option[] { Data, Epochs, BatchSize, LearningRate, Schedule, WarmupSteps, MinLearningRateFraction, Seed, LogEvery, CheckpointEvery, Ema, EmaSweep, Out, Resume, Device })
             command.Options.Add(option);
     }
 
@@ -72,10 +79,26 @@ public sealed class TrainingOptions
             Seed = parse.GetValue(Seed),
             LogEvery = parse.GetValue(LogEvery),
             CheckpointEvery = parse.GetValue(CheckpointEvery),
+            EmaDecay = parse.GetValue(Ema),
         };
         try { config.Validate(); }
         catch (ArgumentOutOfRangeException e) { throw new InvalidOptionException($"--{Kebab(e.ParamName)}: {e.ActualValue} is out of range ({FirstLine(e.Message)})"); }
         return config;
+    }
+
+    /// <summary>The decays <c>--ema-sweep</c> names (none by default); a malformed list is a usage error.</summary>
+    public double[] Sweep(ParseResult parse)
+    {
+        string? text = parse.GetValue(EmaSweep);
+        if (text is null) return [];
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var decays = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out decays[i]) || !(decays[i] > 0 && decays[i] < 1))
+                throw new InvalidOptionException($"--ema-sweep must be decays in (0, 1) separated by commas (got '{text}')");
+        if (decays.Length == 0 || decays.Distinct().Count() != decays.Length)
+            throw new InvalidOptionException($"--ema-sweep must name at least one decay, each once (got '{text}')");
+        return decays;
     }
 
     static string FirstLine(string message) => message.Split('\n')[0].Split(" (Parameter")[0];
@@ -89,6 +112,7 @@ public sealed class TrainingOptions
         "EvalBatchSize" => "eval-batch-size",
         "WarmupSteps" => "warmup-steps",
         "MinLearningRateFraction" => "min-lr-fraction",
+        "EmaDecay" => "ema",
         _ => (name ?? "value").ToLowerInvariant(),
     };
 }

@@ -31,6 +31,7 @@ public static class AutoencoderCommand
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults);
+            double[] sweep = options.Sweep(parse);
             Device device = options.TrainingDevice(parse);
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
             using Tensor train = TorchDevices.MoveTo(mnist.Train.ToInputs(), device);
@@ -38,7 +39,7 @@ public static class AutoencoderCommand
             var task = new AutoencoderTask(train, validation, new AutoencoderConfig { ChannelsLast = parse.GetValue(channelsLast) });
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<ConvAutoencoder> result = SpectreTrainingObserver.Run(observer =>
-                new Trainer<ConvAutoencoder>(config, observer, device).Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));
+                new Trainer<ConvAutoencoder>(config, observer, device) { EmaSweep = sweep }.Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));
             Part2Commands.PrintTrained(result.History, result.TrainingSeconds, run, parse.GetValue(json), result.Model.ParameterCount());
             return CliApp.Ok;
         }));

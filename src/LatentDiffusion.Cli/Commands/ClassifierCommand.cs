@@ -47,6 +47,7 @@ public static class ClassifierCommand
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults);
+            double[] sweep = options.Sweep(parse);
             var device = options.TrainingDevice(parse);
             var data = options.Data;
             var outDir = options.Out;
@@ -54,7 +55,7 @@ public static class ClassifierCommand
             MnistData mnist = LoadData(parse.GetValue(data)!);
             string run = parse.GetValue(outDir)!;
             TrainingResult<Classifier> result = SpectreTrainingObserver.Run(observer =>
-                ClassifierTask.Train(config, mnist.Train, mnist.Test, run, parse.GetValue(resume), observer: observer, cancel: CliApp.Stop.Token, device: device));
+                ClassifierTask.Train(config, mnist.Train, mnist.Test, run, parse.GetValue(resume), observer: observer, cancel: CliApp.Stop.Token, device: device, emaSweep: sweep));
             using Classifier model = result.Model;
             EvaluationResult eval = ClassifierEvaluation.Evaluate(model, mnist.Test);
             string modelPath = Path.Combine(run, RunDirectory.ModelFileName);

@@ -44,8 +44,6 @@ public static class DiffusionCommand
         var options = new TrainingOptions(defaults, "runs/diffusion");
         var vae = VaeOption("latent-vae.safetensors");
         var widths = new Option<string>("--widths") { Description = "UNet channels per level, comma-separated (two levels fit a 4x4 latent).", DefaultValueFactory = _ => string.Join(",", new UNetConfig().Widths) };
-        var ema = new Option<double>("--ema") { Description = "Decay of the weights' moving average that is validated and saved (0: off, the post).", DefaultValueFactory = _ => 0.0 };
-        var emaSweep = new Option<string?>("--ema-sweep") { Description = "Further EMA decays averaged alongside (comma-separated, each in (0, 1)), saved as model.ema-DECAY.safetensors, to choose --ema by measurement; they do not change the training." };
         var scale = new Option<string>("--latent-scale") { Description = "Multiply latents by this before diffusion; 'auto' = 1/std of the training latents (the post: 1).", DefaultValueFactory = _ => "1" };
         var inputSkip = new Option<bool>("--input-skip") { Description = "Give the UNet's output a time-gated path from x_t (beyond the post; see UNetConfig.InputSkip)." };
         var steps = new Option<int>("--steps") { Description = "T, the number of diffusion steps (the post: 1000); sampling walks all of them.", DefaultValueFactory = _ => new DiffusionConfig().Steps };
@@ -57,12 +55,11 @@ public static class DiffusionCommand
         var json = ClassifierCommand.JsonOption();
         var command = new Command("train", "Encode MNIST once with the VAE (one z = μ + σ·ε per image), then train the UNet: to predict the noise (ε-MSE, t uniform in 1..T, linear β schedule), or with --objective iadb to predict x1 − x0 (α ~ U[0, 1)).");
         options.AddTo(command);
-        foreach (Option o in new Option[] { vae, widths, ema, emaSweep, scale, steps, inputSkip, objective, alphaScale, conditional, labelDropout, json }) command.Options.Add(o);
+        foreach (Option o in new Option[] { vae, widths, scale, steps, inputSkip, objective, alphaScale, conditional, labelDropout, json }) command.Options.Add(o);
         command.SetAction(CliApp.Action(parse =>
         {
-            TrainingConfig config = options.Config(parse, defaults) with { EmaDecay = parse.GetValue(ema) };
-            try { config.Validate(); } catch (ArgumentOutOfRangeException) { throw new InvalidOptionException($"--ema must be in [0, 1) (got {config.EmaDecay})"); }
-            double[] sweep = ParseEmaSweep(parse.GetValue(emaSweep));
+            TrainingConfig config = options.Config(parse, defaults);
+            double[] sweep = options.Sweep(parse);
             int[] w = ParseWidths(parse.GetValue(widths)!);
             int t = parse.GetValue(steps);
             if (t < 2) throw new InvalidOptionException($"--steps must be at least 2 (got {t})");
@@ -96,19 +93,6 @@ public static class DiffusionCommand
             return CliApp.Ok;
         }));
         return command;
-    }
-
-    static double[] ParseEmaSweep(string? text)
-    {
-        if (text is null) return [];
-        string[] parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var decays = new double[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out decays[i]) || !(decays[i] > 0 && decays[i] < 1))
-                throw new InvalidOptionException($"--ema-sweep must be decays in (0, 1) separated by commas (got '{text}')");
-        if (decays.Length == 0 || decays.Distinct().Count() != decays.Length)
-            throw new InvalidOptionException($"--ema-sweep must name at least one decay, each once (got '{text}')");
-        return decays;
     }
 
     static int[] ParseWidths(string text)

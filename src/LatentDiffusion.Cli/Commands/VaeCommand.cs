@@ -51,6 +51,7 @@ public static class VaeCommand
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults);
+            double[] sweep = options.Sweep(parse);
             var model = modelDefaults with
             {
                 KlWeight = parse.GetValue(klWeight),
@@ -68,7 +69,7 @@ public static class VaeCommand
             var task = new VaeTask(train, validation, model);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<Vae> result = SpectreTrainingObserver.Run(observer =>
-                new Trainer<Vae>(config, observer, device).Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));
+                new Trainer<Vae>(config, observer, device) { EmaSweep = sweep }.Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));
             Part2Commands.PrintTrained(result.History, result.TrainingSeconds, run, parse.GetValue(json), result.Model.ParameterCount());
             return CliApp.Ok;
         }));

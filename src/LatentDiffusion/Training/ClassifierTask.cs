@@ -24,10 +24,10 @@ public sealed class ClassifierTask : ITrainingTask<Classifier>, IDisposable
 
     /// <summary>Trains the classifier on <paramref name="train"/> with the shared loop; see <see cref="Trainer{TModel}.Train"/>.</summary>
     public static TrainingResult<Classifier> Train(TrainingConfig config, MnistSplit train, MnistSplit validation, string runDirectory,
-        bool resume = false, ITrainingObserver? observer = null, CancellationToken cancel = default, Device? device = null)
+        bool resume = false, ITrainingObserver? observer = null, CancellationToken cancel = default, Device? device = null, IReadOnlyList<double>? emaSweep = null)
     {
         using var task = new ClassifierTask(train, validation, device);
-        return new Trainer<Classifier>(config, observer, device).Train(task, runDirectory, resume, cancel);
+        return new Trainer<Classifier>(config, observer, device) { EmaSweep = emaSweep ?? [] }.Train(task, runDirectory, resume, cancel);
     }
 
     public string Architecture => nameof(Classifier);

@@ -65,7 +65,7 @@ public sealed class CliBehaviourTests
     {
         var root = new System.CommandLine.RootCommand("ldm")
         {
-            ClassifierCommand.Create(), VaeCommand.Create(), DiffusionCommand.Create(), ReproduceCommand.Create(), FidCommand.Create(),
+            ClassifierCommand.Create(), AutoencoderCommand.Create(), VaeCommand.Create(), DiffusionCommand.Create(), ReproduceCommand.Create(), FidCommand.Create(),
         };
         TextWriter original = Console.Error;
         var captured = new StringWriter();
@@ -96,6 +96,9 @@ public sealed class CliBehaviourTests
     [InlineData("--ema-sweep", "diffusion", "train", "--ema-sweep", "0.99,1", "--out", "{out}")]
     [InlineData("--ema-sweep", "diffusion", "train", "--ema-sweep", "0.99,0.99", "--out", "{out}")]
     [InlineData("--ema-sweep", "diffusion", "train", "--ema-sweep", "x", "--out", "{out}")]
+    [InlineData("--ema", "vae", "train", "--ema", "-0.5", "--out", "{out}")]
+    [InlineData("--ema-sweep", "autoencoder", "train", "--ema-sweep", "0", "--out", "{out}")]
+    [InlineData("--ema-sweep", "classifier", "train", "--ema-sweep", "0.9,2", "--out", "{out}")]
     [InlineData("-n", "diffusion", "sample", "-n", "0", "--out", "{out}/x.png")]
     public void InvalidOptionValue_IsAUsageErrorNamingTheOption(string option, params string[] args)
     {

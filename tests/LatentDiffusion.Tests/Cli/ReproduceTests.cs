@@ -34,7 +34,9 @@ public sealed class ReproduceTests
         using var dir = new TempDirectory();
         string data = SyntheticData.WriteIdxDirectory(dir.File("data"), SyntheticData.Dataset(160, 80));
         Ok(["autoencoder", "train", "--data", data, "--epochs", "1", "--batch-size", "32", "--out", dir.File("ae")]);
-        Ok(["vae", "train", "--data", data, "--epochs", "1", "--batch-size", "32", "--out", dir.File("vae")]);
+        Ok(["vae", "train", "--data", data, "--epochs", "1", "--batch-size", "32", "--ema", "0.9", "--ema-sweep", "0.5", "--out", dir.File("vae")]);
+        Assert.True(File.Exists(dir.File("vae/model.raw.safetensors")), "every train command takes --ema: the raw weights beside the averaged ones");
+        Assert.True(File.Exists(dir.File("vae/model.ema-0.5.safetensors")), "every train command takes --ema-sweep");
         var r = Ok(["reproduce", "part2", "--data", data, "--autoencoder", dir.File("ae/model.safetensors"), "--vae", dir.File("vae/model.safetensors"),
             "-n", "60", "--out", dir.File("run"), "--json"]);
         JsonElement json = LastJson(r);
