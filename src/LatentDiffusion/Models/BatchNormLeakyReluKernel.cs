@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using LatentDiffusion.Native;
 
 namespace LatentDiffusion.Models;
 
@@ -8,14 +10,19 @@ namespace LatentDiffusion.Models;
 /// over <c>n</c> rows of <c>c</c> channels (a channels-last (B, C, H, W) tensor is B·H·W rows of C floats), C a
 /// multiple of 8, one 256-bit vector of 8 channels at a time. Sums are taken in float over blocks of
 /// <see cref="Block"/> rows and carried in double, so the statistics and gradient sums are more accurate than
-/// libtorch's channels-last kernel (which sums row after row in float). Single-threaded: splitting the rows between
-/// two .NET threads measured no faster in a training step, as libtorch's OpenMP worker spins on the other core
-/// between its own parallel regions (and shortening that spin slows libtorch's ops more).
+/// libtorch's channels-last kernel (which sums row after row in float). Each pass splits its rows (in whole blocks)
+/// over libtorch's OpenMP team (<see cref="OpenMpTeam"/>, on its intra-op thread count); the block sums are added in
+/// block order afterwards, so the results are the same bits on any number of threads. (Splitting the rows between two
+/// .NET threads instead measured slower in a training step: libtorch's OpenMP worker spins on the other core between
+/// its own parallel regions.)
 /// </summary>
-internal static class BatchNormLeakyReluKernel
+internal static unsafe class BatchNormLeakyReluKernel
 {
     /// <summary>Rows summed in float before the partial sum moves into double.</summary>
     private const int Block = 64;
+
+    /// <summary>Below this many floats a pass runs on one thread (a parallel region costs microseconds).</summary>
+    private const long ParallelFloats = 1 << 15;
 
     /// <summary>Whether <paramref name="channels"/> fits the kernel's 8-channel vectors.</summary>
     public static bool Fits(long channels) => channels > 0 && channels % 8 == 0;
@@ -23,23 +30,25 @@ internal static class BatchNormLeakyReluKernel
     /// <summary>Per-channel mean of <paramref name="x"/> (<paramref name="n"/> rows).</summary>
     public static void Mean(ReadOnlySpan<float> x, int n, int c, Span<double> mean)
     {
-        ref float xs = ref MemoryMarshal.GetReference(x);
-        mean.Clear();
-        for (int v = 0; v < c; v += 8)
+        fixed (float* xp = x)
         {
-            for (int start = 0; start < n; start += Block)
+            nint xs = (nint)xp;
+            SumBlocks(n, c, mean, (start, stop, sums) =>
             {
-                int stop = Math.Min(n, start + Block);
-                Vector256<float> a = default, b = default;   // two rows at a time
-                int r = start;
-                for (; r + 1 < stop; r += 2)
+                ref float x0 = ref *(float*)xs;
+                for (int v = 0; v < c; v += 8)
                 {
-                    a += Vector256.LoadUnsafe(ref xs, (nuint)((long)r * c + v));
-                    b += Vector256.LoadUnsafe(ref xs, (nuint)((long)(r + 1) * c + v));
+                    Vector256<float> a = default, b = default;   // two rows at a time
+                    int r = start;
+                    for (; r + 1 < stop; r += 2)
+                    {
+                        a += Vector256.LoadUnsafe(ref x0, (nuint)((long)r * c + v));
+                        b += Vector256.LoadUnsafe(ref x0, (nuint)((long)(r + 1) * c + v));
+                    }
+                    if (r < stop) a += Vector256.LoadUnsafe(ref x0, (nuint)((long)r * c + v));
+                    Store(sums, v, a + b);
                 }
-                if (r < stop) a += Vector256.LoadUnsafe(ref xs, (nuint)((long)r * c + v));
-                Accumulate(mean, v, a + b);
-            }
+            });
         }
         for (int j = 0; j < c; j++) mean[j] /= n;
     }
@@ -50,29 +59,31 @@ internal static class BatchNormLeakyReluKernel
     /// </summary>
     public static void Variance(ReadOnlySpan<float> x, int n, int c, ReadOnlySpan<float> mean, Span<double> variance)
     {
-        ref float xs = ref MemoryMarshal.GetReference(x);
-        variance.Clear();
-        for (int v = 0; v < c; v += 8)
+        fixed (float* xp = x, mp = mean)
         {
-            Vector256<float> m = Vector256.Create(mean.Slice(v, 8));
-            for (int start = 0; start < n; start += Block)
+            nint xs = (nint)xp, ms = (nint)mp;
+            SumBlocks(n, c, variance, (start, stop, sums) =>
             {
-                int stop = Math.Min(n, start + Block);
-                Vector256<float> a = default, b = default;
-                int r = start;
-                for (; r + 1 < stop; r += 2)
+                ref float x0 = ref *(float*)xs;
+                for (int v = 0; v < c; v += 8)
                 {
-                    Vector256<float> d = Vector256.LoadUnsafe(ref xs, (nuint)((long)r * c + v)) - m;
-                    Vector256<float> e = Vector256.LoadUnsafe(ref xs, (nuint)((long)(r + 1) * c + v)) - m;
-                    a += d * d; b += e * e;
+                    Vector256<float> m = Vector256.Load((float*)ms + v);
+                    Vector256<float> a = default, b = default;
+                    int r = start;
+                    for (; r + 1 < stop; r += 2)
+                    {
+                        Vector256<float> d = Vector256.LoadUnsafe(ref x0, (nuint)((long)r * c + v)) - m;
+                        Vector256<float> e = Vector256.LoadUnsafe(ref x0, (nuint)((long)(r + 1) * c + v)) - m;
+                        a += d * d; b += e * e;
+                    }
+                    if (r < stop)
+                    {
+                        Vector256<float> d = Vector256.LoadUnsafe(ref x0, (nuint)((long)r * c + v)) - m;
+                        a += d * d;
+                    }
+                    Store(sums, v, a + b);
                 }
-                if (r < stop)
-                {
-                    Vector256<float> d = Vector256.LoadUnsafe(ref xs, (nuint)((long)r * c + v)) - m;
-                    a += d * d;
-                }
-                Accumulate(variance, v, a + b);
-            }
+            });
         }
         for (int j = 0; j < c; j++) variance[j] /= n;
     }
@@ -83,82 +94,141 @@ internal static class BatchNormLeakyReluKernel
     /// </summary>
     public static void Normalize(ReadOnlySpan<float> x, int n, int c, ReadOnlySpan<float> mean, ReadOnlySpan<float> alpha, ReadOnlySpan<float> beta, float slope, Span<float> y)
     {
-        ref float xs = ref MemoryMarshal.GetReference(x);
-        ref float ys = ref MemoryMarshal.GetReference(y);
-        ref float mu = ref MemoryMarshal.GetReference(mean);
-        ref float a = ref MemoryMarshal.GetReference(alpha);
-        ref float b = ref MemoryMarshal.GetReference(beta);
-        Vector256<float> s = Vector256.Create(slope);
-        for (long r = 0; r < n; r++)
+        fixed (float* xp = x, yp = y, mp = mean, ap = alpha, bp = beta)
         {
-            for (int v = 0; v < c; v += 8)
+            var (xs, ys, ms, As, bs) = ((nint)xp, (nint)yp, (nint)mp, (nint)ap, (nint)bp);
+            ForRows(n, c, (start, stop) =>
             {
-                nuint o = (nuint)(r * c + v);
-                Vector256<float> z = Z(Vector256.LoadUnsafe(ref xs, o), Vector256.LoadUnsafe(ref mu, (nuint)v), Vector256.LoadUnsafe(ref a, (nuint)v), Vector256.LoadUnsafe(ref b, (nuint)v));
-                LeakyRelu(z, s).StoreUnsafe(ref ys, o);
-            }
+                float* x0 = (float*)xs, y0 = (float*)ys, mu = (float*)ms, a = (float*)As, b = (float*)bs;
+                Vector256<float> s = Vector256.Create(slope);
+                for (long r = start; r < stop; r++)
+                {
+                    for (int v = 0; v < c; v += 8)
+                    {
+                        long o = r * c + v;
+                        Vector256<float> z = Z(Vector256.Load(x0 + o) - Vector256.Load(mu + v), Vector256.Load(a + v), Vector256.Load(b + v));
+                        LeakyRelu(z, s).Store(y0 + o);
+                    }
+                }
+            });
         }
     }
 
     /// <summary>
-    /// Adds to <paramref name="sumDz"/> and <paramref name="sumDzCentred"/> the per-channel Σ dz and Σ dz·(x − mean),
-    /// where dz = dy · leaky_relu′(z) is the gradient reaching the normalisation's output, z as in <see cref="Normalize"/>.
+    /// The per-channel Σ dz and Σ dz·(x − mean), where dz = dy · leaky_relu′(z) is the gradient reaching the
+    /// normalisation's output, z as in <see cref="Normalize"/>.
     /// </summary>
     public static void GradientSums(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, int n, int c, ReadOnlySpan<float> alpha, ReadOnlySpan<float> beta,
         ReadOnlySpan<float> mean, float slope, Span<double> sumDz, Span<double> sumDzCentred)
     {
-        ref float gs = ref MemoryMarshal.GetReference(dy);
-        ref float xs = ref MemoryMarshal.GetReference(x);
-        Vector256<float> s = Vector256.Create(slope);
-        for (int v = 0; v < c; v += 8)
+        Span<double> both = stackalloc double[2 * c];   // Σ dz for every channel, then Σ dz·(x − mean)
+        fixed (float* gp = dy, xp = x, ap = alpha, bp = beta, mp = mean)
         {
-            Vector256<float> a = Vector256.Create(alpha.Slice(v, 8)), b = Vector256.Create(beta.Slice(v, 8)), m = Vector256.Create(mean.Slice(v, 8));
-            for (int start = 0; start < n; start += Block)
+            var (gs, xs, As, bs, ms) = ((nint)gp, (nint)xp, (nint)ap, (nint)bp, (nint)mp);
+            SumBlocks(n, c, both, (start, stop, sums) =>
             {
-                int stop = Math.Min(n, start + Block);
-                Vector256<float> a1 = default, a2 = default;
-                for (int r = start; r < stop; r++)
+                float* g0 = (float*)gs, x0 = (float*)xs;
+                Vector256<float> s = Vector256.Create(slope);
+                for (int v = 0; v < c; v += 8)
                 {
-                    nuint o = (nuint)((long)r * c + v);
-                    Vector256<float> centred = Vector256.LoadUnsafe(ref xs, o) - m;
-                    Vector256<float> dz = LeakyReluGradient(centred * a + b, Vector256.LoadUnsafe(ref gs, o), s);
-                    a1 += dz;
-                    a2 += dz * centred;
+                    Vector256<float> a = Vector256.Load((float*)As + v), b = Vector256.Load((float*)bs + v), m = Vector256.Load((float*)ms + v);
+                    Vector256<float> a1 = default, a2 = default;
+                    for (long r = start; r < stop; r++)
+                    {
+                        long o = r * c + v;
+                        Vector256<float> centred = Vector256.Load(x0 + o) - m;
+                        Vector256<float> dz = LeakyReluGradient(Z(centred, a, b), Vector256.Load(g0 + o), s);
+                        a1 += dz;
+                        a2 += dz * centred;
+                    }
+                    Store(sums, v, a1);
+                    Store(sums, c + v, a2);
                 }
-                Accumulate(sumDz, v, a1);
-                Accumulate(sumDzCentred, v, a2);
-            }
+            });
         }
+        both[..c].CopyTo(sumDz);
+        both[c..].CopyTo(sumDzCentred);
     }
 
     /// <summary>dx = k₁·dz + k₂·(x − μ) + k₃ per channel, dz as in <see cref="GradientSums"/>.</summary>
     public static void InputGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, int n, int c, ReadOnlySpan<float> mean, ReadOnlySpan<float> alpha, ReadOnlySpan<float> beta, float slope,
         ReadOnlySpan<float> k1, ReadOnlySpan<float> k2, ReadOnlySpan<float> k3, Span<float> dx)
     {
-        ref float mu = ref MemoryMarshal.GetReference(mean);
-        ref float gs = ref MemoryMarshal.GetReference(dy);
-        ref float xs = ref MemoryMarshal.GetReference(x);
-        ref float ds = ref MemoryMarshal.GetReference(dx);
-        ref float a = ref MemoryMarshal.GetReference(alpha);
-        ref float b = ref MemoryMarshal.GetReference(beta);
-        ref float c1 = ref MemoryMarshal.GetReference(k1);
-        ref float c2 = ref MemoryMarshal.GetReference(k2);
-        ref float c3 = ref MemoryMarshal.GetReference(k3);
-        Vector256<float> s = Vector256.Create(slope);
-        for (long r = 0; r < n; r++)
+        fixed (float* gp = dy, xp = x, dp = dx, mp = mean, ap = alpha, bp = beta, c1p = k1, c2p = k2, c3p = k3)
         {
-            for (int v = 0; v < c; v += 8)
+            var (gs, xs, ds, ms, As, bs) = ((nint)gp, (nint)xp, (nint)dp, (nint)mp, (nint)ap, (nint)bp);
+            var (c1s, c2s, c3s) = ((nint)c1p, (nint)c2p, (nint)c3p);
+            ForRows(n, c, (start, stop) =>
             {
-                nuint o = (nuint)(r * c + v), w = (nuint)v;
-                Vector256<float> centred = Vector256.LoadUnsafe(ref xs, o) - Vector256.LoadUnsafe(ref mu, w);
-                Vector256<float> dz = LeakyReluGradient(centred * Vector256.LoadUnsafe(ref a, w) + Vector256.LoadUnsafe(ref b, w), Vector256.LoadUnsafe(ref gs, o), s);
-                (dz * Vector256.LoadUnsafe(ref c1, w) + centred * Vector256.LoadUnsafe(ref c2, w) + Vector256.LoadUnsafe(ref c3, w)).StoreUnsafe(ref ds, o);
-            }
+                float* g0 = (float*)gs, x0 = (float*)xs, d0 = (float*)ds, mu = (float*)ms, a = (float*)As, b = (float*)bs;
+                float* q1 = (float*)c1s, q2 = (float*)c2s, q3 = (float*)c3s;
+                Vector256<float> s = Vector256.Create(slope);
+                for (long r = start; r < stop; r++)
+                {
+                    for (int v = 0; v < c; v += 8)
+                    {
+                        long o = r * c + v;
+                        Vector256<float> centred = Vector256.Load(x0 + o) - Vector256.Load(mu + v);
+                        Vector256<float> dz = LeakyReluGradient(Z(centred, Vector256.Load(a + v), Vector256.Load(b + v)), Vector256.Load(g0 + o), s);
+                        (dz * Vector256.Load(q1 + v) + centred * Vector256.Load(q2 + v) + Vector256.Load(q3 + v)).Store(d0 + o);
+                    }
+                }
+            });
         }
     }
 
-    /// <summary>The normalised value (x − μ)·α + β, computed alike in the forward and (for the leaky ReLU's mask) the backward.</summary>
-    private static Vector256<float> Z(Vector256<float> x, Vector256<float> mean, Vector256<float> alpha, Vector256<float> beta) => (x - mean) * alpha + beta;
+    /// <summary>Fills the per-channel sums of rows [start, stop) (one block) into <c>sums</c>.</summary>
+    private delegate void BlockSums(int start, int stop, Span<double> sums);
+
+    /// <summary>
+    /// <paramref name="sums"/> = Σ over blocks of <paramref name="block"/>'s sums, added in block order after the blocks
+    /// (split in whole blocks over the team) have been summed: the same bits on any number of threads.
+    /// </summary>
+    private static void SumBlocks(int n, int c, Span<double> sums, BlockSums block)
+    {
+        int blocks = (n + Block - 1) / Block, width = sums.Length;
+        double[] partial = ArrayPool<double>.Shared.Rent(blocks * width);
+        try
+        {
+            int parts = Parts(n, c, blocks);
+            OpenMpTeam.Run(parts, p =>
+            {
+                int first = (int)((long)blocks * p / parts), last = (int)((long)blocks * (p + 1) / parts);
+                for (int k = first; k < last; k++) block(k * Block, Math.Min(n, (k + 1) * Block), partial.AsSpan(k * width, width));
+            });
+            sums.Clear();
+            for (int k = 0; k < blocks; k++)
+            {
+                ReadOnlySpan<double> one = partial.AsSpan(k * width, width);
+                for (int i = 0; i < width; i++) sums[i] += one[i];
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partial);
+        }
+    }
+
+    /// <summary>Runs <paramref name="rows"/> over [0, n) in contiguous ranges of whole blocks, one per thread of the team.</summary>
+    private static void ForRows(int n, int c, Action<int, int> rows)
+    {
+        int blocks = (n + Block - 1) / Block;
+        int parts = Parts(n, c, blocks);
+        OpenMpTeam.Run(parts, p => rows(Math.Min(n, (int)((long)blocks * p / parts) * Block), Math.Min(n, (int)((long)blocks * (p + 1) / parts) * Block)));
+    }
+
+    /// <summary>For tests: at most this many parts per pass on the calling thread (0: as many as the team has threads).</summary>
+    [ThreadStatic] internal static int MaxParts;
+
+    private static int Parts(int n, int c, int blocks)
+    {
+        if ((long)n * c < ParallelFloats) return 1;
+        int parts = Math.Min(blocks, OpenMpTeam.Threads);
+        return MaxParts > 0 ? Math.Min(parts, MaxParts) : parts;
+    }
+
+    /// <summary>The normalised value (x − μ)·α + β from the centred x − μ, computed alike in the forward and (for the leaky ReLU's mask) the backward.</summary>
+    private static Vector256<float> Z(Vector256<float> centred, Vector256<float> alpha, Vector256<float> beta) => centred * alpha + beta;
 
     private static Vector256<float> LeakyRelu(Vector256<float> z, Vector256<float> slope) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * slope);
@@ -167,8 +237,9 @@ internal static class BatchNormLeakyReluKernel
     private static Vector256<float> LeakyReluGradient(Vector256<float> z, Vector256<float> dy, Vector256<float> slope) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), dy, dy * slope);
 
-    private static void Accumulate(Span<double> sums, int v, Vector256<float> block)
+    /// <summary>One block's float sums of channels v … v + 7, as doubles.</summary>
+    private static void Store(Span<double> sums, int v, Vector256<float> block)
     {
-        for (int k = 0; k < 8; k++) sums[v + k] += block[k];
+        for (int k = 0; k < 8; k++) sums[v + k] = block[k];
     }
 }

@@ -62,12 +62,12 @@ public sealed class FusedBatchNormLeakyRelu : autograd.SingleTensorFunction<Fuse
         BatchNormLeakyReluKernel.Mean(Floats(rows), n, c, mean);
         for (int j = 0; j < c; j++) stats.Mean[j] = (float)mean[j];
         BatchNormLeakyReluKernel.Variance(Floats(rows), n, c, stats.Mean, variance);
-        float[] gamma = Values(weight), offset = Values(bias);
+        float[] gamma = Values(weight);
+        stats.Beta = Values(bias);
         for (int j = 0; j < c; j++)
         {
             stats.InvStd[j] = (float)(1.0 / Math.Sqrt(variance[j] + eps));
             stats.Alpha[j] = stats.InvStd[j] * gamma[j];
-            stats.Beta[j] = offset[j];
         }
         Tensor y = empty(b, h, w, c);
         BatchNormLeakyReluKernel.Normalize(Floats(rows), n, c, stats.Mean, stats.Alpha, stats.Beta, slope, Floats(y));
@@ -136,7 +136,7 @@ public sealed class FusedBatchNormLeakyRelu : autograd.SingleTensorFunction<Fuse
         public float[] Mean { get; } = new float[channels];
         public float[] InvStd { get; } = new float[channels];
         public float[] Alpha { get; } = new float[channels];   // weight · invstd
-        public float[] Beta { get; } = new float[channels];    // bias
+        public float[] Beta { get; set; } = [];                // the bias, as the forward read it
         public float Slope { get; } = slope;
 
         /// <summary>

@@ -28,8 +28,8 @@ public static class NativeAllocator
 
     private const int MallocTrimThreshold = -1;   // M_TRIM_THRESHOLD
     private const int MallocMmapThreshold = -3;   // M_MMAP_THRESHOLD
-    public const int MmapThresholdBytes = 32 << 20;
-    public const int TrimThresholdBytes = 1 << 30;
+    private const int MmapThresholdBytes = 32 << 20;
+    private const int TrimThresholdBytes = 1 << 30;
 
     /// <summary>
     /// Applies the settings, on Linux with glibc, unless the environment already sets glibc's malloc tunables

@@ -149,4 +149,39 @@ public sealed class FusedBatchNormLeakyReluTests
         TensorAssert.CloseRelative(nchwBlock.state_dict()["_norm.running_var"].data<float>().ToArray(), nhwcBlock.state_dict()["_norm.running_var"], 1e-5, "running variance");
         Assert.Equal(1L, nhwcBlock.state_dict()["_norm.num_batches_tracked"].item<long>());
     }
+
+    [Fact]
+    public void Passes_AreTheSameBits_OnOneThreadAndOnTheTeam()
+    {
+        // Each pass splits its rows in whole blocks over libtorch's OpenMP team and adds the block sums in block order
+        // afterwards: one part or many must give identical values, statistics and gradients. 131 rows of 64 per block
+        // leave a ragged last block; 24 channels exercise every vector of a row.
+        using var g = new Generator(11);
+        using Tensor x = randn([4, 24, 33, 35], generator: g).mul(3).add(1.5);
+        using Tensor upstream = randn([4, 24, 33, 35], generator: g);
+        var results = new List<(double[] Y, double[] Dx, double[] Dw, double[] Db, float[] Mean, float[] Var)>();
+        foreach (int parts in new[] { 1, 0, 3 })
+        {
+            BatchNormLeakyReluKernel.MaxParts = parts;
+            try
+            {
+                using BatchNorm2d norm = Norm(24, 12);
+                var (y, dx, dw, db) = Pass(ChannelsLast.Of(x), upstream, norm, (t, m) => FusedBatchNormLeakyRelu.Apply(t, m, Slope));
+                results.Add((y, dx, dw, db, norm.running_mean!.data<float>().ToArray(), norm.running_var!.data<float>().ToArray()));
+            }
+            finally
+            {
+                BatchNormLeakyReluKernel.MaxParts = 0;
+            }
+        }
+        foreach (var other in results.Skip(1))
+        {
+            Assert.Equal(results[0].Y, other.Y);
+            Assert.Equal(results[0].Dx, other.Dx);
+            Assert.Equal(results[0].Dw, other.Dw);
+            Assert.Equal(results[0].Db, other.Db);
+            Assert.Equal(results[0].Mean, other.Mean);
+            Assert.Equal(results[0].Var, other.Var);
+        }
+    }
 }
