@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using LatentDiffusion.Native;
 
@@ -35,17 +34,17 @@ internal static unsafe class BatchNormLeakyReluKernel
             nint xs = (nint)xp;
             SumBlocks(n, c, mean, (start, stop, sums) =>
             {
-                ref float x0 = ref *(float*)xs;
+                float* x0 = (float*)xs;
                 for (int v = 0; v < c; v += 8)
                 {
                     Vector256<float> a = default, b = default;   // two rows at a time
                     int r = start;
                     for (; r + 1 < stop; r += 2)
                     {
-                        a += Vector256.LoadUnsafe(ref x0, (nuint)((long)r * c + v));
-                        b += Vector256.LoadUnsafe(ref x0, (nuint)((long)(r + 1) * c + v));
+                        a += Vector256.Load(x0 + (long)r * c + v);
+                        b += Vector256.Load(x0 + (long)(r + 1) * c + v);
                     }
-                    if (r < stop) a += Vector256.LoadUnsafe(ref x0, (nuint)((long)r * c + v));
+                    if (r < stop) a += Vector256.Load(x0 + (long)r * c + v);
                     Store(sums, v, a + b);
                 }
             });
@@ -64,7 +63,7 @@ internal static unsafe class BatchNormLeakyReluKernel
             nint xs = (nint)xp, ms = (nint)mp;
             SumBlocks(n, c, variance, (start, stop, sums) =>
             {
-                ref float x0 = ref *(float*)xs;
+                float* x0 = (float*)xs;
                 for (int v = 0; v < c; v += 8)
                 {
                     Vector256<float> m = Vector256.Load((float*)ms + v);
@@ -72,13 +71,13 @@ internal static unsafe class BatchNormLeakyReluKernel
                     int r = start;
                     for (; r + 1 < stop; r += 2)
                     {
-                        Vector256<float> d = Vector256.LoadUnsafe(ref x0, (nuint)((long)r * c + v)) - m;
-                        Vector256<float> e = Vector256.LoadUnsafe(ref x0, (nuint)((long)(r + 1) * c + v)) - m;
+                        Vector256<float> d = Vector256.Load(x0 + (long)r * c + v) - m;
+                        Vector256<float> e = Vector256.Load(x0 + (long)(r + 1) * c + v) - m;
                         a += d * d; b += e * e;
                     }
                     if (r < stop)
                     {
-                        Vector256<float> d = Vector256.LoadUnsafe(ref x0, (nuint)((long)r * c + v)) - m;
+                        Vector256<float> d = Vector256.Load(x0 + (long)r * c + v) - m;
                         a += d * d;
                     }
                     Store(sums, v, a + b);
