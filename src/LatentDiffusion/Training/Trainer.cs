@@ -167,6 +167,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             bool last = epoch == config.Epochs;
             if (epoch % config.LogEvery == 0 || last)
             {
+                if (ema is not null) AveragedBatchNorm.Recompute(task, ema, config.BatchSize, config.Seed, device);   // its own BatchNorm statistics
                 ValidationResult val = Validate(task, ema ?? model, epoch);
                 var metrics = val.Metrics.Select(m => new KeyValuePair<string, double>(m.Name, m.Value)).Concat(trainParts).ToList();
                 // A non-finite validation loss or part (say the raw-σ KL meeting σ = 0) is a diverged run too.
@@ -188,6 +189,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
 
         foreach (var (decay, average) in sweep)
         {
+            AveragedBatchNorm.Recompute(task, (TModel)average, config.BatchSize, config.Seed, device);
             average.eval();
             ModelWeights.Save(average, Path.Combine(runDirectory, RunDirectory.SweepModelFileName(decay)), RunDirectory.Metadata(task.Architecture, task.Settings, config));
             average.Dispose();
@@ -198,6 +200,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             model.eval();   // the raw weights beside the averaged ones, for comparison (with and without EMA)
             ModelWeights.Save(model, Path.Combine(runDirectory, RunDirectory.RawModelFileName), RunDirectory.Metadata(task.Architecture, task.Settings, config));
             model.Dispose();
+            AveragedBatchNorm.Recompute(task, ema, config.BatchSize, config.Seed, device);
             final = ema;
         }
         final.eval();
@@ -256,7 +259,10 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
                 model.named_buffers().Select(b => (buffers[b.name], b.buffer)).ToArray());
     }
 
-    /// <summary>ema ← d·ema + (1 − d)·θ for parameters; buffers (e.g. BatchNorm statistics) are copied.</summary>
+    /// <summary>
+    /// ema ← d·ema + (1 − d)·θ for parameters; buffers (e.g. BatchNorm statistics) are copied, and recomputed for the
+    /// averaged weights before they are validated or saved (<see cref="AveragedBatchNorm"/>).
+    /// </summary>
     static void UpdateEma(((Tensor Ema, Tensor Live)[] Parameters, (Tensor Ema, Tensor Live)[] Buffers) pairs, double decay)
     {
         using var noGrad = no_grad();

@@ -39,7 +39,8 @@ public sealed record TrainingConfig
 
     /// <summary>
     /// Decay of an exponential moving average of the weights, updated after every step, that is validated and saved
-    /// instead of the raw weights (Polyak averaging, as DDPM implementations do); 0 (the posts) turns it off.
+    /// instead of the raw weights (Polyak averaging, as DDPM implementations do); 0 (the posts) turns it off. A model
+    /// with BatchNorm gets statistics of its own for the average before it is validated or saved (<see cref="AveragedBatchNorm"/>).
     /// </summary>
     public double EmaDecay { get; init; }
 

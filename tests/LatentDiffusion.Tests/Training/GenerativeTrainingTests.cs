@@ -134,6 +134,29 @@ public sealed class GenerativeTrainingTests
     }
 
     [Fact]
+    public void Vae_WithEma_GivesTheAverageItsOwnBatchNormStatistics_AndResumesBitForBit()
+    {
+        WithImages((train, test, dir) =>
+        {
+            var task = new VaeTask(train, test, TinyVae);
+            var training = Small with { EmaDecay = 0.9 };
+            using var straight = new Trainer<Vae>(training).Train(task, dir.File("straight"));
+            new Trainer<Vae>(training with { Epochs = 2 }).Train(task, dir.File("resumed")).Dispose();
+            using var resumed = new Trainer<Vae>(training).Train(task, dir.File("resumed"), resume: true);
+            AssertSameWeights(straight.Model, resumed.Model);
+            using Vae saved = ModelFile.LoadVae(dir.File("straight/" + RunDirectory.ModelFileName));
+            AssertSameWeights(straight.Model, saved);
+            // The saved average's statistics are those AveragedBatchNorm computes for it, not the live model's copy.
+            using Vae recomputed = ModelFile.LoadVae(dir.File("straight/" + RunDirectory.ModelFileName));
+            AveragedBatchNorm.Recompute(task, recomputed, training.BatchSize, training.Seed);
+            AssertSameWeights(saved, recomputed);
+            using Vae raw = ModelFile.LoadVae(dir.File("straight/" + RunDirectory.RawModelFileName));
+            var averaged = saved.state_dict();
+            Assert.Contains(raw.state_dict(), kv => kv.Key.EndsWith("running_mean", StringComparison.Ordinal) && !kv.Value.equal(averaged[kv.Key]).all().item<bool>());
+        });
+    }
+
+    [Fact]
     public void Diffusion_WithEma_SavesTheRawWeightsBesideTheAverage()
     {
         var config = new DiffusionConfig { UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] }, Steps = 50 };
