@@ -200,8 +200,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             model.eval();   // the raw weights beside the averaged ones, for comparison (with and without EMA)
             ModelWeights.Save(model, Path.Combine(runDirectory, RunDirectory.RawModelFileName), RunDirectory.Metadata(task.Architecture, task.Settings, config));
             model.Dispose();
-            AveragedBatchNorm.Recompute(task, ema, config.BatchSize, config.Seed, device);
-            final = ema;
+            final = ema;   // its BatchNorm statistics were recomputed for the last epoch's validation (always run), and no step followed
         }
         final.eval();
         ModelWeights.Save(final, Path.Combine(runDirectory, ModelFileName), RunDirectory.Metadata(task.Architecture, task.Settings, config));
