@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using LatentDiffusion.Data;
-using LatentDiffusion.Evaluation;
-using LatentDiffusion.IO;
 using LatentDiffusion.Metrics;
+using LatentDiffusion.IO;
 using LatentDiffusion.Models;
 using LatentDiffusion.Native;
 using LatentDiffusion.Training;

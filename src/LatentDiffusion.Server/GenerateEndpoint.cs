@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -136,7 +136,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         var config = job.Model.Config!;
         await Send(response, "started", new
         {
-            model = job.Model.Id, sampler = SamplingOptions.Name(job.Options.SamplerFor(config)), steps = job.Options.StepsFor(config),
+            model = job.Model.Id, sampler = job.Options.SamplerFor(config).Name, steps = job.Options.StepsFor(config),
             count = job.Count, seed = job.Seed, queued_seconds = queued,
         }, token);
         var frames = Channel.CreateUnbounded<GenerationFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -195,11 +195,10 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         {
             model = job.Model.Id,
             description = job.Model.Description,
-            sampler = SamplingOptions.Name(job.Options.SamplerFor(config)),
+            sampler = job.Options.SamplerFor(config).Name,
             steps = job.Options.StepsFor(config),
             evaluations = job.Options.EvaluationsFor(config),
             eta = job.Options.Eta,
-            heun = job.Options.Heun,
             count = job.Count,
             seed = job.Seed,
             digit = job.Digit,

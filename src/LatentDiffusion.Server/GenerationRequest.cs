@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 
 namespace LatentDiffusion.Server;
 
@@ -15,10 +15,10 @@ public sealed record GenerationRequest
     /// <summary>Model id (its file name without .safetensors). Default: the first usable model listed.</summary>
     public string? Model { get; init; }
 
-    /// <summary>ddpm, ddim or iadb. Default: the model's fast sampler (ddim for an ε-model, iadb for an α-model).</summary>
+    /// <summary>A sampler's name (<see cref="Samplers.All"/>). Default: the model's interactive one (<see cref="Samplers.Interactive"/>).</summary>
     public string? Sampler { get; init; }
 
-    /// <summary>Sampling steps. Default: all T for ddpm, 50 otherwise.</summary>
+    /// <summary>Sampling steps. Default: the sampler's (<see cref="ISampler.DefaultSteps"/>).</summary>
     public int? Steps { get; init; }
 
     /// <summary>How many digits. Default: <see cref="ServerOptions.DefaultCount"/>.</summary>
@@ -36,7 +36,7 @@ public sealed record GenerationRequest
     /// <summary>DDIM's η. Default 0.</summary>
     public double? Eta { get; init; }
 
-    /// <summary>α-deblending: Heun steps instead of Euler. Default false.</summary>
+    /// <summary>Deprecated: true is the same as sampler <c>heun</c> (α-deblending with Heun steps). Default false.</summary>
     public bool? Heun { get; init; }
 
     static readonly JsonSerializerOptions Json = new()
@@ -85,16 +85,11 @@ public sealed record GenerationRequest
         int count = Count ?? limits.DefaultCount;
         if (count < 1 || count > limits.MaxCount) return (null, $"count must be between 1 and {limits.MaxCount} (got {count})");
 
-        SamplerKind sampler;
-        switch (Sampler)
-        {
-            case null: sampler = entry.Samplers[0]; break;
-            case "ddpm": sampler = SamplerKind.Ddpm; break;
-            case "ddim": sampler = SamplerKind.Ddim; break;
-            case "iadb": sampler = SamplerKind.AlphaDeblending; break;
-            default: return (null, $"unknown sampler '{Sampler}' (ddpm, ddim or iadb)");
-        }
-        int steps = Steps ?? entry.DefaultSteps(sampler);
+        ISampler? named = Sampler is null ? null : Samplers.Find(Sampler);
+        if (Sampler is not null && named is null) return (null, $"unknown sampler '{Sampler}' ({Samplers.Names})");
+        if (Heun == true && (named = Samplers.WithHeun(named)) is null) return (null, $"heun applies to α-deblending only; use the sampler '{Samplers.AlphaHeun.Name}' with an α-model");
+        ISampler sampler = named ?? entry.Samplers[0];
+        int steps = Steps ?? sampler.DefaultSteps(config);
         if (steps < 1 || steps > limits.MaxSteps) return (null, $"steps must be between 1 and {limits.MaxSteps} (got {steps})");
 
         if (!entry.Conditional && Digit is not null) return (null, $"model '{entry.Id}' is unconditional: it cannot be asked for a digit");
@@ -114,7 +109,6 @@ public sealed record GenerationRequest
             Sampler = sampler,
             Steps = steps,
             Eta = Eta ?? 0,
-            Heun = Heun ?? false,
             Labels = labels,
             Guidance = entry.Conditional ? Guidance ?? limits.DefaultGuidance : 1,
             GuidanceInterval = entry.Conditional ? limits.GuidanceInterval : null,

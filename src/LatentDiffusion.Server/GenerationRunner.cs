@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Reports;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.Metrics;
 
 namespace LatentDiffusion.Server;
@@ -28,7 +29,7 @@ public sealed class GenerationRunner(ModelCatalog catalog, ServerOptions options
         var unet = job.Model.Model ?? throw new InvalidOperationException($"model '{job.Model.Id}' is not loaded");
         int steps = job.Options.StepsFor(config);
         int columns = DigitGrid.DefaultColumns(job.Count);
-        string sampler = SamplingOptions.Name(job.Options.SamplerFor(config));
+        string sampler = job.Options.SamplerFor(config).Name;
         var sampling = job.Options with
         {
             Cancellation = cancellation,

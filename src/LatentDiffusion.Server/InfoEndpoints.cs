@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using Microsoft.AspNetCore.Http;
 
 namespace LatentDiffusion.Server;
@@ -24,12 +24,17 @@ public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue 
             conditional = m.Conditional,
             classes = m.Config?.UNet.Classes ?? 0,
             diffusion_steps = m.Config?.Steps,
-            samplers = m.Config is null ? [] : m.Samplers.Select(s => new
+            samplers = m.Config is not { } config ? [] : m.Samplers.Select(s => new
             {
-                name = SamplingOptions.Name(s),
-                default_steps = m.DefaultSteps(s),
-                max_steps = s == SamplerKind.AlphaDeblending ? options.MaxSteps : Math.Min(options.MaxSteps, m.Config.Steps),
-                fixed_steps = s == SamplerKind.Ddpm,
+                name = s.Name,
+                title = s.Title,
+                summary = s.Summary,
+                default_steps = s.DefaultSteps(config),
+                max_steps = Math.Min(options.MaxSteps, s.MaxSteps(config) ?? int.MaxValue),
+                fixed_steps = s.FixedSteps,
+                evaluations_per_step = s.Evaluations(2) - s.Evaluations(1),   // evaluations = per_step × S + offset
+                evaluations_offset = 2 * s.Evaluations(1) - s.Evaluations(2),
+                parameters = s.Parameters,
             }).ToArray(),
             problem = m.Problem,
         }),

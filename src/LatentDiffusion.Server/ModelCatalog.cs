@@ -1,5 +1,5 @@
 using LatentDiffusion.Diffusion;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.IO;
 using LatentDiffusion.Models;
 
@@ -118,26 +118,14 @@ public sealed class ModelCatalog : IDisposable
 /// </summary>
 public sealed record ModelEntry(string Id, string Path, long Length, DateTime Modified, string? Architecture, UNet? Model, DiffusionConfig? Config, string? Problem)
 {
-    /// <summary>The number of steps a sampler runs by default here: ε-models take DDIM in 50 (the fast sampler), α-models 50 Euler steps.</summary>
-    public const int FastSteps = 50;
-
     public bool Conditional => Config?.UNet.Classes > 0;
 
     /// <summary>"epsilon" or "alpha-deblending".</summary>
     public string Kind => Config?.Objective == DiffusionObjective.AlphaDeblending ? "alpha-deblending" : "epsilon";
 
-    /// <summary>The samplers that fit the model, the fast one first: ddim, ddpm for an ε-model; iadb for an α-model.</summary>
-    public IReadOnlyList<SamplerKind> Samplers => Config?.Objective == DiffusionObjective.AlphaDeblending
-        ? [SamplerKind.AlphaDeblending]
-        : [SamplerKind.Ddim, SamplerKind.Ddpm];
-
-    /// <summary>The steps <paramref name="sampler"/> takes when a request does not say: all T for DDPM, else <see cref="FastSteps"/> (at most T).</summary>
-    public int DefaultSteps(SamplerKind sampler) => sampler switch
-    {
-        SamplerKind.Ddpm => Config!.Steps,
-        SamplerKind.Ddim => Math.Min(FastSteps, Config!.Steps),
-        _ => FastSteps,
-    };
+    /// <summary>The samplers that fit the model (<see cref="Sampling.Samplers.For"/>), the interactive default first (<see cref="Sampling.Samplers.Interactive"/>).</summary>
+    public IReadOnlyList<ISampler> Samplers => Config is not { } c ? []
+        : Sampling.Samplers.For(c).OrderBy(s => s == Sampling.Samplers.Interactive(c) ? 0 : 1).ToList();
 
     /// <summary>For people: e.g. "DDPM ε-model, T = 1000" or "class-conditional α-deblending model (10 classes)".</summary>
     public string Description => Config is not { } c ? "unusable"

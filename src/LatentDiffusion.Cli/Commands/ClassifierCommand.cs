@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LatentDiffusion.Data;
-using LatentDiffusion.Evaluation;
+using LatentDiffusion.Metrics;
 using LatentDiffusion.IO;
 using LatentDiffusion.Models;
 using LatentDiffusion.Training;

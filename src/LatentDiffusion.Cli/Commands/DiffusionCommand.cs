@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using LatentDiffusion.Reports;
 using LatentDiffusion.Data;
 using LatentDiffusion.Diffusion;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.IO;
 using LatentDiffusion.Models;
 using LatentDiffusion.Training;
@@ -15,9 +16,6 @@ namespace LatentDiffusion.Cli.Commands;
 /// <summary><c>ldm diffusion train | sample</c>: part 3's latent diffusion model.</summary>
 public static class DiffusionCommand
 {
-    /// <summary>Part 3's training defaults: the post's loop (Adam, validation every 10 epochs); rate, batch and epochs are not stated in the post.</summary>
-    public static TrainingConfig TrainingDefaults { get; } = new() { Epochs = 200, BatchSize = 128, LearningRate = 1e-3 };
-
     public static Command Create()
     {
         var command = new Command("diffusion", "Train and sample part 3's latent diffusion model (DDPM in the VAE's latent space).");
@@ -29,7 +27,7 @@ public static class DiffusionCommand
     internal static Option<string> ModelOption() => new("--model")
     {
         Description = "Diffusion model weights (.safetensors). Default: the shipped models/diffusion.safetensors.",
-        DefaultValueFactory = _ => Defaults.Model("diffusion.safetensors"),
+        DefaultValueFactory = _ => Defaults.Model(ShippedFiles.DiffusionFile),
     };
 
     internal static Option<string> VaeOption(string file = "vae.safetensors") => new("--vae")
@@ -40,7 +38,7 @@ public static class DiffusionCommand
 
     static Command CreateTrain()
     {
-        var defaults = TrainingDefaults;
+        var defaults = Recipes.DiffusionTrainingDefaults;
         var options = new TrainingOptions(defaults, "runs/diffusion");
         var vae = VaeOption("latent-vae.safetensors");
         var widths = new Option<string>("--widths") { Description = "UNet channels per level, comma-separated (two levels fit a 4x4 latent).", DefaultValueFactory = _ => string.Join(",", new UNetConfig().Widths) };
@@ -109,13 +107,17 @@ public static class DiffusionCommand
     /// <summary>The sampler options of <c>diffusion sample</c> (and of commands that sample like it).</summary>
     internal sealed class SamplerOptions
     {
-        public Option<string?> Sampler { get; } = new("--sampler") { Description = "ddpm (all T steps, the post), ddim (S steps, η) or iadb (α-deblending). Default: the model's own (ddpm for an ε-model, iadb for an α-model)." };
-        public Option<int?> Steps { get; } = new("--steps") { Description = "Sampling steps S (default: T for ddpm/ddim, 50 for iadb)." };
+        public Option<string?> Sampler { get; } = new("--sampler")
+        {
+            Description = "The sampler: " + string.Join("; ", Samplers.All.Select(s => $"{s.Name}: {s.Summary}")) +
+                ". Default: the one the model's post samples with (ddpm for an ε-model, iadb for an α-model).",
+        };
+        public Option<int?> Steps { get; } = new("--steps") { Description = "Sampling steps S (default: the sampler's — all T for ddpm, 50 for the others, at most T for ddim)." };
         public Option<double> Eta { get; } = new("--eta") { Description = "DDIM's η: 0 deterministic (default), 1 with S = T is DDPM.", DefaultValueFactory = _ => 0.0 };
-        public Option<bool> Heun { get; } = new("--heun") { Description = "iadb: second-order Heun steps (2S − 1 network evaluations) instead of Euler." };
+        public Option<bool> Heun { get; } = new("--heun") { Description = "Deprecated: the same as --sampler heun (α-deblending with second-order Heun steps)." };
         public Option<bool> Raw { get; } = new("--raw") { Description = "Use the raw weights saved beside the EMA ones (MODEL.raw.safetensors) instead of the EMA weights." };
 
-        public SamplerOptions() => Sampler.AcceptOnlyFromAmong("ddpm", "ddim", "iadb");
+        public SamplerOptions() => Sampler.AcceptOnlyFromAmong(Samplers.All.Select(s => s.Name).ToArray());
 
         public void AddTo(Command command)
         {
@@ -125,14 +127,10 @@ public static class DiffusionCommand
         /// <summary>The options as <see cref="SamplingOptions"/> for <paramref name="config"/>'s model in <paramref name="modelPath"/>; a misfit is a usage error naming the file's kind.</summary>
         public SamplingOptions Read(ParseResult parse, DiffusionConfig config, string modelPath, SamplingOptions template)
         {
-            SamplerKind? kind = parse.GetValue(Sampler) switch
-            {
-                "ddpm" => SamplerKind.Ddpm,
-                "ddim" => SamplerKind.Ddim,
-                "iadb" => SamplerKind.AlphaDeblending,
-                _ => null,
-            };
-            var options = template with { Sampler = kind, Steps = parse.GetValue(Steps), Eta = parse.GetValue(Eta), Heun = parse.GetValue(Heun) };
+            ISampler? sampler = parse.GetValue(Sampler) is { } name ? Samplers.Find(name) : null;
+            if (parse.GetValue(Heun))
+                sampler = Samplers.WithHeun(sampler) ?? throw new InvalidOptionException($"--heun applies to α-deblending only; use --sampler {Samplers.AlphaHeun.Name} with an α-model");
+            var options = template with { Sampler = sampler, Steps = parse.GetValue(Steps), Eta = parse.GetValue(Eta) };
             if (options.Problem(config) is { } problem) throw new InvalidOptionException($"{modelPath}: {problem}");
             return options;
         }
@@ -195,7 +193,7 @@ public static class DiffusionCommand
                 unet.to(on);
                 decoder.to(on);
                 string how = options.Describe(config);
-                using LatentSamples samples = WithProgress($"sampling {n} digits, {how}", p =>
+                using LatentSamples samples = ConsoleProgress.Run($"sampling {n} digits, {how}", p =>
                     LatentDiffusionSampler.Generate(unet, config, decoder, n, parse.GetValue(seed), options, p));
                 string what = ImageOutput.Write(samples.Images, dest);
                 CliApp.Out.MarkupLineInterpolated($"Wrote {dest}: {what} in {watch.Elapsed.TotalSeconds:F1} s ({how}, {options.EvaluationsFor(config)} network evaluations, seed {parse.GetValue(seed)}).");
@@ -203,48 +201,12 @@ public static class DiffusionCommand
                     CliApp.WriteJson(new
                     {
                         model = modelPath, vae = vaePath, count = n, seed = parse.GetValue(seed),
-                        sampler = SamplingOptions.Name(options.SamplerFor(config)), steps = options.StepsFor(config), eta = options.Eta, heun = options.Heun,
+                        sampler = options.SamplerFor(config).Name, steps = options.StepsFor(config), eta = options.Eta,
                         evaluations = options.EvaluationsFor(config), seconds = watch.Elapsed.TotalSeconds, output = dest,
                     });
             }
             return CliApp.Ok;
         }));
         return command;
-    }
-
-    /// <summary>
-    /// Runs <paramref name="body"/> with a progress bar on an interactive terminal (a line every 10 % otherwise), as a
-    /// graceful section of <see cref="CliApp.Stop"/>: after SIGINT or SIGTERM the next progress report (one per sampling
-    /// step) throws <see cref="OperationCanceledException"/>, before anything is written.
-    /// </summary>
-    internal static T WithProgress<T>(string description, Func<Action<long, long>, T> body)
-    {
-        using IDisposable graceful = CliApp.Stop.Graceful();
-        CancellationToken stop = CliApp.Stop.Token;
-        if (!CliApp.Err.Profile.Capabilities.Interactive || Console.IsErrorRedirected)
-        {
-            int lastDecile = -1;
-            return body((done, total) =>
-            {
-                stop.ThrowIfCancellationRequested();
-                int decile = (int)(10 * done / Math.Max(1, total));
-                if (decile == lastDecile) return;
-                lastDecile = decile;
-                CliApp.Err.MarkupLineInterpolated($"[grey]{description}: {10 * decile} %[/]");
-            });
-        }
-        T result = default!;
-        CliApp.Err.Progress().AutoClear(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                ProgressTask task = ctx.AddTask(description, maxValue: 1);
-                result = body((done, total) =>
-                {
-                    stop.ThrowIfCancellationRequested();
-                    task.Value = (double)done / Math.Max(1, total);
-                });
-            });
-        return result;
     }
 }

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using LatentDiffusion.Reports;
 using LatentDiffusion.Diffusion;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
+using LatentDiffusion.Training;
 using LatentDiffusion.IO;
 using LatentDiffusion.Metrics;
 using LatentDiffusion.Models;
@@ -14,19 +16,13 @@ namespace LatentDiffusion.Cli.Commands;
 /// <summary><c>ldm generate --digit D|all</c>: ask the class-conditional model for a digit, with classifier-free guidance.</summary>
 public static class GenerateCommand
 {
-    /// <summary>The shipped class-conditional model's file name under models/.</summary>
-    public const string ConditionalFile = "conditional.safetensors";
-
-    /// <summary>The guidance weight used when none is given, chosen by the sweep of <c>ldm reproduce conditional</c> (README).</summary>
-    public const double DefaultGuidance = 3.0;
-
     public static Command Create()
     {
         var digit = new Option<string>("--digit") { Description = "The digit to generate (0-9), or 'all' for a balanced grid with one row per digit.", Required = true };
-        var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance weight w: 0 unconditional, 1 conditional, > 1 more typical of the digit.", DefaultValueFactory = _ => DefaultGuidance };
+        var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance weight w: 0 unconditional, 1 conditional, > 1 more typical of the digit.", DefaultValueFactory = _ => Recipes.Guidance };
         var count = Part2Commands.CountOption(10);
         count.Description = "Digits to generate (with --digit all: per digit).";
-        var model = new Option<string>("--model") { Description = $"Class-conditional diffusion model. Default: the shipped models/{ConditionalFile}.", DefaultValueFactory = _ => Defaults.Model(ConditionalFile) };
+        var model = new Option<string>("--model") { Description = $"Class-conditional diffusion model. Default: the shipped models/{ShippedFiles.ConditionalFile}.", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.ConditionalFile) };
         var vae = DiffusionCommand.VaeOption("latent-vae.safetensors");
         var seed = Part2Commands.SeedOption();
         var output = Part2Commands.OutOption("digits");
@@ -64,7 +60,7 @@ public static class GenerateCommand
                 decoder.to(on);
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 string how = $"{options.Describe(config)}, guidance {w.ToString(CultureInfo.InvariantCulture)}";
-                using LatentSamples samples = DiffusionCommand.WithProgress($"generating {labels.Length} digits, {how}", p =>
+                using LatentSamples samples = ConsoleProgress.Run($"generating {labels.Length} digits, {how}", p =>
                     LatentDiffusionSampler.Generate(unet, config, decoder, labels.Length, parse.GetValue(seed), options, p));
                 double seconds = watch.Elapsed.TotalSeconds;
                 string what = ImageOutput.Write(samples.Images, dest, digits.Length > 1 ? n : null);
@@ -86,7 +82,7 @@ public static class GenerateCommand
                     CliApp.WriteJson(new
                     {
                         model = modelPath, vae = vaePath, digits, count_per_digit = n, guidance = w, seed = parse.GetValue(seed),
-                        sampler = SamplingOptions.Name(options.SamplerFor(config)), steps = options.StepsFor(config), seconds, output = dest, grades,
+                        sampler = options.SamplerFor(config).Name, steps = options.StepsFor(config), seconds, output = dest, grades,
                     });
             }
             return CliApp.Ok;
@@ -101,8 +97,8 @@ public static class GenerateCommand
         DefaultValueFactory = _ => DefaultInterval,
     };
 
-    /// <summary>The default guidance interval ('all': every step), chosen by the sweep of <c>ldm reproduce conditional</c> (README).</summary>
-    public const string DefaultInterval = "0.1,0.5";
+    /// <summary>The default guidance interval as the option writes it: <see cref="Recipes.GuidanceInterval"/>.</summary>
+    static string DefaultInterval => string.Create(CultureInfo.InvariantCulture, $"{Recipes.GuidanceInterval.Low},{Recipes.GuidanceInterval.High}");
 
     internal static (double, double)? ParseInterval(string? text)
     {

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using LatentDiffusion.Reports;
 using LatentDiffusion.Data;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.IO;
 using LatentDiffusion.Models;
 using LatentDiffusion.Training;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using LatentDiffusion.Data;
-using LatentDiffusion.Evaluation;
 using LatentDiffusion.IO;
 using LatentDiffusion.Metrics;
 using LatentDiffusion.Models;

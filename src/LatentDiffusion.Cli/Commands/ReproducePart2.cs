@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using LatentDiffusion.Data;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
+using LatentDiffusion.Experiments;
 using LatentDiffusion.IO;
 using LatentDiffusion.Metrics;
 using LatentDiffusion.Models;
@@ -43,7 +44,7 @@ public static class ReproducePart2
             string run = parse.GetValue(outDir)!;
             MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
             string aePath = parse.GetValue(ae)!, vaePath = parse.GetValue(vae)!;
-            if (parse.GetValue(train)) (aePath, vaePath) = Train(mnist, run);
+            if (parse.GetValue(train)) (aePath, vaePath) = ShippedRuns.TrainPart2(mnist, run, ConsoleRunTrainer.Instance);
             aePath = CliApp.RequireFile(aePath, "autoencoder");
             vaePath = CliApp.RequireFile(vaePath, "VAE");
             string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel), "classifier");
@@ -110,15 +111,6 @@ public static class ReproducePart2
             return CliApp.Ok;
         }));
         return command;
-    }
-
-    static (string Autoencoder, string Vae) Train(MnistData mnist, string run)
-    {
-        using Tensor train = mnist.Train.ToInputs();
-        using Tensor test = mnist.Test.ToInputs();
-        string ae = RunReuse.EnsureTrained(new AutoencoderTask(train, test, Recipes.Autoencoder.Model), Recipes.Autoencoder.Training, Path.Combine(run, "autoencoder"), "autoencoder");
-        string vae = RunReuse.EnsureTrained(new VaeTask(train, test, Recipes.Vae.Model), Recipes.Vae.Training, Path.Combine(run, "vae"), "VAE");
-        return (ae, vae);
     }
 
     /// <summary>The history beside a model file: NAME.history.json (shipped models) or the run directory's history.json.</summary>

@@ -2,7 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using LatentDiffusion.Data;
 using LatentDiffusion.Diffusion;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Experiments;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.IO;
 using LatentDiffusion.Metrics;
 using LatentDiffusion.Models;
@@ -21,27 +22,6 @@ namespace LatentDiffusion.Cli.Commands;
 /// </summary>
 public static class ReproducePart3
 {
-    /// <summary>Part 3's shipped recipe for the diffusion model.</summary>
-    public static TrainingConfig DiffusionRecipe { get; } = DiffusionCommand.TrainingDefaults with
-    {
-        Epochs = 200, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 500, EmaDecay = 0.999, LogEvery = 10, CheckpointEvery = 5,
-    };
-
-    /// <summary>The shipped α-deblending model's file name under models/.</summary>
-    public const string AlphaDeblendingFile = "alpha-deblending.safetensors";
-
-    public static UNetConfig DiffusionUNet(int latentChannels) => new() { LatentChannels = latentChannels, Widths = [32, 64], InputSkip = true };
-
-    /// <summary>The shipped wide α-deblending model's file name under models/ (issue 12's best rows).</summary>
-    public const string WideAlphaDeblendingFile = "alpha-deblending-wide.safetensors";
-
-    /// <summary>
-    /// The wide α-deblending model's UNet: part 3's with twice the widths, (64, 128), 420,048 parameters at 8 latent
-    /// channels; trained with <see cref="DiffusionRecipe"/> (75 min on one core), it scores 4.1-4.9x Validation where the
-    /// (32, 64) model scores 6.5-7.6x.
-    /// </summary>
-    public static UNetConfig WideUNet(int latentChannels) => DiffusionUNet(latentChannels) with { Widths = [64, 128] };
-
     public static Command Create()
     {
         var data = ClassifierCommand.DataOption();
@@ -55,8 +35,8 @@ public static class ReproducePart3
         var train = new Option<bool>("--train") { Description = "Retrain the latent VAE and the diffusion model with the shipped recipes (resumable) instead of using the shipped weights." };
         var outDir = new Option<string>("--out") { Description = "Run directory: samples, table, report (and training runs with --train).", DefaultValueFactory = _ => "runs/part3" };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
-        var iadbModel = new Option<string>("--iadb-model") { Description = "The α-deblending model for the sampler table. Default: the shipped models/alpha-deblending.safetensors (its rows are skipped, with a note, when it is absent).", DefaultValueFactory = _ => Defaults.Model(AlphaDeblendingFile) };
-        var iadbWideModel = new Option<string>("--iadb-wide-model") { Description = "The wide α-deblending model, UNet (64, 128), for the sampler table's best rows; 'none' leaves them out. Default: the shipped models/alpha-deblending-wide.safetensors (skipped, with a note, when absent or not of this VAE).", DefaultValueFactory = _ => Defaults.Model(WideAlphaDeblendingFile) };
+        var iadbModel = new Option<string>("--iadb-model") { Description = "The α-deblending model for the sampler table. Default: the shipped models/alpha-deblending.safetensors (its rows are skipped, with a note, when it is absent).", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.AlphaDeblendingFile) };
+        var iadbWideModel = new Option<string>("--iadb-wide-model") { Description = "The wide α-deblending model, UNet (64, 128), for the sampler table's best rows; 'none' leaves them out. Default: the shipped models/alpha-deblending-wide.safetensors (skipped, with a note, when absent or not of this VAE).", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.WideAlphaDeblendingFile) };
         var samplers = new Option<string>("--samplers") { Description = "The sampler table: none; quick (DDIM 50, α-deblending Euler 50 and Heun 25, the wide model's Heun 10, EMA weights; ~1.5 min); full (DDPM, DDIM and α-deblending at 10-250 steps, the wide model at 5-50, EMA and raw weights; ~35 min).", DefaultValueFactory = _ => "quick" };
         samplers.AcceptOnlyFromAmong("none", "quick", "full");
         var json = ClassifierCommand.JsonOption();
@@ -74,7 +54,7 @@ public static class ReproducePart3
             string? trainedAlpha = null, trainedWide = null;
             string? widePath = parse.GetValue(iadbWideModel) is "none" ? null : parse.GetValue(iadbWideModel)!;
             bool wideGiven = widePath is not null && parse.GetResult(iadbWideModel) is { Implicit: false };
-            if (parse.GetValue(train)) (vaePath, modelPath, trainedAlpha, trainedWide) = Train(mnist, run, widePath is not null);
+            if (parse.GetValue(train)) (vaePath, modelPath, trainedAlpha, trainedWide) = ShippedRuns.TrainPart3(mnist, run, widePath is not null, ConsoleRunTrainer.Instance);
             if (trainedWide is not null && !wideGiven) widePath = trainedWide;
             if (wideGiven) widePath = CliApp.RequireFile(widePath, "wide α-deblending model");
             vaePath = CliApp.RequireFile(vaePath, "VAE");
@@ -90,7 +70,7 @@ public static class ReproducePart3
             {
                 ModelFile.RequireFits(config, modelPath, latentVae, vaePath);
                 var watch = System.Diagnostics.Stopwatch.StartNew();
-                using LatentSamples samples = DiffusionCommand.WithProgress($"sampling {n} digits × {config.Steps} DDPM steps", p =>
+                using LatentSamples samples = ConsoleProgress.Run($"sampling {n} digits × {config.Steps} DDPM steps", p =>
                     LatentDiffusionSampler.Generate(unet, config, latentVae, n, s, new SamplingOptions { ClipX0 = parse.GetValue(clip), TrajectoryEvery = 50, TrajectoryCount = 8 }, p));
                 double sampleSeconds = watch.Elapsed.TotalSeconds;
                 Directory.CreateDirectory(run);
@@ -110,17 +90,17 @@ public static class ReproducePart3
                     ("Latent VAE reconstructions", $"{vaePath}'s reconstructions of the test set: the floor of the diffusion row", latentRecon, null),
                 ], scorer: scorer);
                 DigitCensus census = DigitCensus.Of(classifier, samples.Images, mnist.Test.Labels);
-                var samplerNotes = new List<string>();
                 string iadbPath = parse.GetValue(iadbModel)!;
                 bool iadbGiven = parse.GetResult(iadbModel) is { Implicit: false };
                 if (iadbGiven) iadbPath = CliApp.RequireFile(iadbPath, "α-deblending model");
                 if (trainedAlpha is not null && !iadbGiven) iadbPath = trainedAlpha;
-                (IReadOnlyList<SamplerRow> samplerRows, Tensor? alphaImages, string? alphaHow) = parse.GetValue(samplers) switch
-                {
-                    "none" => ([], null, null),
-                    var mode => SamplerTable(mode == "full", config, unet, modelPath, latentVae, vaePath, iadbPath, samples.Images, sampleSeconds,
-                        parse.GetValue(clip), n, s, scorer, samplerNotes, widePath is null ? null : (widePath, wideGiven)),
-                };
+                using SamplerTableResult? table = parse.GetValue(samplers) is "none" ? null : SamplerTable.Run(
+                    new SamplerTableInputs(unet, config, modelPath, latentVae, vaePath, samples.Images, sampleSeconds)
+                    {
+                        AlphaPath = iadbPath, Wide = widePath is null ? null : (widePath, wideGiven), ClipX0 = parse.GetValue(clip), Count = n, Seed = s,
+                    },
+                    parse.GetValue(samplers) is "full" ? SamplerTableSize.Full : SamplerTableSize.Quick, scorer, ConsoleProgress.Instance);
+                IReadOnlyList<SamplerRow> samplerRows = table?.Rows ?? [];
                 string reportDir = parse.GetValue(report) ?? Path.Combine(run, "report");
                 var inputs = new Part3ReportInputs(mnist, config, samples)
                 {
@@ -135,8 +115,8 @@ public static class ReproducePart3
                     Seed = s,
                     UNetDescription = $"UNet ({string.Join(", ", config.UNet.Widths)}), {unet.ParameterCount()} parameters",
                     SamplerRows = samplerRows,
-                    AlphaDeblendingSamples = alphaImages,
-                    AlphaDeblendingDescription = alphaHow,
+                    AlphaDeblendingSamples = table?.AlphaImages,
+                    AlphaDeblendingDescription = table?.AlphaDescription,
                 };
                 var reportConfig = new Part3ReportConfig();
                 reportConfig = reportConfig with   // the post's noising times are for T = 1000: the same fractions of T
@@ -144,10 +124,9 @@ public static class ReproducePart3
                     NoisingTimes = reportConfig.NoisingTimes.Select(t => (int)Math.Round(t * (double)config.Steps / 1000)).Distinct().ToArray(),
                 };
                 Part3ReportResult written = Part3Report.Write(inputs, reportDir, reportConfig, progress: new Progress<string>(m => CliApp.Err.MarkupLineInterpolated($"[grey]{m}[/]")));
-                alphaImages?.Dispose();
                 PrintTable(rows, census, n, sampleSeconds, ModelWeights.Sha256(classifierPath));
                 if (samplerRows.Count > 0) PrintSamplerTable(samplerRows);
-                foreach (string note in samplerNotes) CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {note}");
+                foreach (string note in table?.Notes ?? []) ConsoleProgress.Instance.Note(note);
                 CliApp.Out.MarkupLineInterpolated($"Report: [bold]{written.IndexPath}[/] ({written.Figures.Count} figures; also {written.MarkdownPath}).");
                 if (parse.GetValue(json))
                     CliApp.WriteJson(new
@@ -171,129 +150,6 @@ public static class ReproducePart3
             return CliApp.Ok;
         }));
         return command;
-    }
-
-    /// <summary>
-    /// The shipped recipes, resumably: the latent VAE, then on its latents the DDPM model and the α-deblending model
-    /// (the same UNet and training, <see cref="DiffusionObjective.AlphaDeblending"/> with α·1000 in the embedding).
-    /// </summary>
-    static (string Vae, string Model, string AlphaModel, string? WideAlphaModel) Train(MnistData mnist, string run, bool wide)
-    {
-        using Tensor train = mnist.Train.ToInputs();
-        using Tensor test = mnist.Test.ToInputs();
-        var vaeTask = new VaeTask(train, test, Recipes.LatentVae.Model);
-        string vaePath = RunReuse.EnsureTrained(vaeTask, Recipes.LatentVae.Training, Path.Combine(run, "latent-vae"), "latent VAE");
-        using var latents = LatentSet.Encode(vaePath, mnist, DiffusionRecipe.Seed);
-        using var task = new DiffusionTask(latents.Train, latents.Test, latents.Config(DiffusionUNet(latents.Channels)));
-        string modelPath = RunReuse.EnsureTrained(task, DiffusionRecipe, Path.Combine(run, "diffusion"), "diffusion model");
-        using var alphaTask = new DiffusionTask(latents.Train, latents.Test, latents.Config(DiffusionUNet(latents.Channels)) with { Objective = DiffusionObjective.AlphaDeblending });
-        string alphaPath = RunReuse.EnsureTrained(alphaTask, DiffusionRecipe, Path.Combine(run, "alpha-deblending"), "α-deblending model");
-        if (!wide) return (vaePath, modelPath, alphaPath, null);
-        using var wideTask = new DiffusionTask(latents.Train, latents.Test, latents.Config(WideUNet(latents.Channels)) with { Objective = DiffusionObjective.AlphaDeblending });
-        string widePath = RunReuse.EnsureTrained(wideTask, DiffusionRecipe, Path.Combine(run, "alpha-deblending-wide"), "wide α-deblending model");
-        return (vaePath, modelPath, alphaPath, widePath);
-    }
-
-    /// <summary>
-    /// The sampler rows: the ε-model's DDPM row from the main table's samples (EMA), then DDIM η = 0; the α-model's Euler
-    /// and Heun; quick = a few rows at ≤ 50 evaluations with EMA weights, full = 10-250 steps with EMA and raw weights.
-    /// Also returns the α-model's first 72 digits (Euler, 50 steps, EMA) for the report's grid.
-    /// </summary>
-    static (IReadOnlyList<SamplerRow>, Tensor?, string?) SamplerTable(bool full, DiffusionConfig config, UNet unet, string modelPath, Vae vae, string vaePath,
-        string iadbPath, Tensor ddpmImages, double ddpmSeconds, bool clip, int n, long seed, FidScorer scorer, List<string> notes,
-        (string Path, bool Given)? wide)
-    {
-        var rows = new List<SamplerRow>();
-        var template = new SamplingOptions { ClipX0 = clip };
-        IReadOnlyList<int> steps = full ? SamplerComparison.FullSteps : [50];
-        void Run(ComparedModel model, IEnumerable<SamplingOptions> grid)
-        {
-            foreach (SamplingOptions options in grid)
-            {
-                string how = options.Describe(model.Config) + (model.Ema ? "" : ", raw weights");
-                SamplerRow row = DiffusionCommand.WithProgress($"{model.Name}: {n} digits, {how}", p =>
-                    SamplerComparison.Measure(model, vae, options, n, seed, scorer, p));
-                CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]{row.Label}: FID {row.FidPreact:F3} ({row.RatioToValidation:F2}x Validation) in {row.Seconds:F1} s[/]");
-                rows.Add(row);
-            }
-        }
-
-        bool IsEma(string path) => File.Exists(Training.RunDirectory.RawWeightsPath(path));   // an EMA run keeps its raw weights beside
-        var ddpm = new ComparedModel("DDPM", unet, config, Ema: IsEma(modelPath));
-        rows.Add(SamplerComparison.Score(ddpm, template with { Sampler = SamplerKind.Ddpm }, ddpmImages, ddpmSeconds, scorer));
-        Run(ddpm, SamplerComparison.Grid(config, steps, includeDdpm: false, template));
-        if (full) RunRaw("DDPM", modelPath, config, raw => Run(raw, SamplerComparison.Grid(config, steps, includeDdpm: true, template)), notes);
-
-        // The wide model's best rows: quick = Heun 10 (19 evaluations); full = Euler 10/20/50 and Heun 5/10/25, EMA and raw.
-        void WideRows(string path, bool given, SamplingOptions alphaTemplate)
-        {
-            if (!given && !File.Exists(path))
-            {
-                notes.Add($"No wide α-deblending model at {path}, so the table has no rows for it.");
-                return;
-            }
-            (UNet wideNet, DiffusionConfig wideConfig) = ModelFile.LoadDiffusion(path);
-            using (wideNet)
-            {
-                if (!given && (wideConfig.UNet.LatentChannels != config.UNet.LatentChannels || wideConfig.VaeSha256 is { } sha && sha != ModelWeights.Sha256(vaePath)))
-                {
-                    notes.Add($"The default wide α-deblending model {path} was trained on another VAE than {vaePath}, so the table has no rows for it.");
-                    return;
-                }
-                ModelFile.RequireFits(wideConfig, path, vae, vaePath);
-                if (wideConfig.Objective != DiffusionObjective.AlphaDeblending)
-                    throw new DataFormatException(path, $"is {wideConfig.KindName}, not an α-deblending model");
-                string name = $"α-deblending ({string.Join(", ", wideConfig.UNet.Widths)})";
-                SamplingOptions Euler(int k) => alphaTemplate with { Sampler = SamplerKind.AlphaDeblending, Steps = k, Heun = false };
-                SamplingOptions Heun(int k) => alphaTemplate with { Sampler = SamplerKind.AlphaDeblending, Steps = k, Heun = true };
-                SamplingOptions[] grid = full ? [Euler(10), Euler(20), Euler(50), Heun(5), Heun(10), Heun(25)] : [Heun(10)];
-                Run(new ComparedModel(name, wideNet, wideConfig, Ema: IsEma(path)), grid);
-                if (full) RunRaw(name, path, wideConfig, raw => Run(raw, grid), notes);
-            }
-        }
-
-        if (!File.Exists(iadbPath))
-        {
-            notes.Add($"No α-deblending model at {iadbPath}, so the table has no α-deblending rows (ldm diffusion train --objective iadb trains one).");
-            if (wide is { } w) WideRows(w.Path, w.Given, new SamplingOptions());
-            return (rows, null, null);
-        }
-        (UNet alphaNet, DiffusionConfig alphaConfig) = ModelFile.LoadDiffusion(iadbPath);
-        using (alphaNet)
-        {
-            ModelFile.RequireFits(alphaConfig, iadbPath, vae, vaePath);
-            if (alphaConfig.Objective != DiffusionObjective.AlphaDeblending)
-                throw new DataFormatException(iadbPath, $"is {alphaConfig.KindName}, not an α-deblending model");
-            var alpha = new ComparedModel("α-deblending", alphaNet, alphaConfig, Ema: IsEma(iadbPath));
-            var alphaTemplate = new SamplingOptions();
-            IEnumerable<SamplingOptions> grid = full
-                ? SamplerComparison.Grid(alphaConfig, steps, includeDdpm: false, alphaTemplate)
-                : [alphaTemplate with { Sampler = SamplerKind.AlphaDeblending, Steps = 50 }, alphaTemplate with { Sampler = SamplerKind.AlphaDeblending, Steps = 25, Heun = true }];
-            Run(alpha, grid);
-            if (full) RunRaw("α-deblending", iadbPath, alphaConfig, raw => Run(raw, SamplerComparison.Grid(alphaConfig, steps, includeDdpm: false, alphaTemplate)), notes);
-            if (wide is { } w) WideRows(w.Path, w.Given, alphaTemplate);
-            var gridOptions = alphaTemplate with { Sampler = SamplerKind.AlphaDeblending, Steps = 50 };
-            using LatentSamples shown = LatentDiffusionSampler.Generate(alphaNet, alphaConfig, vae, Math.Min(72, n), seed, gridOptions);
-            return (rows, shown.Images.clone(), gridOptions.Describe(alphaConfig) + (alpha.Ema ? ", EMA weights" : ""));
-        }
-    }
-
-    /// <summary>Runs <paramref name="body"/> on the raw weights saved beside <paramref name="path"/>, or notes that there are none.</summary>
-    static void RunRaw(string name, string path, DiffusionConfig config, Action<ComparedModel> body, List<string> notes)
-    {
-        string raw = Training.RunDirectory.RawWeightsPath(path);
-        if (!File.Exists(raw))
-        {
-            notes.Add($"No raw weights beside {path} ({raw}), so the table has no raw rows for {name}.");
-            return;
-        }
-        (UNet net, DiffusionConfig rawConfig) = ModelFile.LoadDiffusion(raw);
-        using (net)
-        {
-            if (!rawConfig.UNet.Equals(config.UNet) || rawConfig.Objective != config.Objective)
-                throw new DataFormatException(raw, $"does not hold the raw weights of {path} (another architecture or objective)");
-            body(new ComparedModel(name, net, rawConfig, Ema: false));
-        }
     }
 
     static void PrintSamplerTable(IReadOnlyList<SamplerRow> rows)

@@ -46,7 +46,6 @@ public static class ServeCommand
                 MaxWaiting = parse.GetValue(queue) is >= 0 and var q ? q : throw new InvalidOptionException($"--queue must be 0 or more (got {parse.GetValue(queue)})"),
                 MaxCount = Positive(parse.GetValue(maxCount), "--max-count"),
                 MaxSteps = Positive(parse.GetValue(maxSteps), "--max-steps"),
-                DefaultGuidance = GenerateCommand.DefaultGuidance,
                 Log = line => CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]{DateTime.Now:HH:mm:ss} {line}[/]"),
             };
             options = options with { DefaultCount = Math.Min(options.DefaultCount, options.MaxCount) };

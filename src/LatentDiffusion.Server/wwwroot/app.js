@@ -49,7 +49,11 @@ function onModelChange() {
   const sampler = $("sampler");
   sampler.replaceChildren();
   if (!model) return;
-  for (const s of model.samplers) sampler.append(new Option(s.name, s.name));
+  for (const s of model.samplers) {
+    const option = new Option(s.name, s.name);
+    option.title = s.summary;
+    sampler.append(option);
+  }
   $("model-description").textContent = model.problem || model.description;
   for (const field of document.querySelectorAll(".conditional"))
     for (const input of field.querySelectorAll("input, select")) input.disabled = !model.conditional;
@@ -62,9 +66,12 @@ function onSamplerChange() {
   $("steps").value = s.default_steps;
   $("steps").max = s.max_steps;
   $("steps").disabled = s.fixed_steps;
-  $("eta-field").hidden = s.name !== "ddim";
-  $("heun-field").hidden = s.name !== "iadb";
+  // The sampler's own options (GET /api/models lists which it reads); each has a field of that name.
+  for (const field of document.querySelectorAll("[data-parameter]")) field.hidden = !s.parameters.includes(field.dataset.parameter);
+  $("sampler-summary").textContent = `${s.summary}; ${evaluations(s, s.default_steps)} network evaluations at ${s.default_steps} steps`;
 }
+
+function evaluations(sampler, steps) { return sampler.evaluations_per_step * steps + sampler.evaluations_offset; }
 
 function request() {
   const model = currentModel();
@@ -75,8 +82,7 @@ function request() {
     if ($("digit").value !== "") body.digit = Number($("digit").value);
     body.guidance = Number($("guidance").value);
   }
-  if (sampler.name === "ddim" && Number($("eta").value) > 0) body.eta = Number($("eta").value);
-  if (sampler.name === "iadb" && $("heun").checked) body.heun = true;
+  if (sampler.parameters.includes("eta") && Number($("eta").value) > 0) body.eta = Number($("eta").value);
   return body;
 }
 

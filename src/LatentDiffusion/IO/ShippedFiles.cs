@@ -50,6 +50,18 @@ public static class ShippedFiles
         return new ShippedPath(installed, Exists(installed) ? ShippedOrigin.Installation : ShippedOrigin.Missing);
     }
 
+    /// <summary>The shipped ε-model of part 3 (DDPM), file name under models/.</summary>
+    public const string DiffusionFile = "diffusion.safetensors";
+
+    /// <summary>The shipped α-deblending model, file name under models/.</summary>
+    public const string AlphaDeblendingFile = "alpha-deblending.safetensors";
+
+    /// <summary>The shipped wide α-deblending model, UNet (64, 128), file name under models/.</summary>
+    public const string WideAlphaDeblendingFile = "alpha-deblending-wide.safetensors";
+
+    /// <summary>The shipped class-conditional model, file name under models/.</summary>
+    public const string ConditionalFile = "conditional.safetensors";
+
     /// <summary>A shipped model file, <c>models/<paramref name="file"/></c>.</summary>
     public static string Model(string file) => Locate(Path.Combine(ModelsDirectory, file)).Path;
 

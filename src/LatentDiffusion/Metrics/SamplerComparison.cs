@@ -1,6 +1,6 @@
 using LatentDiffusion.Data;
 using LatentDiffusion.Diffusion;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.Models;
 using static TorchSharp.torch;
 
@@ -22,7 +22,7 @@ public sealed record SamplerRow(string Model, string Sampler, int Steps, int Eva
 }
 
 /// <summary>
-/// FID against network evaluations for the samplers of issue 12: DDPM over all T steps and DDIM (η = 0) on an
+/// FID against network evaluations for the samplers: DDPM over all T steps and DDIM (η = 0) on an
 /// ε-model; α-deblending with Euler and Heun steps on an α-model; each with EMA and raw weights.
 /// </summary>
 public static class SamplerComparison
@@ -39,13 +39,13 @@ public static class SamplerComparison
         var grid = new List<SamplingOptions>();
         if (config.Objective == DiffusionObjective.Epsilon)
         {
-            if (includeDdpm) grid.Add(template with { Sampler = SamplerKind.Ddpm, Steps = null });
-            grid.AddRange(steps.Where(s => s <= config.Steps).Select(s => template with { Sampler = SamplerKind.Ddim, Steps = s, Eta = 0 }));
+            if (includeDdpm) grid.Add(template with { Sampler = Samplers.Ddpm, Steps = null });
+            grid.AddRange(steps.Where(s => s <= config.Steps).Select(s => template with { Sampler = Samplers.Ddim, Steps = s, Eta = 0 }));
         }
         else
         {
-            grid.AddRange(steps.Select(s => template with { Sampler = SamplerKind.AlphaDeblending, Steps = s, Heun = false }));
-            grid.AddRange(steps.Select(s => template with { Sampler = SamplerKind.AlphaDeblending, Steps = s, Heun = true }));
+            grid.AddRange(steps.Select(s => template with { Sampler = Samplers.AlphaEuler, Steps = s }));
+            grid.AddRange(steps.Select(s => template with { Sampler = Samplers.AlphaHeun, Steps = s }));
         }
         return grid;
     }
@@ -64,13 +64,7 @@ public static class SamplerComparison
     public static SamplerRow Score(ComparedModel model, SamplingOptions options, Tensor images, double seconds, FidScorer scorer)
     {
         var (preact, flatten) = scorer.Fid(images);
-        SamplerKind kind = options.SamplerFor(model.Config);
-        string sampler = kind switch
-        {
-            SamplerKind.Ddpm => "DDPM",
-            SamplerKind.Ddim => options.Eta == 0 ? "DDIM" : $"DDIM η={options.Eta}",
-            _ => options.Heun ? "Heun" : "Euler",
-        };
+        string sampler = options.SamplerFor(model.Config).RowName(options);
         return new SamplerRow(model.Name, sampler, options.StepsFor(model.Config), options.EvaluationsFor(model.Config), model.Ema,
             (int)images.shape[0], preact, flatten, preact / scorer.Validation, seconds);
     }

@@ -1,7 +1,6 @@
 using LatentDiffusion.Metrics;
 using System.Globalization;
 using LatentDiffusion.Data;
-using LatentDiffusion.Evaluation;
 using LatentDiffusion.IO;
 using LatentDiffusion.Models;
 using LatentDiffusion.Training;

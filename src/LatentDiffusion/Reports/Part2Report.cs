@@ -1,5 +1,5 @@
 using LatentDiffusion.Data;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.IO;
 using LatentDiffusion.Metrics;
 using LatentDiffusion.Models;

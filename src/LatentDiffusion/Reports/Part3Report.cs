@@ -1,7 +1,7 @@
 using System.Globalization;
 using LatentDiffusion.Data;
 using LatentDiffusion.Diffusion;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.IO;
 using LatentDiffusion.Metrics;
 using LatentDiffusion.Training;

@@ -1,5 +1,5 @@
 using LatentDiffusion.Data;
-using LatentDiffusion.Evaluation;
+using LatentDiffusion.Metrics;
 using LatentDiffusion.Models;
 using LatentDiffusion.Native;
 using static TorchSharp.torch;

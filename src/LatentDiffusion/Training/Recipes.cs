@@ -7,16 +7,17 @@ namespace LatentDiffusion.Training;
 public sealed record Recipe<TConfig>(string Name, TConfig Model, TrainingConfig Training, string Why);
 
 /// <summary>
-/// The recipes behind the shipped weights in models/, which <c>ldm reproduce … --train</c> runs again. The posts'
-/// recipes (<see cref="TrainingConfig.Part2"/>: 400 epochs at a constant rate) stay available through the train
-/// commands' options; these fit this project's time budget on 2 CPU cores (README, "Numbers we measured").
+/// Every shipped recipe and default in one place: the recipes behind the weights in models/, which
+/// <c>ldm reproduce … --train</c> runs again, the train commands' defaults, and the sampling defaults (guidance) that
+/// the CLI and the server share. The posts' recipes (<see cref="TrainingConfig.Part2"/>: 400 epochs at a constant rate)
+/// stay available through the train commands' options; these fit this project's time budget on 2 CPU cores (what each
+/// measured: docs/numbers.md).
 /// </summary>
 public static class Recipes
 {
     /// <summary>
     /// Part 2's autoencoder: the post's model and loss, channels-last, batches of 32, 38 epochs with a cosine rate from
-    /// 2e-3 (44 min on one core: test SSE 2.66, below the post's 2.7 from epoch 32 on; the same recipe over 32 epochs
-    /// ended at 2.78; batch 128 reached 3.48 in 25 epochs).
+    /// 2e-3 — below the post's test SSE of 2.7 in under an hour on one core.
     /// </summary>
     public static Recipe<AutoencoderConfig> Autoencoder { get; } = new("autoencoder", new AutoencoderConfig { ChannelsLast = true },
         TrainingConfig.Part2 with { Epochs = 38, BatchSize = 32, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 500, LogEvery = 2, CheckpointEvery = 1 },
@@ -24,12 +25,10 @@ public static class Recipes
 
     /// <summary>
     /// Part 2's VAE: the post's model and loss (raw σ, KL weight 1) and its Adam at 1e-3 with batches of 128,
-    /// channels-last, for 48 epochs with the rate cosine-decayed to 1 % instead of 400 at a constant rate — 40 minutes on
-    /// one core (PyTorch takes 35 for 36 epochs of the post's loop here). Test loss 10.92 + 89.97 = 100.9, samples 150x
-    /// Validation (the post: 212x; PyTorch's run of the post's recipe in the same time: ~200x). The post's constant rate
-    /// for 44 epochs, the previous shipped VAE, was chaotic to the end: 126.6, samples 242x (README, part 2).
-    /// Channels-last is safe for the raw-σ KL (whose encoder gradients are ill-conditioned) since
-    /// <see cref="Models.FusedBatchNormLeakyRelu"/>: its float32 gradients are in NCHW's regime (VaeTests).
+    /// channels-last, for 48 epochs with the rate cosine-decayed to 1 % instead of 400 at a constant rate (a constant
+    /// rate stays chaotic to the end). Channels-last is safe for the raw-σ KL, whose encoder gradients are
+    /// ill-conditioned, since <see cref="Models.FusedBatchNormLeakyRelu"/>: its float32 gradients are in NCHW's regime
+    /// (VaeTests).
     /// </summary>
     public static Recipe<VaeConfig> Vae { get; } = new("vae", new VaeConfig { ChannelsLast = true },
         TrainingConfig.Part2 with { Epochs = 48, Schedule = LearningRateSchedule.Cosine, LogEvery = 4, CheckpointEvery = 1 },
@@ -44,4 +43,42 @@ public static class Recipes
         new VaeConfig { Sigma = SigmaParameterization.LogVariance, HeadChannels = 32, LatentChannels = 8, KlWeight = 0.01, ChannelsLast = true },
         TrainingConfig.Part2 with { Epochs = 20, BatchSize = 32, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 500, LogEvery = 4, CheckpointEvery = 1 },
         "a small KL weight and more latent channels, as latent-diffusion practice does");
+
+    /// <summary><c>ldm diffusion train</c>'s defaults: the post's loop (Adam, validation every 10 epochs); the post does not state rate, batch or epochs.</summary>
+    public static TrainingConfig DiffusionTrainingDefaults { get; } = new() { Epochs = 200, BatchSize = 128, LearningRate = 1e-3 };
+
+    /// <summary>Part 3's UNet (this project's design, see <see cref="UNetConfig"/>): widths (32, 64), the time-gated input skip.</summary>
+    public static UNetConfig DiffusionUNet(int latentChannels) => new() { LatentChannels = latentChannels, Widths = [32, 64], InputSkip = true };
+
+    /// <summary>The wide α-deblending model's UNet: part 3's with twice the widths, (64, 128) — 420,048 parameters at 8 latent channels.</summary>
+    public static UNetConfig WideUNet(int latentChannels) => DiffusionUNet(latentChannels) with { Widths = [64, 128] };
+
+    /// <summary>
+    /// The training of every shipped diffusion model (DDPM, α-deblending, the wide α-deblending): 200 epochs, rate 2e-3
+    /// cosine-decayed after 500 warm-up steps, EMA 0.999.
+    /// </summary>
+    public static TrainingConfig DiffusionTraining { get; } = DiffusionTrainingDefaults with
+    {
+        Epochs = 200, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 500, EmaDecay = 0.999, LogEvery = 10, CheckpointEvery = 5,
+    };
+
+    /// <summary>The class-conditional model's training: <see cref="DiffusionTraining"/> cut to 100 epochs.</summary>
+    public static TrainingConfig ConditionalTraining { get; } = DiffusionTraining with { Epochs = 100 };
+
+    /// <summary>The class-conditional model: part 3's UNet with ten classes, α-deblending (α·1000 in the embedding), labels dropped with p = 0.1.</summary>
+    public static DiffusionConfig ConditionalModel(DiffusionConfig latents) => latents with
+    {
+        UNet = DiffusionUNet(latents.UNet.LatentChannels) with { Classes = 10 },
+        Objective = DiffusionObjective.AlphaDeblending,
+        LabelDropout = 0.1,
+    };
+
+    /// <summary>The classifier-free guidance weight w when none is asked for (<c>ldm generate</c>, <c>ldm serve</c>), chosen by the guidance sweep.</summary>
+    public const double Guidance = 3.0;
+
+    /// <summary>The noise levels (t/T or α) where <see cref="Guidance"/> applies when none are asked for, chosen by the same sweep.</summary>
+    public static (double Low, double High) GuidanceInterval { get; } = (0.1, 0.5);
+
+    /// <summary>The guidance weights <c>ldm reproduce conditional</c> sweeps.</summary>
+    public static IReadOnlyList<double> GuidanceSweep { get; } = [0, 1, 1.5, 2, 3, 4];
 }

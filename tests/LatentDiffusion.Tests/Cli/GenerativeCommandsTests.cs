@@ -141,9 +141,12 @@ public sealed class GenerativeCommandsTests
         Assert.True(heun.ExitCode == 0, heun.Stderr);
         using (var json = JsonDocument.Parse(heun.Stdout.TrimEnd().Split('\n')[^1]))
         {
-            Assert.Equal("iadb", json.RootElement.GetProperty("sampler").GetString());
+            Assert.Equal("heun", json.RootElement.GetProperty("sampler").GetString());   // the deprecated --heun is --sampler heun
             Assert.Equal(7, json.RootElement.GetProperty("evaluations").GetInt32());
         }
+        var named = LdmProcess.Run(["diffusion", "sample", "--model", iadbModel, "--vae", vae, "-n", "2", "--steps", "4", "--sampler", "heun", "--out", dir.File("heun2.png")], timeoutSeconds: 300);
+        Assert.True(named.ExitCode == 0, named.Stderr);
+        Assert.Equal(File.ReadAllBytes(dir.File("heun.png")), File.ReadAllBytes(dir.File("heun2.png")));
 
         string Out(string name) => dir.File(name);
         AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", epsModel, "--vae", vae, "--sampler", "iadb", "--out", Out("a.png")]), 2, "ε-prediction (DDPM) model");
@@ -153,6 +156,8 @@ public sealed class GenerativeCommandsTests
         AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", epsModel, "--vae", vae, "--sampler", "ddim", "--eta", "-1", "--out", Out("e.png")]), 2, "eta");
         AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", iadbModel, "--vae", vae, "--steps", "0", "--out", Out("f.png")]), 2, "at least 1");
         AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", iadbModel, "--vae", vae, "--clip-x0", "--out", Out("g.png")]), 2, "ε-models only");
+        AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", epsModel, "--vae", vae, "--sampler", "ddim", "--heun", "--out", Out("m.png")]), 2, "--heun");
+        AssertOneLineError(LdmProcess.Run(["diffusion", "sample", "--model", iadbModel, "--vae", vae, "--eta", "0.5", "--out", Out("n.png")]), 2, "eta applies to the ddim sampler only");
 
         var asked = LdmProcess.Run(["generate", "--digit", "all", "-n", "2", "--model", iadbModel, "--vae", vae, "--steps", "3", "--guidance", "2", "--out", Out("all.png"), "--json"], timeoutSeconds: 300);
         Assert.True(asked.ExitCode == 0, asked.Stderr);
@@ -166,7 +171,7 @@ public sealed class GenerativeCommandsTests
         AssertOneLineError(LdmProcess.Run(["generate", "--digit", "3", "--guidance", "-1", "--model", iadbModel, "--vae", vae, "--out", Out("j.png")]), 2, "--guidance");
         AssertOneLineError(LdmProcess.Run(["generate", "--digit", "3", "--guidance", "NaN", "--model", iadbModel, "--vae", vae, "--out", Out("k.png")]), 2, "--guidance");
         AssertOneLineError(LdmProcess.Run(["generate", "--digit", "3", "--model", epsModel, "--vae", vae, "--out", Out("l.png")]), 2, "unconditional");
-        foreach (string name in "abcdefghijkl".Select(c => c + ".png")) Assert.False(File.Exists(Out(name)), name);
+        foreach (string name in "abcdefghijklmn".Select(c => c + ".png")) Assert.False(File.Exists(Out(name)), name);
 
         // The guidance sweep, graded by the shipped classifier, with its report.
         var sweep = LdmProcess.Run(["reproduce", "conditional", "--model", iadbModel, "--vae", vae, "--data", data, "-n", "3", "--guidance", "2,0",

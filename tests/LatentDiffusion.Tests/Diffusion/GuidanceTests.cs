@@ -1,5 +1,5 @@
 using LatentDiffusion.Diffusion;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -70,14 +70,17 @@ public sealed class GuidanceTests
         var alpha = new DiffusionConfig { Objective = DiffusionObjective.AlphaDeblending };
         Assert.Null(new SamplingOptions().Problem(epsilon));
         Assert.Null(new SamplingOptions().Problem(alpha));
-        Assert.Equal(SamplerKind.AlphaDeblending, new SamplingOptions().SamplerFor(alpha));
-        Assert.Contains("ε-prediction", new SamplingOptions { Sampler = SamplerKind.AlphaDeblending }.Problem(epsilon));
-        Assert.Contains("α-deblending", new SamplingOptions { Sampler = SamplerKind.Ddim }.Problem(alpha));
-        Assert.Contains("at most", new SamplingOptions { Sampler = SamplerKind.Ddim, Steps = 1001 }.Problem(epsilon));
-        Assert.Contains("at least", new SamplingOptions { Sampler = SamplerKind.Ddim, Steps = 0 }.Problem(epsilon));
+        Assert.Equal(Samplers.AlphaEuler, new SamplingOptions().SamplerFor(alpha));
+        Assert.Contains("ε-prediction", new SamplingOptions { Sampler = Samplers.AlphaEuler }.Problem(epsilon));
+        Assert.Contains("α-deblending", new SamplingOptions { Sampler = Samplers.Ddim }.Problem(alpha));
+        Assert.Contains("at most", new SamplingOptions { Sampler = Samplers.Ddim, Steps = 1001 }.Problem(epsilon));
+        Assert.Contains("at least", new SamplingOptions { Sampler = Samplers.Ddim, Steps = 0 }.Problem(epsilon));
         Assert.Contains("DDPM walks all", new SamplingOptions { Steps = 50 }.Problem(epsilon));
-        Assert.Contains("eta", new SamplingOptions { Sampler = SamplerKind.Ddim, Eta = -0.5 }.Problem(epsilon));
+        Assert.Contains("eta", new SamplingOptions { Sampler = Samplers.Ddim, Eta = -0.5 }.Problem(epsilon));
         Assert.Contains("unconditional", new SamplingOptions { Labels = [3] }.Problem(epsilon));
-        Assert.Equal(49, new SamplingOptions { Steps = 25, Heun = true }.EvaluationsFor(alpha));
+        Assert.Equal(49, new SamplingOptions { Sampler = Samplers.AlphaHeun, Steps = 25 }.EvaluationsFor(alpha));
+        Assert.Contains("eta applies to the ddim sampler only", new SamplingOptions { Sampler = Samplers.AlphaEuler, Eta = 0.5 }.Problem(alpha));
+        Assert.Equal(0.0, new SamplingOptions { Eta = -0.0 }.Eta);                       // −0 reads as 0
+        Assert.False(double.IsNegative(new SamplingOptions { Eta = -0.0 }.Eta));
     }
 }

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using LatentDiffusion.Data;
-using LatentDiffusion.Evaluation;
 using LatentDiffusion.Models;
 using LatentDiffusion.Reports;
 using LatentDiffusion.Metrics;

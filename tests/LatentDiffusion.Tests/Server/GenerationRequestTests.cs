@@ -1,6 +1,6 @@
 using System.Text;
 using LatentDiffusion.Diffusion;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.Models;
 using LatentDiffusion.Server;
 
@@ -39,7 +39,7 @@ public sealed class GenerationRequestTests
     [InlineData("""{"digit": 3}""", "model 'diffusion' is unconditional: it cannot be asked for a digit")]
     [InlineData("""{"guidance": 2}""", "guidance applies to class-conditional models; 'diffusion' is unconditional")]
     [InlineData("""{"model": "conditional", "guidance": -1}""", "model 'conditional': guidance must be a finite number ≥ 0 (got -1)")]
-    [InlineData("""{"sampler": "euler"}""", "unknown sampler 'euler' (ddpm, ddim or iadb)")]
+    [InlineData("""{"sampler": "euler"}""", "unknown sampler 'euler' (ddpm, ddim, iadb or heun)")]
     [InlineData("""{"sampler": "iadb"}""", "model 'diffusion': the iadb sampler does not fit an ε-prediction (DDPM) model; use ddpm or ddim")]
     [InlineData("""{"sampler": "ddpm", "steps": 10}""", "model 'diffusion': DDPM walks all T = 1000 steps (got 10); use ddim for fewer")]
     [InlineData("""{"model": "conditional", "eta": 0.5}""", "model 'conditional': eta applies to the ddim sampler only")]
@@ -64,8 +64,8 @@ public sealed class GenerationRequestTests
         Assert.Null(problem);
         Assert.Equal("diffusion", job!.Model.Id);
         Assert.Equal(Limits.DefaultCount, job.Count);
-        Assert.Equal(SamplerKind.Ddim, job.Options.SamplerFor(Epsilon));
-        Assert.Equal(ModelEntry.FastSteps, job.Options.StepsFor(Epsilon));
+        Assert.Equal(Samplers.Ddim, job.Options.SamplerFor(Epsilon));
+        Assert.Equal(50, job.Options.StepsFor(Epsilon));
         Assert.Null(job.Options.Labels);
         Assert.InRange(job.Seed, 0, int.MaxValue);
     }
@@ -77,7 +77,7 @@ public sealed class GenerationRequestTests
         GenerationJob three = Job("""{"model": "conditional", "digit": 3, "count": 5}""");
         Assert.Equal([3, 3, 3, 3, 3], three.Options.Labels!);
         Assert.Equal(Limits.DefaultGuidance, three.Options.Guidance);
-        Assert.Equal(SamplerKind.AlphaDeblending, three.Options.SamplerFor(Conditional));
+        Assert.Equal(Samplers.AlphaEuler, three.Options.SamplerFor(Conditional));
         GenerationJob random = Job("""{"model": "conditional", "count": 40, "seed": 7, "guidance": 3.5}""");
         Assert.Equal(random.Options.Labels, Job("""{"model": "conditional", "count": 40, "seed": 7}""").Options.Labels);
         Assert.True(random.Options.Labels!.Distinct().Count() > 5, "random digits, not one");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using LatentDiffusion.IO;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.Tests.Reports;
 
 namespace LatentDiffusion.Tests.Server;
@@ -65,7 +66,16 @@ public sealed class ServeApiTests(ServeFixture fixture) : IClassFixture<ServeFix
         JsonElement conditional = models[2];
         Assert.True(conditional.GetProperty("conditional").GetBoolean());
         Assert.Equal(10, conditional.GetProperty("classes").GetInt32());
-        Assert.Equal(["iadb"], conditional.GetProperty("samplers").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(["iadb", "heun"], conditional.GetProperty("samplers").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        // Every sampler as the library's registry describes it: the page renders these and hard-codes none.
+        foreach (JsonElement s in models.Where(m => m.GetProperty("problem").ValueKind == JsonValueKind.Null).SelectMany(m => m.GetProperty("samplers").EnumerateArray()))
+        {
+            ISampler sampler = Samplers.Find(s.GetProperty("name").GetString()!)!;
+            Assert.Equal(sampler.Summary, s.GetProperty("summary").GetString());
+            Assert.Equal(sampler.Parameters, s.GetProperty("parameters").EnumerateArray().Select(p => p.GetString()));
+            Assert.Equal(sampler.Evaluations(7), 7 * s.GetProperty("evaluations_per_step").GetInt32() + s.GetProperty("evaluations_offset").GetInt32());
+        }
+        Assert.Equal(50, ddpm.GetProperty("samplers")[0].GetProperty("default_steps").GetInt32());
         Assert.Equal(64, info.GetProperty("limits").GetProperty("max_count").GetInt32());
     }
 
@@ -130,7 +140,7 @@ public sealed class ServeApiTests(ServeFixture fixture) : IClassFixture<ServeFix
         using HttpResponseMessage response = await Http.PostAsync("api/generate", Body("""{"model": "conditional", "digit": 3, "guidance": 2.5, "steps": 4, "count": 3, "heun": true}"""));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         JsonElement result = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal("iadb", result.GetProperty("sampler").GetString());
+        Assert.Equal("heun", result.GetProperty("sampler").GetString());                   // "heun": true is the sampler heun
         Assert.Equal(7, result.GetProperty("evaluations").GetInt32());                     // Heun: 2S − 1
         Assert.Equal(2.5, result.GetProperty("guidance").GetDouble());
         Assert.All(result.GetProperty("digits").EnumerateArray(), d => Assert.Equal(3, d.GetProperty("requested").GetInt32()));

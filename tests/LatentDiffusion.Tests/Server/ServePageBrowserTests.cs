@@ -49,7 +49,6 @@ public sealed class ServePageBrowserTests
         await page.FillAsync("#count", "16");
         await page.FillAsync("#seed", "3");
         Assert.True(await page.IsDisabledAsync("#digit"), "an unconditional model cannot be asked for a digit");
-        Assert.True(await page.IsHiddenAsync("#heun-field"), "Heun steps are α-deblending's");
         Assert.False(await page.IsHiddenAsync("#eta-field"));
         await page.ClickAsync("#generate");
         await page.WaitForSelectorAsync("body[data-state='done']", new PageWaitForSelectorOptions { Timeout = 120_000 });
@@ -96,8 +95,9 @@ public sealed class ServePageBrowserTests
         IPage page = await OpenReady(browser, server);
         Assert.Equal("true", await page.EvalOnSelectorAsync<string>("#model option[value='misfit']", "o => String(o.disabled)"));   // listed, not selectable
         await page.SelectOptionAsync("#model", "conditional");
-        Assert.Equal(["iadb"], await page.EvalOnSelectorAllAsync<string[]>("#sampler option", "os => os.map(o => o.value)"));
-        Assert.False(await page.IsHiddenAsync("#heun-field"));
+        Assert.Equal(["iadb", "heun"], await page.EvalOnSelectorAllAsync<string[]>("#sampler option", "os => os.map(o => o.value)"));   // what /api/models lists
+        Assert.True(await page.IsHiddenAsync("#eta-field"), "η is DDIM's");
+        await page.SelectOptionAsync("#sampler", "heun");
         await page.SelectOptionAsync("#digit", "7");
         await page.FillAsync("#guidance", "3");
         await page.FillAsync("#steps", "5");

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using LatentDiffusion.Cli.Commands;
 using LatentDiffusion.IO;
 using LatentDiffusion.Models;
 using LatentDiffusion.Training;
@@ -7,7 +6,7 @@ using LatentDiffusion.Training;
 namespace LatentDiffusion.Tests.Training;
 
 /// <summary>
-/// <c>ldm reproduce --train</c> retrains with <see cref="Recipes"/> and <see cref="ReproducePart3.DiffusionRecipe"/>; the
+/// <c>ldm reproduce --train</c> retrains with <see cref="Recipes"/> and <see cref="Recipes.DiffusionTraining"/>; the
 /// shipped models must be what those recipes make, so each models/*.config.json is held to its recipe.
 /// </summary>
 public sealed class ShippedRecipesTests
@@ -34,9 +33,9 @@ public sealed class ShippedRecipesTests
     {
         using JsonDocument shipped = JsonDocument.Parse(File.ReadAllText(Shipped("diffusion.config.json")));
         var training = shipped.RootElement.GetProperty("Training").Deserialize<TrainingConfig>()!;
-        Assert.Equal(ReproducePart3.DiffusionRecipe, training);
+        Assert.Equal(Recipes.DiffusionTraining, training);
         var unet = shipped.RootElement.GetProperty("Model").GetProperty("UNet").Deserialize<UNetConfig>()!;
-        Assert.Equal(ReproducePart3.DiffusionUNet(unet.LatentChannels), unet);
+        Assert.Equal(Recipes.DiffusionUNet(unet.LatentChannels), unet);
         using JsonDocument latent = JsonDocument.Parse(File.ReadAllText(Shipped("latent-vae.config.json")));
         Assert.Equal(latent.RootElement.GetProperty("Model").GetProperty("LatentChannels").GetInt32(), unet.LatentChannels);
         Assert.Equal(ModelWeights.Sha256(Shipped("latent-vae.safetensors")), shipped.RootElement.GetProperty("Model").GetProperty("VaeSha256").GetString());
@@ -55,11 +54,11 @@ public sealed class ShippedRecipesTests
         var ddpm = JsonDocument.Parse(File.ReadAllText(Shipped("diffusion.config.json"))).RootElement.GetProperty("Model").Deserialize<LatentDiffusion.Diffusion.DiffusionConfig>()!;
         var expected = name switch
         {
-            "conditional" => ReproduceConditional.ConditionalModel(ddpm),
-            "alpha-deblending-wide" => ddpm with { Objective = LatentDiffusion.Diffusion.DiffusionObjective.AlphaDeblending, UNet = ReproducePart3.WideUNet(ddpm.UNet.LatentChannels) },
+            "conditional" => Recipes.ConditionalModel(ddpm),
+            "alpha-deblending-wide" => ddpm with { Objective = LatentDiffusion.Diffusion.DiffusionObjective.AlphaDeblending, UNet = Recipes.WideUNet(ddpm.UNet.LatentChannels) },
             _ => ddpm with { Objective = LatentDiffusion.Diffusion.DiffusionObjective.AlphaDeblending },
         };
-        Assert.Equal(name == "conditional" ? ReproduceConditional.ConditionalRecipe : ReproducePart3.DiffusionRecipe, training);
+        Assert.Equal(name == "conditional" ? Recipes.ConditionalTraining : Recipes.DiffusionTraining, training);
         Assert.Equal(expected, model);
         Assert.Equal(1000, model.AlphaScale);
         Assert.Equal(ModelWeights.Sha256(Shipped("latent-vae.safetensors")), model.VaeSha256);

@@ -1,9 +1,10 @@
-using LatentDiffusion.Generation;
+using LatentDiffusion.Reports;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.Tests.Reports;
 using SkiaSharp;
 using static TorchSharp.torch;
 
-namespace LatentDiffusion.Tests.Generation;
+namespace LatentDiffusion.Tests.Reports;
 
 public sealed class DigitGridTests
 {

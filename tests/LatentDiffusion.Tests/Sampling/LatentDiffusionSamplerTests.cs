@@ -1,10 +1,10 @@
 using LatentDiffusion.Diffusion;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LatentDiffusion.Tests.Generation;
+namespace LatentDiffusion.Tests.Sampling;
 
 /// <summary>
 /// The sampler path's hooks for <c>ldm serve</c>: frames handed over while sampling runs, and cancellation checked
@@ -32,7 +32,7 @@ public sealed class LatentDiffusionSamplerTests
         var seen = new List<(int Step, long ProgressAtFrame, Tensor Copy)>();
         var options = new SamplingOptions
         {
-            Sampler = SamplerKind.Ddim, Steps = 6, TrajectoryEvery = 2, TrajectoryCount = 3,
+            Sampler = Samplers.Ddim, Steps = 6, TrajectoryEvery = 2, TrajectoryCount = 3,
             OnFrame = (step, images) => seen.Add((step, progressed, images.clone().DetachFromDisposeScope())),
         };
         using LatentSamples samples = LatentDiffusionSampler.Generate(unet, Epsilon, vae, 4, seed: 1, options, (done, _) => progressed = done);
@@ -45,17 +45,19 @@ public sealed class LatentDiffusionSamplerTests
             Assert.True(seen[i].Copy.equal(samples.Trajectory[i].Images).all().item<bool>());
             seen[i].Copy.Dispose();
         }
-        using LatentSamples plain = LatentDiffusionSampler.Generate(unet, Epsilon, vae, 4, seed: 1, new SamplingOptions { Sampler = SamplerKind.Ddim, Steps = 6 });
+        using LatentSamples plain = LatentDiffusionSampler.Generate(unet, Epsilon, vae, 4, seed: 1, new SamplingOptions { Sampler = Samplers.Ddim, Steps = 6 });
         Assert.True(plain.Images.equal(samples.Images).all().item<bool>(), "watching the frames must not change the digits");
     }
 
     [Theory]
-    [InlineData(SamplerKind.Ddpm)]
-    [InlineData(SamplerKind.Ddim)]
-    [InlineData(SamplerKind.AlphaDeblending)]
-    public void Generate_CancelledAfterStep3_StopsThereThrowsAndFreesItsTensors(SamplerKind sampler)
+    [InlineData("ddpm")]
+    [InlineData("ddim")]
+    [InlineData("iadb")]
+    [InlineData("heun")]
+    public void Generate_CancelledAfterStep3_StopsThereThrowsAndFreesItsTensors(string name)
     {
-        DiffusionConfig config = sampler == SamplerKind.AlphaDeblending ? Alpha : Epsilon;
+        ISampler sampler = Samplers.Find(name)!;
+        DiffusionConfig config = sampler.Objective == DiffusionObjective.AlphaDeblending ? Alpha : Epsilon;
         (UNet unet, Vae vae) = Models(config);
         using var _ = unet;
         using var __ = vae;
@@ -79,7 +81,7 @@ public sealed class LatentDiffusionSamplerTests
         using var _ = unet;
         using var __ = vae;
         int calls = 0;
-        var options = new SamplingOptions { Sampler = SamplerKind.Ddim, Steps = 5, Cancellation = new CancellationToken(canceled: true) };
+        var options = new SamplingOptions { Sampler = Samplers.Ddim, Steps = 5, Cancellation = new CancellationToken(canceled: true) };
         Assert.Throws<OperationCanceledException>(() => LatentDiffusionSampler.Generate(unet, Epsilon, vae, 2, seed: 3, options, (_, _) => calls++));
         Assert.Equal(0, calls);
     }

@@ -1,10 +1,9 @@
 using System.Globalization;
 using LatentDiffusion.IO;
-using LatentDiffusion.Reports;
 using SkiaSharp;
 using static TorchSharp.torch;
 
-namespace LatentDiffusion.Generation;
+namespace LatentDiffusion.Reports;
 
 /// <summary>
 /// Writes generated images (N, 1, 32, 32) in [0, 1] where the user asks: a folder of 28x28 PNGs (the 2-pixel padding

@@ -2,7 +2,7 @@ using LatentDiffusion.Data;
 using LatentDiffusion.Models;
 using static TorchSharp.torch;
 
-namespace LatentDiffusion.Evaluation;
+namespace LatentDiffusion.Metrics;
 
 /// <summary>Accuracy, per-class accuracy and the confusion matrix of a classifier on a labelled set.</summary>
 /// <param name="Confusion">Confusion[true][predicted] counts.</param>

@@ -1,14 +1,17 @@
+using LatentDiffusion.Experiments;
 using LatentDiffusion.Training;
 using Spectre.Console;
 using static TorchSharp.torch;
 
-namespace LatentDiffusion.Cli.Commands;
+namespace LatentDiffusion.Cli;
 
-/// <summary>Train-or-reuse for <c>reproduce --train</c>: a finished run of the same recipe is reused, an interrupted one resumed.</summary>
-public static class RunReuse
+/// <summary>Train-or-reuse for <c>reproduce --train</c> on the console: a finished run of the same recipe is reused, an interrupted one resumed; Ctrl-C stops it at a checkpoint.</summary>
+public sealed class ConsoleRunTrainer : IRunTrainer
 {
+    public static ConsoleRunTrainer Instance { get; } = new();
+
     /// <summary>Returns the path of <paramref name="run"/>'s model.safetensors, training (or resuming) first when needed.</summary>
-    public static string EnsureTrained<TModel>(ITrainingTask<TModel> task, TrainingConfig config, string run, string what) where TModel : nn.Module
+    public string EnsureTrained<TModel>(ITrainingTask<TModel> task, TrainingConfig config, string run, string what) where TModel : nn.Module
     {
         string model = Path.Combine(run, RunDirectory.ModelFileName);
         if (RunDirectory.IsFinished(run, config, task.Architecture, task.Settings))

@@ -1,7 +1,7 @@
 using LatentDiffusion.Models;
 using static TorchSharp.torch;
 
-namespace LatentDiffusion.Generation;
+namespace LatentDiffusion.Sampling;
 
 /// <summary>
 /// Part 2's two ways to make digits: the VAE decodes z ~ N(0, I); the autoencoder decodes Gaussian latents with the

@@ -1,7 +1,6 @@
-using LatentDiffusion.Reports;
 using static TorchSharp.torch;
 
-namespace LatentDiffusion.Generation;
+namespace LatentDiffusion.Reports;
 
 /// <summary>
 /// Generated digits (N, 1, 32, 32) in [0, 1] drawn as one grid figure: each digit cropped to MNIST's 28x28 (the 2-pixel

@@ -4,14 +4,16 @@ using LatentDiffusion.IO;
 using LatentDiffusion.Models;
 using static TorchSharp.torch;
 
-namespace LatentDiffusion.Cli.Commands;
+namespace LatentDiffusion.Training;
 
 /// <summary>
-/// MNIST encoded once by a VAE (one z = μ + σ·ε per image, seeds <c>seed</c> and <c>seed + 1</c>) with the settings a
-/// diffusion model on them records: scale 1/std, the scaled range, the VAE's SHA-256; and the labels, for conditional models.
-/// What <c>reproduce part3 --train</c> and <c>reproduce conditional --train</c> train on (as <c>diffusion train --latent-scale auto</c>).
+/// Part 3's latent dataset: MNIST encoded once by a VAE — one z = μ + σ·ε per image from the encoder in eval mode, drawn
+/// once (the post does not resample per epoch), seeds <c>seed</c> and <c>seed + 1</c> — with the settings a diffusion
+/// model on them records (scale 1/std, the scaled range, the VAE's SHA-256) and the labels, for conditional models.
+/// What <c>diffusion train</c> and the shipped recipes' runs train on. (The post's notebook transposes H and W first, a
+/// layout leftover; images are used as the VAE saw them.)
 /// </summary>
-internal sealed class LatentSet : IDisposable
+public sealed class LatentSet : IDisposable
 {
     LatentSet(Tensor train, Tensor test, Tensor trainLabels, Tensor testLabels, string vaePath, int channels)
     {
@@ -65,6 +67,33 @@ internal sealed class LatentSet : IDisposable
     static Tensor EncodeSplit(Vae vae, MnistSplit split, long seed)
     {
         using Tensor images = split.ToInputs();
-        return Latents.Encode(vae, images, seed);
+        return EncodeImages(vae, images, seed);
+    }
+
+    /// <summary>One z = μ + σ·ε per image (N, 1, 32, 32) → (N, C, 4, 4), ε drawn from a generator seeded with <paramref name="seed"/>, in batches.</summary>
+    public static Tensor EncodeImages(Vae vae, Tensor images, long seed, int batchSize = 1000)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        bool training = vae.training;
+        vae.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var generator = new Generator(unchecked((ulong)seed));
+            var parts = new List<Tensor>();
+            long n = images.shape[0];
+            for (long start = 0; start < n; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                parts.Add(vae.Sample(images.narrow(0, start, Math.Min(batchSize, n - start)), generator).MoveToOuterDisposeScope());
+            }
+            Tensor all = cat(parts, 0);
+            foreach (Tensor p in parts) p.Dispose();
+            return all;
+        }
+        finally
+        {
+            vae.train(training);
+        }
     }
 }

@@ -1,9 +1,10 @@
+using LatentDiffusion.Reports;
 using LatentDiffusion.Data;
-using LatentDiffusion.Generation;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.IO;
 using static TorchSharp.torch;
 
-namespace LatentDiffusion.Tests.Generation;
+namespace LatentDiffusion.Tests.Reports;
 
 [Collection("Torch")]
 public sealed class ImageOutputTests

@@ -1,0 +1,130 @@
+using System.Globalization;
+using LatentDiffusion.Data;
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.IO;
+using LatentDiffusion.Metrics;
+using LatentDiffusion.Models;
+using LatentDiffusion.Sampling;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Experiments;
+
+/// <summary>
+/// What the guidance sweep grades: a class-conditional model (10 classes) and the VAE that decodes it, part 1's
+/// classifier and the data, N digits per class, the weights, the seed, the sampling template (sampler, steps, guidance
+/// interval), and the unconditional model whose digits, grouped by the classifier's label, give the per-class FID to beat.
+/// </summary>
+public sealed record GuidanceSweepInputs(UNet Model, DiffusionConfig Config, Vae Vae, string VaePath, Classifier Classifier, MnistData Mnist,
+    int PerDigit, IReadOnlyList<double> Weights, long Seed, SamplingOptions Template)
+{
+    /// <summary>The unconditional model's file (absent: no reference), and whether the user named it (a default that does not fit the VAE is skipped with a note).</summary>
+    public (string Path, bool Given)? Unconditional { get; init; }
+}
+
+/// <summary>
+/// The sweep's results: a row per weight, the balanced grid (10 digits of each class) at <see cref="GridGuidance"/>, the
+/// test digits' own grades (the reference row), and the unconditional model's grades by label with how it was sampled.
+/// </summary>
+public sealed record GuidanceSweepResult(IReadOnlyList<GuidanceRow> Rows, Tensor Grid, double GridGuidance, IReadOnlyList<DigitGrade> TestDigits,
+    IReadOnlyList<DigitGrade>? Unconditional, string? UnconditionalName) : IDisposable
+{
+    public void Dispose() => Grid.Dispose();
+}
+
+/// <summary>
+/// <c>ldm reproduce conditional</c>'s experiment: for each guidance weight w, N digits of every class, read by part 1's
+/// classifier (accuracy, confidence) and scored per class against the training digits of that class (per-class FID).
+/// </summary>
+public static class GuidanceSweep
+{
+    public static GuidanceSweepResult Run(GuidanceSweepInputs inputs, IExperimentObserver? observer = null)
+    {
+        observer ??= SilentObserver.Instance;
+        if (inputs.Config.UNet.Classes != 10) throw new ArgumentException($"the guidance sweep needs a class-conditional MNIST model (this one has {inputs.Config.UNet.Classes} classes)");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs.PerDigit);
+        if (inputs.Weights.Count == 0) throw new ArgumentException("the sweep needs at least one guidance weight");
+        int n = inputs.PerDigit;
+        int[] labels = Enumerable.Range(0, 10).SelectMany(d => Enumerable.Repeat(d, n)).ToArray();
+        SamplingOptions template = inputs.Template with { Labels = labels };
+        string how = Describe(template, inputs.Config);
+        observer.Result("Per-class statistics of the training digits…");
+        var grading = new ConditionalGrading(inputs.Classifier, inputs.Mnist);
+        var rows = new List<GuidanceRow>();
+        Tensor? grid = null;
+        try
+        {
+            foreach (double w in inputs.Weights)
+            {
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                using LatentSamples samples = observer.Step($"w = {w.ToString(CultureInfo.InvariantCulture)}: {labels.Length} digits, {how}", p =>
+                    LatentDiffusionSampler.Generate(inputs.Model, inputs.Config, inputs.Vae, labels.Length, inputs.Seed, template with { Guidance = w }, p));
+                double seconds = watch.Elapsed.TotalSeconds;
+                var grades = Enumerable.Range(0, 10).Select(d => grading.Grade(samples.Images.narrow(0, (long)d * n, n), d)).ToList();
+                var row = new GuidanceRow(w, grades, seconds);
+                rows.Add(row);
+                observer.Result(string.Create(CultureInfo.InvariantCulture,
+                    $"w = {w}: {100 * row.Accuracy:F2} % read as asked (worst digit {100 * row.WorstAccuracy:F1} %), per-class FID mean {row.MeanFid:F2} (worst {row.WorstFid:F2}), {seconds:F0} s"));
+                if (w == Training.Recipes.Guidance || (grid is null && w == inputs.Weights[^1]))
+                {
+                    grid?.Dispose();
+                    grid = cat(Enumerable.Range(0, 10).Select(d => samples.Images.narrow(0, (long)d * n, Math.Min(n, 10))).ToArray(), 0);
+                }
+            }
+            IReadOnlyList<DigitGrade> testGrades = TestGrades(inputs.Mnist, grading);
+            (IReadOnlyList<DigitGrade>? reference, string? referenceName) = UnconditionalReference(inputs, labels.Length, grading, observer);
+            double gridW = inputs.Weights.Contains(Training.Recipes.Guidance) ? Training.Recipes.Guidance : inputs.Weights[^1];
+            return new GuidanceSweepResult(rows, grid!, gridW, testGrades, reference, referenceName);
+        }
+        catch
+        {
+            grid?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>e.g. "α-deblending 50 Euler steps, guidance at noise levels 0.1-0.5".</summary>
+    public static string Describe(SamplingOptions template, DiffusionConfig config) =>
+        template.Describe(config) + (template.GuidanceInterval is var (lo, hi)
+            ? $", guidance at noise levels {lo.ToString(CultureInfo.InvariantCulture)}-{hi.ToString(CultureInfo.InvariantCulture)}" : "");
+
+    /// <summary>The test digits of each class graded as generated ones are: the row a perfect generator would reach.</summary>
+    static IReadOnlyList<DigitGrade> TestGrades(MnistData mnist, ConditionalGrading grading)
+    {
+        using Tensor testInputs = mnist.Test.ToInputs();
+        byte[] testLabels = mnist.Test.Labels.ToArray();
+        return Enumerable.Range(0, 10).Select(d =>
+        {
+            using Tensor index = tensor(Enumerable.Range(0, testLabels.Length).Where(i => testLabels[i] == d).Select(i => (long)i).ToArray());
+            using Tensor digits = testInputs.index_select(0, index);
+            return grading.Grade(digits, d);
+        }).ToList();
+    }
+
+    static (IReadOnlyList<DigitGrade>?, string?) UnconditionalReference(GuidanceSweepInputs inputs, int count, ConditionalGrading grading, IExperimentObserver observer)
+    {
+        if (inputs.Unconditional is not var (path, given) || !File.Exists(path))
+        {
+            observer.Note($"no unconditional model at {inputs.Unconditional?.Path}; the report has no unconditional reference");
+            return (null, null);
+        }
+        (UNet plain, DiffusionConfig plainConfig) = ModelFile.LoadDiffusion(path);
+        using (plain)
+        {
+            if (!given && !plainConfig.LatentShape.SequenceEqual(inputs.Vae.LatentShape))
+            {
+                // The shipped default works on the shipped latent VAE; with another VAE it is skipped, not an error.
+                observer.Note($"{path} does not fit the VAE {inputs.VaePath}; the report has no unconditional reference");
+                return (null, null);
+            }
+            if (plainConfig.UNet.Classes != 0) throw new ArgumentException($"the unconditional model {path} is class-conditional");
+            ModelFile.RequireFits(plainConfig, path, inputs.Vae, inputs.VaePath);
+            var plainOptions = new SamplingOptions();
+            string name = $"{Path.GetFileName(path)} ({plainOptions.Describe(plainConfig)}), {count} digits grouped by the classifier's label";
+            using LatentSamples plainSamples = observer.Step($"unconditional reference: {count} digits", p =>
+                LatentDiffusionSampler.Generate(plain, plainConfig, inputs.Vae, count, inputs.Seed, plainOptions, p));
+            IReadOnlyList<DigitGrade> reference = grading.GradeByLabel(plainSamples.Images);
+            observer.Result(string.Create(CultureInfo.InvariantCulture, $"unconditional reference: per-class FID mean {reference.Average(g => g.Fid):F2} (worst {reference.Max(g => g.Fid):F2})"));
+            return (reference, name);
+        }
+    }
+}
