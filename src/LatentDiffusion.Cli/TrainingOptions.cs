@@ -7,7 +7,7 @@ namespace LatentDiffusion.Cli;
 /// <summary>The options every <c>train</c> command shares, and the <see cref="TrainingConfig"/> they make.</summary>
 public sealed class TrainingOptions
 {
-    public Option<string> Data { get; } = Commands.ClassifierCommand.DataOption();
+    public Option<string> Data { get; } = CommonOptions.DataOption();
     public Option<int> Epochs { get; }
     public Option<int> BatchSize { get; }
     public Option<double> LearningRate { get; }

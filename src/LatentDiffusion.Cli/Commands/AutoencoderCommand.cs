@@ -23,7 +23,7 @@ public static class AutoencoderCommand
         var defaults = TrainingConfig.Part2;
         var options = new TrainingOptions(defaults, "runs/autoencoder");
         var channelsLast = Part2Commands.ChannelsLastOption();
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("train", "Train the autoencoder with the post's loss (summed squared error) and loop (Adam 1e-3, batch 128, 400 epochs by default).");
         options.AddTo(command);
         command.Options.Add(channelsLast);
@@ -33,7 +33,7 @@ public static class AutoencoderCommand
             TrainingConfig config = options.Config(parse, defaults);
             double[] sweep = options.Sweep(parse);
             Device device = options.TrainingDevice(parse);
-            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(options.Data)!);
             using Tensor train = TorchDevices.MoveTo(mnist.Train.ToInputs(), device);
             using Tensor validation = TorchDevices.MoveTo(mnist.Test.ToInputs(), device);
             var task = new AutoencoderTask(train, validation, new AutoencoderConfig { ChannelsLast = parse.GetValue(channelsLast) });

@@ -22,25 +22,17 @@ public static class ClassifierCommand
         return command;
     }
 
-    internal static Option<string> DataOption() => new("--data")
-    {
-        Description = "Directory with the four MNIST-layout files (raw or .gz). Default: the shipped data/mnist.",
-        DefaultValueFactory = _ => Defaults.DataDirectory,
-    };
-
     internal static Option<string> ModelOption() => new("--model")
     {
         Description = "Classifier weights (.safetensors or .pt). Default: the shipped models/classifier.safetensors.",
         DefaultValueFactory = _ => Defaults.ClassifierModel,
     };
 
-    internal static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object as the last line of stdout." };
-
     static Command CreateTrain()
     {
         var defaults = new TrainingConfig();
         var options = new TrainingOptions(defaults, "runs/classifier");
-        var json = JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("train", "Train the classifier with the blog's settings (Adam 1e-3, batch 256, 100 epochs), then evaluate it on the test set.");
         options.AddTo(command);
         command.Options.Add(json);
@@ -52,7 +44,7 @@ public static class ClassifierCommand
             var data = options.Data;
             var outDir = options.Out;
             var resume = options.Resume;
-            MnistData mnist = LoadData(parse.GetValue(data)!);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             string run = parse.GetValue(outDir)!;
             TrainingResult<Classifier> result = SpectreTrainingObserver.Run(observer =>
                 ClassifierTask.Train(config, mnist.Train, mnist.Test, run, parse.GetValue(resume), observer: observer, cancel: CliApp.Stop.Token, device: device, emaSweep: sweep));
@@ -79,14 +71,14 @@ public static class ClassifierCommand
     static Command CreateEvaluate()
     {
         var model = ModelOption();
-        var data = DataOption();
-        var json = JsonOption();
+        var data = CommonOptions.DataOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("evaluate", "Accuracy, per-class accuracy and confusion matrix on the 10k test set.") { model, data, json };
         command.SetAction(CliApp.Action(parse =>
         {
             string path = CliApp.RequireFile(parse.GetValue(model), "model");
-            using var classifier = LoadClassifier(path);
-            MnistData mnist = LoadData(parse.GetValue(data)!);
+            using var classifier = ModelFile.LoadClassifier(path);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             EvaluationResult eval = ClassifierEvaluation.Evaluate(classifier, mnist.Test);
             PrintEvaluation(eval, path);
             if (parse.GetValue(json))
@@ -116,21 +108,12 @@ public static class ClassifierCommand
             string dest = parse.GetValue(to)!;
             if (!dest.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) && !dest.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidOptionException($"--to {dest}: the extension must be .pt or .safetensors");
-            using var classifier = LoadClassifier(path);
+            using var classifier = ModelFile.LoadClassifier(path);
             ModelWeights.Save(classifier, dest);
             CliApp.Out.MarkupLineInterpolated($"Wrote {dest} ({classifier.ParameterCount()} parameters).");
             return CliApp.Ok;
         }));
         return command;
-    }
-
-    internal static Classifier LoadClassifier(string path) => ModelFile.LoadClassifier(path);
-
-    /// <summary>Loads the four files of <paramref name="directory"/>, downloading missing ones; notices go to stderr.</summary>
-    internal static MnistData LoadData(string directory)
-    {
-        if (File.Exists(directory)) throw new UsageException($"--data {directory} is a file; give the directory that holds the four MNIST files");
-        return MnistDataset.LoadOrDownload(directory, notice: message => CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {message}"));
     }
 
     static void PrintEvaluation(EvaluationResult eval, string modelPath)

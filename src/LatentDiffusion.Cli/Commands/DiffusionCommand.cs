@@ -24,43 +24,39 @@ public static class DiffusionCommand
         return command;
     }
 
-    internal static Option<string> ModelOption() => new("--model")
-    {
-        Description = "Diffusion model weights (.safetensors). Default: the shipped models/diffusion.safetensors.",
-        DefaultValueFactory = _ => Defaults.Model(ShippedFiles.DiffusionFile),
-    };
-
-    internal static Option<string> VaeOption(string file = "vae.safetensors") => new("--vae")
-    {
-        Description = $"The VAE whose latent space the model works in. Default: the shipped models/{file}.",
-        DefaultValueFactory = _ => Defaults.Model(file),
-    };
-
     static Command CreateTrain()
     {
         var defaults = Recipes.DiffusionTrainingDefaults;
         var options = new TrainingOptions(defaults, "runs/diffusion");
-        var vae = VaeOption("latent-vae.safetensors");
+        var vae = CommonOptions.VaeOption("latent-vae.safetensors");
         var widths = new Option<string>("--widths") { Description = "UNet channels per level, comma-separated (two levels fit a 4x4 latent).", DefaultValueFactory = _ => string.Join(",", new UNetConfig().Widths) };
         var scale = new Option<string>("--latent-scale") { Description = "Multiply latents by this before diffusion; 'auto' = 1/std of the training latents (the post: 1).", DefaultValueFactory = _ => "1" };
         var inputSkip = new Option<bool>("--input-skip") { Description = "Give the UNet's output a time-gated path from x_t (beyond the post; see UNetConfig.InputSkip)." };
-        var steps = new Option<int>("--steps") { Description = "T, the number of diffusion steps (the post: 1000); sampling walks all of them.", DefaultValueFactory = _ => new DiffusionConfig().Steps };
+        var timesteps = new Option<int>("--timesteps") { Description = "T, the number of diffusion steps (the post: 1000); DDPM sampling walks all of them.", DefaultValueFactory = _ => new DiffusionConfig().Steps };
+        var oldSteps = new Option<int?>("--steps") { Description = "Deprecated spelling of --timesteps (on diffusion sample, --steps is the sampling steps S).", Hidden = true };
         var objective = new Option<string>("--objective") { Description = "eps: predict the noise (DDPM, part 3); iadb: predict x1 − x0 (iterative α-deblending, the follow-up).", DefaultValueFactory = _ => "eps" };
         objective.AcceptOnlyFromAmong("eps", "iadb");
         var alphaScale = new Option<double>("--alpha-scale") { Description = "iadb: the embedding is fed α times this (1: α itself, as the follow-up).", DefaultValueFactory = _ => new DiffusionConfig().AlphaScale };
         var conditional = new Option<bool>("--conditional") { Description = "Class-conditional: a label embedding (10 digits + \"no label\") beside t, for classifier-free guidance (ldm generate)." };
         var labelDropout = new Option<double>("--label-dropout") { Description = "--conditional: probability of training a batch element without its label.", DefaultValueFactory = _ => new DiffusionConfig().LabelDropout };
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("train", "Encode MNIST once with the VAE (one z = μ + σ·ε per image), then train the UNet: to predict the noise (ε-MSE, t uniform in 1..T, linear β schedule), or with --objective iadb to predict x1 − x0 (α ~ U[0, 1)).");
         options.AddTo(command);
-        foreach (Option o in new Option[] { vae, widths, scale, steps, inputSkip, objective, alphaScale, conditional, labelDropout, json }) command.Options.Add(o);
+        foreach (Option o in new Option[] { vae, widths, scale, timesteps, oldSteps, inputSkip, objective, alphaScale, conditional, labelDropout, json }) command.Options.Add(o);
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults);
             double[] sweep = options.Sweep(parse);
             int[] w = ParseWidths(parse.GetValue(widths)!);
-            int t = parse.GetValue(steps);
-            if (t < 2) throw new InvalidOptionException($"--steps must be at least 2 (got {t})");
+            int t = parse.GetValue(timesteps);
+            string tName = "--timesteps";
+            if (parse.GetValue(oldSteps) is int old)
+            {
+                if (parse.GetResult(timesteps) is { Implicit: false }) throw new InvalidOptionException("--steps is the deprecated spelling of --timesteps: give one of them");
+                (t, tName) = (old, "--steps");
+            }
+            if (t < 2) throw new InvalidOptionException($"{tName} must be at least 2 (got {t})");
+            if (tName == "--steps") CliApp.Err.MarkupLine("[yellow]note:[/] diffusion train --steps is deprecated: it is --timesteps (T) now, so that --steps always means sampling steps");
             double alphaScaleValue = parse.GetValue(alphaScale);
             if (!(alphaScaleValue > 0) || double.IsInfinity(alphaScaleValue)) throw new InvalidOptionException($"--alpha-scale must be a positive number (got {alphaScaleValue})");
             DiffusionObjective kind = parse.GetValue(objective) == "iadb" ? DiffusionObjective.AlphaDeblending : DiffusionObjective.Epsilon;
@@ -73,7 +69,7 @@ public static class DiffusionCommand
                 : throw new InvalidOptionException($"--latent-scale must be 'auto' or a positive number (got {scaleText})");
             Device device = options.TrainingDevice(parse);
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
-            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(options.Data)!);
             CliApp.Err.MarkupLine("[grey]Encoding the training and test images (one latent sample each)…[/]");
             using var latents = LatentSet.Encode(vaePath, mnist, config.Seed);
             var unet = new UNetConfig { LatentChannels = latents.Channels, Widths = w, InputSkip = parse.GetValue(inputSkip), Classes = isConditional ? 10 : 0 };
@@ -157,16 +153,16 @@ public static class DiffusionCommand
 
     static Command CreateSample()
     {
-        var model = ModelOption();
-        var vae = VaeOption("latent-vae.safetensors");
-        var count = Part2Commands.CountOption(72);
-        var seed = Part2Commands.SeedOption();
-        var output = Part2Commands.OutOption("digits");
+        var model = CommonOptions.DiffusionModelOption();
+        var vae = CommonOptions.VaeOption("latent-vae.safetensors");
+        var count = CommonOptions.CountOption(72);
+        var seed = CommonOptions.SeedOption();
+        var output = CommonOptions.OutOption("digits");
         var clip = new Option<bool>("--clip-x0") { Description = "Clamp the predicted x̂_0 to the training latents' range at every step (ε-models; not in the post)." };
         var batch = new Option<int>("--batch-size") { Description = "Latents sampled together (results depend on it).", DefaultValueFactory = _ => new SamplingOptions().BatchSize };
         var device = TrainingOptions.DeviceOption("Where the UNet and VAE run and the draws are made");
         var samplers = new SamplerOptions();
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("sample", "Generate digits: sample latents (DDPM over all T steps by default; DDIM or α-deblending in fewer), decode them with the VAE and clip to [0, 1].")
         {
             model, vae, count, seed, output, clip, batch, device, json,
@@ -174,8 +170,8 @@ public static class DiffusionCommand
         samplers.AddTo(command);
         command.SetAction(CliApp.Action(parse =>
         {
-            int n = Part2Commands.RequireCount(parse.GetValue(count));
-            int batchSize = Part2Commands.RequireCount(parse.GetValue(batch), "--batch-size");
+            int n = CommonOptions.RequireCount(parse.GetValue(count));
+            int batchSize = CommonOptions.RequireCount(parse.GetValue(batch), "--batch-size");
             (string modelPath, string vaePath) = samplers.Files(parse, model, vae);
             string dest = parse.GetValue(output)!;
             Device on = TrainingOptions.ParseDevice(parse, device);

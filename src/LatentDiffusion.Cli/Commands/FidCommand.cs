@@ -24,7 +24,7 @@ public static class FidCommand
         var classifier = ClassifierOption();
         var features = FeaturesOption();
         var batch = BatchSizeOption();
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("fid", "MNIST-FID between two image sets or statistics files (the series' quality metric).")
         {
             a, b, classifier, features, batch, json,
@@ -45,7 +45,7 @@ public static class FidCommand
             bool needsModel = sourceA.HasImages || sourceB.HasImages;
             if (needsModel) RequireClassifier(classifierPath);
             string? sha = File.Exists(classifierPath) ? ModelWeights.Sha256(classifierPath) : null;
-            using Classifier model = needsModel ? ClassifierCommand.LoadClassifier(classifierPath) : new Classifier();
+            using Classifier model = needsModel ? ModelFile.LoadClassifier(classifierPath) : new Classifier();
 
             FidResult result = new FidCalculator(model, config, sha).Compute(sourceA, sourceB);
 
@@ -76,7 +76,7 @@ public static class FidCommand
         var classifier = ClassifierOption();
         var features = FeaturesOption();
         var batch = BatchSizeOption();
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("stats", "Compute and save the feature statistics (mu, sigma) of an image set.")
         {
             source, output, classifier, features, batch, json,
@@ -89,7 +89,7 @@ public static class FidCommand
             FidSource src = FidSource.Detect(parse.GetValue(source)!);
             if (!src.HasImages) throw new UsageException($"{src.Path} already holds statistics; stats needs an IDX file or an image folder");
             string classifierPath = RequireClassifier(parse.GetValue(classifier)!);
-            using Classifier model = ClassifierCommand.LoadClassifier(classifierPath);
+            using Classifier model = ModelFile.LoadClassifier(classifierPath);
             string sha = ModelWeights.Sha256(classifierPath);
 
             var watch = Stopwatch.StartNew();
@@ -118,12 +118,12 @@ public static class FidCommand
 
     static Command CreateBaselines()
     {
-        var data = ClassifierCommand.DataOption();
+        var data = CommonOptions.DataOption();
         var classifier = ClassifierOption();
         var features = FeaturesOption();
         var batch = BatchSizeOption();
         var seed = new Option<long>("--seed") { Description = "Seed of the Random row's noise.", DefaultValueFactory = _ => 0 };
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("baselines", "Part 1's reference table: Validation (test vs train) and Random (pixel-statistics noise vs test), beside the blog's values.")
         {
             data, classifier, features, batch, seed, json,
@@ -132,9 +132,9 @@ public static class FidCommand
         {
             var config = Config(parse.GetValue(features)!, parse.GetValue(batch));
             string classifierPath = RequireClassifier(parse.GetValue(classifier)!);
-            using Classifier model = ClassifierCommand.LoadClassifier(classifierPath);
+            using Classifier model = ModelFile.LoadClassifier(classifierPath);
             string sha = ModelWeights.Sha256(classifierPath);
-            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
 
             FidBaselineResult result = FidBaselines.Compute(model, mnist, config.Features, config.BatchSize, parse.GetValue(seed));
 

@@ -20,18 +20,18 @@ public static class GenerateCommand
     {
         var digit = new Option<string>("--digit") { Description = "The digit to generate (0-9), or 'all' for a balanced grid with one row per digit.", Required = true };
         var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance weight w: 0 unconditional, 1 conditional, > 1 more typical of the digit.", DefaultValueFactory = _ => Recipes.Guidance };
-        var count = Part2Commands.CountOption(10);
+        var count = CommonOptions.CountOption(10);
         count.Description = "Digits to generate (with --digit all: per digit).";
         var model = new Option<string>("--model") { Description = $"Class-conditional diffusion model. Default: the shipped models/{ShippedFiles.ConditionalFile}.", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.ConditionalFile) };
-        var vae = DiffusionCommand.VaeOption("latent-vae.safetensors");
-        var seed = Part2Commands.SeedOption();
-        var output = Part2Commands.OutOption("digits");
+        var vae = CommonOptions.VaeOption("latent-vae.safetensors");
+        var seed = CommonOptions.SeedOption();
+        var output = CommonOptions.OutOption("digits");
         var samplers = new DiffusionCommand.SamplerOptions();
         var grade = new Option<bool>("--grade") { Description = "Let the shipped classifier read the digits: the share labelled as asked and its mean confidence." };
         var classifierModel = new Option<string>("--classifier") { Description = "Classifier for --grade. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
         var device = TrainingOptions.DeviceOption("Where the UNet and VAE run and the draws are made");
-        var interval = GuidanceIntervalOption();
-        var json = ClassifierCommand.JsonOption();
+        var interval = CommonOptions.GuidanceIntervalOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("generate", "Generate digits you ask for: class-conditional latent diffusion with classifier-free guidance, decoded by the VAE.")
         {
             digit, guidance, count, model, vae, seed, output, grade, classifierModel, device, json,
@@ -40,8 +40,8 @@ public static class GenerateCommand
         command.Options.Add(interval);
         command.SetAction(CliApp.Action(parse =>
         {
-            int[] digits = ParseDigits(parse.GetValue(digit)!);
-            int n = Part2Commands.RequireCount(parse.GetValue(count));
+            int[] digits = CommonOptions.ParseDigits(parse.GetValue(digit)!);
+            int n = CommonOptions.RequireCount(parse.GetValue(count));
             double w = parse.GetValue(guidance);
             if (!double.IsFinite(w) || w < 0) throw new InvalidOptionException($"--guidance must be a finite number ≥ 0 (got {w.ToString(CultureInfo.InvariantCulture)})");
             (string modelPath, string vaePath) = samplers.Files(parse, model, vae);
@@ -55,7 +55,7 @@ public static class GenerateCommand
                     throw new InvalidOptionException($"{modelPath} is an unconditional model: it cannot be asked for a digit (train one with ldm diffusion train --conditional, or use ldm diffusion sample)");
                 ModelFile.RequireFits(config, modelPath, decoder, vaePath);
                 int[] labels = digits.SelectMany(d => Enumerable.Repeat(d, n)).ToArray();
-                var options = samplers.Read(parse, config, modelPath, new SamplingOptions { Labels = labels, Guidance = w, GuidanceInterval = ParseInterval(parse.GetValue(interval)), Device = on });
+                var options = samplers.Read(parse, config, modelPath, new SamplingOptions { Labels = labels, Guidance = w, GuidanceInterval = CommonOptions.ParseInterval(parse.GetValue(interval)), Device = on });
                 unet.to(on);
                 decoder.to(on);
                 var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -68,7 +68,7 @@ public static class GenerateCommand
                 var grades = new List<object>();
                 if (parse.GetValue(grade))
                 {
-                    using Classifier classifier = ClassifierCommand.LoadClassifier(CliApp.RequireFile(parse.GetValue(classifierModel), "classifier"));
+                    using Classifier classifier = ModelFile.LoadClassifier(CliApp.RequireFile(parse.GetValue(classifierModel), "classifier"));
                     for (int i = 0; i < digits.Length; i++)
                     {
                         var asked = DigitReading.Read(classifier, samples.Images.narrow(0, (long)i * n, n)).Where(r => r.Label == digits[i]).ToList();
@@ -88,33 +88,5 @@ public static class GenerateCommand
             return CliApp.Ok;
         }));
         return command;
-    }
-
-    /// <summary>--guidance-interval LOW,HIGH: the noise levels (t/T, or α) where guidance applies.</summary>
-    internal static Option<string?> GuidanceIntervalOption() => new("--guidance-interval")
-    {
-        Description = $"Apply the guidance only at noise levels LOW..HIGH (t/T, or α; 0 = data, 1 = noise) and the plain conditional model elsewhere. Default: {DefaultInterval}.",
-        DefaultValueFactory = _ => DefaultInterval,
-    };
-
-    /// <summary>The default guidance interval as the option writes it: <see cref="Recipes.GuidanceInterval"/>.</summary>
-    static string DefaultInterval => string.Create(CultureInfo.InvariantCulture, $"{Recipes.GuidanceInterval.Low},{Recipes.GuidanceInterval.High}");
-
-    internal static (double, double)? ParseInterval(string? text)
-    {
-        if (text is null || text.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return null;
-        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
-        if (parts.Length == 2 && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double lo) &&
-            double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double hi) && lo >= 0 && lo <= hi && hi <= 1)
-            return (lo, hi);
-        throw new InvalidOptionException($"--guidance-interval must be 'all' or LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1 (got '{text}')");
-    }
-
-    /// <summary>"0".."9" → that digit; "all" → 0..9; anything else is a usage error.</summary>
-    internal static int[] ParseDigits(string text)
-    {
-        if (text.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return Enumerable.Range(0, 10).ToArray();
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int d) && d is >= 0 and <= 9) return [d];
-        throw new InvalidOptionException($"--digit must be 0-9 or 'all' (got '{text}')");
     }
 }

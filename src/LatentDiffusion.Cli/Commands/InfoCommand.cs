@@ -13,7 +13,7 @@ public static class InfoCommand
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Also load these weights and report their SHA-256." };
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("info", "Architecture and parameter count of a model file (default: the classifier's layer table).") { model, json };
         command.SetAction(CliApp.Action(parse =>
         {

@@ -28,22 +28,6 @@ public static class Part2Commands
 
     static string DefaultFile(Part2Kind kind) => kind == Part2Kind.Vae ? "vae.safetensors" : "autoencoder.safetensors";
 
-    internal static Option<int> CountOption(int defaultCount) => new("-n", "--count") { Description = "Number of digits.", DefaultValueFactory = _ => defaultCount };
-
-    internal static Option<long> SeedOption() => new("--seed") { Description = "Seed of the random draws.", DefaultValueFactory = _ => 0 };
-
-    internal static Option<string> OutOption(string what) => new("--out")
-    {
-        Description = $"Where to write the {what}: a new folder (28x28 PNGs, as `ldm fid` reads), FILE.png (a grid) or FILE.npz (the float array).",
-        Required = true,
-    };
-
-    internal static int RequireCount(int n, string option = "-n")
-    {
-        if (n <= 0) throw new InvalidOptionException($"{option} must be positive (got {n})");
-        return n;
-    }
-
     public static IEnumerable<Command> CreateModelCommands(Part2Kind kind)
     {
         yield return CreateEvaluate(kind);
@@ -59,9 +43,9 @@ public static class Part2Commands
     static Command CreateEvaluate(Part2Kind kind)
     {
         var model = ModelOption(kind);
-        var data = ClassifierCommand.DataOption();
-        var seed = SeedOption();
-        var json = ClassifierCommand.JsonOption();
+        var data = CommonOptions.DataOption();
+        var seed = CommonOptions.SeedOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("evaluate", $"The {Noun(kind)}'s loss on the 10k test images, as the post validates it (eval mode{(kind == Part2Kind.Vae ? ", one sampled z per image" : "")}).")
         {
             model, data, seed, json,
@@ -69,7 +53,7 @@ public static class Part2Commands
         command.SetAction(CliApp.Action(parse =>
         {
             string path = CliApp.RequireFile(parse.GetValue(model), "model");
-            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             using Tensor test = mnist.Test.ToInputs();
             using var generator = new Generator(unchecked((ulong)parse.GetValue(seed)));
             ValidationResult result;
@@ -109,11 +93,11 @@ public static class Part2Commands
     static Command CreateSample(Part2Kind kind)
     {
         var model = ModelOption(kind);
-        var data = ClassifierCommand.DataOption();
-        var count = CountOption(32);
-        var seed = SeedOption();
-        var output = OutOption("samples");
-        var json = ClassifierCommand.JsonOption();
+        var data = CommonOptions.DataOption();
+        var count = CommonOptions.CountOption(32);
+        var seed = CommonOptions.SeedOption();
+        var output = CommonOptions.OutOption("samples");
+        var json = CommonOptions.JsonOption();
         string how = kind == Part2Kind.Vae
             ? "decode z ~ N(0, I), clipped to [0, 1]"
             : "decode Gaussian latents with the training latents' per-element mean and std (the post's baseline), clipped to [0, 1]";
@@ -121,7 +105,7 @@ public static class Part2Commands
         if (kind == Part2Kind.Autoencoder) command.Options.Add(data);
         command.SetAction(CliApp.Action(parse =>
         {
-            int n = RequireCount(parse.GetValue(count));
+            int n = CommonOptions.RequireCount(parse.GetValue(count));
             string path = CliApp.RequireFile(parse.GetValue(model), "model");
             string dest = parse.GetValue(output)!;
             long s = parse.GetValue(seed);
@@ -134,7 +118,7 @@ public static class Part2Commands
             else
             {
                 using ConvAutoencoder ae = ModelFile.LoadAutoencoder(path);
-                MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+                MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
                 using Tensor train = mnist.Train.ToInputs();
                 (Tensor mean, Tensor std) = Part2Sampling.LatentStatistics(ae, train);
                 using (mean)
@@ -155,20 +139,20 @@ public static class Part2Commands
     static Command CreateReconstruct(Part2Kind kind)
     {
         var model = ModelOption(kind);
-        var data = ClassifierCommand.DataOption();
-        var count = CountOption(8);
-        var seed = SeedOption();
-        var output = OutOption("originals and reconstructions");
-        var json = ClassifierCommand.JsonOption();
+        var data = CommonOptions.DataOption();
+        var count = CommonOptions.CountOption(8);
+        var seed = CommonOptions.SeedOption();
+        var output = CommonOptions.OutOption("originals and reconstructions");
+        var json = CommonOptions.JsonOption();
         var command = new Command("reconstruct", $"Encode and decode the first N test images with the {Noun(kind)}; writes originals (first half) then reconstructions.")
         {
             model, data, count, seed, output, json,
         };
         command.SetAction(CliApp.Action(parse =>
         {
-            int n = RequireCount(parse.GetValue(count));
+            int n = CommonOptions.RequireCount(parse.GetValue(count));
             string path = CliApp.RequireFile(parse.GetValue(model), "model");
-            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             if (n > mnist.Test.Count) throw new UsageException($"-n {n} is more than the {mnist.Test.Count} test images");
             using Tensor test = mnist.Test.ToInputs();
             using Tensor originals = test.narrow(0, 0, n);

@@ -15,9 +15,9 @@ public static class ReportCommand
         {
             Description = "Training history (history.json or its run directory) for loss.png. Default: history.json beside --model, if any.",
         };
-        var data = ClassifierCommand.DataOption();
+        var data = CommonOptions.DataOption();
         var outDir = new Option<string>("--out") { Description = "Report directory (created if missing; files in it are replaced).", Required = true };
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("report", "Reproduce the part-1 post: figures, FID-feature normality and an HTML/Markdown report.")
         {
             model, history, data, outDir, json,

@@ -19,7 +19,7 @@ public static class ReproduceCommand
     public static Command Create()
     {
         var command = new Command("reproduce", "Reproduce the series end to end. Without a part: parts 1, 2 and 3 from the shipped weights (minutes); --train retrains everything (resumable).");
-        var data = ClassifierCommand.DataOption();
+        var data = CommonOptions.DataOption();
         var train = new Option<bool>("--train") { Description = "Retrain every model with the shipped recipes instead of using the shipped weights (resumable; hours on 2 cores)." };
         var outDir = new Option<string>("--out") { Description = "Directory for the three parts' outputs (part1/, part2/, part3/).", DefaultValueFactory = _ => "runs/reproduce" };
         command.Options.Add(data);
@@ -52,13 +52,13 @@ public static class ReproduceCommand
     static Command CreatePart1()
     {
         var defaults = new TrainingConfig();
-        var data = ClassifierCommand.DataOption();
+        var data = CommonOptions.DataOption();
         var epochs = new Option<int>("--epochs") { Description = "Training epochs (blog: 100).", DefaultValueFactory = _ => defaults.Epochs };
         var seed = new Option<long>("--seed") { Description = "Training seed.", DefaultValueFactory = _ => defaults.Seed };
         var outDir = new Option<string>("--out") { Description = "Run directory: training files, model.safetensors and report/.", DefaultValueFactory = _ => "runs/part1" };
         var shipped = new Option<string?>("--model") { Description = "Use these weights (e.g. the shipped models/classifier.safetensors) instead of training." };
         var shippedHistory = new Option<string?>("--history") { Description = "With --model: the training history for the report's loss figure." };
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("part1", "Part 1: train the MNIST classifier (Adam 1e-3, batch 256, 100 epochs) or take --model, evaluate it, compute the FID baselines, write the report.")
         {
             data, epochs, seed, outDir, shipped, shippedHistory, json,
@@ -68,7 +68,7 @@ public static class ReproduceCommand
             var config = defaults with { Epochs = parse.GetValue(epochs), Seed = parse.GetValue(seed) };
             if (config.Epochs <= 0) throw new InvalidOptionException($"--epochs must be positive (got {config.Epochs})");
             string run = parse.GetValue(outDir)!;
-            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             string modelPath = Path.Combine(run, RunDirectory.ModelFileName);
 
             Classifier model;
@@ -76,13 +76,13 @@ public static class ReproduceCommand
             if (parse.GetValue(shipped) is { } given)
             {
                 modelPath = CliApp.RequireFile(given, "model");
-                model = ClassifierCommand.LoadClassifier(modelPath);
+                model = ModelFile.LoadClassifier(modelPath);
                 history = parse.GetValue(shippedHistory) is { } h ? TrainingHistory.Load(CliApp.RequireFile(h, "history")) : [];
             }
             else if (RunDirectory.IsFinished(run, config, nameof(Classifier), settings: null))
             {
                 CliApp.Err.MarkupLineInterpolated($"[grey]Reusing the finished run in {run} (delete it to train again).[/]");
-                model = ClassifierCommand.LoadClassifier(modelPath);
+                model = ModelFile.LoadClassifier(modelPath);
                 history = TrainingHistory.Load(run);
             }
             else

@@ -22,21 +22,21 @@ public static class ReproduceConditional
 {
     public static Command Create()
     {
-        var data = ClassifierCommand.DataOption();
+        var data = CommonOptions.DataOption();
         var classifierModel = new Option<string>("--classifier") { Description = "Classifier that grades the digits. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
         var model = new Option<string>("--model") { Description = $"Class-conditional model. Default: the shipped models/{ShippedFiles.ConditionalFile}.", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.ConditionalFile) };
-        var vae = DiffusionCommand.VaeOption("latent-vae.safetensors");
-        var count = Part2Commands.CountOption(1000);
+        var vae = CommonOptions.VaeOption("latent-vae.safetensors");
+        var count = CommonOptions.CountOption(1000);
         count.Description = "Samples per digit and guidance weight.";
         var weights = new Option<string>("--guidance") { Description = "Guidance weights to sweep, comma-separated.", DefaultValueFactory = _ => string.Join(",", Recipes.GuidanceSweep.Select(w => w.ToString(CultureInfo.InvariantCulture))) };
-        var seed = Part2Commands.SeedOption();
+        var seed = CommonOptions.SeedOption();
         var samplers = new DiffusionCommand.SamplerOptions();
         var outDir = new Option<string>("--out") { Description = "Run directory: the report goes to OUT/report.", DefaultValueFactory = _ => "runs/conditional" };
         var unconditional = new Option<string>("--unconditional-model") { Description = "The unconditional model whose samples, grouped by the classifier's label, give the per-class FID to beat. Default: the shipped models/alpha-deblending.safetensors (skipped when absent).", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.AlphaDeblendingFile) };
         var train = new Option<bool>("--train") { Description = "Train the conditional model with the shipped recipe (resumable, OUT/model) on the latents of --vae instead of using --model." };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
-        var interval = GenerateCommand.GuidanceIntervalOption();
-        var json = ClassifierCommand.JsonOption();
+        var interval = CommonOptions.GuidanceIntervalOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("conditional", "Grade the class-conditional model: sweep the guidance weight (classifier accuracy, per-class FID), the balanced grid, the report.")
         {
             data, classifierModel, model, vae, count, weights, seed, outDir, unconditional, train, report, json,
@@ -45,12 +45,12 @@ public static class ReproduceConditional
         command.Options.Add(interval);
         command.SetAction(CliApp.Action(parse =>
         {
-            int n = Part2Commands.RequireCount(parse.GetValue(count));
+            int n = CommonOptions.RequireCount(parse.GetValue(count));
             double[] sweep = ParseWeights(parse.GetValue(weights)!);
             long s = parse.GetValue(seed);
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
             string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel), "classifier");
-            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             string modelPath = parse.GetValue(train)
                 ? ShippedRuns.TrainConditional(mnist, vaePath, Path.Combine(parse.GetValue(outDir)!, "model"), ConsoleRunTrainer.Instance)
                 : parse.GetValue(model)!;
@@ -61,11 +61,11 @@ public static class ReproduceConditional
             (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
             using (unet)
             using (Vae decoder = ModelFile.LoadVae(vaePath))
-            using (Classifier classifier = ClassifierCommand.LoadClassifier(classifierPath))
+            using (Classifier classifier = ModelFile.LoadClassifier(classifierPath))
             {
                 if (config.UNet.Classes != 10) throw new InvalidOptionException($"{modelPath} is not a class-conditional MNIST model (it has {config.UNet.Classes} classes)");
                 ModelFile.RequireFits(config, modelPath, decoder, vaePath);
-                SamplingOptions template = samplers.Read(parse, config, modelPath, new SamplingOptions { GuidanceInterval = GenerateCommand.ParseInterval(parse.GetValue(interval)) });
+                SamplingOptions template = samplers.Read(parse, config, modelPath, new SamplingOptions { GuidanceInterval = CommonOptions.ParseInterval(parse.GetValue(interval)) });
                 using GuidanceSweepResult result = GuidanceSweep.Run(new GuidanceSweepInputs(unet, config, decoder, vaePath, classifier, mnist, n, sweep, s, template)
                 {
                     Unconditional = (unconditionalPath, unconditionalGiven),

@@ -23,33 +23,33 @@ public static class ReproducePart2
 {
     public static Command Create()
     {
-        var data = ClassifierCommand.DataOption();
+        var data = CommonOptions.DataOption();
         var classifierModel = new Option<string>("--classifier") { Description = "Classifier for MNIST-FID. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
         var ae = new Option<string>("--autoencoder") { Description = "Autoencoder weights. Default: the shipped models/autoencoder.safetensors.", DefaultValueFactory = _ => Defaults.Model("autoencoder.safetensors") };
         var vae = new Option<string>("--vae") { Description = "VAE weights. Default: the shipped models/vae.safetensors.", DefaultValueFactory = _ => Defaults.Model("vae.safetensors") };
-        var count = Part2Commands.CountOption(10_000);
-        var seed = Part2Commands.SeedOption();
+        var count = CommonOptions.CountOption(10_000);
+        var seed = CommonOptions.SeedOption();
         var train = new Option<bool>("--train") { Description = "Retrain the autoencoder and the VAE with the shipped recipes (resumable) instead of using the shipped weights." };
         var outDir = new Option<string>("--out") { Description = "Run directory: report/ (and the training runs with --train).", DefaultValueFactory = _ => "runs/part2" };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("part2", "Part 2: evaluate the autoencoder and the VAE, MNIST-FID of their samples (and reconstructions), the post's figures as a report.")
         {
             data, classifierModel, ae, vae, count, seed, train, outDir, report, json,
         };
         command.SetAction(CliApp.Action(parse =>
         {
-            int n = Part2Commands.RequireCount(parse.GetValue(count));
+            int n = CommonOptions.RequireCount(parse.GetValue(count));
             long s = parse.GetValue(seed);
             string run = parse.GetValue(outDir)!;
-            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             string aePath = parse.GetValue(ae)!, vaePath = parse.GetValue(vae)!;
             if (parse.GetValue(train)) (aePath, vaePath) = ShippedRuns.TrainPart2(mnist, run, ConsoleRunTrainer.Instance);
             aePath = CliApp.RequireFile(aePath, "autoencoder");
             vaePath = CliApp.RequireFile(vaePath, "VAE");
             string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel), "classifier");
 
-            using Classifier classifier = ClassifierCommand.LoadClassifier(classifierPath);
+            using Classifier classifier = ModelFile.LoadClassifier(classifierPath);
             using ConvAutoencoder autoencoder = ModelFile.LoadAutoencoder(aePath);
             using Vae model = ModelFile.LoadVae(vaePath);
             using Tensor trainImages = mnist.Train.ToInputs();

@@ -24,13 +24,13 @@ public static class ReproducePart3
 {
     public static Command Create()
     {
-        var data = ClassifierCommand.DataOption();
+        var data = CommonOptions.DataOption();
         var classifierModel = new Option<string>("--classifier") { Description = "Classifier for MNIST-FID and the census. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
-        var vae = DiffusionCommand.VaeOption("latent-vae.safetensors");
+        var vae = CommonOptions.VaeOption("latent-vae.safetensors");
         var part2Vae = new Option<string>("--part2-vae") { Description = "Part 2's VAE, for the table's VAE row. Default: the shipped models/vae.safetensors.", DefaultValueFactory = _ => Defaults.Model("vae.safetensors") };
-        var model = DiffusionCommand.ModelOption();
-        var count = Part2Commands.CountOption(10_000);
-        var seed = Part2Commands.SeedOption();
+        var model = CommonOptions.DiffusionModelOption();
+        var count = CommonOptions.CountOption(10_000);
+        var seed = CommonOptions.SeedOption();
         var clip = new Option<bool>("--clip-x0") { Description = "Clamp x̂_0 to the training latents' range while sampling (not in the post)." };
         var train = new Option<bool>("--train") { Description = "Retrain the latent VAE and the diffusion model with the shipped recipes (resumable) instead of using the shipped weights." };
         var outDir = new Option<string>("--out") { Description = "Run directory: samples, table, report (and training runs with --train).", DefaultValueFactory = _ => "runs/part3" };
@@ -39,17 +39,17 @@ public static class ReproducePart3
         var iadbWideModel = new Option<string>("--iadb-wide-model") { Description = "The wide α-deblending model, UNet (64, 128), for the sampler table's best rows; 'none' leaves them out. Default: the shipped models/alpha-deblending-wide.safetensors (skipped, with a note, when absent or not of this VAE).", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.WideAlphaDeblendingFile) };
         var samplers = new Option<string>("--samplers") { Description = "The sampler table: none; quick (DDIM 50, α-deblending Euler 50 and Heun 25, the wide model's Heun 10, EMA weights; ~1.5 min); full (DDPM, DDIM and α-deblending at 10-250 steps, the wide model at 5-50, EMA and raw weights; ~35 min).", DefaultValueFactory = _ => "quick" };
         samplers.AcceptOnlyFromAmong("none", "quick", "full");
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("part3", "Part 3: sample the latent diffusion model, score it and part 2's VAE with MNIST-FID (the series' table), compare samplers, write the report.")
         {
             data, classifierModel, vae, part2Vae, model, count, seed, clip, train, outDir, report, iadbModel, iadbWideModel, samplers, json,
         };
         command.SetAction(CliApp.Action(parse =>
         {
-            int n = Part2Commands.RequireCount(parse.GetValue(count));
+            int n = CommonOptions.RequireCount(parse.GetValue(count));
             long s = parse.GetValue(seed);
             string run = parse.GetValue(outDir)!;
-            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(data)!);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             string vaePath = parse.GetValue(vae)!, modelPath = parse.GetValue(model)!;
             string? trainedAlpha = null, trainedWide = null;
             string? widePath = parse.GetValue(iadbWideModel) is "none" ? null : parse.GetValue(iadbWideModel)!;
@@ -62,7 +62,7 @@ public static class ReproducePart3
             string part2VaePath = CliApp.RequireFile(parse.GetValue(part2Vae), "part 2 VAE");
             string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel), "classifier");
 
-            using Classifier classifier = ClassifierCommand.LoadClassifier(classifierPath);
+            using Classifier classifier = ModelFile.LoadClassifier(classifierPath);
             using Vae latentVae = ModelFile.LoadVae(vaePath);
             using Vae postVae = ModelFile.LoadVae(part2VaePath);
             (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);

@@ -39,7 +39,7 @@ public static class VaeCommand
         var latent = new Option<int>("--latent-channels") { Description = "Channels of the 4x4 latent (the post: 4).", DefaultValueFactory = _ => modelDefaults.LatentChannels };
         var head = new Option<int>("--head-channels") { Description = "Hidden channels before a 1x1 conv head giving μ and σ (0, the post: none).", DefaultValueFactory = _ => modelDefaults.HeadChannels };
         var channelsLast = Part2Commands.ChannelsLastOption();
-        var json = ClassifierCommand.JsonOption();
+        var json = CommonOptions.JsonOption();
         var command = new Command("train", "Train the VAE with the post's loss (summed squared error + KL) and loop (Adam 1e-3, batch 128, 400 epochs by default).");
         options.AddTo(command);
         command.Options.Add(klWeight);
@@ -63,7 +63,7 @@ public static class VaeCommand
             try { model.Validate(); }
             catch (ArgumentException e) { throw new InvalidOptionException($"{OptionOf(e.ParamName)}: {e.Message.Split(" (Parameter")[0]}"); }
             Device device = options.TrainingDevice(parse);
-            MnistData mnist = ClassifierCommand.LoadData(parse.GetValue(options.Data)!);
+            MnistData mnist = CommonOptions.LoadData(parse.GetValue(options.Data)!);
             using Tensor train = TorchDevices.MoveTo(mnist.Train.ToInputs(), device);
             using Tensor validation = TorchDevices.MoveTo(mnist.Test.ToInputs(), device);
             var task = new VaeTask(train, validation, model);

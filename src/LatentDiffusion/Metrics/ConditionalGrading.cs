@@ -29,7 +29,7 @@ public sealed record GuidanceRow(double Guidance, IReadOnlyList<DigitGrade> Digi
 }
 
 /// <summary>
-/// Part 1's classifier grading a class-conditional generator (issue 13): per requested digit, the classifier's accuracy
+/// Part 1's classifier grading a class-conditional generator: per requested digit, the classifier's accuracy
 /// and confidence, and a per-class FID against that digit's ~6,000 training images (preact features).
 /// </summary>
 public sealed class ConditionalGrading

@@ -100,6 +100,9 @@ public sealed class CliBehaviourTests
     [InlineData("--ema-sweep", "autoencoder", "train", "--ema-sweep", "0", "--out", "{out}")]
     [InlineData("--ema-sweep", "classifier", "train", "--ema-sweep", "0.9,2", "--out", "{out}")]
     [InlineData("-n", "diffusion", "sample", "-n", "0", "--out", "{out}/x.png")]
+    [InlineData("--timesteps", "diffusion", "train", "--timesteps", "1", "--out", "{out}")]
+    [InlineData("--steps", "diffusion", "train", "--steps", "1", "--out", "{out}")]                        // the deprecated spelling still checked
+    [InlineData("--steps", "diffusion", "train", "--steps", "20", "--timesteps", "20", "--out", "{out}")]   // one spelling at a time
     public void InvalidOptionValue_IsAUsageErrorNamingTheOption(string option, params string[] args)
     {
         using var dir = new TempDirectory();

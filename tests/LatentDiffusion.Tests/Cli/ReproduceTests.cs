@@ -55,7 +55,7 @@ public sealed class ReproduceTests
         Ok(["vae", "train", "--data", data, "--epochs", "1", "--batch-size", "32", "--sigma", "logvar", "--head-channels", "8",
             "--latent-channels", "8", "--kl-weight", "0.01", "--out", dir.File("latent")]);
         Ok(["diffusion", "train", "--data", data, "--vae", dir.File("latent/model.safetensors"), "--epochs", "1", "--batch-size", "32",
-            "--widths", "8,16", "--steps", "20", "--latent-scale", "auto", "--out", dir.File("diffusion")]);
+            "--widths", "8,16", "--timesteps", "20", "--latent-scale", "auto", "--out", dir.File("diffusion")]);
         Ok(["diffusion", "train", "--data", data, "--vae", dir.File("latent/model.safetensors"), "--epochs", "1", "--batch-size", "32",
             "--widths", "8,16", "--objective", "iadb", "--ema", "0.9", "--latent-scale", "auto", "--out", dir.File("iadb")]);
         var r = Ok(["reproduce", "part3", "--data", data, "--vae", dir.File("latent/model.safetensors"), "--part2-vae", dir.File("vae/model.safetensors"),

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Globalization;
+using LatentDiffusion.Data;
+using LatentDiffusion.IO;
+using LatentDiffusion.Training;
+using Spectre.Console;
+
+namespace LatentDiffusion.Cli;
+
+/// <summary>The options and option parsers that several commands share: data, --json, counts, seeds, outputs, model files, guidance, digits.</summary>
+internal static class CommonOptions
+{
+    public static Option<string> DataOption() => new("--data")
+    {
+        Description = "Directory with the four MNIST-layout files (raw or .gz). Default: the shipped data/mnist.",
+        DefaultValueFactory = _ => Defaults.DataDirectory,
+    };
+
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object as the last line of stdout." };
+
+    /// <summary>Loads the four files of <paramref name="directory"/>, downloading missing ones; notices go to stderr.</summary>
+    public static MnistData LoadData(string directory)
+    {
+        if (File.Exists(directory)) throw new UsageException($"--data {directory} is a file; give the directory that holds the four MNIST files");
+        return MnistDataset.LoadOrDownload(directory, notice: message => CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {message}"));
+    }
+
+    public static Option<int> CountOption(int defaultCount) => new("-n", "--count") { Description = "Number of digits.", DefaultValueFactory = _ => defaultCount };
+
+    public static Option<long> SeedOption() => new("--seed") { Description = "Seed of the random draws.", DefaultValueFactory = _ => 0 };
+
+    public static Option<string> OutOption(string what) => new("--out")
+    {
+        Description = $"Where to write the {what}: a new folder (28x28 PNGs, as `ldm fid` reads), FILE.png (a grid) or FILE.npz (the float array).",
+        Required = true,
+    };
+
+    public static int RequireCount(int n, string option = "-n")
+    {
+        if (n <= 0) throw new InvalidOptionException($"{option} must be positive (got {n})");
+        return n;
+    }
+
+    /// <summary>--guidance-interval LOW,HIGH: the noise levels (t/T, or α) where guidance applies.</summary>
+    public static Option<string?> GuidanceIntervalOption() => new("--guidance-interval")
+    {
+        Description = $"Apply the guidance only at noise levels LOW..HIGH (t/T, or α; 0 = data, 1 = noise) and the plain conditional model elsewhere. Default: {DefaultInterval}.",
+        DefaultValueFactory = _ => DefaultInterval,
+    };
+
+    /// <summary>The default guidance interval as the option writes it: <see cref="Recipes.GuidanceInterval"/>.</summary>
+    static string DefaultInterval => string.Create(CultureInfo.InvariantCulture, $"{Recipes.GuidanceInterval.Low},{Recipes.GuidanceInterval.High}");
+
+    public static (double, double)? ParseInterval(string? text)
+    {
+        if (text is null || text.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return null;
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length == 2 && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double lo) &&
+            double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double hi) && lo >= 0 && lo <= hi && hi <= 1)
+            return (lo, hi);
+        throw new InvalidOptionException($"--guidance-interval must be 'all' or LOW,HIGH with 0 ≤ LOW ≤ HIGH ≤ 1 (got '{text}')");
+    }
+
+    /// <summary>"0".."9" → that digit; "all" → 0..9; anything else is a usage error.</summary>
+    public static int[] ParseDigits(string text)
+    {
+        if (text.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return Enumerable.Range(0, 10).ToArray();
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int d) && d is >= 0 and <= 9) return [d];
+        throw new InvalidOptionException($"--digit must be 0-9 or 'all' (got '{text}')");
+    }
+
+    public static Option<string> DiffusionModelOption() => new("--model")
+    {
+        Description = "Diffusion model weights (.safetensors). Default: the shipped models/diffusion.safetensors.",
+        DefaultValueFactory = _ => Defaults.Model(ShippedFiles.DiffusionFile),
+    };
+
+    public static Option<string> VaeOption(string file = "vae.safetensors") => new("--vae")
+    {
+        Description = $"The VAE whose latent space the model works in. Default: the shipped models/{file}.",
+        DefaultValueFactory = _ => Defaults.Model(file),
+    };
+}
