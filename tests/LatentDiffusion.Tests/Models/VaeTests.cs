@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace LatentDiffusion.Tests.Models;
 
 /// <summary>Part 2's AE and VAE against PyTorch: the post's classes trained 300 steps in PyTorch 1.13 (Fixtures/pytorch-vae).</summary>
+[Trait("Category", "Parity")]
 [Collection("Torch")]
 public sealed class VaeTests
 {
@@ -232,6 +233,7 @@ public sealed class VaeTests
     /// the rounding details; an earlier kernel variant gave 6.5e-5 and 3.9e-3). Parity with PyTorch itself (its own
     /// float32 NCHW rounding) is checked in NCHW above, against PyTorch's float32 spread.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(1, 1e-3, 3.0)]
     [InlineData(8, 5e-3, 3.0)]
