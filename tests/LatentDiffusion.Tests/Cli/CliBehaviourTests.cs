@@ -7,6 +7,7 @@ namespace LatentDiffusion.Tests.Cli;
 [Collection("Torch")]
 public sealed class CliBehaviourTests
 {
+    [Trait("Category", "Slow")]
     [Fact]
     public void UnknownCommand_IsAUsageError()
     {
@@ -15,6 +16,7 @@ public sealed class CliBehaviourTests
         Assert.Contains("bogus", r.Stderr);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void MissingModel_IsOneLineNamingTheFile()
     {
@@ -24,6 +26,7 @@ public sealed class CliBehaviourTests
         AssertOneLineNoTrace(r.Stderr);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void HugeLearningRate_FailsWithTheDivergedMessage()
     {
@@ -37,6 +40,7 @@ public sealed class CliBehaviourTests
         Assert.Empty(Directory.GetFiles(run, "*.tmp"));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Info_Json_IsTheLastStdoutLine()
     {
@@ -47,6 +51,7 @@ public sealed class CliBehaviourTests
         Assert.Equal(16554, json.RootElement.GetProperty("parameters").GetInt64());
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void CorruptDataFile_IsOneLineNamingIt()
     {
@@ -126,6 +131,7 @@ public sealed class CliBehaviourTests
         Assert.False(Directory.Exists(dir.File("run")));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void DirectoryWhereAFileIsExpected_SaysSo_AndAFileWhereADirectoryIs()
     {

@@ -55,6 +55,7 @@ public sealed class FidCommandTests
     /// Through the real executable, so stdout and stderr are the process's own streams (CliApp.Out and CliApp.Err bind
     /// the console at type load, where an in-process Console.SetError never reaches them).
     /// </summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void Run_StatsThenFid_PrintsJsonWithProvenance()
     {
@@ -87,6 +88,7 @@ public sealed class FidCommandTests
         Assert.Equal("", r.Stderr);                                                   // 150 and 140 > 128: no warning, no notice
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Run_MissingSourceOrClassifier_FailsWithOneLine()
     {

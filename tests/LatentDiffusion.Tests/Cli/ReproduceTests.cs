@@ -6,6 +6,7 @@ namespace LatentDiffusion.Tests.Cli;
 /// The README's main job, part by part, end to end through the real executable on tiny synthetic data: models trained
 /// for an epoch by the CLI, then <c>ldm reproduce partN</c> on them — exit 0, the table's rows, the report's pages.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection("Torch")]
 public sealed class ReproduceTests
 {

@@ -13,6 +13,7 @@ namespace LatentDiffusion.Tests.Cli;
 /// command that resumes it and exits 143 (130 for SIGINT); that command resumes to the weights of a run never stopped.
 /// A second signal ends the process at once; a stopped sampling writes nothing.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection("Torch")]
 public sealed class StopSignalTests
 {

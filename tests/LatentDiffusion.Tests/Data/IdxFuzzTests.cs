@@ -14,6 +14,7 @@ namespace LatentDiffusion.Tests.Data;
 /// <see cref="DataFormatException"/> naming the corrupted file, or load when the corruption left a valid file (a
 /// flipped pixel) — never another exception, a hang, or an allocation sized by the header.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class IdxFuzzTests(ITestOutputHelper output) : IDisposable
 {
     const int Seed = 20240611;

@@ -48,6 +48,7 @@ public sealed class FashionMnistFactAttribute : FactAttribute
 [Trait("Category", "RealData")]
 public sealed class MnistDatasetTests(RealMnistFixture mnist, ITestOutputHelper output) : IClassFixture<RealMnistFixture>
 {
+    [Trait("Category", "Slow")]
     [Fact]
     public void Load_RepositoryMnist_IsMnistWithItsKnownShapes()
     {
@@ -83,6 +84,7 @@ public sealed class MnistDatasetTests(RealMnistFixture mnist, ITestOutputHelper 
         }
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Load_RecompressedMnist_StillVerifiesAsMnist()
     {
@@ -101,6 +103,7 @@ public sealed class MnistDatasetTests(RealMnistFixture mnist, ITestOutputHelper 
         Assert.Empty(notices);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Load_RawMnist_IsMnist()
     {

@@ -37,6 +37,7 @@ public sealed class MnistDownloaderTests(ITestOutputHelper output) : IDisposable
         Dataset = SyntheticIdx.Known("synthetic", gz.ToDictionary(kv => kv.Key[..^3], kv => kv.Value)),
     };
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void LoadOrDownload_FirstMirror404_GetsRealMnistFromTheSecond()
     {
@@ -106,6 +107,7 @@ public sealed class MnistDownloaderTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(4, notices.Count(n => n.Contains("not the published .gz", StringComparison.Ordinal)));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void DownloadMissing_StalledMirror_TimesOutOnceThenUsesNextMirror()
     {
@@ -123,6 +125,7 @@ public sealed class MnistDownloaderTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(notices, n => n.Contains("timed out: no data for 1 s", StringComparison.Ordinal));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void DownloadMissing_StallMidBody_FailsWithTimeoutAndLeavesNothing()
     {

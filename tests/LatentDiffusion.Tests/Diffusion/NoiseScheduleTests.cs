@@ -15,6 +15,7 @@ public sealed class NoiseScheduleTests
 
     static NoiseSchedule Make(string name) => name == "linear" ? NoiseSchedule.Linear() : NoiseSchedule.Cosine();
 
+    [Trait("Category", "Parity")]
     [Theory]
     [InlineData("linear")]
     [InlineData("cosine")]

@@ -20,6 +20,7 @@ public sealed class CorruptWeightsTests : IDisposable
     /// Our safetensors files carry a checksum of the tensor data, so a flipped bit is either an error naming the file
     /// or (in a header byte that does not matter, e.g. a metadata value) loads exactly the original weights.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void Safetensors_AnyBitFlip_IsAnErrorOrHarmless()
     {

@@ -24,6 +24,7 @@ public sealed class NpzTests
         return new FeatureStatistics(mu, sigma, new StatisticsProvenance(1234, new string('a', 64), "preact"));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Save_ThenLoad_RoundTripsBitForBit()
     {
@@ -60,6 +61,7 @@ public sealed class NpzTests
         Assert.Equal(10 + headerLength + 128 * 128 * 8, bytes.Length);
     }
 
+    [Trait("Category", "Parity")]
     [Theory]
     [InlineData("stats_savez.npz")]
     [InlineData("stats_savez_compressed.npz")]
@@ -72,6 +74,7 @@ public sealed class NpzTests
         Assert.Null(stats.Provenance);
     }
 
+    [Trait("Category", "Parity")]
     [Fact]
     public void Load_FortranOrderSigma_IsReadInLogicalOrder()
     {
@@ -82,6 +85,7 @@ public sealed class NpzTests
         Assert.Contains("not symmetric", Assert.Throws<DataFormatException>(() => FeatureStatistics.Load(NumpyFixture("stats_fortran.npz"))).Message);
     }
 
+    [Trait("Category", "Parity")]
     [Fact]
     public void Load_Float32Arrays_AreRefusedNamingTheDtype()
     {

@@ -68,6 +68,7 @@ public sealed class ShippedFilesTests
     /// program's own three files copied, so its base directory is that folder) — run from the file system's root:
     /// <c>ldm info</c> says the shipped files come from the installation, and <c>ldm fid</c> finds the shipped classifier.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void InstalledCopy_RunFromAnywhere_UsesItsOwnShippedFiles()
     {

@@ -9,6 +9,8 @@ namespace LatentDiffusion.Tests.Interop;
 /// method: export, <see cref="PythonTwin.Run"/> with the twin's constructor and the output to compare, assert close
 /// (the VAE's would run <c>"VAE()"</c> with <c>"torch.cat(model.encode(x), 1)"</c>). Skipped where python3 has no torch.
 /// </summary>
+[Trait("Category", "Parity")]
+[Trait("Category", "Slow")]
 [Collection("Torch")]
 public sealed class PythonTwinsTests
 {

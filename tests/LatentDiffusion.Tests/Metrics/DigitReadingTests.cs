@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace LatentDiffusion.Tests.Metrics;
 
+[Trait("Category", "Slow")]
 public sealed class DigitReadingTests
 {
     [Fact]

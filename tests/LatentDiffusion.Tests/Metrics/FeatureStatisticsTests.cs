@@ -95,6 +95,7 @@ public sealed class FeatureStatisticsTests
         Assert.All(rows.Where(r => r.Name != "Few"), r => Assert.Empty(r.Warnings));   // 200 test images, 300 training images
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void GeneratorFidTable_WithASharedScorer_GivesTheSameRows_AndScoresValidationOnce()
     {

@@ -15,6 +15,7 @@ public sealed class FidCalculatorTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => classifier.Dispose();
 
+    [Trait("Category", "Parity")]
     [Theory]
     [InlineData(FeatureKind.PreAct, "features_pre.f32")]
     [InlineData(FeatureKind.Flatten, "features_post.f32")]

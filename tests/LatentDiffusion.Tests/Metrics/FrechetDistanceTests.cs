@@ -6,6 +6,7 @@ namespace LatentDiffusion.Tests.Metrics;
 
 public sealed class FrechetDistanceTests(ITestOutputHelper output)
 {
+    [Trait("Category", "Parity")]
     [Theory]
     [MemberData(nameof(FidFixtures.Indices), MemberType = typeof(FidFixtures))]
     public void Compute_FixtureCases_AgreeWithScipySqrtmToOneMicroRelative(int index)

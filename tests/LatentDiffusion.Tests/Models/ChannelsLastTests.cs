@@ -78,6 +78,7 @@ public sealed class ChannelsLastTests
     /// gradient 8e-8 against 1e-5; conv weight gradient 8e-6 both. Both stay float32-small here; the test pins that
     /// (and would flag a libtorch change in either direction).
     /// </summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void BatchNormBackward_IsLessAccurateChannelsLast_ConvolutionIsNot()
     {

@@ -14,6 +14,7 @@ public sealed class ClassifierTests
         Assert.Equal(16554, model.ParameterCount());
     }
 
+    [Trait("Category", "Parity")]
     [Fact]
     public void StateDictKeys_AreThoseOfThePyTorchSequential()
     {
@@ -22,6 +23,7 @@ public sealed class ClassifierTests
         Assert.Equal(expected.OrderBy(k => k), model.state_dict().Keys.OrderBy(k => k));
     }
 
+    [Trait("Category", "Parity")]
     [Fact]
     public void Forward_OfPyTorchWeights_ReproducesPyTorchLogitsAndFeatures()
     {

@@ -11,6 +11,7 @@ namespace LatentDiffusion.Tests.Models;
 /// embedding, block and do_step; our UNet layout), widths (64, 128), seed 0, written by python/make_unet_fixture.py
 /// (Fixtures/pytorch-unet).
 /// </summary>
+[Trait("Category", "Parity")]
 [Collection("Torch")]
 public sealed class UNetTests
 {

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace LatentDiffusion.Tests.Models;
 
 /// <summary>Part 2's AE and VAE against PyTorch: the post's classes trained 300 steps in PyTorch 1.13 (Fixtures/pytorch-vae).</summary>
+[Trait("Category", "Parity")]
 [Collection("Torch")]
 public sealed class VaeTests
 {
@@ -133,35 +134,92 @@ public sealed class VaeTests
     }
 
     [Fact]
-    public void Vae_TrainModeLoss_ReproducesPyTorchLossAndEveryGradient()
+    public void Vae_TrainModeLoss_ReproducesPyTorchLossAndReconstruction()
     {
-        (double loss, Dictionary<string, float[]> gradients, float[] reconstruction) = TrainStep(channelsLast: false, float64: false);
+        (double loss, _, float[] reconstruction) = TrainStep(channelsLast: false, float64: false);
         using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Fixture("manifest.json")));
         double expectedLoss = manifest.RootElement.GetProperty("vae_train_loss").GetDouble();
         Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 * Math.Abs(expectedLoss), $"loss {loss} vs PyTorch {expectedLoss}");
         TensorAssert.CloseRelative(TestPaths.ReadFloats(Fixture("vae_train_reconstruction.f32")), reconstruction, 1e-5, "train-mode reconstruction");
+    }
 
-        Dictionary<string, Tensor> grads = ModelWeights.Read(Fixture("vae_train_grads.pt"));
-        Assert.Equal(gradients.Keys.Order(), grads.Keys.Order());
-        foreach (var (name, expected) in grads)
+    /// <summary>
+    /// Every gradient of the train-mode step equals PyTorch's, both sides in float64 (vae_train_grads_f64.pt,
+    /// python/make_vae_float64_fixture.py). The step is ill-conditioned — the raw-σ KL's −log σ² has d/dσ = −2/σ, and one
+    /// σ of the fixture batch is 3.5e-5, so every rounding in front of it is amplified about 10⁴-fold into the encoder's
+    /// gradients — which makes a float32 comparison a comparison of two roundings that depend on the CPU's vector
+    /// kernels. In float64 the same amplification leaves ~1e-12 of a gradient's scale, whatever the kernels, so the
+    /// graph itself (every layer, the loss, the order of operations) is held to 1e-9 of each gradient's largest value.
+    /// </summary>
+    [Fact]
+    public void Vae_TrainModeGradients_InFloat64_AreExactlyPyTorchs()
+    {
+        (double loss, Dictionary<string, double[]> gradients) = TrainStep64();
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Fixture("manifest.json")));
+        double expectedLoss = manifest.RootElement.GetProperty("vae_train_loss_f64").GetDouble();
+        Assert.True(Math.Abs(loss - expectedLoss) <= 1e-12 * Math.Abs(expectedLoss), $"float64 loss {loss:R} vs PyTorch {expectedLoss:R}");
+
+        Dictionary<string, double[]> expected = ReadDoubles(Fixture("vae_train_grads_f64.pt"));
+        Assert.Equal(gradients.Keys.Order(), expected.Keys.Order());
+        foreach (var (name, want) in expected)
         {
-            float[] want = expected.contiguous().data<float>().ToArray();
-            if (name.EndsWith("._conv.bias", StringComparison.Ordinal))
-            {
-                // A conv bias followed by train-mode BatchNorm cannot change the output (the norm subtracts the channel
-                // mean): its true gradient is exactly 0 and both sides hold rounding noise, which moves with the thread
-                // count. Held to 1e-4 of its conv weight's gradient scale instead (as the UNet's, UNetTests).
-                float[] weight = grads[name.Replace(".bias", ".weight")].contiguous().data<float>().ToArray();
-                double scale = weight.Max(v => Math.Abs((double)v));
-                double worst = want.Zip(gradients[name], (e, g) => Math.Abs((double)e - g)).Max();
-                Assert.True(worst <= 1e-4 * scale, $"gradient of {name}: {worst:E3} > 1e-4 x conv weight gradient scale {scale:E3}");
-            }
-            else
-            {
-                TensorAssert.CloseRelative(want, gradients[name], 1e-4, $"gradient of {name}");
-            }
+            // A conv bias before a train-mode BatchNorm has the true gradient 0 (the norm subtracts the channel mean):
+            // held against its conv weight's gradient scale instead.
+            double scale = name.EndsWith("._conv.bias", StringComparison.Ordinal)
+                ? expected[name.Replace(".bias", ".weight")].Max(Math.Abs)
+                : want.Max(Math.Abs);
+            double worst = want.Zip(gradients[name], (e, g) => Math.Abs(e - g)).Max();
+            Assert.True(worst <= 1e-9 * scale, $"float64 gradient of {name}: {worst:E3} > 1e-9 x scale {scale:E3}");
         }
-        foreach (Tensor t in grads.Values) t.Dispose();
+    }
+
+    /// <summary>
+    /// Our float32 gradients (NCHW, as PyTorch's default) are as close to the exact (float64) ones as PyTorch's own
+    /// float32 gradients are. The limit is read from the fixture: PyTorch's float32 error on this step, measured
+    /// against its float64 gradients for each kernel set it can run (AVX-512/AVX2 convolutions, no vectors) and thread
+    /// count (manifest.json, vae_train_float32_error), times 2 — another library's kernels round in another order, and
+    /// a float32 implementation is sound when it stays within the spread of sound float32 implementations, not when
+    /// it reproduces one of them bit for bit.
+    /// </summary>
+    [Fact]
+    public void Vae_TrainModeGradients_InFloat32_AreAsCloseToExactAsPyTorchsOwn()
+    {
+        (_, Dictionary<string, float[]> gradients, _) = TrainStep(channelsLast: false, float64: false);
+        Dictionary<string, double[]> exact = ReadDoubles(Fixture("vae_train_grads_f64.pt"));
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Fixture("manifest.json")));
+        double pyTorchWorst = manifest.RootElement.GetProperty("vae_train_float32_error").EnumerateObject()
+            .Where(p => p.Value.ValueKind == JsonValueKind.Object)
+            .Max(p => p.Value.GetProperty("error").GetDouble());
+        double limit = 2 * pyTorchWorst;
+        foreach (var (name, want) in exact)
+        {
+            if (name.EndsWith("._conv.bias", StringComparison.Ordinal)) continue;   // true gradient 0: rounding noise only
+            double scale = want.Max(Math.Abs);
+            double error = want.Zip(gradients[name], (e, g) => Math.Abs(e - g)).Max() / scale;
+            Assert.True(error <= limit, $"float32 gradient of {name}: {error:E3} of its scale from float64 > {limit:E2} (2 x PyTorch's own worst, {pyTorchWorst:E2})");
+        }
+    }
+
+    /// <summary><see cref="TrainStep"/> in float64 (NCHW, the fixture's 16 images), the gradients kept in float64.</summary>
+    static (double Loss, Dictionary<string, double[]> Gradients) TrainStep64()
+    {
+        using Vae vae = LoadVae();
+        vae.to(ScalarType.Float64);
+        vae.train();
+        using Tensor x = Floats("inputs.f32", 16, 1, 32, 32).to_type(ScalarType.Float64);
+        using Tensor noise = Floats("vae_noise.f32", 16, 4, 4, 4).to_type(ScalarType.Float64);
+        using VaePass pass = vae.Forward(x, noise);
+        using Tensor loss = Vae.ReconstructionLoss(pass.Reconstruction, x).add(vae.Kl(pass.Mu, pass.Sigma)).mean();
+        loss.backward();
+        return (loss.item<double>(), vae.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.contiguous().data<double>().ToArray()));
+    }
+
+    static Dictionary<string, double[]> ReadDoubles(string file)
+    {
+        Dictionary<string, Tensor> tensors = ModelWeights.Read(file);
+        var values = tensors.ToDictionary(t => t.Key, t => t.Value.to_type(ScalarType.Float64).contiguous().data<double>().ToArray());
+        foreach (Tensor t in tensors.Values) t.Dispose();
+        return values;
     }
 
     /// <summary>
@@ -173,8 +231,9 @@ public sealed class VaeTests
     /// float64 value: on the fixture's 16 images worst 4.4e-4 channels-last against 1.9e-4 NCHW, on 128 (the 16
     /// repeated, 1 % noise) 2.1e-3 against 1.4e-3 — the same float32 regime (which of the two is closer moves with
     /// the rounding details; an earlier kernel variant gave 6.5e-5 and 3.9e-3). Parity with PyTorch itself (its own
-    /// float32 NCHW rounding) is checked in NCHW above.
+    /// float32 NCHW rounding) is checked in NCHW above, against PyTorch's float32 spread.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(1, 1e-3, 3.0)]
     [InlineData(8, 5e-3, 3.0)]

@@ -192,6 +192,7 @@ public class Part2ReportTests(Part2ReportFixture fixture) : IClassFixture<Part2R
         Assert.True(fixture.ModelsStillTraining, "Write must leave the models in the mode it found them in");
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Write_WithoutHistoriesOrFid_SkipsTheLossFiguresWithNotes()
     {

@@ -24,6 +24,7 @@ public class ReportCommandTests : IDisposable
         return CliApp.Run(command, args);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Report_WithoutHistory_WritesTheReportAndSkipsLossWithANote()
     {

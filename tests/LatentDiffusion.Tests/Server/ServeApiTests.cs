@@ -166,6 +166,7 @@ public sealed class ServeApiTests(ServeFixture fixture) : IClassFixture<ServeFix
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public async Task Queue_SecondWaitsWithItsPlace_ThirdIs429_ClosingTheFirstCancelsItAndStartsTheSecond()
     {

@@ -5,6 +5,7 @@ using LatentDiffusion.Tests.Cli;
 namespace LatentDiffusion.Tests.Server;
 
 /// <summary><c>ldm serve</c>'s own errors: one line on stderr, exit 2 for a bad option, 1 for a failure.</summary>
+[Trait("Category", "Slow")]
 [Collection("Serve")]
 public sealed class ServeCommandTests
 {

@@ -17,6 +17,7 @@ namespace LatentDiffusion.Tests.Server;
 /// requests would mostly show garbage not yet collected (measured: 248 MB after warm-up, 276 after 50 requests, 371
 /// after 250 and flat after that; with 16 MB: 249, 272, 288 and flat) — not what the server keeps.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection("Serve")]
 public sealed class ServeLoadTests(ITestOutputHelper output)
 {

@@ -10,6 +10,7 @@ namespace LatentDiffusion.Tests.Server;
 /// tests are skipped, visibly, where /usr/bin/chromium is missing (.ci/run installs it). Set LDM_SERVE_SCREENSHOT to a
 /// path to keep the screenshot of the generated grid (the README's docs/serve.png comes from here).
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection("Serve")]
 public sealed class ServePageBrowserTests
 {

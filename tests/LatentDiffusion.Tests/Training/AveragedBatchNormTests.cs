@@ -9,6 +9,7 @@ namespace LatentDiffusion.Tests.Training;
 [Collection("Torch")]
 public sealed class AveragedBatchNormTests
 {
+    [Trait("Category", "Slow")]
     [Fact]
     public void Recompute_GivesTheStatisticsOfTheTrainingData_AndRestoresMomentumAndMode()
     {
@@ -47,6 +48,7 @@ public sealed class AveragedBatchNormTests
         return (evalOut - trainOut).abs().max().item<float>() / trainOut.abs().max().item<float>();
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Recompute_IsDeterministic_ForASeed_AndLeavesParametersAlone()
     {

@@ -10,6 +10,7 @@ public sealed class ClassifierTrainerTests
 {
     static readonly TrainingConfig Small = new() { Epochs = 4, BatchSize = 64, LogEvery = 1, CheckpointEvery = 1, Seed = 7 };
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Train_SameSeed_GivesBitIdenticalWeights()
     {
@@ -20,6 +21,7 @@ public sealed class ClassifierTrainerTests
         AssertSameWeights(a, b);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Resume_TwoPlusTwoEpochs_EqualsFourEpochs()
     {
@@ -37,6 +39,7 @@ public sealed class ClassifierTrainerTests
         Assert.Equal([1, 2, 3, 4], resumed.History.Select(h => h.Epoch));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Train_LossFallsOnLearnableData()
     {
@@ -60,6 +63,7 @@ public sealed class ClassifierTrainerTests
         Assert.False(File.Exists(run.File(RunDirectory.ModelFileName)));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Train_LossTurningNaNMidRun_KeepsTheLastGoodCheckpoint()
     {

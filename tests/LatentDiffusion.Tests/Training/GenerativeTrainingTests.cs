@@ -280,6 +280,7 @@ public sealed class GenerativeTrainingTests
         AssertSameWeights(straight.Model, resumed.Model);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void ExplicitCpuDevice_TrainsTheSameBitsAsTheDefault()
     {
@@ -293,6 +294,7 @@ public sealed class GenerativeTrainingTests
         });
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void ChannelsLastAutoencoder_ResumesBitForBit_AndItsFileRunsChannelsLast()
     {

@@ -10,6 +10,7 @@ namespace LatentDiffusion.Tests.Training;
 /// test hook so kills land inside them), resumes with --resume, and checks that the run always completes, no
 /// checkpoint is ever half-written, and the final weights equal those of an uninterrupted run.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection("Torch")]
 public sealed class InterruptedTrainingTests
 {

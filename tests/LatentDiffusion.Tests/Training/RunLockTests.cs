@@ -49,6 +49,7 @@ public sealed class RunLockTests
         Assert.False(File.Exists(leftover));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void TwoProcesses_SecondWriterRefused_ReaderNotBlocked_LockFreedWhenTheHolderIsKilled()
     {

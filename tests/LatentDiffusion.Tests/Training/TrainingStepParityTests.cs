@@ -14,6 +14,8 @@ namespace LatentDiffusion.Tests.Training;
 /// on 1 thread, 176.5 on 2 threads and 202.1 in float64 (its −log σ² term amplifies every rounding difference from
 /// the fifth step on), so only its first steps can be held to PyTorch's; the autoencoder follows all twenty.
 /// </summary>
+[Trait("Category", "Parity")]
+[Trait("Category", "Slow")]
 [Collection("Torch")]
 public sealed class TrainingStepParityTests
 {

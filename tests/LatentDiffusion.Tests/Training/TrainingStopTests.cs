@@ -70,6 +70,7 @@ public sealed class TrainingStopTests
         return stopped;
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Classifier_StoppedMidEpoch_ResumesToTheSameWeights()
     {
@@ -101,6 +102,7 @@ public sealed class TrainingStopTests
         StopAndResume(task, Small with { EmaDecay = 0.9, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 2 }, epoch: 3, batch: 1);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void StopAfterTheLastBatchOfAnEpoch_StopsAtTheStartOfTheNext()
     {
