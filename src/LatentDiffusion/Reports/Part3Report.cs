@@ -122,7 +122,8 @@ public static class Part3Report
             "Noise schedules", Part3Page.ScheduleCaption(model, linear, cosine));
 
         if (inputs.History is { Count: > 0 } history)
-            figures.Save("loss.png", Part3Figures.Loss(history, config.PlotWidth, config.PlotHeight), "Diffusion loss", Part3Page.LossCaption(history));
+            figures.Save("loss.png", LossCurve.Render(history, "Latent diffusion loss per logged epoch", "MSE between ε and ε_θ(x_t, t)",
+                "validation (the test latents)", config.PlotWidth, config.PlotHeight), "Diffusion loss", Part3Page.LossCaption(history));
         else
             notes.Add("No training history was given, so loss.png was not drawn.");
 
