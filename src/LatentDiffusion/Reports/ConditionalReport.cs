@@ -27,7 +27,7 @@ public sealed record ConditionalReportInputs(IReadOnlyList<GuidanceRow> Sweep, T
 }
 
 /// <summary>
-/// The class-conditional model's report (issue 13): a balanced grid (one row per digit), the guidance sweep as a
+/// The class-conditional model's report: a balanced grid (one row per digit), the guidance sweep as a
 /// table and a figure (classifier accuracy and per-class FID against w), per-digit grades at the chosen w.
 /// </summary>
 public static class ConditionalReport
