@@ -27,7 +27,7 @@ public sealed record ConditionalReportInputs(IReadOnlyList<GuidanceRow> Sweep, T
 }
 
 /// <summary>
-/// The class-conditional model's report (issue 13): a balanced grid (one row per digit), the guidance sweep as a
+/// The class-conditional model's report: a balanced grid (one row per digit), the guidance sweep as a
 /// table and a figure (classifier accuracy and per-class FID against w), per-digit grades at the chosen w.
 /// </summary>
 public static class ConditionalReport
@@ -83,7 +83,7 @@ public static class ConditionalReport
     static void Compose(Page page, ConditionalReportInputs inputs, FigureWriter figures)
     {
         page.Title("Ask for a digit: class-conditional latent diffusion with classifier-free guidance");
-        page.Paragraph($"Model {inputs.ModelPath ?? "(not from a file)"}; {inputs.Sampler}; seed {inputs.Seed}. Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. " +
+        page.Paragraph($"Model {(inputs.ModelPath is { } model ? ReportPaths.Display(model) : "(not from a file)")}; {inputs.Sampler}; seed {inputs.Seed}. Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. " +
                        "Guidance: ε̃ = ε(x, ∅) + w·(ε(x, y) − ε(x, ∅)) (Ho and Salimans 2022); w = 0 ignores the label, w = 1 is the plain conditional model.");
         page.Section("Balanced grid", figures.Find("balanced_grid.png"), null);
         page.Section("Guidance sweep", figures.Find("guidance_sweep.png"), () =>

@@ -51,6 +51,9 @@ public abstract class Page
 /// <summary>The page as a self-contained HTML document.</summary>
 public sealed class HtmlPage : Page
 {
+    /// <summary>Table cells up to this many characters stay on one line; longer ones are prose and wrap.</summary>
+    const int ShortCell = 32;
+
     static string E(string s) => WebUtility.HtmlEncode(s);
 
     public override void Title(string text) => Text.Append(
@@ -60,16 +63,26 @@ public sealed class HtmlPage : Page
         ".numbers { flex: 0 1 26em; }\nfigure { flex: 1 1 30em; margin: 0; }\n" +
         "figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }\nfigure img.grid { image-rendering: pixelated; }\n" +
         "figcaption { color: #555; font-size: 0.9em; }\n" +
-        "table { border-collapse: collapse; margin-bottom: 1em; }\nth, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }\n" +
-        "th:first-child, td:first-child { text-align: left; }\n</style>\n</head>\n<body>\n<h1>").Append(E(text)).Append("</h1>\n");
+        "table { border-collapse: collapse; margin-bottom: 1em; }\n" +
+        "th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }\ntd { white-space: nowrap; }\n" +
+        "th:first-child, td:first-child, .left, td.text { text-align: left; }\ntd.text { white-space: normal; min-width: 16em; }\n" +
+        ".numbers:only-child { flex: 1 1 auto; }\n</style>\n</head>\n<body>\n<h1>").Append(E(text)).Append("</h1>\n");
 
     public override void Paragraph(string text) => Text.Append("<p>").Append(E(text)).Append("</p>\n");
     public override void Link(string text, string file) => Text.Append($"<p>{E(text)} <a href=\"{E(file)}\">{E(file)}</a></p>\n");
 
+    /// <summary>
+    /// A column holding prose (any cell longer than <see cref="ShortCell"/>) is left-aligned, its long cells wrapping in a
+    /// column of readable width; the other columns (numbers) are right-aligned. Short cells keep to one line, so the data,
+    /// not the headers (which may wrap), set the columns' widths.
+    /// </summary>
     public override void Table(IReadOnlyList<string> header, IReadOnlyList<string[]> rows)
     {
-        Text.Append("<table>\n<tr>").AppendJoin("", header.Select(h => $"<th>{E(h)}</th>")).Append("</tr>\n");
-        foreach (string[] row in rows) Text.Append("<tr>").AppendJoin("", row.Select(c => $"<td>{E(c)}</td>")).Append("</tr>\n");
+        bool[] prose = header.Select((_, i) => i > 0 && rows.Any(r => i < r.Length && r[i].Length > ShortCell)).ToArray();
+        string Class(int column, string cell) =>
+            cell.Length > ShortCell ? " class=\"text\"" : column < prose.Length && prose[column] ? " class=\"left\"" : "";
+        Text.Append("<table>\n<tr>").AppendJoin("", header.Select((h, i) => $"<th{Class(i, "")}>{E(h)}</th>")).Append("</tr>\n");
+        foreach (string[] row in rows) Text.Append("<tr>").AppendJoin("", row.Select((c, i) => $"<td{Class(i, c)}>{E(c)}</td>")).Append("</tr>\n");
         Text.Append("</table>\n");
     }
 

@@ -19,7 +19,7 @@ public static class Part1Page
         ReportFigure? Figure(string name) => result.Figures.FirstOrDefault(f => f.FileName == name);
 
         page.Title("Latent Diffusion Series, part 1: the MNIST classifier, reproduced");
-        page.Paragraph($"Model {info.Path} (SHA-256 {info.Sha256[..Math.Min(12, info.Sha256.Length)]}…), data {inputs.Data.Directory} " +
+        page.Paragraph($"Model {ReportPaths.Display(info.Path)} (SHA-256 {info.Sha256[..Math.Min(12, info.Sha256.Length)]}…), data {ReportPaths.Display(inputs.Data.Directory)} " +
                        $"({inputs.Data.Train.Count} training and {test.Count} test images). Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.");
 
         page.Section("Data", Figure("samples.png"), null);

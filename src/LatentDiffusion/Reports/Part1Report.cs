@@ -88,7 +88,8 @@ public static class Part1Report
             "Test samples", $"{config.SamplesPerDigit} random test images of each digit (seed {config.Seed}), as stored: white ink on black, upright.", grid: true);
 
         if (inputs.History is { Count: > 0 } history)
-            Save("loss.png", PlotFigures.Loss(history, config.PlotWidth, config.PlotHeight),
+            Save("loss.png", LossCurve.Render(history, "Classifier cross-entropy loss per logged epoch", "cross-entropy loss", "validation (whole held-out set)",
+                config.PlotWidth, config.PlotHeight),
                 "Loss curves", $"Train and validation cross-entropy at the {history.Count} logged epoch{(history.Count == 1 ? "" : "s")} (last: epoch {history[^1].Epoch}).");
         else
             notes.Add("No training history was given, so loss.png was not drawn (pass --history FILE).");
@@ -122,12 +123,12 @@ public static class Part1Report
         FeatureNormality.WriteCsv(Path.Combine(outDirectory, FeatureNormality.CsvName), normality);
 
         Save("feature_histograms.png",
-            PlotFigures.FeatureHistograms(columns, normality, gridColumns: 4, config.HistogramBins, config.HistogramCellWidth, config.HistogramCellHeight,
+            Part1Figures.FeatureHistograms(columns, normality, gridColumns: 4, config.HistogramBins, config.HistogramCellWidth, config.HistogramCellHeight,
                 string.Create(CultureInfo.InvariantCulture, $"FID features 0-{columns.Length - 1} of {Classifier.FeatureDim} over {test.Count} test images ({config.HistogramBins} bins; red: fitted normal)")),
             "FID feature histograms",
             $"The first {columns.Length} of the {Classifier.FeatureDim} features (third conv before its ReLU, 4×4 average pool) with the normal of the same mean and variance.");
 
-        Save("confusion.png", PlotFigures.Confusion(inputs.Evaluation.Confusion, config.ConfusionSize, config.ConfusionSize),
+        Save("confusion.png", Part1Figures.Confusion(inputs.Evaluation.Confusion, config.ConfusionSize, config.ConfusionSize),
             "Confusion matrix", "Rows: true digit; columns: predicted digit; every cell holds its count.");
 
         int wrong = predictions.Where((p, i) => p != test.Labels[i]).Count();
@@ -140,7 +141,7 @@ public static class Part1Report
         else
             notes.Add("No test image is misclassified, so misclassified.png was not drawn.");
 
-        Save("ks_distances.png", PlotFigures.KsHistogram(normality.Select(r => r.KsDistance).ToList(), summary, config.PlotWidth, config.PlotHeight),
+        Save("ks_distances.png", Part1Figures.KsHistogram(normality.Select(r => r.KsDistance).ToList(), summary, config.PlotWidth, config.PlotHeight),
             "KS distances", "Kolmogorov–Smirnov distance of each of the 128 features to the normal fitted to it; right of the red line, normality is rejected at 5 %.");
 
         if (inputs.FidRows is not { Count: > 0 })

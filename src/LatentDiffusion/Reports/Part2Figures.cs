@@ -6,27 +6,14 @@ using static TorchSharp.torch;
 namespace LatentDiffusion.Reports;
 
 /// <summary>
-/// Part 2's figures, each from tensors or a history to a PNG: the loss curves of the autoencoder and the VAE, originals
-/// over their reconstructions, latents scattered by digit (two raw dimensions, or the 2-D LDA projection) and
-/// interpolations between two latents (grids of samples: <see cref="DigitFigures.Tiles"/>). Images are (N, 1, H, W) in
-/// [0, 1], drawn as stored: white ink on black, each pixel a sharp square.
+/// Part 2's figures, each from tensors or a history to a PNG: the VAE's loss and its two terms, originals over their
+/// reconstructions, latents scattered by digit (two raw dimensions, or the 2-D LDA projection) and interpolations
+/// between two latents (grids of samples: <see cref="DigitFigures.Tiles"/>). Images are (N, 1, H, W) in [0, 1], drawn
+/// as stored: white ink on black, each pixel a sharp square. (The autoencoder's loss curve is <see cref="LossCurve"/>.)
 /// </summary>
 public static class Part2Figures
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-
-    /// <summary>The autoencoder's train and validation loss (summed squared error per image) against epoch.</summary>
-    public static RenderedFigure AutoencoderLoss(IReadOnlyList<EpochLog> history, int width, int height)
-    {
-        if (history.Count == 0) throw new ArgumentException("no logged epochs to plot", nameof(history));
-        double[] epochs = Epochs(history);
-        using Plot plot = PlotFigures.Curves("Autoencoder loss per logged epoch", "epoch", "squared error summed over the image",
-        [
-            new PlotFigures.Curve("train (mean over the epoch's batches)", epochs, history.Select(e => e.TrainLoss).ToArray()),
-            new PlotFigures.Curve("validation (the test images)", epochs, history.Select(e => e.ValLoss).ToArray()),
-        ]);
-        return PlotFigures.Encode(plot, width, height);
-    }
 
     /// <summary>
     /// The VAE's loss in two panels, each <paramref name="panelWidth"/> × <paramref name="height"/>: left the total
@@ -39,11 +26,7 @@ public static class Part2Figures
         if (!HasVaeTerms(history)) throw new ArgumentException("the history lacks train_rec, train_kl, val_rec or val_kl: not a VAE run", nameof(history));
         double[] epochs = Epochs(history);
         double[] Metric(string name) => history.Select(e => e.Metric(name)).ToArray();
-        Plot total = PlotFigures.Curves("VAE loss (reconstruction + KL) per logged epoch", "epoch", "loss per image",
-        [
-            new PlotFigures.Curve("train (mean over the epoch's batches)", epochs, history.Select(e => e.TrainLoss).ToArray()),
-            new PlotFigures.Curve("validation (the test images)", epochs, history.Select(e => e.ValLoss).ToArray()),
-        ]);
+        Plot total = LossCurve.Plot(history, "VAE loss (reconstruction + KL) per logged epoch", "loss per image", "validation (the test images)");
         var palette = new ScottPlot.Palettes.Category10();
         Plot terms = PlotFigures.Curves("Its two terms", "epoch", "per image",
         [

@@ -23,7 +23,7 @@ public static class Part2Page
         var data = inputs.Data;
 
         page.Title("Latent Diffusion Series, part 2: the autoencoder and the VAE, reproduced");
-        page.Paragraph($"Data {data.Directory} ({data.Train.Count} training and {data.Test.Count} test images, padded to 32×32, in [0, 1]). " +
+        page.Paragraph($"Data {ReportPaths.Display(data.Directory)} ({data.Train.Count} training and {data.Test.Count} test images, padded to 32×32, in [0, 1]). " +
                        $"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. The post's figures are described in the captions, not reproduced here.");
 
         page.Section("Models", [], () => page.Table(["", "autoencoder", "VAE"], ModelRows(inputs, result)));
@@ -95,7 +95,7 @@ public static class Part2Page
         string Shape(IEnumerable<long> shape) => string.Join("×", shape);
         var rows = new List<string[]>
         {
-            new[] { "File", inputs.AutoencoderPath ?? "(not from a file)", inputs.VaePath ?? "(not from a file)" },
+            new[] { "File", FileName(inputs.AutoencoderPath), FileName(inputs.VaePath) },
             new[] { "SHA-256", result.AutoencoderSha256 ?? "", result.VaeSha256 ?? "" },
             new[] { "Parameters", ae.ParameterCount().ToString(Inv), vae.ParameterCount().ToString(Inv) },
             new[] { "Parameters (post)", BlogPart2.AutoencoderParameterCount.ToString(Inv), $"not stated ({Vae.ExpectedParameterCount.ToString(Inv)} from its code)" },
@@ -104,6 +104,8 @@ public static class Part2Page
         };
         return rows;
     }
+
+    static string FileName(string? path) => path is null ? "(not from a file)" : ReportPaths.Display(path);
 
     static void FidTable(Page page, IReadOnlyList<GeneratorFidRow>? rows)
     {
@@ -119,7 +121,7 @@ public static class Part2Page
                 r.Name, F(r.FidPreact, 2), F(r.FidFlatten, 2), F(r.RatioToRandom, 4), F(r.RatioToValidation, 2),
                 r.BlogFid is { } b ? F(b, 2) : "", r.BlogRatioToRandom is { } rr ? F(rr, 4) : "", r.BlogRatioToValidation is { } rv ? F(rv, 2) : "",
             }).ToList());
-        page.List(rows.Select(r => $"{r.Name}: {r.Description}").ToList());
+        page.List(rows.Select(r => $"{r.Name}: {ReportPaths.InText(r.Description)}").ToList());
         page.Paragraph("Every row against the training images. FID values depend on the classifier's weights, so compare the ratios: " +
                        "ours to our Random and Validation rows, the post's to its own (part 3's table). Preact: part 1's features (the third " +
                        "convolution before its ReLU, average-pooled); flatten: the 128 inputs of the last linear layer, the layer part 3 names.");

@@ -81,7 +81,8 @@ public static class Part2Report
 
         // The autoencoder.
         if (inputs.AutoencoderHistory is { Count: > 0 } aeHistory)
-            figures.Save("ae_loss.png", Part2Figures.AutoencoderLoss(aeHistory, config.PlotWidth, config.PlotHeight), "Autoencoder loss", Part2Page.AutoencoderLossCaption(aeHistory));
+            figures.Save("ae_loss.png", LossCurve.Render(aeHistory, "Autoencoder loss per logged epoch", "squared error summed over the image",
+                "validation (the test images)", config.PlotWidth, config.PlotHeight), "Autoencoder loss", Part2Page.AutoencoderLossCaption(aeHistory));
         else
             notes.Add("No autoencoder history was given, so ae_loss.png was not drawn.");
 

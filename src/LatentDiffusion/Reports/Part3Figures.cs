@@ -7,9 +7,10 @@ using static TorchSharp.torch;
 namespace LatentDiffusion.Reports;
 
 /// <summary>
-/// Part 3's figures, each from tensors, a schedule, a history or a census to a PNG: digits noised by the forward
-/// process, ᾱ_t of the two schedules, the diffusion model's loss, the generated digits, their denoising trajectories
-/// and the classifier's label histogram of them. Images are (N, 1, H, W) in [0, 1], white ink on black, pixels sharp.
+/// Part 3's figures, each from tensors, a schedule, sampler rows or a census to a PNG: digits noised by the forward
+/// process, ᾱ_t of the two schedules, the samplers' FID against cost, the generated digits, their denoising
+/// trajectories and the classifier's label histogram of them (the loss curve is <see cref="LossCurve"/>). Images are
+/// (N, 1, H, W) in [0, 1], white ink on black, pixels sharp.
 /// </summary>
 public static class Part3Figures
 {
@@ -41,22 +42,9 @@ public static class Part3Figures
         return PlotFigures.Encode(plot, width, height);
     }
 
-    /// <summary>The diffusion model's train and validation loss (mean squared error of ε) against epoch (the post's figure 3).</summary>
-    public static RenderedFigure Loss(IReadOnlyList<EpochLog> history, int width, int height)
-    {
-        if (history.Count == 0) throw new ArgumentException("no logged epochs to plot", nameof(history));
-        double[] epochs = history.Select(e => (double)e.Epoch).ToArray();
-        using var plot = PlotFigures.Curves("Latent diffusion loss per logged epoch", "epoch", "MSE between ε and ε_θ(x_t, t)",
-        [
-            new PlotFigures.Curve("train (mean over the epoch's batches)", epochs, history.Select(e => e.TrainLoss).ToArray()),
-            new PlotFigures.Curve("validation (the test latents)", epochs, history.Select(e => e.ValLoss).ToArray()),
-        ]);
-        return PlotFigures.Encode(plot, width, height);
-    }
-
     /// <summary>
     /// FID (preact, as a multiple of the Validation FID) against network evaluations per sample, log-log, one line per
-    /// model, sampler and weights (EMA solid, raw dashed); issue 12's figure.
+    /// model, sampler and weights (EMA solid, raw dashed).
     /// </summary>
     public static RenderedFigure SamplerFid(IReadOnlyList<SamplerRow> rows, int width, int height)
     {

@@ -25,7 +25,7 @@ public static class Part3Page
         var data = inputs.Data;
 
         page.Title("Latent Diffusion Series, part 3: the latent diffusion model, reproduced");
-        page.Paragraph($"Data {data.Directory} ({data.Train.Count} training and {data.Test.Count} test images, padded to 32×32, in [0, 1]). " +
+        page.Paragraph($"Data {ReportPaths.Display(data.Directory)} ({data.Train.Count} training and {data.Test.Count} test images, padded to 32×32, in [0, 1]). " +
                        $"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. The post's figures are described in the captions, not reproduced here.");
 
         page.Section("Model and sampling", [], () => page.Table(["", "ours", "post"], ModelRows(inputs, result)));
@@ -90,9 +90,9 @@ public static class Part3Page
             : $"{count} digits (time not measured)";
         return
         [
-            ["Diffusion model", inputs.ModelPath ?? "(not from a file)", ""],
+            ["Diffusion model", FileName(inputs.ModelPath), ""],
             ["SHA-256", result.ModelSha256 ?? "", ""],
-            ["VAE (decoder)", inputs.VaePath ?? "(not from a file)", "part 2's VAE"],
+            ["VAE (decoder)", FileName(inputs.VaePath), "part 2's VAE"],
             ["VAE SHA-256", (result.VaeSha256 ?? "") + vaeCheck, ""],
             ["UNet", inputs.UNetDescription ?? $"UNet, widths ({string.Join(", ", c.UNet.Widths)})", "not published (\"virtually identical\" to part 2's, with t in every block)"],
             ["Time embedding", $"sinusoidal, {c.UNet.EmbeddingDim}-d, scale {F(c.UNet.EmbeddingScale, 0)}", "sinusoidal, 16-d, scale 1000 (class defaults)"],
@@ -105,6 +105,8 @@ public static class Part3Page
             ["Samples", timing, "72 shown; time not stated"],
         ];
     }
+
+    static string FileName(string? path) => path is null ? "(not from a file)" : ReportPaths.Display(path);
 
     static void ScheduleTable(Page page, DiffusionConfig config)
     {
@@ -147,7 +149,7 @@ public static class Part3Page
                 r.Name, F(r.FidPreact, 2), F(r.FidFlatten, 2), F(r.RatioToRandom, 4), F(r.RatioToValidation, 2),
                 r.BlogFid is { } b ? F(b, 2) : "", r.BlogRatioToValidation is { } rv ? F(rv, 2) : "",
             }).ToList());
-        page.List(ordered.Select(r => $"{r.Name}: {r.Description}").ToList());
+        page.List(ordered.Select(r => $"{r.Name}: {ReportPaths.InText(r.Description)}").ToList());
         page.Paragraph("Every row against the training images; ratios use the preact FID. FID values depend on the classifier's weights, so compare " +
                        "the ratios: ours to our Random and Validation rows, the post's to its own. Preact: part 1's features (the third convolution " +
                        "before its ReLU, average-pooled); flatten: the 128 inputs of the last linear layer, the layer part 3 names. Our Diffusion row " +

@@ -122,7 +122,8 @@ public static class Part3Report
             "Noise schedules", Part3Page.ScheduleCaption(model, linear, cosine));
 
         if (inputs.History is { Count: > 0 } history)
-            figures.Save("loss.png", Part3Figures.Loss(history, config.PlotWidth, config.PlotHeight), "Diffusion loss", Part3Page.LossCaption(history));
+            figures.Save("loss.png", LossCurve.Render(history, "Latent diffusion loss per logged epoch", "MSE between ε and ε_θ(x_t, t)",
+                "validation (the test latents)", config.PlotWidth, config.PlotHeight), "Diffusion loss", Part3Page.LossCaption(history));
         else
             notes.Add("No training history was given, so loss.png was not drawn.");
 
@@ -176,7 +177,7 @@ public static class Part3Report
 
         string? vaeSha = inputs.VaePath is { } vaeFile ? ModelWeights.Sha256(vaeFile) : null;
         if (vaeSha is not null && model.VaeSha256 is { } recorded && !string.Equals(vaeSha, recorded, StringComparison.OrdinalIgnoreCase))
-            notes.Add($"The VAE {inputs.VaePath} (SHA-256 {vaeSha}) is not the one the model was trained on ({recorded}).");
+            notes.Add($"The VAE {ReportPaths.Display(inputs.VaePath!)} (SHA-256 {vaeSha}) is not the one the model was trained on ({recorded}).");
         var result = new Part3ReportResult(outDirectory, figures.Figures, noised.Select(n => n.Index).ToArray(), notes)
         {
             ModelSha256 = inputs.ModelPath is { } modelFile ? ModelWeights.Sha256(modelFile) : null,

@@ -67,27 +67,8 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         torch.manual_seed(config.Seed);                       // weight init (and Dropout) draw from the global generator
         TModel model = task.CreateModel();
         model.to(device);
-        TModel? ema = config.EmaDecay > 0 ? task.CreateModel() : null;     // the averaged weights, validated and saved
-        if (ema is not null)
-        {
-            ema.to(device);
-            CopyWeights(model, ema);
-        }
-        ((Tensor Ema, Tensor Live)[] Parameters, (Tensor Ema, Tensor Live)[] Buffers)? emaPairs = ema is null ? null : EmaPairs(ema, model);   // matched once: the tensors stay the same objects
-        foreach (double d in EmaSweep)
-            if (!(d > 0 && d < 1)) throw new ArgumentOutOfRangeException(nameof(EmaSweep), d, "every decay of an EMA sweep must be in (0, 1)");
-        List<(double Decay, nn.Module Average)> sweep;
-        using (Tensor globalState = torch.get_rng_state())   // building the averages must not move the global generator
-        {
-            sweep = EmaSweep.Select(d => (d, (nn.Module)task.CreateModel())).ToList();
-            torch.set_rng_state(globalState);
-        }
-        foreach (var (_, average) in sweep)
-        {
-            average.to(device);
-            CopyWeights(model, average);
-        }
-        var sweepPairs = sweep.Select(s => (s.Decay, Pairs: EmaPairs(s.Average, model))).ToList();
+        var averages = WeightAverages<TModel>.Create(task, model, config.EmaDecay, EmaSweep, device);
+        TModel? ema = averages.Main;                                        // the averaged weights, validated and saved
         using var optimizer = optim.Adam(model.parameters(), lr: config.LearningRate);
         using var generator = new Generator((ulong)config.Seed, device);   // permutations and the loss's draws
         var history = new List<EpochLog>();
@@ -100,7 +81,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         {
             Checkpoint.State saved = Checkpoint.ReadState(checkpointPath);
             RequireSameRun(saved, task, checkpointPath);
-            Checkpoint.Load(checkpointPath, model, optimizer, generator, ema, sweep);
+            Checkpoint.Load(checkpointPath, model, optimizer, generator, ema, averages.Sweep);
             history = saved.History;
             startEpoch = saved.Epoch + 1;
             seconds = saved.TrainingSeconds;
@@ -136,7 +117,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
                             var stopped = new PartialEpoch(epoch, b, lossSum.item<double>(), partSums.Select(p => p.Name).ToList(),
                                 partSums.Select(p => p.Sum.item<double>()).ToList(), order.cpu().data<long>().ToArray());
                             Checkpoint.Save(checkpointPath, new Checkpoint.State(epoch - 1, config, history, seconds + clock.Elapsed.TotalSeconds,
-                                task.Architecture, task.Settings, stopped), model, optimizer, generator, ema, sweep);
+                                task.Architecture, task.Settings, stopped), model, optimizer, generator, ema, averages.Sweep);
                             lastCheckpoint = checkpointPath;
                         }
                         throw new TrainingStoppedException(epoch, b, batches, lastCheckpoint, unsaved);
@@ -150,8 +131,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
                     BatchLoss batch = task.Loss(model, index, generator);
                     batch.Loss.backward();
                     optimizer.step();
-                    if (emaPairs is { } pairs) UpdateEma(pairs, config.EmaDecay);
-                    foreach (var (decay, averaged) in sweepPairs) UpdateEma(averaged, decay);
+                    averages.Update();
                     lossSum.add_(batch.Loss.detach());
                     AddParts(partSums, batch.Parts);
                     unsaved = true;
@@ -167,45 +147,62 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             bool last = epoch == config.Epochs;
             if (epoch % config.LogEvery == 0 || last)
             {
-                if (ema is not null) AveragedBatchNorm.Recompute(task, ema, config.BatchSize, config.Seed, device);   // its own BatchNorm statistics
-                ValidationResult val = Validate(task, ema ?? model, epoch);
-                var metrics = val.Metrics.Select(m => new KeyValuePair<string, double>(m.Name, m.Value)).Concat(trainParts).ToList();
-                // A non-finite validation loss or part (say the raw-σ KL meeting σ = 0) is a diverged run too.
-                foreach (var (name, value) in metrics.Prepend(new("val_loss", val.Loss)))
-                    if (!double.IsFinite(value)) throw new TrainingDivergedException(epoch, value, lastCheckpoint, name);
-                var log = new EpochLog(epoch, trainLoss, val.Loss, seconds, metrics);
+                EpochLog log = ValidateEpoch(task, ema ?? model, ema is not null, epoch, trainLoss, trainParts, seconds, lastCheckpoint);
                 history.Add(log);
                 TrainingHistory.Save(runDirectory, history);
                 observer.EpochLogged(log);
             }
             if (epoch % config.CheckpointEvery == 0 || last)
             {
-                Checkpoint.Save(checkpointPath, new Checkpoint.State(epoch, config, history, seconds, task.Architecture, task.Settings), model, optimizer, generator, ema, sweep);
+                Checkpoint.Save(checkpointPath, new Checkpoint.State(epoch, config, history, seconds, task.Architecture, task.Settings), model, optimizer, generator, ema, averages.Sweep);
                 lastCheckpoint = checkpointPath;
                 unsaved = false;
                 observer.CheckpointWritten(epoch, checkpointPath);
             }
         }
 
-        foreach (var (decay, average) in sweep)
-        {
-            AveragedBatchNorm.Recompute(task, (TModel)average, config.BatchSize, config.Seed, device);
-            average.eval();
-            ModelWeights.Save(average, Path.Combine(runDirectory, RunDirectory.SweepModelFileName(decay)), RunDirectory.Metadata(task.Architecture, task.Settings, config));
-            average.Dispose();
-        }
+        TModel final = SaveModels(task, model, averages, runDirectory);
+        return new TrainingResult<TModel>(final, history, runDirectory, seconds);
+    }
+
+    /// <summary>
+    /// The end of a run: the sweep's averages as <see cref="RunDirectory.SweepModelFileName"/>; with an EMA, the raw
+    /// weights as <see cref="RunDirectory.RawModelFileName"/> beside the average as <see cref="ModelFileName"/>, else
+    /// the live weights as <see cref="ModelFileName"/>; all in eval mode. Returns the model saved as
+    /// <see cref="ModelFileName"/>, on the CPU (the other models are disposed).
+    /// </summary>
+    TModel SaveModels(ITrainingTask<TModel> task, TModel model, WeightAverages<TModel> averages, string runDirectory)
+    {
+        var metadata = RunDirectory.Metadata(task.Architecture, task.Settings, config);
+        averages.SaveSweep(task, config, runDirectory, device);
         TModel final = model;
-        if (ema is not null)
+        if (averages.Main is { } ema)
         {
             model.eval();   // the raw weights beside the averaged ones, for comparison (with and without EMA)
-            ModelWeights.Save(model, Path.Combine(runDirectory, RunDirectory.RawModelFileName), RunDirectory.Metadata(task.Architecture, task.Settings, config));
+            ModelWeights.Save(model, Path.Combine(runDirectory, RunDirectory.RawModelFileName), metadata);
             model.Dispose();
-            final = ema;   // its BatchNorm statistics were recomputed for the last epoch's validation (always run), and no step followed
+            final = ema;    // its BatchNorm statistics were recomputed for the last epoch's validation (always run), and no step followed
         }
         final.eval();
-        ModelWeights.Save(final, Path.Combine(runDirectory, ModelFileName), RunDirectory.Metadata(task.Architecture, task.Settings, config));
+        ModelWeights.Save(final, Path.Combine(runDirectory, ModelFileName), metadata);
         if (device.type != DeviceType.CPU) final.to(CPU);   // results are handed back on the CPU, where evaluation and sampling start
-        return new TrainingResult<TModel>(final, history, runDirectory, seconds);
+        return final;
+    }
+
+    /// <summary>
+    /// The epoch's log line: <paramref name="validated"/> (the averaged weights, given BatchNorm statistics of their own
+    /// first, when <paramref name="averaged"/>) on the validation set, beside the train loss and parts. A non-finite
+    /// validation loss or part (say the raw-σ KL meeting σ = 0) is a diverged run too.
+    /// </summary>
+    EpochLog ValidateEpoch(ITrainingTask<TModel> task, TModel validated, bool averaged, int epoch, double trainLoss,
+        IEnumerable<KeyValuePair<string, double>> trainParts, double seconds, string? lastCheckpoint)
+    {
+        if (averaged) AveragedBatchNorm.Recompute(task, validated, config.BatchSize, config.Seed, device);
+        ValidationResult val = Validate(task, validated, epoch);
+        var metrics = val.Metrics.Select(m => new KeyValuePair<string, double>(m.Name, m.Value)).Concat(trainParts).ToList();
+        foreach (var (name, value) in metrics.Prepend(new("val_loss", val.Loss)))
+            if (!double.IsFinite(value)) throw new TrainingDivergedException(epoch, value, lastCheckpoint, name);
+        return new EpochLog(epoch, trainLoss, val.Loss, seconds, metrics);
     }
 
     /// <summary>Eval mode and no_grad around the task's validation, with a generator seeded by (seed, epoch) so validation never shifts the training draws.</summary>
@@ -240,33 +237,6 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             throw new DataFormatException(path,
                 $"checkpoint stopped in epoch {partial.Epoch} after {partial.Batches} batches over {partial.Order.LongLength} examples; " +
                 $"this run is at epoch {epoch} with {batches} batches over {n} examples. Use the same data and settings to resume");
-    }
-
-    static void CopyWeights(nn.Module from, nn.Module to)
-    {
-        using var noGrad = no_grad();
-        var target = to.state_dict();
-        foreach (var (name, t) in from.state_dict()) target[name].copy_(t);
-    }
-
-    /// <summary>(averaged, live) parameter pairs and (averaged, live) buffer pairs, matched by name.</summary>
-    static ((Tensor Ema, Tensor Live)[] Parameters, (Tensor Ema, Tensor Live)[] Buffers) EmaPairs(nn.Module ema, nn.Module model)
-    {
-        var averaged = ema.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
-        var buffers = ema.named_buffers().ToDictionary(b => b.name, b => b.buffer);
-        return (model.named_parameters().Select(p => (averaged[p.name], (Tensor)p.parameter)).ToArray(),
-                model.named_buffers().Select(b => (buffers[b.name], b.buffer)).ToArray());
-    }
-
-    /// <summary>
-    /// ema ← d·ema + (1 − d)·θ for parameters; buffers (e.g. BatchNorm statistics) are copied, and recomputed for the
-    /// averaged weights before they are validated or saved (<see cref="AveragedBatchNorm"/>).
-    /// </summary>
-    static void UpdateEma(((Tensor Ema, Tensor Live)[] Parameters, (Tensor Ema, Tensor Live)[] Buffers) pairs, double decay)
-    {
-        using var noGrad = no_grad();
-        foreach (var (e, p) in pairs.Parameters) e.mul_(decay).add_(p, alpha: 1 - decay);
-        foreach (var (e, b) in pairs.Buffers) e.copy_(b);
     }
 
     static void AddParts(List<(string Name, Tensor Sum)> sums, IReadOnlyList<(string Name, Tensor Value)>? parts)
