@@ -84,8 +84,8 @@ public static class ReproducePart2
             {
                 AutoencoderPath = aePath,
                 VaePath = vaePath,
-                AutoencoderHistory = History(aePath),
-                VaeHistory = History(vaePath),
+                AutoencoderHistory = TrainingHistory.Beside(aePath),
+                VaeHistory = TrainingHistory.Beside(vaePath),
                 FidRows = rows,
             };
             Part2ReportResult result = Part2Report.Write(inputs, reportDir, new Part2ReportConfig { Seed = (int)s },
@@ -111,16 +111,6 @@ public static class ReproducePart2
             return CliApp.Ok;
         }));
         return command;
-    }
-
-    /// <summary>The history beside a model file: NAME.history.json (shipped models) or the run directory's history.json.</summary>
-    internal static IReadOnlyList<EpochLog>? History(string modelPath)
-    {
-        string dir = Path.GetDirectoryName(modelPath) ?? ".";
-        string name = Path.GetFileNameWithoutExtension(modelPath);
-        foreach (string candidate in new[] { Path.Combine(dir, name + ".history.json"), Path.Combine(dir, TrainingHistory.JsonName) })
-            if (File.Exists(candidate)) return TrainingHistory.Load(candidate);
-        return null;
     }
 
     /// <summary>An FID table (rows in the given order) and the classifier it was computed with; parts 2 and 3 print theirs with it.</summary>

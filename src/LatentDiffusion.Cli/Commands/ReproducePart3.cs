@@ -61,92 +61,37 @@ public static class ReproducePart3
             modelPath = CliApp.RequireFile(modelPath, "diffusion model");
             string part2VaePath = CliApp.RequireFile(parse.GetValue(part2Vae), "part 2 VAE");
             string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel), "classifier");
-
-            using Classifier classifier = ModelFile.LoadClassifier(classifierPath);
-            using Vae latentVae = ModelFile.LoadVae(vaePath);
-            using Vae postVae = ModelFile.LoadVae(part2VaePath);
-            (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
-            using (unet)
+            string iadbPath = parse.GetValue(iadbModel)!;
+            bool iadbGiven = parse.GetResult(iadbModel) is { Implicit: false };
+            if (iadbGiven) iadbPath = CliApp.RequireFile(iadbPath, "α-deblending model");
+            if (trainedAlpha is not null && !iadbGiven) iadbPath = trainedAlpha;
+            Part3Result result = Part3Reproduction.Run(new Part3Inputs(mnist, classifierPath, vaePath, part2VaePath, modelPath, run, parse.GetValue(report) ?? Path.Combine(run, "report"))
             {
-                ModelFile.RequireFits(config, modelPath, latentVae, vaePath);
-                var watch = System.Diagnostics.Stopwatch.StartNew();
-                using LatentSamples samples = ConsoleProgress.Run($"sampling {n} digits × {config.Steps} DDPM steps", p =>
-                    LatentDiffusionSampler.Generate(unet, config, latentVae, n, s, new SamplingOptions { ClipX0 = parse.GetValue(clip), TrajectoryEvery = 50, TrajectoryCount = 8 }, p));
-                double sampleSeconds = watch.Elapsed.TotalSeconds;
-                Directory.CreateDirectory(run);
-                ImageOutput.Write(samples.Images.narrow(0, 0, Math.Min(72, n)), Path.Combine(run, "generated_72.png"));
-
-                using Tensor test = mnist.Test.ToInputs();
-                using Tensor vaeSamples = Part2Sampling.VaeSamples(postVae, n, s);
-                using Tensor postRecon = Part2Sampling.VaeReconstructions(postVae, test, s);
-                using Tensor latentRecon = Part2Sampling.VaeReconstructions(latentVae, test, s);
-                CliApp.Err.MarkupLine("[grey]Computing MNIST-FID (both feature definitions)…[/]");
-                var scorer = new FidScorer(classifier, mnist);   // the training statistics and Validation, shared with the sampler table
-                IReadOnlyList<GeneratorFidRow> rows = GeneratorFid.Table(classifier, mnist,
-                [
-                    ("VAE", $"{n} samples of part 2's VAE ({part2VaePath}), z ~ N(0, I), clipped", vaeSamples, (double?)BlogPart2.FidVae),
-                    ("Diffusion", $"{n} DDPM samples ({config.Steps} steps{(parse.GetValue(clip) ? ", x̂0 clipped" : "")}) decoded by {vaePath}", samples.Images, BlogPart3.FidDiffusion),
-                    ("VAE reconstructions", $"part 2's VAE's reconstructions of the test set: the floor of any generator in its latent space", postRecon, null),
-                    ("Latent VAE reconstructions", $"{vaePath}'s reconstructions of the test set: the floor of the diffusion row", latentRecon, null),
-                ], scorer: scorer);
-                DigitCensus census = DigitCensus.Of(classifier, samples.Images, mnist.Test.Labels);
-                string iadbPath = parse.GetValue(iadbModel)!;
-                bool iadbGiven = parse.GetResult(iadbModel) is { Implicit: false };
-                if (iadbGiven) iadbPath = CliApp.RequireFile(iadbPath, "α-deblending model");
-                if (trainedAlpha is not null && !iadbGiven) iadbPath = trainedAlpha;
-                using SamplerTableResult? table = parse.GetValue(samplers) is "none" ? null : SamplerTable.Run(
-                    new SamplerTableInputs(unet, config, modelPath, latentVae, vaePath, samples.Images, sampleSeconds)
-                    {
-                        AlphaPath = iadbPath, Wide = widePath is null ? null : (widePath, wideGiven), ClipX0 = parse.GetValue(clip), Count = n, Seed = s,
-                    },
-                    parse.GetValue(samplers) is "full" ? SamplerTableSize.Full : SamplerTableSize.Quick, scorer, ConsoleProgress.Instance);
-                IReadOnlyList<SamplerRow> samplerRows = table?.Rows ?? [];
-                string reportDir = parse.GetValue(report) ?? Path.Combine(run, "report");
-                var inputs = new Part3ReportInputs(mnist, config, samples)
+                Count = n, Seed = s, ClipX0 = parse.GetValue(clip), AlphaPath = iadbPath, Wide = widePath is null ? null : (widePath, wideGiven),
+                Samplers = parse.GetValue(samplers) switch { "none" => null, "full" => SamplerTableSize.Full, _ => SamplerTableSize.Quick },
+            }, ConsoleProgress.Instance);
+            PrintTable(result.Rows, result.Census, n, result.SampleSeconds, result.ClassifierSha256);
+            if (result.SamplerRows.Count > 0) PrintSamplerTable(result.SamplerRows);
+            foreach (string note in result.Notes) ConsoleProgress.Instance.Note(note);
+            CliApp.Out.MarkupLineInterpolated($"Report: [bold]{result.Report.IndexPath}[/] ({result.Report.Figures.Count} figures; also {result.Report.MarkdownPath}).");
+            if (parse.GetValue(json))
+                CliApp.WriteJson(new
                 {
-                    ModelPath = modelPath,
-                    VaePath = vaePath,
-                    History = ReproducePart2.History(modelPath),
-                    FidRows = rows,
-                    Census = census,
-                    SampleSeconds = sampleSeconds,
-                    SampleCount = n,
-                    ClipX0 = parse.GetValue(clip),
-                    Seed = s,
-                    UNetDescription = $"UNet ({string.Join(", ", config.UNet.Widths)}), {unet.ParameterCount()} parameters",
-                    SamplerRows = samplerRows,
-                    AlphaDeblendingSamples = table?.AlphaImages,
-                    AlphaDeblendingDescription = table?.AlphaDescription,
-                };
-                var reportConfig = new Part3ReportConfig();
-                reportConfig = reportConfig with   // the post's noising times are for T = 1000: the same fractions of T
-                {
-                    NoisingTimes = reportConfig.NoisingTimes.Select(t => (int)Math.Round(t * (double)config.Steps / 1000)).Distinct().ToArray(),
-                };
-                Part3ReportResult written = Part3Report.Write(inputs, reportDir, reportConfig, progress: new Progress<string>(m => CliApp.Err.MarkupLineInterpolated($"[grey]{m}[/]")));
-                PrintTable(rows, census, n, sampleSeconds, ModelWeights.Sha256(classifierPath));
-                if (samplerRows.Count > 0) PrintSamplerTable(samplerRows);
-                foreach (string note in table?.Notes ?? []) ConsoleProgress.Instance.Note(note);
-                CliApp.Out.MarkupLineInterpolated($"Report: [bold]{written.IndexPath}[/] ({written.Figures.Count} figures; also {written.MarkdownPath}).");
-                if (parse.GetValue(json))
-                    CliApp.WriteJson(new
+                    count = n,
+                    seed = s,
+                    sample_seconds = result.SampleSeconds,
+                    diffusion_model = modelPath,
+                    vae = vaePath,
+                    classifier_sha256 = result.ClassifierSha256,
+                    rows = result.Rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid, warnings = r.Warnings }),
+                    census = new { counts = result.Census.Counts, mean_confidence = result.Census.MeanConfidence, total_variation = result.Census.TotalVariation },
+                    samplers = result.SamplerRows.Select(r => new
                     {
-                        count = n,
-                        seed = s,
-                        sample_seconds = sampleSeconds,
-                        diffusion_model = modelPath,
-                        vae = vaePath,
-                        classifier_sha256 = ModelWeights.Sha256(classifierPath),
-                        rows = rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid, warnings = r.Warnings }),
-                        census = new { counts = census.Counts, mean_confidence = census.MeanConfidence, total_variation = census.TotalVariation },
-                        samplers = samplerRows.Select(r => new
-                        {
-                            model = r.Model, sampler = r.Sampler, steps = r.Steps, evaluations = r.Evaluations, weights = r.Ema ? "ema" : "raw",
-                            fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_validation = r.RatioToValidation, seconds = r.Seconds, count = r.Count,
-                        }),
-                        report = written.IndexPath,
-                    });
-            }
+                        model = r.Model, sampler = r.Sampler, steps = r.Steps, evaluations = r.Evaluations, weights = r.Ema ? "ema" : "raw",
+                        fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_validation = r.RatioToValidation, seconds = r.Seconds, count = r.Count,
+                    }),
+                    report = result.Report.IndexPath,
+                });
             return CliApp.Ok;
         }));
         return command;
@@ -165,9 +110,8 @@ public static class ReproducePart3
 
     static void PrintTable(IReadOnlyList<GeneratorFidRow> rows, DigitCensus census, int n, double sampleSeconds, string classifierSha)
     {
-        string[] order = ["Random", "VAE", "Diffusion", "Validation", "VAE reconstructions", "Latent VAE reconstructions"];   // the post's order, then the floors
         string note = string.Create(CultureInfo.InvariantCulture,
             $"Diffusion: {n} digits in {sampleSeconds:F0} s. Classifier labels: {string.Join(" ", census.Counts.Select((c, d) => $"{d}:{c}"))} (total variation from MNIST's proportions {census.TotalVariation:F3}; mean confidence {census.MeanConfidence:P1}).");
-        ReproducePart2.PrintTable("The series' FID table (every row against the 60k training images)", order.Select(name => rows.First(x => x.Name == name)), classifierSha, note);
+        ReproducePart2.PrintTable("The series' FID table (every row against the 60k training images)", Part3Reproduction.RowOrder.Select(name => rows.First(x => x.Name == name)), classifierSha, note);
     }
 }

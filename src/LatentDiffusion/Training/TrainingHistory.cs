@@ -113,6 +113,16 @@ public static class TrainingHistory
     }
 
     /// <summary>Reads <c>history.json</c> (or a path to it).</summary>
+    /// <summary>The history beside a model file: NAME.history.json (shipped models) or the run directory's history.json; null when neither exists.</summary>
+    public static IReadOnlyList<EpochLog>? Beside(string modelPath)
+    {
+        string dir = Path.GetDirectoryName(modelPath) ?? ".";
+        string name = Path.GetFileNameWithoutExtension(modelPath);
+        foreach (string candidate in new[] { Path.Combine(dir, name + ".history.json"), Path.Combine(dir, JsonName) })
+            if (File.Exists(candidate)) return Load(candidate);
+        return null;
+    }
+
     public static List<EpochLog> Load(string path)
     {
         if (Directory.Exists(path)) path = Path.Combine(path, JsonName);
