@@ -62,29 +62,21 @@ public sealed class ConditionalGrading
     /// </summary>
     public IReadOnlyList<DigitGrade> GradeByLabel(Tensor images)
     {
-        bool training = classifier.training;
-        classifier.eval();
-        try
+        using var eval = EvalMode.Of(classifier);
+        long[] predicted;
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+            predicted = classifier.forward(images).argmax(1).data<long>().ToArray();
+        var grades = new List<DigitGrade>();
+        for (int d = 0; d < 10; d++)
         {
-            long[] predicted;
-            using (no_grad())
-            using (var scope = NewDisposeScope())
-                predicted = classifier.forward(images).argmax(1).data<long>().ToArray();
-            var grades = new List<DigitGrade>();
-            for (int d = 0; d < 10; d++)
-            {
-                long[] rows = Enumerable.Range(0, predicted.Length).Where(i => predicted[i] == d).Select(i => (long)i).ToArray();
-                if (rows.Length < 2) continue;
-                using Tensor index = tensor(rows);
-                using Tensor group = images.index_select(0, index);
-                grades.Add(new DigitGrade(d, rows.Length, rows.Length, 1, FrechetDistance.Compute(fid.StatisticsOfInputs(group), perClass[d])));
-            }
-            return grades;
+            long[] rows = Enumerable.Range(0, predicted.Length).Where(i => predicted[i] == d).Select(i => (long)i).ToArray();
+            if (rows.Length < 2) continue;
+            using Tensor index = tensor(rows);
+            using Tensor group = images.index_select(0, index);
+            grades.Add(new DigitGrade(d, rows.Length, rows.Length, 1, FrechetDistance.Compute(fid.StatisticsOfInputs(group), perClass[d])));
         }
-        finally
-        {
-            classifier.train(training);
-        }
+        return grades;
     }
 
     /// <summary>Grades <paramref name="images"/> (N, 1, 32, 32) in [0, 1], all generated as <paramref name="digit"/>.</summary>
@@ -92,27 +84,19 @@ public sealed class ConditionalGrading
     {
         ArgumentOutOfRangeException.ThrowIfNegative(digit);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(digit, 9);
-        bool training = classifier.training;
-        classifier.eval();
-        try
+        using var eval = EvalMode.Of(classifier);
+        using var noGrad = no_grad();
+        long n = images.shape[0];
+        int correct = 0;
+        double confidence = 0;
+        for (long start = 0; start < n; start += batchSize)
         {
-            using var noGrad = no_grad();
-            long n = images.shape[0];
-            int correct = 0;
-            double confidence = 0;
-            for (long start = 0; start < n; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                Tensor probabilities = nn.functional.softmax(classifier.forward(images.narrow(0, start, Math.Min(batchSize, n - start))), 1);
-                correct += (int)probabilities.argmax(1).eq(digit).sum().item<long>();
-                confidence += probabilities.select(1, digit).to_type(ScalarType.Float64).sum().item<double>();
-            }
-            double distance = FrechetDistance.Compute(fid.StatisticsOfInputs(images), perClass[digit]);
-            return new DigitGrade(digit, (int)n, correct, confidence / n, distance);
+            using var scope = NewDisposeScope();
+            Tensor probabilities = nn.functional.softmax(classifier.forward(images.narrow(0, start, Math.Min(batchSize, n - start))), 1);
+            correct += (int)probabilities.argmax(1).eq(digit).sum().item<long>();
+            confidence += probabilities.select(1, digit).to_type(ScalarType.Float64).sum().item<double>();
         }
-        finally
-        {
-            classifier.train(training);
-        }
+        double distance = FrechetDistance.Compute(fid.StatisticsOfInputs(images), perClass[digit]);
+        return new DigitGrade(digit, (int)n, correct, confidence / n, distance);
     }
 }

@@ -14,27 +14,19 @@ public sealed record DigitReading(int Label, double Confidence)
     public static IReadOnlyList<DigitReading> Read(Classifier classifier, Tensor images, int batchSize = 2000)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        bool training = classifier.training;
-        classifier.eval();
-        try
+        using var eval = EvalMode.Of(classifier);
+        using var noGrad = no_grad();
+        var readings = new List<DigitReading>();
+        long n = images.shape[0];
+        for (long start = 0; start < n; start += batchSize)
         {
-            using var noGrad = no_grad();
-            var readings = new List<DigitReading>();
-            long n = images.shape[0];
-            for (long start = 0; start < n; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                Tensor probabilities = nn.functional.softmax(classifier.forward(images.narrow(0, start, Math.Min(batchSize, n - start))), 1);
-                (Tensor top, Tensor label) = probabilities.max(1);
-                long[] labels = label.data<long>().ToArray();
-                float[] confidences = top.data<float>().ToArray();
-                for (int i = 0; i < labels.Length; i++) readings.Add(new DigitReading((int)labels[i], confidences[i]));
-            }
-            return readings;
+            using var scope = NewDisposeScope();
+            Tensor probabilities = nn.functional.softmax(classifier.forward(images.narrow(0, start, Math.Min(batchSize, n - start))), 1);
+            (Tensor top, Tensor label) = probabilities.max(1);
+            long[] labels = label.data<long>().ToArray();
+            float[] confidences = top.data<float>().ToArray();
+            for (int i = 0; i < labels.Length; i++) readings.Add(new DigitReading((int)labels[i], confidences[i]));
         }
-        finally
-        {
-            classifier.train(training);
-        }
+        return readings;
     }
 }

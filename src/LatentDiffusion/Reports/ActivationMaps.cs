@@ -58,38 +58,30 @@ public sealed record ActivationMaps(int Layer, int Classes, int Channels, int He
         long n = inputs.shape[0];
         if (targets.shape[0] != n) throw new ArgumentException($"{n} inputs but {targets.shape[0]} targets");
         if (n == 0) throw new ArgumentException("no inputs to average", nameof(inputs));
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        using var eval = EvalMode.Of(model);
+        using var noGrad = no_grad();
+        using var totals = NewDisposeScope();
+        Tensor? sums = null;                                            // (classes, C, H, W) float64
+        Tensor counts = zeros(classes, ScalarType.Int64);
+        for (long start = 0; start < n; start += batchSize)
         {
-            using var noGrad = no_grad();
-            using var totals = NewDisposeScope();
-            Tensor? sums = null;                                            // (classes, C, H, W) float64
-            Tensor counts = zeros(classes, ScalarType.Int64);
-            for (long start = 0; start < n; start += batchSize)
+            using var scope = NewDisposeScope();
+            long len = Math.Min(batchSize, n - start);
+            Tensor x = inputs.narrow(0, start, len);
+            Tensor y = targets.narrow(0, start, len);
+            Tensor h = model.ForwardThrough(x, layer);                  // (B, C, H, W)
+            if (h.dim() != 4) throw new ArgumentException($"layer {layer} outputs shape [{string.Join(", ", h.shape)}], not a (B, C, H, W) map", nameof(layer));
+            if (sums is null)
             {
-                using var scope = NewDisposeScope();
-                long len = Math.Min(batchSize, n - start);
-                Tensor x = inputs.narrow(0, start, len);
-                Tensor y = targets.narrow(0, start, len);
-                Tensor h = model.ForwardThrough(x, layer);                  // (B, C, H, W)
-                if (h.dim() != 4) throw new ArgumentException($"layer {layer} outputs shape [{string.Join(", ", h.shape)}], not a (B, C, H, W) map", nameof(layer));
-                if (sums is null)
-                {
-                    sums = zeros([classes, h.shape[1], h.shape[2], h.shape[3]], ScalarType.Float64);
-                    sums.MoveToOuterDisposeScope();
-                }
-                sums.index_add_(0, y, h.to_type(ScalarType.Float64), 1);     // per-label sums in float64: 10k images lose nothing
-                counts.index_add_(0, y, ones_like(y), 1);
+                sums = zeros([classes, h.shape[1], h.shape[2], h.shape[3]], ScalarType.Float64);
+                sums.MoveToOuterDisposeScope();
             }
-            Tensor divisor = counts.to_type(ScalarType.Float64).view(classes, 1, 1, 1);
-            Tensor means = (sums! / divisor).to_type(ScalarType.Float32).contiguous();  // 0/0 = NaN for an absent class
-            return new ActivationMaps(layer, classes, (int)sums!.shape[1], (int)sums.shape[2], (int)sums.shape[3],
-                means.data<float>().ToArray(), counts.data<long>().ToArray());
+            sums.index_add_(0, y, h.to_type(ScalarType.Float64), 1);     // per-label sums in float64: 10k images lose nothing
+            counts.index_add_(0, y, ones_like(y), 1);
         }
-        finally
-        {
-            model.train(wasTraining);
-        }
+        Tensor divisor = counts.to_type(ScalarType.Float64).view(classes, 1, 1, 1);
+        Tensor means = (sums! / divisor).to_type(ScalarType.Float32).contiguous();  // 0/0 = NaN for an absent class
+        return new ActivationMaps(layer, classes, (int)sums!.shape[1], (int)sums.shape[2], (int)sums.shape[3],
+            means.data<float>().ToArray(), counts.data<long>().ToArray());
     }
 }

@@ -160,30 +160,22 @@ public static class Part1Report
     internal static (Tensor Features, int[] Predictions) FeaturesAndPredictions(Classifier model, Tensor inputs, int batchSize)
     {
         long n = inputs.shape[0];
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        using var eval = EvalMode.Of(model);
+        using var noGrad = no_grad();
+        using var outer = NewDisposeScope();
+        var parts = new List<Tensor>();
+        var predictions = new int[n];
+        for (long start = 0; start < n; start += batchSize)
         {
-            using var noGrad = no_grad();
-            using var outer = NewDisposeScope();
-            var parts = new List<Tensor>();
-            var predictions = new int[n];
-            for (long start = 0; start < n; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                long len = Math.Min(batchSize, n - start);
-                Tensor batch = inputs.narrow(0, start, len);
-                (Tensor logits, Tensor features) = model.LogitsAndFeatures(batch);                           // (B, 10), (B, 128)
-                parts.Add(features.to_type(ScalarType.Float64).MoveToOuterDisposeScope());
-                long[] predicted = logits.argmax(1).data<long>().ToArray();                                  // (B,)
-                for (int i = 0; i < predicted.Length; i++) predictions[start + i] = (int)predicted[i];
-            }
-            return (cat(parts, 0).MoveToOuterDisposeScope(), predictions);
+            using var scope = NewDisposeScope();
+            long len = Math.Min(batchSize, n - start);
+            Tensor batch = inputs.narrow(0, start, len);
+            (Tensor logits, Tensor features) = model.LogitsAndFeatures(batch);                           // (B, 10), (B, 128)
+            parts.Add(features.to_type(ScalarType.Float64).MoveToOuterDisposeScope());
+            long[] predicted = logits.argmax(1).data<long>().ToArray();                                  // (B,)
+            for (int i = 0; i < predicted.Length; i++) predictions[start + i] = (int)predicted[i];
         }
-        finally
-        {
-            model.train(wasTraining);
-        }
+        return (cat(parts, 0).MoveToOuterDisposeScope(), predictions);
     }
 
     /// <summary>A sentence naming the channels without range (drawn black), or "" when every channel varies.</summary>

@@ -236,18 +236,10 @@ public static class Part2Report
     {
         using (z)
         {
-            bool training = model.training;
-            model.eval();
-            try
-            {
-                using var noGrad = no_grad();
-                using var scope = NewDisposeScope();
-                return decode(z).clamp(0.0, 1.0).MoveToOuterDisposeScope();
-            }
-            finally
-            {
-                model.train(training);
-            }
+            using var eval = EvalMode.Of(model);
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            return decode(z).clamp(0.0, 1.0).MoveToOuterDisposeScope();
         }
     }
 

@@ -78,24 +78,16 @@ public static class Part2Sampling
     static Tensor Batched(long count, int batchSize, Func<long, long, Tensor> batch, nn.Module model)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        bool training = model.training;
-        model.eval();
-        try
+        using var eval = EvalMode.Of(model);
+        using var noGrad = no_grad();
+        var parts = new List<Tensor>();
+        for (long start = 0; start < count; start += batchSize)
         {
-            using var noGrad = no_grad();
-            var parts = new List<Tensor>();
-            for (long start = 0; start < count; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                parts.Add(batch(start, Math.Min(batchSize, count - start)).MoveToOuterDisposeScope());
-            }
-            Tensor all = cat(parts, 0);
-            foreach (Tensor p in parts) p.Dispose();
-            return all;
+            using var scope = NewDisposeScope();
+            parts.Add(batch(start, Math.Min(batchSize, count - start)).MoveToOuterDisposeScope());
         }
-        finally
-        {
-            model.train(training);
-        }
+        Tensor all = cat(parts, 0);
+        foreach (Tensor p in parts) p.Dispose();
+        return all;
     }
 }

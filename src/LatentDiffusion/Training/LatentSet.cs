@@ -74,26 +74,18 @@ public sealed class LatentSet : IDisposable
     public static Tensor EncodeImages(Vae vae, Tensor images, long seed, int batchSize = 1000)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        bool training = vae.training;
-        vae.eval();
-        try
+        using var eval = EvalMode.Of(vae);
+        using var noGrad = no_grad();
+        using var generator = new Generator(unchecked((ulong)seed));
+        var parts = new List<Tensor>();
+        long n = images.shape[0];
+        for (long start = 0; start < n; start += batchSize)
         {
-            using var noGrad = no_grad();
-            using var generator = new Generator(unchecked((ulong)seed));
-            var parts = new List<Tensor>();
-            long n = images.shape[0];
-            for (long start = 0; start < n; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                parts.Add(vae.Sample(images.narrow(0, start, Math.Min(batchSize, n - start)), generator).MoveToOuterDisposeScope());
-            }
-            Tensor all = cat(parts, 0);
-            foreach (Tensor p in parts) p.Dispose();
-            return all;
+            using var scope = NewDisposeScope();
+            parts.Add(vae.Sample(images.narrow(0, start, Math.Min(batchSize, n - start)), generator).MoveToOuterDisposeScope());
         }
-        finally
-        {
-            vae.train(training);
-        }
+        Tensor all = cat(parts, 0);
+        foreach (Tensor p in parts) p.Dispose();
+        return all;
     }
 }
