@@ -29,16 +29,40 @@ public static class DiffusionCommand
         var defaults = Recipes.DiffusionTrainingDefaults;
         var options = new TrainingOptions(defaults, "runs/diffusion");
         var vae = CommonOptions.VaeOption("latent-vae.safetensors");
-        var widths = new Option<string>("--widths") { Description = "UNet channels per level, comma-separated (two levels fit a 4x4 latent).", DefaultValueFactory = _ => string.Join(",", new UNetConfig().Widths) };
-        var scale = new Option<string>("--latent-scale") { Description = "Multiply latents by this before diffusion; 'auto' = 1/std of the training latents (the post: 1).", DefaultValueFactory = _ => "1" };
+        var widths = new Option<string>("--widths")
+        {
+            Description = "UNet channels per level, comma-separated (two levels fit a 4x4 latent).",
+            DefaultValueFactory = _ => string.Join(",", new UNetConfig().Widths),
+        };
+        var scale = new Option<string>("--latent-scale")
+        {
+            Description = "Multiply latents by this before diffusion; 'auto' = 1/std of the training latents (the post: 1).",
+            DefaultValueFactory = _ => "1",
+        };
         var inputSkip = new Option<bool>("--input-skip") { Description = "Give the UNet's output a time-gated path from x_t (beyond the post; see UNetConfig.InputSkip)." };
-        var timesteps = new Option<int>("--timesteps") { Description = "T, the number of diffusion steps (the post: 1000); DDPM sampling walks all of them.", DefaultValueFactory = _ => new DiffusionConfig().Steps };
+        var timesteps = new Option<int>("--timesteps")
+        {
+            Description = "T, the number of diffusion steps (the post: 1000); DDPM sampling walks all of them.",
+            DefaultValueFactory = _ => new DiffusionConfig().Steps,
+        };
         var oldSteps = new Option<int?>("--steps") { Description = "Deprecated spelling of --timesteps (on diffusion sample, --steps is the sampling steps S).", Hidden = true };
-        var objective = new Option<string>("--objective") { Description = "eps: predict the noise (DDPM, part 3); iadb: predict x1 − x0 (iterative α-deblending, the follow-up).", DefaultValueFactory = _ => "eps" };
+        var objective = new Option<string>("--objective")
+        {
+            Description = "eps: predict the noise (DDPM, part 3); iadb: predict x1 − x0 (iterative α-deblending, the follow-up).",
+            DefaultValueFactory = _ => "eps",
+        };
         objective.AcceptOnlyFromAmong("eps", "iadb");
-        var alphaScale = new Option<double>("--alpha-scale") { Description = "iadb: the embedding is fed α times this (1: α itself, as the follow-up).", DefaultValueFactory = _ => new DiffusionConfig().AlphaScale };
+        var alphaScale = new Option<double>("--alpha-scale")
+        {
+            Description = "iadb: the embedding is fed α times this (1: α itself, as the follow-up).",
+            DefaultValueFactory = _ => new DiffusionConfig().AlphaScale,
+        };
         var conditional = new Option<bool>("--conditional") { Description = "Class-conditional: a label embedding (10 digits + \"no label\") beside t, for classifier-free guidance (ldm generate)." };
-        var labelDropout = new Option<double>("--label-dropout") { Description = "--conditional: probability of training a batch element without its label.", DefaultValueFactory = _ => new DiffusionConfig().LabelDropout };
+        var labelDropout = new Option<double>("--label-dropout")
+        {
+            Description = "--conditional: probability of training a batch element without its label.",
+            DefaultValueFactory = _ => new DiffusionConfig().LabelDropout,
+        };
         var json = CommonOptions.JsonOption();
         var command = new Command("train", "Encode MNIST once with the VAE (one z = μ + σ·ε per image), then train the UNet: to predict the noise (ε-MSE, t uniform in 1..T, linear β schedule), or with --objective iadb to predict x1 − x0 (α ~ U[0, 1)).");
         options.AddTo(command);

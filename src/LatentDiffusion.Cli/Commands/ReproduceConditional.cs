@@ -24,15 +24,27 @@ public static class ReproduceConditional
     {
         var data = CommonOptions.DataOption();
         var classifierModel = new Option<string>("--classifier") { Description = "Classifier that grades the digits. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
-        var model = new Option<string>("--model") { Description = $"Class-conditional model. Default: the shipped models/{ShippedFiles.ConditionalFile}.", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.ConditionalFile) };
+        var model = new Option<string>("--model")
+        {
+            Description = $"Class-conditional model. Default: the shipped models/{ShippedFiles.ConditionalFile}.",
+            DefaultValueFactory = _ => Defaults.Model(ShippedFiles.ConditionalFile),
+        };
         var vae = CommonOptions.VaeOption("latent-vae.safetensors");
         var count = CommonOptions.CountOption(1000);
         count.Description = "Samples per digit and guidance weight.";
-        var weights = new Option<string>("--guidance") { Description = "Guidance weights to sweep, comma-separated.", DefaultValueFactory = _ => string.Join(",", Recipes.GuidanceSweep.Select(w => w.ToString(CultureInfo.InvariantCulture))) };
+        var weights = new Option<string>("--guidance")
+        {
+            Description = "Guidance weights to sweep, comma-separated.",
+            DefaultValueFactory = _ => string.Join(",", Recipes.GuidanceSweep.Select(w => w.ToString(CultureInfo.InvariantCulture))),
+        };
         var seed = CommonOptions.SeedOption();
         var samplers = new DiffusionCommand.SamplerOptions();
         var outDir = new Option<string>("--out") { Description = "Run directory: the report goes to OUT/report.", DefaultValueFactory = _ => "runs/conditional" };
-        var unconditional = new Option<string>("--unconditional-model") { Description = "The unconditional model whose samples, grouped by the classifier's label, give the per-class FID to beat. Default: the shipped models/alpha-deblending.safetensors (skipped when absent).", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.AlphaDeblendingFile) };
+        var unconditional = new Option<string>("--unconditional-model")
+        {
+            Description = "The unconditional model whose samples, grouped by the classifier's label, give the per-class FID to beat. Default: the shipped models/alpha-deblending.safetensors (skipped when absent).",
+            DefaultValueFactory = _ => Defaults.Model(ShippedFiles.AlphaDeblendingFile),
+        };
         var train = new Option<bool>("--train") { Description = "Train the conditional model with the shipped recipe (resumable, OUT/model) on the latents of --vae instead of using --model." };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
         var interval = CommonOptions.GuidanceIntervalOption();

@@ -25,9 +25,17 @@ public static class ReproducePart3
     public static Command Create()
     {
         var data = CommonOptions.DataOption();
-        var classifierModel = new Option<string>("--classifier") { Description = "Classifier for MNIST-FID and the census. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
+        var classifierModel = new Option<string>("--classifier")
+        {
+            Description = "Classifier for MNIST-FID and the census. Default: the shipped one.",
+            DefaultValueFactory = _ => Defaults.ClassifierModel,
+        };
         var vae = CommonOptions.VaeOption("latent-vae.safetensors");
-        var part2Vae = new Option<string>("--part2-vae") { Description = "Part 2's VAE, for the table's VAE row. Default: the shipped models/vae.safetensors.", DefaultValueFactory = _ => Defaults.Model("vae.safetensors") };
+        var part2Vae = new Option<string>("--part2-vae")
+        {
+            Description = "Part 2's VAE, for the table's VAE row. Default: the shipped models/vae.safetensors.",
+            DefaultValueFactory = _ => Defaults.Model("vae.safetensors"),
+        };
         var model = CommonOptions.DiffusionModelOption();
         var count = CommonOptions.CountOption(10_000);
         var seed = CommonOptions.SeedOption();
@@ -35,9 +43,21 @@ public static class ReproducePart3
         var train = new Option<bool>("--train") { Description = "Retrain the latent VAE and the diffusion model with the shipped recipes (resumable) instead of using the shipped weights." };
         var outDir = new Option<string>("--out") { Description = "Run directory: samples, table, report (and training runs with --train).", DefaultValueFactory = _ => "runs/part3" };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
-        var iadbModel = new Option<string>("--iadb-model") { Description = "The α-deblending model for the sampler table. Default: the shipped models/alpha-deblending.safetensors (its rows are skipped, with a note, when it is absent).", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.AlphaDeblendingFile) };
-        var iadbWideModel = new Option<string>("--iadb-wide-model") { Description = "The wide α-deblending model, UNet (64, 128), for the sampler table's best rows; 'none' leaves them out. Default: the shipped models/alpha-deblending-wide.safetensors (skipped, with a note, when absent or not of this VAE).", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.WideAlphaDeblendingFile) };
-        var samplers = new Option<string>("--samplers") { Description = "The sampler table: none; quick (DDIM 50, α-deblending Euler 50 and Heun 25, the wide model's Heun 10, EMA weights; ~1.5 min); full (DDPM, DDIM and α-deblending at 10-250 steps, the wide model at 5-50, EMA and raw weights; ~35 min).", DefaultValueFactory = _ => "quick" };
+        var iadbModel = new Option<string>("--iadb-model")
+        {
+            Description = "The α-deblending model for the sampler table. Default: the shipped models/alpha-deblending.safetensors (its rows are skipped, with a note, when it is absent).",
+            DefaultValueFactory = _ => Defaults.Model(ShippedFiles.AlphaDeblendingFile),
+        };
+        var iadbWideModel = new Option<string>("--iadb-wide-model")
+        {
+            Description = "The wide α-deblending model, UNet (64, 128), for the sampler table's best rows; 'none' leaves them out. Default: the shipped models/alpha-deblending-wide.safetensors (skipped, with a note, when absent or not of this VAE).",
+            DefaultValueFactory = _ => Defaults.Model(ShippedFiles.WideAlphaDeblendingFile),
+        };
+        var samplers = new Option<string>("--samplers")
+        {
+            Description = "The sampler table: none; quick (DDIM 50, α-deblending Euler 50 and Heun 25, the wide model's Heun 10, EMA weights; minutes); full (DDPM, DDIM and α-deblending at 10-250 steps, the wide model at 5-50, EMA and raw weights; about half an hour).",
+            DefaultValueFactory = _ => "quick",
+        };
         samplers.AcceptOnlyFromAmong("none", "quick", "full");
         var json = CommonOptions.JsonOption();
         var command = new Command("part3", "Part 3: sample the latent diffusion model, score it and part 2's VAE with MNIST-FID (the series' table), compare samplers, write the report.")
