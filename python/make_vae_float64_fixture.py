@@ -11,7 +11,9 @@ cannot be tight on every machine. This script writes:
   manifest.json            "vae_train_loss_f64", and "vae_train_float32_error": PyTorch's own float32 gradients on
                            this machine measured against the float64 ones (worst max|g32 - g64| / max|g64| over the
                            parameters, conv biases before BatchNorm left out: their true gradient is 0) for each
-                           kernel set it can select - the spread a float32 implementation has to be judged against.
+                           kernel set it can select - the spread a float32 implementation has to be judged against;
+                           "vae_train_float32_error_channels_last": the same for PyTorch's channels-last step (model and
+                           batch in torch.channels_last), the reference for a channels-last float32 implementation.
 
     /usr/bin/python3 python/make_vae_float64_fixture.py
 """
@@ -29,9 +31,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.join(HERE, "..", "tests", "LatentDiffusion.Tests", "Fixtures", "pytorch-vae")
 
 # Kernel sets PyTorch's CPU build can be limited to (environment variables read when torch loads).
+# The two "oneDNN SSE4.1" sets are what LatentDiffusion runs with on the CPUs where it caps oneDNN
+# (src/LatentDiffusion/Native/OneDnnIsa.cs).
 KERNEL_SETS = {
     "default": {},
+    "avx512": {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE"},
     "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "avx512, oneDNN SSE4.1": {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "SSE41"},
+    "avx2, oneDNN SSE4.1": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "SSE41"},
     "no-avx": {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41"},
 }
 
@@ -40,13 +47,17 @@ def floats(name, *shape):
     return torch.from_numpy(np.fromfile(os.path.join(FIXTURE, name), dtype="<f4").reshape(shape).copy())
 
 
-def train_step(dtype):
+def train_step(dtype, channels_last=False):
     """The post's loss on the fixture batch with the fixture noise, train mode, backpropagated -> (loss, gradients)."""
     vae = VAE()
     vae.load_state_dict(torch.load(os.path.join(FIXTURE, "vae_state_dict.pt")))
     vae.to(dtype).train()
     x = floats("inputs.f32", 16, 1, 32, 32).to(dtype)
     noise = floats("vae_noise.f32", 16, 4, 4, 4).to(dtype)
+    if channels_last:
+        vae.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+        noise = noise.contiguous(memory_format=torch.channels_last)
     x_pred, mu, sigma = vae(x, noise)
     rec = torch.sum((x_pred - x) ** 2, dim=[1, 2, 3])
     sigma2 = sigma ** 2
@@ -56,9 +67,9 @@ def train_step(dtype):
     return loss.item(), {name: p.grad.detach().clone() for name, p in vae.named_parameters()}
 
 
-def float32_error(exact):
+def float32_error(exact, channels_last):
     """Worst relative distance of this process's float32 gradients from `exact`, and the parameter it is in."""
-    _, grads = train_step(torch.float32)
+    _, grads = train_step(torch.float32, channels_last)
     worst, where = 0.0, ""
     for name, g in grads.items():
         if name.endswith("._conv.bias"):
@@ -71,22 +82,23 @@ def float32_error(exact):
 
 def main():
     torch.set_num_threads(int(os.environ.get("THREADS", "2")))
-    if len(sys.argv) > 1 and sys.argv[1] == "--float32-error":   # child: one kernel set
+    if len(sys.argv) > 1 and sys.argv[1] == "--float32-error":   # child: one kernel set, one layout
         exact = torch.load(os.path.join(FIXTURE, "vae_train_grads_f64.pt"))
-        print(json.dumps(float32_error(exact)))
+        print(json.dumps(float32_error(exact, sys.argv[2] == "channels-last")))
         return
 
     loss, grads = train_step(torch.float64)
     torch.save(grads, os.path.join(FIXTURE, "vae_train_grads_f64.pt"))
 
-    errors = {}
-    for kernels, env in KERNEL_SETS.items():
-        for threads in (1, 2):
-            out = subprocess.run([sys.executable, __file__, "--float32-error"], check=True, capture_output=True, text=True,
-                                 env={**os.environ, **env, "THREADS": str(threads)}).stdout
-            worst, where = json.loads(out.strip().splitlines()[-1])
-            errors[f"{kernels}, {threads} thread{'s' if threads > 1 else ''}"] = {"error": worst, "parameter": where}
-            print(f"PyTorch float32 vs float64, {kernels}, {threads} threads: {worst:.3e} ({where})")
+    errors = {"nchw": {}, "channels-last": {}}
+    for layout, found in errors.items():
+        for kernels, env in KERNEL_SETS.items():
+            for threads in (1, 2):
+                out = subprocess.run([sys.executable, __file__, "--float32-error", layout], check=True, capture_output=True,
+                                     text=True, env={**os.environ, **env, "THREADS": str(threads)}).stdout
+                worst, where = json.loads(out.strip().splitlines()[-1])
+                found[f"{kernels}, {threads} thread{'s' if threads > 1 else ''}"] = {"error": worst, "parameter": where}
+                print(f"PyTorch float32 vs float64, {layout}, {kernels}, {threads} threads: {worst:.3e} ({where})")
 
     path = os.path.join(FIXTURE, "manifest.json")
     with open(path) as f:
@@ -97,7 +109,12 @@ def main():
         "about": f"PyTorch {torch.__version__}'s float32 gradients of that step against the float64 ones, worst over the "
                  "parameters of max|g32 - g64| / max|g64| (conv biases before BatchNorm left out), per kernel set "
                  "(ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA) and thread count. Written by python/make_vae_float64_fixture.py.",
-        **errors,
+        **errors["nchw"],
+    }
+    manifest["vae_train_float32_error_channels_last"] = {
+        "about": "The same for PyTorch's channels-last step (model, batch and noise in torch.channels_last; its "
+                 "BatchNorm then sums in float32). Written by python/make_vae_float64_fixture.py.",
+        **errors["channels-last"],
     }
     with open(path, "w") as f:
         json.dump(manifest, f, indent=1)

@@ -230,8 +230,11 @@ public sealed class VaeTests
     /// with <see cref="FusedBatchNormLeakyRelu"/> (sums carried in double), measured relative to each gradient's largest
     /// float64 value: on the fixture's 16 images worst 4.4e-4 channels-last against 1.9e-4 NCHW, on 128 (the 16
     /// repeated, 1 % noise) 2.1e-3 against 1.4e-3 — the same float32 regime (which of the two is closer moves with
-    /// the rounding details; an earlier kernel variant gave 6.5e-5 and 3.9e-3). Parity with PyTorch itself (its own
-    /// float32 NCHW rounding) is checked in NCHW above, against PyTorch's float32 spread.
+    /// the rounding details; an earlier kernel variant gave 6.5e-5 and 3.9e-3; oneDNN's SSE4.1 convolutions, used where
+    /// OneDnnIsa caps it, put channels-last above 3 x NCHW on the 16 images). So the relative check is 3 x NCHW's error
+    /// or, on the fixture's batch, PyTorch's own channels-last float32 error on the same step at its most accurate
+    /// kernel set (measured, manifest.json), whichever is larger. Parity with PyTorch itself (its own float32 NCHW
+    /// rounding) is checked in NCHW above, against PyTorch's float32 spread.
     /// </summary>
     [Trait("Category", "Slow")]
     [Theory]
@@ -262,6 +265,17 @@ public sealed class VaeTests
             worstNchw = Math.Max(worstNchw, exact.Zip(gradientsNchw[name], (e, g) => Math.Abs((double)e - g)).Max() / scale);
         }
         Assert.True(worst <= limit, $"channels-last gradients {worst:E2} from float64 ({worstName}; limit {limit:E0}; NCHW {worstNchw:E2})");
-        Assert.True(worst <= againstNchw * worstNchw, $"channels-last gradients {worst:E2} from float64, NCHW's {worstNchw:E2}");
+        // Against NCHW, or on the fixture's batch against PyTorch's own channels-last step in its most accurate kernel set
+        // (manifest.json, vae_train_float32_error_channels_last): which float32 layout lands closer is rounding's choice.
+        double relative = againstNchw * worstNchw;
+        if (copies == 1)
+        {
+            using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Fixture("manifest.json")));
+            double pyTorchBest = manifest.RootElement.GetProperty("vae_train_float32_error_channels_last").EnumerateObject()
+                .Where(p => p.Value.ValueKind == JsonValueKind.Object)
+                .Min(p => p.Value.GetProperty("error").GetDouble());
+            relative = Math.Max(relative, pyTorchBest);
+        }
+        Assert.True(worst <= relative, $"channels-last gradients {worst:E2} from float64, NCHW's {worstNchw:E2} (limit {relative:E2})");
     }
 }

@@ -41,7 +41,7 @@ public sealed class TrainingStepParityTests
             optimizer.zero_grad();
             l.backward();
             optimizer.step();
-            losses[i] = l.item<float>();
+            losses[i] = l.to_type(ScalarType.Float64).item<double>();
         }
         return losses;
     }
@@ -101,23 +101,83 @@ public sealed class TrainingStepParityTests
             $"first 10 losses {first10:E2}, all {lossError:E2}, worst tensor {name} {worst:E2}, train-mode output {output:E2}; ours {string.Join(" ", ours.Select(v => v.ToString("F4")))}");
     }
 
-    [Fact]
-    public void Vae_FirstAdamSteps_FollowPyTorch_UntilRoundingTakesOver()
+    /// <summary>
+    /// PyTorch's own distance from its fixture run at each step: the largest |run − fixture| / |fixture| over its reruns of
+    /// the same steps (manifest "vae_losses_spread", python/make_steps_spread_fixture.py) for every kernel set
+    /// (ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA) and thread count, of the given dtype.
+    /// </summary>
+    static double[] PyTorchSpread(string dtype, double[] fixture)
+    {
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Fixture("pytorch-steps", "manifest.json")));
+        var spread = new double[fixture.Length];
+        foreach (JsonProperty run in manifest.RootElement.GetProperty("vae_losses_spread").EnumerateObject())
+        {
+            if (run.Value.ValueKind != JsonValueKind.Object || run.Value.GetProperty("dtype").GetString() != dtype) continue;
+            double[] losses = run.Value.GetProperty("losses").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            for (int i = 0; i < spread.Length; i++) spread[i] = Math.Max(spread[i], Math.Abs(losses[i] - fixture[i]) / Math.Abs(fixture[i]));
+        }
+        return spread;
+    }
+
+    static double[] TrainVae(ScalarType dtype)
     {
         using var vae = new Vae();
         ModelWeights.Load(vae, Fixture("pytorch-vae", "vae_state_dict.pt"));
-        using Tensor x = Floats("inputs.f32", 16, 1, 32, 32);
-        using Tensor noise = Floats("vae_noise.f32", 16, 4, 4, 4);
-        double[] ours = Train(vae, () =>
+        vae.to(dtype);
+        using Tensor x = Floats("inputs.f32", 16, 1, 32, 32).to_type(dtype);
+        using Tensor noise = Floats("vae_noise.f32", 16, 4, 4, 4).to_type(dtype);
+        return Train(vae, () =>
         {
             using VaePass pass = vae.Forward(x, noise);
             return Vae.ReconstructionLoss(pass.Reconstruction, x).add(vae.Kl(pass.Mu, pass.Sigma)).mean();
         }, 20);
+    }
+
+    /// <summary>
+    /// Float32: ours may be as far from PyTorch's fixture as PyTorch's own float32 reruns are, times 2 (another library's
+    /// kernels round in yet another order): per step for the first four, and at step 20; and the loss falls. The
+    /// fixture's AVX kernels and SSE4.1 ones part at step 2, by step 4 a few per cent apart (see the class summary).
+    /// A step where every rerun equals the fixture is held to one float32 rounding of the loss (2⁻²³ relative), times 2.
+    /// </summary>
+    [Fact]
+    public void Vae_FirstAdamSteps_FollowPyTorch_UntilRoundingTakesOver()
+    {
+        double[] ours = TrainVae(ScalarType.Float32);
         double[] theirs = Losses("vae_losses");
-        // Measured: 8e-6 relative through step 4 (PyTorch on 2 threads: 5e-5 from its own 1-thread run), 8e-4 at step 5.
-        double early = ours.Take(4).Zip(theirs, (a, b) => Math.Abs(a - b) / Math.Abs(b)).Max();
-        Assert.True(early < 1e-4, $"first four losses {early:E2} from PyTorch's; ours {string.Join(" ", ours.Select(v => v.ToString("F4")))}");
-        // After that both fall; where they land is rounding's choice (see the class summary): within PyTorch's own spread.
-        Assert.True(ours[^1] < ours[0] * 0.85 && Math.Abs(ours[^1] - theirs[^1]) < 0.1 * theirs[^1], $"step 20: ours {ours[^1]:F2}, PyTorch {theirs[^1]:F2}");
+        double[] spread = PyTorchSpread("float32", theirs);
+        string trace = $"ours {string.Join(" ", ours.Select(v => v.ToString("F4")))}";
+        foreach (int i in new[] { 0, 1, 2, 3, 19 })
+        {
+            double limit = 2 * Math.Max(spread[i], Math.ScaleB(1, -23));
+            double error = Math.Abs(ours[i] - theirs[i]) / Math.Abs(theirs[i]);
+            Assert.True(error <= limit, $"step {i + 1}: loss {error:E2} from PyTorch's > {limit:E2} (2 x its own float32 spread); {trace}");
+        }
+        Assert.True(ours[^1] < ours[0], $"the loss did not fall; {trace}");
+    }
+
+    /// <summary>
+    /// Float64 on both sides: the same steps against PyTorch's float64 reruns, where rounding starts at 1e-16 and so takes
+    /// over much later — the arithmetic of forward, backward, Adam and BatchNorm's running statistics held tightly. Per
+    /// step, 2 x PyTorch's own float64 spread (its kernel sets differ only in ATen's vectorisation there), at least 2 x
+    /// 1e-12 (one float64 loss, VaeTests); over the steps where that spread is still below 1e-6.
+    /// </summary>
+    [Fact]
+    public void Vae_FirstAdamSteps_InFloat64_FollowPyTorch()
+    {
+        double[] ours = TrainVae(ScalarType.Float64);
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Fixture("pytorch-steps", "manifest.json")));
+        double[] theirs = manifest.RootElement.GetProperty("vae_losses_spread").EnumerateObject()
+            .First(p => p.Value.ValueKind == JsonValueKind.Object && p.Value.GetProperty("dtype").GetString() == "float64")
+            .Value.GetProperty("losses").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        double[] spread = PyTorchSpread("float64", theirs);
+        string trace = $"ours {string.Join(" ", ours.Select(v => v.ToString("R")))}";
+        int held = 0;
+        for (int i = 0; i < ours.Length && spread[i] < 1e-6; i++, held++)
+        {
+            double limit = 2 * Math.Max(spread[i], 1e-12);
+            double error = Math.Abs(ours[i] - theirs[i]) / Math.Abs(theirs[i]);
+            Assert.True(error <= limit, $"float64 step {i + 1}: loss {error:E2} from PyTorch's > {limit:E2}; {trace}");
+        }
+        Assert.True(held >= 4, $"PyTorch's float64 reruns agree to 1e-6 for only {held} steps");
     }
 }
