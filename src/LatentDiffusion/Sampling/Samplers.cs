@@ -14,7 +14,7 @@ public static class Samplers
     public static ISampler AlphaHeun { get; } = new AlphaHeunSampler();
 
     /// <summary>Every sampler, in the order the CLI's help and the API list them.</summary>
-    public static IReadOnlyList<ISampler> All { get; } = [Ddpm, Ddim, AlphaEuler, AlphaHeun];
+    public static IReadOnlyList<ISampler> All { get; } = [Ddpm, Ddim, AlphaEuler, AlphaHeun, new DpmSolverPlusPlus2MSampler()];
 
     /// <summary>The sampler called <paramref name="name"/> (case-sensitive, as on the command line), or null.</summary>
     public static ISampler? Find(string name) => All.FirstOrDefault(s => s.Name == name);

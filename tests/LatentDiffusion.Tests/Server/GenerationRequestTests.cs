@@ -39,7 +39,7 @@ public sealed class GenerationRequestTests
     [InlineData("""{"digit": 3}""", "model 'diffusion' is unconditional: it cannot be asked for a digit")]
     [InlineData("""{"guidance": 2}""", "guidance applies to class-conditional models; 'diffusion' is unconditional")]
     [InlineData("""{"model": "conditional", "guidance": -1}""", "model 'conditional': guidance must be a finite number ≥ 0 (got -1)")]
-    [InlineData("""{"sampler": "euler"}""", "unknown sampler 'euler' (ddpm, ddim, iadb or heun)")]
+    [InlineData("""{"sampler": "euler"}""", "unknown sampler 'euler' (ddpm, ddim, iadb, heun or dpmpp2m)")]
     [InlineData("""{"sampler": "iadb"}""", "model 'diffusion': the iadb sampler does not fit an ε-prediction (DDPM) model; use ddpm or ddim")]
     [InlineData("""{"sampler": "ddpm", "steps": 10}""", "model 'diffusion': DDPM walks all T = 1000 steps (got 10); use ddim for fewer")]
     [InlineData("""{"model": "conditional", "eta": 0.5}""", "model 'conditional': eta applies to the ddim sampler only")]

@@ -59,7 +59,7 @@ public sealed class ServeApiTests(ServeFixture fixture) : IClassFixture<ServeFix
         Assert.Equal(["diffusion", "misfit", "conditional"], models.Select(m => m.GetProperty("id").GetString()));
         JsonElement ddpm = models[0];
         Assert.Equal("epsilon", ddpm.GetProperty("kind").GetString());
-        Assert.Equal(["ddim", "ddpm"], ddpm.GetProperty("samplers").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(["ddim", "ddpm", "dpmpp2m"], ddpm.GetProperty("samplers").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
         Assert.True(ddpm.GetProperty("samplers")[1].GetProperty("fixed_steps").GetBoolean());
         Assert.Equal(JsonValueKind.Null, ddpm.GetProperty("problem").ValueKind);
         Assert.Contains("latents of shape (2, 4, 4)", models[1].GetProperty("problem").GetString());
