@@ -8,11 +8,11 @@ using Microsoft.AspNetCore.Http.Features;
 namespace LatentDiffusion.Server;
 
 /// <summary>
-/// <c>POST /api/generate</c>: checks the request (400 with one line when it cannot work), takes a place in the
-/// <see cref="GenerationQueue"/> (429 when it is full, 503 while the server stops), runs the generation on one of the
-/// <see cref="GenerationThreads"/> and answers by the request's Accept header — <c>application/json</c> (default): the
-/// digits' readings and the grid as base64 PNG; <c>image/png</c>: the grid itself; <c>text/event-stream</c>:
-/// server-sent events <c>queued</c> (place in line), <c>started</c>, <c>frame</c> (a PNG grid every few steps), then
+/// <c>POST /api/generate</c>: checks the request (415 unless its body is sent as JSON, 400 with one line when it cannot
+/// work), takes a place in the <see cref="GenerationQueue"/> (429 when it is full, 503 while the server stops), runs
+/// the generation on one of the <see cref="GenerationThreads"/> and answers by the request's Accept header —
+/// <c>application/json</c> (default): the digits' readings and the grid as base64 PNG; <c>image/png</c>: the grid
+/// itself; <c>text/event-stream</c>: server-sent events <c>queued</c> (place in line), <c>started</c>, <c>frame</c> (a PNG grid every few steps), then
 /// <c>result</c> or <c>error</c>. A client that goes away cancels its generation (the sampler stops between steps) or
 /// gives up its place in line.
 /// </summary>
@@ -35,6 +35,16 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         if (stopping.IsCancellationRequested)
         {
             await Error(context, StatusCodes.Status503ServiceUnavailable, "the server is shutting down");
+            return;
+        }
+        if (!context.Request.HasJsonContentType())
+        {
+            // A form or text/plain body is what any web page can send without the browser asking first (no CORS
+            // preflight): refusing it keeps other sites from filling the queue.
+            counters.Refuse();
+            const string NotJson = "the body must be sent as Content-Type: application/json";
+            options.Log?.Invoke($"415: {NotJson}");
+            await Error(context, StatusCodes.Status415UnsupportedMediaType, NotJson);
             return;
         }
         byte[]? body = await ReadBody(context.Request, token);

@@ -81,6 +81,7 @@ public sealed class LdmServer : IAsyncDisposable
         var info = new InfoEndpoints(catalog, queue, options, counters);
         var generate = new GenerateEndpoint(catalog, queue, threads, runner, options, counters, app.Lifetime.ApplicationStopping);
 
+        app.Use(RequestGuard.Invoke);                                                         // before every route, the reports included
         RequestDelegate index = StaticPage.Serve("index.html");
         app.MapGet("/", index);
         foreach (string file in StaticPage.Files) app.MapGet("/" + file, StaticPage.Serve(file));
