@@ -4,7 +4,9 @@ namespace LatentDiffusion.Server;
 
 /// <summary>
 /// Refuses, before any route runs, what another web page open in the user's browser can make that browser send to
-/// this loopback server. A state-changing request (anything but GET, HEAD and OPTIONS) that carries an Origin other
+/// this loopback server. A request whose Host is not a loopback name with the server's port gets 421, on every route:
+/// a page whose own name is made to resolve to 127.0.0.1 (DNS rebinding) is same-origin with itself, not with us, and
+/// its requests carry its name. A state-changing request (anything but GET, HEAD and OPTIONS) that carries an Origin other
 /// than the server's own (http://localhost, 127.0.0.1 or [::1] with its port) gets 403: browsers add Origin to every
 /// cross-origin POST, whatever its mode, and a page cannot remove it. No Origin at all (curl, scripts) is allowed.
 /// </summary>
@@ -18,6 +20,12 @@ public static class RequestGuard
     {
         int port = context.Connection.LocalPort;
         HttpRequest request = context.Request;
+        if (!IsLoopbackName(request.Host.Host) || (request.Host.Port ?? 80) != port)
+        {
+            await GenerateEndpoint.Error(context, StatusCodes.Status421MisdirectedRequest,
+                $"unknown host: this server answers only to localhost, 127.0.0.1 and [::1] on port {port}");
+            return;
+        }
         if (ChangesState(request.Method) && request.Headers.Origin.Count > 0 && !(request.Headers.Origin is [{ } origin] && IsOwnOrigin(origin, port)))
         {
             await GenerateEndpoint.Error(context, StatusCodes.Status403Forbidden,
