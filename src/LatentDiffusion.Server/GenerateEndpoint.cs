@@ -43,7 +43,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
             // preflight): refusing it keeps other sites from filling the queue.
             counters.Refuse();
             const string NotJson = "the body must be sent as Content-Type: application/json";
-            options.Log?.Invoke($"415: {NotJson}");
+            Log($"415: {NotJson}");
             await Error(context, StatusCodes.Status415UnsupportedMediaType, NotJson);
             return;
         }
@@ -60,7 +60,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         if (job is null)
         {
             counters.Refuse();
-            options.Log?.Invoke($"400: {problem}");
+            Log($"400: {LogText.Escape(problem!, LogText.MaxRequestChars)}");
             await Error(context, StatusCodes.Status400BadRequest, problem!);
             return;
         }
@@ -83,7 +83,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             counters.Cancel();
-            options.Log?.Invoke($"cancelled: {job.Describe()}{(stopping.IsCancellationRequested ? " (server stopping)" : " (client left)")}");
+            Log($"cancelled: {job.Describe()}{(stopping.IsCancellationRequested ? " (server stopping)" : " (client left)")}");
             if (context.RequestAborted.IsCancellationRequested) return;                      // nobody left to tell
             if (!context.Response.HasStarted) await Error(context, StatusCodes.Status503ServiceUnavailable, "the server is shutting down");
             else if (stream) await Send(context.Response, "error", new { error = "the server is shutting down" }, CancellationToken.None);
@@ -177,7 +177,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
             {
                 GenerationResult result = runner.Run(job, frames is null ? null : f => frames.TryWrite(f), token);
                 counters.Complete();
-                options.Log?.Invoke($"{job.Describe()}: {result.Seconds:F2} s");
+                Log($"{job.Describe()}: {result.Seconds:F2} s");
                 return result;
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -187,7 +187,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
             catch (Exception e)
             {
                 counters.Fail();
-                options.Log?.Invoke($"failed: {job.Describe()}: {e.GetType().Name}: {e.Message}");
+                Log($"failed: {job.Describe()}: {e.GetType().Name}: {e.Message}");
                 return null;
             }
             finally
@@ -195,6 +195,9 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
                 frames?.TryComplete();
             }
         });
+
+    /// <summary>One line to the server's log, control characters escaped (a model's id is a file name, a reason may quote the request).</summary>
+    void Log(string line) => options.Log?.Invoke(LogText.Escape(line));
 
     /// <summary>The JSON answer: what ran, each digit's reading, the time taken and the grid as base64 PNG.</summary>
     static object ResultJson(GenerationResult result, double queuedSeconds)
