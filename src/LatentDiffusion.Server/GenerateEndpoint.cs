@@ -51,7 +51,9 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         if (body is null)
         {
             counters.Refuse();
-            await Error(context, StatusCodes.Status400BadRequest, $"request body larger than {MaxBodyBytes} bytes");
+            string tooLarge = $"request body larger than {MaxBodyBytes} bytes";
+            Log($"413: {tooLarge}");
+            await Error(context, StatusCodes.Status413PayloadTooLarge, tooLarge);
             return;
         }
         (GenerationRequest? request, string? problem) = GenerationRequest.Parse(body);
@@ -241,17 +243,27 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         await context.Response.WriteAsync(JsonSerializer.Serialize(new { error = message }, Json));
     }
 
-    /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
+    /// <summary>
+    /// The body, or null when it is larger than <see cref="MaxBodyBytes"/>: declared so by Content-Length, or found so
+    /// while reading a chunked one (by us, or by Kestrel's limit of the same size, which throws 413 on its own).
+    /// </summary>
     static async Task<byte[]?> ReadBody(HttpRequest request, CancellationToken token)
     {
         if (request.ContentLength > MaxBodyBytes) return null;
         using var buffer = new MemoryStream();
         var chunk = new byte[8192];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, token)) > 0)
+        try
         {
-            if (buffer.Length + read > MaxBodyBytes) return null;
-            buffer.Write(chunk, 0, read);
+            while ((read = await request.Body.ReadAsync(chunk, token)) > 0)
+            {
+                if (buffer.Length + read > MaxBodyBytes) return null;
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
         }
         return buffer.ToArray();
     }
