@@ -16,10 +16,10 @@ public static class Defaults
     public static string ClassifierModel => ShippedFiles.Model("classifier.safetensors");
 
     /// <summary>The shipped models folder (models/).</summary>
-    public static string ModelsDirectory => RepositoryPaths.Find("models") ?? "models";
+    public static string ModelsDirectory => ShippedFiles.Locate(ShippedFiles.ModelsDirectory).Path;
 
     /// <summary>The shipped reports folder (docs/).</summary>
-    public static string DocsDirectory => RepositoryPaths.Find("docs") ?? "docs";
+    public static string DocsDirectory => ShippedFiles.Locate(ShippedFiles.DocsDirectory).Path;
 
     /// <summary>A shipped model file, models/<paramref name="file"/>.</summary>
     public static string Model(string file) => ShippedFiles.Model(file);

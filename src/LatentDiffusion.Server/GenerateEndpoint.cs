@@ -8,11 +8,11 @@ using Microsoft.AspNetCore.Http.Features;
 namespace LatentDiffusion.Server;
 
 /// <summary>
-/// <c>POST /api/generate</c>: checks the request (400 with one line when it cannot work), takes a place in the
-/// <see cref="GenerationQueue"/> (429 when it is full, 503 while the server stops), runs the generation on one of the
-/// <see cref="GenerationThreads"/> and answers by the request's Accept header — <c>application/json</c> (default): the
-/// digits' readings and the grid as base64 PNG; <c>image/png</c>: the grid itself; <c>text/event-stream</c>:
-/// server-sent events <c>queued</c> (place in line), <c>started</c>, <c>frame</c> (a PNG grid every few steps), then
+/// <c>POST /api/generate</c>: checks the request (415 unless its body is sent as JSON, 400 with one line when it cannot
+/// work), takes a place in the <see cref="GenerationQueue"/> (429 when it is full, 503 while the server stops), runs
+/// the generation on one of the <see cref="GenerationThreads"/> and answers by the request's Accept header —
+/// <c>application/json</c> (default): the digits' readings and the grid as base64 PNG; <c>image/png</c>: the grid
+/// itself; <c>text/event-stream</c>: server-sent events <c>queued</c> (place in line), <c>started</c>, <c>frame</c> (a PNG grid every few steps), then
 /// <c>result</c> or <c>error</c>. A client that goes away cancels its generation (the sampler stops between steps) or
 /// gives up its place in line.
 /// </summary>
@@ -37,11 +37,23 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
             await Error(context, StatusCodes.Status503ServiceUnavailable, "the server is shutting down");
             return;
         }
+        if (!context.Request.HasJsonContentType())
+        {
+            // A form or text/plain body is what any web page can send without the browser asking first (no CORS
+            // preflight): refusing it keeps other sites from filling the queue.
+            counters.Refuse();
+            const string NotJson = "the body must be sent as Content-Type: application/json";
+            Log($"415: {NotJson}");
+            await Error(context, StatusCodes.Status415UnsupportedMediaType, NotJson);
+            return;
+        }
         byte[]? body = await ReadBody(context.Request, token);
         if (body is null)
         {
             counters.Refuse();
-            await Error(context, StatusCodes.Status400BadRequest, $"request body larger than {MaxBodyBytes} bytes");
+            string tooLarge = $"request body larger than {MaxBodyBytes} bytes";
+            Log($"413: {tooLarge}");
+            await Error(context, StatusCodes.Status413PayloadTooLarge, tooLarge);
             return;
         }
         (GenerationRequest? request, string? problem) = GenerationRequest.Parse(body);
@@ -50,7 +62,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         if (job is null)
         {
             counters.Refuse();
-            options.Log?.Invoke($"400: {problem}");
+            Log($"400: {LogText.Escape(problem!, LogText.MaxRequestChars)}");
             await Error(context, StatusCodes.Status400BadRequest, problem!);
             return;
         }
@@ -73,7 +85,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             counters.Cancel();
-            options.Log?.Invoke($"cancelled: {job.Describe()}{(stopping.IsCancellationRequested ? " (server stopping)" : " (client left)")}");
+            Log($"cancelled: {job.Describe()}{(stopping.IsCancellationRequested ? " (server stopping)" : " (client left)")}");
             if (context.RequestAborted.IsCancellationRequested) return;                      // nobody left to tell
             if (!context.Response.HasStarted) await Error(context, StatusCodes.Status503ServiceUnavailable, "the server is shutting down");
             else if (stream) await Send(context.Response, "error", new { error = "the server is shutting down" }, CancellationToken.None);
@@ -167,7 +179,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
             {
                 GenerationResult result = runner.Run(job, frames is null ? null : f => frames.TryWrite(f), token);
                 counters.Complete();
-                options.Log?.Invoke($"{job.Describe()}: {result.Seconds:F2} s");
+                Log($"{job.Describe()}: {result.Seconds:F2} s");
                 return result;
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -177,7 +189,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
             catch (Exception e)
             {
                 counters.Fail();
-                options.Log?.Invoke($"failed: {job.Describe()}: {e.GetType().Name}: {e.Message}");
+                Log($"failed: {job.Describe()}: {e.GetType().Name}: {e.Message}");
                 return null;
             }
             finally
@@ -185,6 +197,9 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
                 frames?.TryComplete();
             }
         });
+
+    /// <summary>One line to the server's log, control characters escaped (a model's id is a file name, a reason may quote the request).</summary>
+    void Log(string line) => options.Log?.Invoke(LogText.Escape(line));
 
     /// <summary>The JSON answer: what ran, each digit's reading, the time taken and the grid as base64 PNG.</summary>
     static object ResultJson(GenerationResult result, double queuedSeconds)
@@ -228,17 +243,27 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         await context.Response.WriteAsync(JsonSerializer.Serialize(new { error = message }, Json));
     }
 
-    /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
+    /// <summary>
+    /// The body, or null when it is larger than <see cref="MaxBodyBytes"/>: declared so by Content-Length, or found so
+    /// while reading a chunked one (by us, or by Kestrel's limit of the same size, which throws 413 on its own).
+    /// </summary>
     static async Task<byte[]?> ReadBody(HttpRequest request, CancellationToken token)
     {
         if (request.ContentLength > MaxBodyBytes) return null;
         using var buffer = new MemoryStream();
         var chunk = new byte[8192];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, token)) > 0)
+        try
         {
-            if (buffer.Length + read > MaxBodyBytes) return null;
-            buffer.Write(chunk, 0, read);
+            while ((read = await request.Body.ReadAsync(chunk, token)) > 0)
+            {
+                if (buffer.Length + read > MaxBodyBytes) return null;
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
         }
         return buffer.ToArray();
     }

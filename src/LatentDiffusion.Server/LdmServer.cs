@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -81,6 +80,7 @@ public sealed class LdmServer : IAsyncDisposable
         var info = new InfoEndpoints(catalog, queue, options, counters);
         var generate = new GenerateEndpoint(catalog, queue, threads, runner, options, counters, app.Lifetime.ApplicationStopping);
 
+        app.Use(RequestGuard.Invoke);                                                         // before every route, the reports included
         RequestDelegate index = StaticPage.Serve("index.html");
         app.MapGet("/", index);
         foreach (string file in StaticPage.Files) app.MapGet("/" + file, StaticPage.Serve(file));
@@ -89,7 +89,7 @@ public sealed class LdmServer : IAsyncDisposable
         app.MapGet("/api/reports", info.Reports);
         app.MapPost("/api/generate", generate.Handle);
         if (options.DocsDirectory is { } docs && Directory.Exists(docs))
-            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(Path.GetFullPath(docs)), RequestPath = "/docs" });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new DocsFileProvider(docs), RequestPath = "/docs" });
     }
 
     /// <summary>Runs until the process is told to stop (Ctrl+C, SIGTERM) or <paramref name="cancellation"/> fires.</summary>

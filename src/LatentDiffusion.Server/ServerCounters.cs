@@ -17,7 +17,7 @@ public sealed class ServerCounters
     /// <summary>Turned away because the queue was full (429).</summary>
     public long Rejected => Interlocked.Read(ref rejected);
 
-    /// <summary>Bad input (400).</summary>
+    /// <summary>Bad input: unusable (400), too large (413) or not sent as JSON (415).</summary>
     public long Invalid => Interlocked.Read(ref invalid);
 
     public void Complete() => Interlocked.Increment(ref completed);

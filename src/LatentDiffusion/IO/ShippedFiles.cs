@@ -5,7 +5,7 @@ public enum ShippedOrigin
 {
     /// <summary>In the source checkout the program was built in (<see cref="RepositoryPaths"/>): the live files.</summary>
     Repository,
-    /// <summary>In the copy the build and publish place beside the program (models/, data/mnist/ next to ldm.dll).</summary>
+    /// <summary>In the copy the build and publish place beside the program (models/, data/mnist/, docs/ next to ldm.dll).</summary>
     Installation,
     /// <summary>Nowhere; the path is where the installation's copy would be.</summary>
     Missing,
@@ -24,7 +24,8 @@ public sealed record ShippedPath(string Path, ShippedOrigin Origin)
 }
 
 /// <summary>
-/// The files shipped with ldm — the trained weights in <c>models/</c>, MNIST in <c>data/mnist</c> — found from
+/// The files shipped with ldm — the trained weights in <c>models/</c>, MNIST in <c>data/mnist</c>, the reports in
+/// <c>docs/</c> — found from
 /// wherever it runs, whatever the working directory: first in the repository checkout the program runs from (a build
 /// output), then in the copy every build and publish places beside the program (so a published or installed ldm carries
 /// its own). Defaults never depend on the working directory.
@@ -36,6 +37,9 @@ public static class ShippedFiles
 
     /// <summary>The four MNIST files.</summary>
     public const string DataDirectory = "data/mnist";
+
+    /// <summary>The reports (part1–3 and the others), which <c>ldm serve</c> shows.</summary>
+    public const string DocsDirectory = "docs";
 
     /// <summary>The shipped <paramref name="relative"/> path (e.g. <c>models/classifier.safetensors</c>) for this program.</summary>
     public static ShippedPath Locate(string relative) => Locate(relative, AppContext.BaseDirectory);

@@ -73,15 +73,7 @@ public sealed class ShippedFilesTests
     public void InstalledCopy_RunFromAnywhere_UsesItsOwnShippedFiles()
     {
         using var dir = new TempDirectory();
-        string tool = dir.File("ldm");
-        Directory.CreateDirectory(tool);
-        foreach (string entry in Directory.EnumerateFileSystemEntries(AppContext.BaseDirectory))
-        {
-            string name = Path.GetFileName(entry), target = Path.Combine(tool, name);
-            if (name is "ldm.dll" or "ldm.deps.json" or "ldm.runtimeconfig.json") File.Copy(entry, target);
-            else if (Directory.Exists(entry)) Directory.CreateSymbolicLink(target, entry);
-            else File.CreateSymbolicLink(target, entry);
-        }
+        string tool = Install(dir);
         string a = FidCalculatorTests.WriteIdx(dir.Path, "a-idx3-ubyte", SyntheticData.Split(150, seed: 1).Images);
         string b = FidCalculatorTests.WriteIdx(dir.Path, "b-idx3-ubyte", SyntheticData.Split(140, seed: 2).Images);
 
@@ -94,6 +86,24 @@ public sealed class ShippedFilesTests
 
         var fid = Run(tool, ["fid", a, b, "--json"]);
         Assert.Contains(Path.Combine(tool, Classifier), fid.Stdout);
+    }
+
+    /// <summary>
+    /// This build's output "installed" in <paramref name="dir"/>/ldm, outside any checkout: linked file by file, the
+    /// program's own three files copied, so that its base directory is that folder. Returns the folder.
+    /// </summary>
+    internal static string Install(TempDirectory dir)
+    {
+        string tool = dir.File("ldm");
+        Directory.CreateDirectory(tool);
+        foreach (string entry in Directory.EnumerateFileSystemEntries(AppContext.BaseDirectory))
+        {
+            string name = Path.GetFileName(entry), target = Path.Combine(tool, name);
+            if (name is "ldm.dll" or "ldm.deps.json" or "ldm.runtimeconfig.json") File.Copy(entry, target);
+            else if (Directory.Exists(entry)) Directory.CreateSymbolicLink(target, entry);
+            else File.CreateSymbolicLink(target, entry);
+        }
+        return tool;
     }
 
     static LdmProcess.Result Run(string tool, string[] args)

@@ -32,12 +32,15 @@ internal sealed partial class ServeProcess : IDisposable
     /// <summary>Starts <c>ldm serve --port 0 ARGS</c> and waits (at most a minute) for its "Serving http://…" line.</summary>
     public static ServeProcess Start(params string[] args) => Start(args, null);
 
-    /// <summary>As <see cref="Start(string[])"/>, with more environment variables for the server.</summary>
-    public static ServeProcess Start(string[] args, IReadOnlyDictionary<string, string>? environment)
+    /// <summary>
+    /// As <see cref="Start(string[])"/>, with more environment variables for the server, run from
+    /// <paramref name="workingDirectory"/> (default: the test output) and from another copy of ldm.dll (<paramref name="program"/>).
+    /// </summary>
+    public static ServeProcess Start(string[] args, IReadOnlyDictionary<string, string>? environment, string? workingDirectory = null, string? program = null)
     {
         var variables = new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1" };
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) variables[k] = v;
-        Process process = LdmProcess.Start(["serve", "--port", "0", .. args], variables);
+        Process process = LdmProcess.Start(["serve", "--port", "0", .. args], variables, workingDirectory, program);
         var url = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var lines = new List<string>();
         process.OutputDataReceived += (_, e) =>
