@@ -29,7 +29,7 @@ public sealed class TrainingOptions
     /// <summary><c>--device cpu|cuda|cuda:N</c> (default cpu); see <see cref="ParseDevice"/>.</summary>
     public static Option<string> DeviceOption(string what) => new("--device")
     {
-        Description = $"{what}: cpu, cuda or cuda:N (needs a build against TorchSharp's CUDA package; README, \"Training on a GPU\").",
+        Description = $"{what}: cpu, cuda or cuda:N (needs a build against TorchSharp's CUDA package; docs/operations.md, \"Training on a GPU\").",
         DefaultValueFactory = _ => "cpu",
     };
 

@@ -23,7 +23,7 @@ public sealed record DiffusionConfig
     /// <summary>
     /// α-(de)blending only: the embedding is fed α·<see cref="AlphaScale"/>, so α ∈ [0, 1] spans the same range as DDPM's
     /// integer t ∈ 1..T (the follow-up feeds α itself, i.e. 1, which with the post's embedding scale of 1000 leaves all
-    /// but the fastest frequencies nearly constant; README: measured). Default 1000.
+    /// but the fastest frequencies nearly constant; docs/numbers.md). Default 1000.
     /// </summary>
     public double AlphaScale { get; init; } = 1000;
 

@@ -64,10 +64,10 @@ public sealed class Classifier : Module<Tensor, Tensor>
     /// The layers in order, except that each ReLU before a 2x2 max pool runs after it, in place: ReLU is monotonic, so
     /// maxpool(relu(h)) = relu(maxpool(h)) value for value, and the gradient reaches the same input (the pool's first
     /// maximum; where the maximum is ≤ 0 both orders pass zero). It then touches a quarter of the values, forward and
-    /// backward: about 15–30 % off a training batch on CPU (bench/README.md). <see cref="ForwardThrough"/> keeps the
+    /// backward: a cheaper training batch on CPU (bench/README.md). <see cref="ForwardThrough"/> keeps the
     /// blog's order for per-layer activations.
     /// The trunk runs channels-last (<see cref="ChannelsLast"/>): the same values to float rounding (a few 1e-7
-    /// relative), and about a quarter to a third off a training batch (19–24 against 24–34 ms, bench/README.md).
+    /// relative), and a cheaper training batch (bench/README.md).
     /// </summary>
     public override Tensor forward(Tensor x)
     {

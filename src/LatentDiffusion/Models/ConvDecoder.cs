@@ -47,7 +47,7 @@ public sealed class ConvDecoder : Module<Tensor, Tensor>
     /// <summary>(B, features[0], h, w) → (B, features[^1], h·2^levels, w·2^levels), contiguous NCHW.</summary>
     /// <summary>
     /// Run in the channels-last (NHWC) layout instead of NCHW (default): the same forward values to float rounding, and
-    /// training steps about 1.5x faster on one CPU thread and 1.8x on two (bench/README.md): in training mode each block's
+    /// faster training steps on CPU (bench/README.md): in training mode each block's
     /// BatchNorm + LeakyReLU runs as <see cref="FusedBatchNormLeakyRelu"/> (for a multiple of 8 channels), whose gradients are as close to
     /// float64 as NCHW's (libtorch's own channels-last BatchNorm sums in float32 row after row and is not:
     /// ChannelsLastTests). Set by <see cref="VaeConfig.ChannelsLast"/> /

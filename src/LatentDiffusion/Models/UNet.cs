@@ -8,7 +8,7 @@ namespace LatentDiffusion.Models;
 
 /// <summary>
 /// Settings of the latent UNet. The post does not publish its UNet ("virtually identical" to part 2's conv stack with
-/// the time embedding in every block); these defaults are this project's design, chosen by measurement (README).
+/// the time embedding in every block); these defaults are this project's design, chosen by measurement (docs/numbers.md).
 /// </summary>
 public sealed record UNetConfig
 {

@@ -44,7 +44,7 @@ public sealed record VaeConfig
 
     /// <summary>
     /// Run in the channels-last (NHWC) memory layout (<see cref="ConvEncoder.ChannelsLastLayout"/>), for training and
-    /// inference: training steps about 1.5x faster on one CPU thread (1.8x on two), the same values to float32 rounding. Not a weight; part of equality because
+    /// inference: faster training steps on CPU (bench/README.md), the same values to float32 rounding. Not a weight; part of equality because
     /// it changes the rounding and so a run's trajectory. Post (and default): false, NCHW.
     /// </summary>
     public bool ChannelsLast { get; init; }

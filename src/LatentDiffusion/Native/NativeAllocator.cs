@@ -5,15 +5,12 @@ namespace LatentDiffusion.Native;
 /// <summary>
 /// glibc malloc settings for libtorch's CPU tensors. By default glibc serves blocks of a few MiB (a batch's
 /// activations) with fresh <c>mmap</c>s and returns them on free, so every training step page-faults its
-/// activations in again: the kernel zeroing those pages was 15 % of a part-2 VAE step on one thread (perf,
-/// <c>clear_page_erms</c>; 25 % of samples in the kernel). Keeping freed blocks in the heap (mmap threshold
-/// 32 MiB, the most glibc allows; no trimming below 1 GiB) removes that: the same step then spends 5 % in the
-/// kernel.
+/// activations in again, and the kernel's page zeroing becomes a visible share of a training step (bench/README.md).
+/// Keeping freed blocks in the heap (mmap threshold 32 MiB, the most glibc allows; no trimming below 1 GiB) removes
+/// that.
 /// <para>
-/// Measured on part 2's channels-last VAE step, 2 threads, 800 steps (mallinfo2): the heap settles at 445 MiB of which
-/// ~110 MiB in use, the process at 690 MiB resident. (A custom autograd node that kept its saved input until the graph
-/// was destroyed made the same heap fragment and grow without bound; <see cref="Models.FusedBatchNormLeakyRelu"/>
-/// frees it in its backward.)
+/// The heap then settles instead of growing, provided no autograd node keeps its saved input until the graph is
+/// destroyed (<see cref="Models.FusedBatchNormLeakyRelu"/> frees it in its backward); bench/README.md has the figures.
 /// </para>
 /// <para>
 /// Opt-in (<c>LDM_GLIBC_MALLOC=keep</c> when libtorch loads, <see cref="TorchRuntime"/>; <c>ldm-bench</c> turns it on

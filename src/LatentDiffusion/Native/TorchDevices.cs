@@ -6,7 +6,7 @@ namespace LatentDiffusion.Native;
 /// <summary>
 /// The device a run keeps its tensors on (<c>--device</c>): <c>cpu</c> (default), <c>cuda</c> or <c>cuda:N</c>.
 /// This project references TorchSharp-cpu, so CUDA needs a build against TorchSharp's CUDA runtime package instead
-/// (README, "Training on a GPU"); asking for it without one is an error that says so, not a crash.
+/// (docs/operations.md, "Training on a GPU"); asking for it without one is an error that says so, not a crash.
 /// </summary>
 public static class TorchDevices
 {
@@ -20,7 +20,7 @@ public static class TorchDevices
             throw new ArgumentException($"unknown device '{text}': use cpu, cuda or cuda:N");
         if (!CudaAvailable())
             throw new ArgumentException($"device '{text}': CUDA is not available — this build references TorchSharp-cpu (or no NVIDIA driver/GPU is visible); " +
-                                        "build against TorchSharp-cuda-linux/-windows to train on a GPU (README, \"Training on a GPU\")");
+                                        "build against TorchSharp-cuda-linux/-windows to train on a GPU (docs/operations.md, \"Training on a GPU\")");
         int index = spec == "cuda" ? 0 : int.Parse(spec[5..]);
         int count = cuda.device_count();
         if (index >= count) throw new ArgumentException($"device '{text}': only {count} CUDA device(s) visible (cuda:0..cuda:{count - 1})");

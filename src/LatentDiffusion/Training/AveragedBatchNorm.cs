@@ -8,9 +8,8 @@ namespace LatentDiffusion.Training;
 /// cref="TrainingConfig.EmaDecay"/>) is not a model the live BatchNorm statistics belong to: its layers' activations
 /// have other means and variances. As <c>torch.optim.swa_utils.update_bn</c> does for averaged weights, the statistics
 /// are recomputed from training batches run through the averaged model in train mode (a cumulative average, not a
-/// moving one). Measured on part 2's VAE (the post's constant-rate run, stopped in epoch 28; test loss per image): live
-/// weights 193.8; EMA 0.999 with the live statistics 239.6, with its own 212.3; EMA 0.9999 414.2 and 275.5 (README,
-/// part 2).
+/// moving one). With the live statistics an averaged VAE scores worse than the live weights; with its own, better
+/// (measured: docs/numbers.md, part 2).
 /// </summary>
 public static class AveragedBatchNorm
 {
