@@ -65,7 +65,7 @@ public sealed class HtmlPage : Page
         "figcaption { color: #555; font-size: 0.9em; }\n" +
         "table { border-collapse: collapse; margin-bottom: 1em; }\n" +
         "th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }\ntd { white-space: nowrap; }\n" +
-        "th:first-child, td:first-child, .left, td.text { text-align: left; }\ntd.text { white-space: normal; min-width: 16em; }\n" +
+        "th:first-child, td:first-child, .left, td.text { text-align: left; }\ntd.text { white-space: normal; min-width: 16em; overflow-wrap: anywhere; }\n" +
         ".numbers:only-child { flex: 1 1 auto; }\n</style>\n</head>\n<body>\n<h1>").Append(E(text)).Append("</h1>\n");
 
     public override void Paragraph(string text) => Text.Append("<p>").Append(E(text)).Append("</p>\n");
