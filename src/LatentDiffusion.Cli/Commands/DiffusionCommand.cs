@@ -166,14 +166,12 @@ public static class DiffusionCommand
         public string WeightsPath(ParseResult parse, string path)
         {
             if (!parse.GetValue(Raw)) return path;
-            string raw = RawPath(path);
+            string raw = RunDirectory.RawWeightsPath(path);
             if (!File.Exists(raw)) throw new InvalidOptionException($"--raw: {path} has no raw weights beside it ({raw} does not exist; models trained without --ema have only one set)");
             return raw;
         }
     }
 
-    /// <summary>X.safetensors → X.raw.safetensors, where training with EMA saves the raw weights.</summary>
-    internal static string RawPath(string path) => Training.RunDirectory.RawWeightsPath(path);
 
     static Command CreateSample()
     {
