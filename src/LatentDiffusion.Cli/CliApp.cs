@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using LatentDiffusion.IO;
 using LatentDiffusion.Native;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.Training;
 using Spectre.Console;
 
@@ -43,7 +44,8 @@ public static class CliApp
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors) Console.Error.WriteLine($"ldm: {error.Message}");
+            // One line, however many errors the parser found (a missing value also makes it report the next word).
+            Console.Error.WriteLine($"ldm: {string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')))}");
             Console.Error.WriteLine("Run 'ldm --help' for usage.");
             return Usage;
         }
@@ -96,7 +98,7 @@ public static class CliApp
     /// <summary>The one-line message for an expected failure; null lets anything else surface as a bug.</summary>
     static string? Describe(Exception e) => e switch
     {
-        DataFormatException or TorchLoadException or TrainingDivergedException or UsageException => e.Message,
+        DataFormatException or TorchLoadException or TrainingDivergedException or UsageException or NonFiniteSamplesException => e.Message,
         ArgumentException or FileNotFoundException or DirectoryNotFoundException => e.Message,
         UnauthorizedAccessException or IOException => e.Message,
         OperationCanceledException => "cancelled",

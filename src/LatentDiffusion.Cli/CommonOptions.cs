@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using LatentDiffusion.Data;
 using LatentDiffusion.IO;
+using LatentDiffusion.Reports;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.Training;
 using Spectre.Console;
 
@@ -35,10 +37,22 @@ internal static class CommonOptions
         Required = true,
     };
 
+    /// <summary><paramref name="n"/> when it is positive and fits in this machine's memory (<see cref="CountLimit"/>), else a usage error naming <paramref name="option"/>.</summary>
     public static int RequireCount(int n, string option = "-n")
     {
-        if (n <= 0) throw new InvalidOptionException($"{option} must be positive (got {n})");
+        if (CountLimit.Problem(n, option) is { } problem) throw new InvalidOptionException(problem);
         return n;
+    }
+
+    /// <summary>
+    /// Checks, before anything is sampled, that <paramref name="total"/> digits can go to the --out path
+    /// <paramref name="dest"/>: a usage error for a count or grid that cannot work, a failure for a path that cannot be
+    /// written (a read-only folder, a file where a folder is wanted, a non-empty folder).
+    /// </summary>
+    public static void RequireOutput(string dest, long total, string countOption = "-n", int? gridColumns = null)
+    {
+        if (ImageOutput.CountProblem(dest, total, countOption, gridColumns: gridColumns) is { } problem) throw new InvalidOptionException(problem);
+        if (ImageOutput.WriteProblem(dest) is { } unwritable) throw new UsageException(unwritable);
     }
 
     /// <summary>--guidance-interval LOW,HIGH: the noise levels (t/T, or α) where guidance applies.</summary>

@@ -13,7 +13,8 @@ namespace LatentDiffusion.Server;
 /// the generation on one of the <see cref="GenerationThreads"/> and answers by the request's Accept header —
 /// <c>application/json</c> (default): the digits' readings and the grid as base64 PNG; <c>image/png</c>: the grid
 /// itself; <c>text/event-stream</c>: server-sent events <c>queued</c> (place in line), <c>started</c>, <c>frame</c> (a PNG grid every few steps), then
-/// <c>result</c> or <c>error</c>. A client that goes away cancels its generation (the sampler stops between steps) or
+/// <c>result</c> or <c>error</c>. Samples that came out non-finite are never answered as digits: 422 with the reason
+/// (or an <c>error</c> event once the stream has begun). A client that goes away cancels its generation (the sampler stops between steps) or
 /// gives up its place in line.
 /// </summary>
 public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue, GenerationThreads threads, GenerationRunner runner,
@@ -81,6 +82,13 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
         {
             if (stream) await Stream(context, job, ticket, token);
             else await Answer(context, job, ticket, accept.Contains("image/png", StringComparison.OrdinalIgnoreCase), token);
+        }
+        catch (NonFiniteSamplesException e)
+        {
+            // What these options made of this model is not a picture: say so (422: the request, not the server, is
+            // what to change) rather than send NaN readings or a white grid.
+            if (!context.Response.HasStarted) await Error(context, StatusCodes.Status422UnprocessableEntity, e.Message);
+            else if (stream) await Send(context.Response, "error", new { error = e.Message }, CancellationToken.None);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -184,6 +192,12 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
+                throw;
+            }
+            catch (NonFiniteSamplesException e)
+            {
+                counters.Fail();
+                Log($"failed: {job.Describe()}: {e.Message}");
                 throw;
             }
             catch (Exception e)

@@ -50,6 +50,7 @@ public sealed record GenerationRequest
     public static (GenerationRequest? Request, string? Problem) Parse(ReadOnlySpan<byte> body)
     {
         if (body.IsEmpty || body.Trim(" \t\r\n"u8).IsEmpty) return (new GenerationRequest(), null);
+        if (!System.Text.Unicode.Utf8.IsValid(body)) return (null, $"malformed JSON: the body is not valid UTF-8 (from byte {FirstInvalidUtf8(body) + 1})");
         try
         {
             GenerationRequest? request = JsonSerializer.Deserialize<GenerationRequest>(body, Json);
@@ -64,6 +65,13 @@ public sealed record GenerationRequest
                 : $"not JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})";
             return (null, $"malformed JSON: {why}");
         }
+    }
+
+    /// <summary>The offset of the first byte that does not start or continue a valid UTF-8 sequence.</summary>
+    static int FirstInvalidUtf8(ReadOnlySpan<byte> body)
+    {
+        System.Buffers.OperationStatus status = System.Text.Unicode.Utf8.ToUtf16(body, new char[body.Length], out int read, out _, replaceInvalidSequences: false);
+        return status == System.Buffers.OperationStatus.Done ? body.Length : read;
     }
 
     const string Fields = "fields: model, sampler, steps, count, seed, digit, guidance, eta, heun";

@@ -41,7 +41,11 @@ public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue 
         vae = Path.GetFileName(options.VaePath),
         classifier = Path.GetFileName(options.ClassifierPath),
         default_guidance = options.DefaultGuidance,
-        limits = new { max_count = options.MaxCount, max_steps = options.MaxSteps, default_count = options.DefaultCount, workers = options.Workers, max_waiting = options.MaxWaiting },
+        limits = new
+        {
+            max_count = options.MaxCount, max_steps = options.MaxSteps, default_count = options.DefaultCount, workers = options.Workers, max_waiting = options.MaxWaiting,
+            max_guidance = Diffusion.Guidance.MaxWeight, max_eta = Diffusion.Ddim.MaxEta,
+        },
     });
 
     /// <summary>

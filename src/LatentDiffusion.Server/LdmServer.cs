@@ -22,16 +22,22 @@ public sealed class LdmServer : IAsyncDisposable
     readonly ModelCatalog catalog;
     readonly GenerationThreads threads;
 
-    LdmServer(WebApplication app, ModelCatalog catalog, GenerationThreads threads, Uri url)
+    LdmServer(WebApplication app, ModelCatalog catalog, GenerationThreads threads, Uri url, string? token)
     {
+        this.token = token;
         this.app = app;
         this.catalog = catalog;
         this.threads = threads;
         Url = url;
     }
 
-    /// <summary>Where the page is, e.g. http://127.0.0.1:5000/.</summary>
+    /// <summary>Where the page is, e.g. http://127.0.0.1:5000/ (without the token).</summary>
     public Uri Url { get; }
+
+    /// <summary>The address to open: <see cref="Url"/>, with <c>?token=…</c> when the server has a token.</summary>
+    public Uri OpenUrl => token is null ? Url : new Uri(Url, $"?{RequestGuard.QueryName}={token}");
+
+    readonly string? token;
 
     /// <summary>The models the server offers now.</summary>
     public IReadOnlyList<ModelEntry> Models => catalog.List();
@@ -62,7 +68,7 @@ public sealed class LdmServer : IAsyncDisposable
             await app.StartAsync(cancellation);
             string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
                 ?? throw new InvalidOperationException("Kestrel reported no address");
-            return new LdmServer(app, catalog, threads, new Uri(address.TrimEnd('/') + "/"));
+            return new LdmServer(app, catalog, threads, new Uri(address.TrimEnd('/') + "/"), options.Token);
         }
         catch
         {
@@ -80,7 +86,7 @@ public sealed class LdmServer : IAsyncDisposable
         var info = new InfoEndpoints(catalog, queue, options, counters);
         var generate = new GenerateEndpoint(catalog, queue, threads, runner, options, counters, app.Lifetime.ApplicationStopping);
 
-        app.Use(RequestGuard.Invoke);                                                         // before every route, the reports included
+        app.Use(new RequestGuard(options.Token).Invoke);                                                       // before every route, the reports included
         RequestDelegate index = StaticPage.Serve("index.html");
         app.MapGet("/", index);
         foreach (string file in StaticPage.Files) app.MapGet("/" + file, StaticPage.Serve(file));

@@ -50,6 +50,12 @@ public sealed record ServerOptions
     /// </summary>
     public (double Low, double High)? GuidanceInterval { get; init; } = Recipes.GuidanceInterval;
 
+    /// <summary>
+    /// A secret every request must carry (<see cref="RequestGuard"/>), for a port reached through an SSH tunnel or a
+    /// reverse proxy; with it, any Host name is answered. Null (default): no token, loopback names only.
+    /// </summary>
+    public string? Token { get; init; }
+
     /// <summary>One line per generation and per problem (null: silent).</summary>
     public Action<string>? Log { get; init; }
 
@@ -65,6 +71,7 @@ public sealed record ServerOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSteps);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxFrames);
         if (DefaultCount < 1 || DefaultCount > MaxCount) throw new ArgumentOutOfRangeException(nameof(DefaultCount), DefaultCount, $"must be in 1..{MaxCount}");
-        if (!double.IsFinite(DefaultGuidance) || DefaultGuidance < 0) throw new ArgumentOutOfRangeException(nameof(DefaultGuidance), DefaultGuidance, "must be a finite number ≥ 0");
+        if (Token is not null && RequestGuard.TokenProblem(Token) is { } weak) throw new ArgumentException(weak, nameof(Token));
+        if (Diffusion.Guidance.WeightProblem(DefaultGuidance) is { } problem) throw new ArgumentOutOfRangeException(nameof(DefaultGuidance), DefaultGuidance, problem);
     }
 }

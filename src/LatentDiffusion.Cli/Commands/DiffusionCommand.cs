@@ -133,7 +133,7 @@ public static class DiffusionCommand
                 ". Default: the one the model's post samples with (ddpm for an ε-model, iadb for an α-model).",
         };
         public Option<int?> Steps { get; } = new("--steps") { Description = "Sampling steps S (default: the sampler's — all T for ddpm, 50 for the others, at most T for ddim)." };
-        public Option<double> Eta { get; } = new("--eta") { Description = "DDIM's η: 0 deterministic (default), 1 with S = T is DDPM.", DefaultValueFactory = _ => 0.0 };
+        public Option<double> Eta { get; } = new("--eta") { Description = $"DDIM's η in [0, {Ddim.MaxEta}]: 0 deterministic (default), 1 with S = T is DDPM.", DefaultValueFactory = _ => 0.0 };
         public Option<bool> Heun { get; } = new("--heun") { Description = "Deprecated: the same as --sampler heun (α-deblending with second-order Heun steps)." };
         public Option<bool> Raw { get; } = new("--raw") { Description = "Use the raw weights saved beside the EMA ones (MODEL.raw.safetensors) instead of the EMA weights." };
 
@@ -150,6 +150,7 @@ public static class DiffusionCommand
             ISampler? sampler = parse.GetValue(Sampler) is { } name ? Samplers.Find(name) : null;
             if (parse.GetValue(Heun))
                 sampler = Samplers.WithHeun(sampler) ?? throw new InvalidOptionException($"--heun applies to α-deblending only; use --sampler {Samplers.AlphaHeun.Name} with an α-model");
+            if (Ddim.EtaProblem(parse.GetValue(Eta), "--eta") is { } badEta) throw new InvalidOptionException(badEta);
             var options = template with { Sampler = sampler, Steps = parse.GetValue(Steps), Eta = parse.GetValue(Eta) };
             if (options.Problem(config) is { } problem) throw new InvalidOptionException($"{modelPath}: {problem}");
             return options;
@@ -196,6 +197,7 @@ public static class DiffusionCommand
             int batchSize = CommonOptions.RequireCount(parse.GetValue(batch), "--batch-size");
             (string modelPath, string vaePath) = samplers.Files(parse, model, vae);
             string dest = parse.GetValue(output)!;
+            CommonOptions.RequireOutput(dest, n);
             Device on = TrainingOptions.ParseDevice(parse, device);
             (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
             using (unet)

@@ -19,7 +19,7 @@ public static class GenerateCommand
     public static Command Create()
     {
         var digit = new Option<string>("--digit") { Description = "The digit to generate (0-9), or 'all' for a balanced grid with one row per digit.", Required = true };
-        var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance weight w: 0 unconditional, 1 conditional, > 1 more typical of the digit.", DefaultValueFactory = _ => Recipes.Guidance };
+        var guidance = new Option<double>("--guidance") { Description = $"Classifier-free guidance weight w in [0, {Guidance.MaxWeight}]: 0 unconditional, 1 conditional, > 1 more typical of the digit.", DefaultValueFactory = _ => Recipes.Guidance };
         var count = CommonOptions.CountOption(10);
         count.Description = "Digits to generate (with --digit all: per digit).";
         var model = new Option<string>("--model") { Description = $"Class-conditional diffusion model. Default: the shipped models/{ShippedFiles.ConditionalFile}.", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.ConditionalFile) };
@@ -43,9 +43,10 @@ public static class GenerateCommand
             int[] digits = CommonOptions.ParseDigits(parse.GetValue(digit)!);
             int n = CommonOptions.RequireCount(parse.GetValue(count));
             double w = parse.GetValue(guidance);
-            if (!double.IsFinite(w) || w < 0) throw new InvalidOptionException($"--guidance must be a finite number ≥ 0 (got {w.ToString(CultureInfo.InvariantCulture)})");
+            if (Guidance.WeightProblem(w, "--guidance") is { } badWeight) throw new InvalidOptionException(badWeight);
             (string modelPath, string vaePath) = samplers.Files(parse, model, vae);
             string dest = parse.GetValue(output)!;
+            CommonOptions.RequireOutput(dest, (long)n * digits.Length, digits.Length > 1 ? "-n (per digit, x10 with --digit all)" : "-n", digits.Length > 1 ? n : null);
             Device on = TrainingOptions.ParseDevice(parse, device);
             (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
             using (unet)

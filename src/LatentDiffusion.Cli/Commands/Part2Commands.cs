@@ -108,6 +108,7 @@ public static class Part2Commands
             int n = CommonOptions.RequireCount(parse.GetValue(count));
             string path = CliApp.RequireFile(parse.GetValue(model), "model");
             string dest = parse.GetValue(output)!;
+            CommonOptions.RequireOutput(dest, n);
             long s = parse.GetValue(seed);
             Tensor images;
             if (kind == Part2Kind.Vae)
@@ -152,6 +153,8 @@ public static class Part2Commands
         {
             int n = CommonOptions.RequireCount(parse.GetValue(count));
             string path = CliApp.RequireFile(parse.GetValue(model), "model");
+            string dest = parse.GetValue(output)!;
+            CommonOptions.RequireOutput(dest, 2L * n, gridColumns: n);
             MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             if (n > mnist.Test.Count) throw new UsageException($"-n {n} is more than the {mnist.Test.Count} test images");
             using Tensor test = mnist.Test.ToInputs();
@@ -160,7 +163,6 @@ public static class Part2Commands
                 ? ReconstructVae(path, originals, parse.GetValue(seed))
                 : ReconstructAe(path, originals);
             using Tensor both = cat([originals, reconstructions], 0);
-            string dest = parse.GetValue(output)!;
             string what = ImageOutput.Write(both, dest, gridColumns: n);
             CliApp.Out.MarkupLineInterpolated($"Wrote {dest}: {what}: {n} originals, then their reconstructions.");
             if (parse.GetValue(json)) CliApp.WriteJson(new { model = path, count = n, output = dest });

@@ -58,6 +58,7 @@ public static class ReproduceConditional
         command.SetAction(CliApp.Action(parse =>
         {
             int n = CommonOptions.RequireCount(parse.GetValue(count));
+            if (CountLimit.Problem(10L * n, "-n (per digit, x10)") is { } tooMany) throw new InvalidOptionException(tooMany);
             double[] sweep = ParseWeights(parse.GetValue(weights)!);
             long s = parse.GetValue(seed);
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
@@ -116,8 +117,9 @@ public static class ReproduceConditional
         var values = new List<double>();
         foreach (string part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double w) || !double.IsFinite(w) || w < 0)
-                throw new InvalidOptionException($"--guidance must be finite numbers ≥ 0 separated by commas (got '{text}')");
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double w))
+                throw new InvalidOptionException($"--guidance must be numbers separated by commas (got '{text}')");
+            if (Guidance.WeightProblem(w, "--guidance") is { } problem) throw new InvalidOptionException(problem);
             values.Add(w);
         }
         if (values.Count == 0) throw new InvalidOptionException("--guidance needs at least one weight");

@@ -22,15 +22,21 @@ public static class ServeCommand
         var workers = new Option<int>("--workers") { Description = "Generations that run at once.", DefaultValueFactory = _ => defaults.Workers };
         var queue = new Option<int>("--queue") { Description = "Generations that may wait behind them; more are refused with 429.", DefaultValueFactory = _ => defaults.MaxWaiting };
         var maxCount = new Option<int>("--max-count") { Description = "Most digits per request (more: 400).", DefaultValueFactory = _ => defaults.MaxCount };
+        var token = new Option<string?>("--token")
+        {
+            Description = $"Require a secret on every request (for a port reached through an SSH tunnel or a reverse proxy; any host name is then answered): 'auto' makes a random one, or give one of {RequestGuard.MinTokenLength}+ letters and digits. Open the printed address (it carries the token) or send Authorization: Bearer TOKEN.",
+        };
         var maxSteps = new Option<int>("--max-steps") { Description = "Most sampling steps per request (more: 400).", DefaultValueFactory = _ => defaults.MaxSteps };
         var command = new Command("serve", "A local web page: pick a model, sampler, digit and guidance, watch the digits denoise, read the classifier's labels; the reports in a second tab. JSON/PNG API under /api.")
         {
-            port, models, vae, classifier, docs, workers, queue, maxCount, maxSteps,
+            port, models, vae, classifier, docs, workers, queue, maxCount, maxSteps, token,
         };
         command.SetAction(CliApp.Action(parse =>
         {
             int p = parse.GetValue(port);
             if (p is < 0 or > 65535) throw new InvalidOptionException($"--port must be 0-65535 (got {p})");
+            string? secret = parse.GetValue(token) is "auto" ? RequestGuard.NewToken() : parse.GetValue(token);
+            if (secret is not null && RequestGuard.TokenProblem(secret) is { } weak) throw new InvalidOptionException($"--token: {weak}");
             string folder = parse.GetValue(models)!;
             if (!Directory.Exists(folder)) throw new UsageException($"models folder {folder} does not exist");
             string vaePath = CliApp.RequireFile(parse.GetValue(vae) ?? Path.Combine(folder, "latent-vae.safetensors"), "VAE");
@@ -46,6 +52,7 @@ public static class ServeCommand
                 MaxWaiting = parse.GetValue(queue) is >= 0 and var q ? q : throw new InvalidOptionException($"--queue must be 0 or more (got {parse.GetValue(queue)})"),
                 MaxCount = Positive(parse.GetValue(maxCount), "--max-count"),
                 MaxSteps = Positive(parse.GetValue(maxSteps), "--max-steps"),
+                Token = secret,
                 Log = line => CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]{DateTime.Now:HH:mm:ss} {line}[/]"),
             };
             options = options with { DefaultCount = Math.Min(options.DefaultCount, options.MaxCount) };
@@ -54,7 +61,7 @@ public static class ServeCommand
             {
                 IReadOnlyList<ModelEntry> offered = server.Models;
                 string names = offered.Count == 0 ? "none yet" : string.Join(", ", offered.Select(m => m.Problem is null ? m.Id : $"{m.Id} (unusable)"));
-                Console.Out.WriteLine($"Serving {server.Url} (models in {folder}: {names}; Ctrl+C stops)");
+                Console.Out.WriteLine($"Serving {server.OpenUrl} (models in {folder}: {names}; Ctrl+C stops)");
                 Console.Out.Flush();
                 server.WaitForShutdownAsync().GetAwaiter().GetResult();
             }

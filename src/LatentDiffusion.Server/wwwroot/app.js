@@ -37,6 +37,8 @@ async function loadModels() {
   $("count").max = info.limits.max_count;
   $("count").value = info.limits.default_count;
   $("guidance").value = info.default_guidance;
+  $("guidance").max = info.limits.max_guidance;
+  $("eta").max = info.limits.max_eta;
   $("generate").disabled = !usable;
   onModelChange();
   setStatus(usable ? `Ready: ${info.models.length} model(s); digits decoded by ${info.vae}, read by ${info.classifier}.`

@@ -13,6 +13,13 @@ namespace LatentDiffusion.Diffusion;
 /// </summary>
 public static class AlphaDeblending
 {
+    /// <summary>
+    /// Most sampling steps S, ten times DDPM's T = 1000. The ODE has no step limit of its own, but its discretisation
+    /// error falls as 1/S (Euler) or 1/S² (Heun) while the cost grows as S: far before the float32 grid of α (2^24
+    /// steps) ends, a run stops being a sampling and becomes a wait (10,000 steps of 10,000 digits are hours here).
+    /// </summary>
+    public const int MaxSteps = 10_000;
+
     /// <summary>x_α = (1 − α) x0 + α x1 for α (B,) or (B, 1, 1, 1).</summary>
     public static Tensor Blend(Tensor x0, Tensor x1, Tensor alpha)
     {

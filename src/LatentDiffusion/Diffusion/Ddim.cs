@@ -12,6 +12,18 @@ namespace LatentDiffusion.Diffusion;
 public static class Ddim
 {
     /// <summary>
+    /// The largest η: eq. 12's direction term √(1 − ᾱ_{τ−} − σ²) is real only while σ² ≤ 1 − ᾱ_{τ−}. At η = 1, σ² is
+    /// (1 − ᾱ_{τ−})(1 − ᾱ_τ/ᾱ_{τ−})/(1 − ᾱ_τ) ≤ 1 − ᾱ_{τ−} for every schedule and pair of times (ᾱ_{τ−} ≤ 1); above 1
+    /// it fails for close times (e.g. τ = 2 → 1 at η ≳ 1.4), where the step would silently add more noise than it removes.
+    /// η ∈ [0, 1] is the family the paper defines, DDIM (0) to DDPM's posterior (1).
+    /// </summary>
+    public const double MaxEta = 1;
+
+    /// <summary>Why <paramref name="eta"/> cannot be DDIM's η, in words naming it as <paramref name="name"/> (null: it can).</summary>
+    public static string? EtaProblem(double eta, string name = "eta") => eta >= 0 && eta <= MaxEta ? null :
+        $"{name} must be a number in [0, {MaxEta}] (0: deterministic DDIM, 1: DDPM's noise) (got {eta.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})";
+
+    /// <summary>
     /// S times evenly spaced over 1..T, both ends included, descending: τ_i = round(1 + i(T − 1)/(S − 1)); S = 1 gives [T].
     /// Starting at T (Lin et al. 2024, "trailing" spacing) makes the first step see the noise the model was trained on.
     /// </summary>
@@ -38,6 +50,7 @@ public static class Ddim
         ArgumentOutOfRangeException.ThrowIfNegative(tPrev);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(tPrev, t);
         ArgumentOutOfRangeException.ThrowIfNegative(eta);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(eta, MaxEta);
         using var scope = NewDisposeScope();
         IReadOnlyList<float> ab = schedule.Values;
         double abT = ab[t - 1], abPrev = tPrev > 0 ? ab[tPrev - 1] : 1.0;

@@ -13,6 +13,19 @@ namespace LatentDiffusion.Diffusion;
 public static class Guidance
 {
     /// <summary>
+    /// The largest weight w. The mix has no hard limit in exact arithmetic, but it extrapolates the network's prediction
+    /// w − 1 times the conditional–unconditional gap beyond anything it was trained to produce: far above the weights
+    /// that help (the shipped recipe uses 3), samples stop being digits, and in float32 a large enough w makes them
+    /// infinite. 20 keeps every request within the range where the shipped model's digits still read as asked
+    /// (docs/serve.md gives the measurement).
+    /// </summary>
+    public const double MaxWeight = 20;
+
+    /// <summary>Why <paramref name="w"/> cannot be a guidance weight, in words naming it as <paramref name="name"/> (null: it can).</summary>
+    public static string? WeightProblem(double w, string name = "guidance") => w >= 0 && w <= MaxWeight ? null :
+        $"{name} must be a number in [0, {MaxWeight}] (0: unconditional, 1: conditional, more: more typical of the digit) (got {w.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})";
+
+    /// <summary>
     /// The guided prediction as a (x, t) → prediction function for the samplers, with <paramref name="labels"/> (B,)
     /// int64 fixed; w ∉ {0, 1} evaluates the conditional and unconditional halves as one batch of 2B.
     /// </summary>
@@ -24,7 +37,7 @@ public static class Guidance
     public static Func<Tensor, Tensor, Tensor> Guided(UNet unet, Tensor labels, double w, (double Low, double High)? interval = null)
     {
         if (unet.Config.Classes == 0) throw new ArgumentException("guidance needs a class-conditional UNet (UNetConfig.Classes > 0)", nameof(unet));
-        if (!double.IsFinite(w) || w < 0) throw new ArgumentOutOfRangeException(nameof(w), w, "must be a finite number ≥ 0");
+        if (!(w >= 0 && w <= MaxWeight)) throw new ArgumentOutOfRangeException(nameof(w), w, $"must be a number in [0, {MaxWeight}]");
         if (w == 0) return (x, t) => unet.forward(x, t, null);
         if (w == 1) return (x, t) => unet.forward(x, t, labels);
         return (x, t) =>

@@ -93,6 +93,38 @@ public static class AtomicFile
             writer.Write(text);
         });
 
+    /// <summary>
+    /// Why <paramref name="path"/> cannot be written (null: it can), found before any work is done: a folder where a file
+    /// is wanted (or the reverse, <paramref name="folder"/>), a non-empty folder, a parent that is a file, or a directory
+    /// this process may not create files in (probed by creating and deleting a temporary file, as the write will).
+    /// </summary>
+    public static string? WriteProblem(string path, bool folder = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        if (!folder && Directory.Exists(full)) return $"{path} is a folder; give a file name";
+        if (folder && File.Exists(full)) return $"{path} exists and is a file, not a folder";
+        if (folder && Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()) return $"{path}: folder exists and is not empty; give a new folder";
+        string? parent = Path.GetDirectoryName(full);
+        // The nearest existing ancestor is where the write will create what is missing.
+        while (!string.IsNullOrEmpty(parent) && !Directory.Exists(parent))
+        {
+            if (File.Exists(parent)) return $"{path}: {parent} is a file, not a folder";
+            parent = Path.GetDirectoryName(parent);
+        }
+        if (string.IsNullOrEmpty(parent)) return null;
+        string probe = Path.Combine(parent, $".ldm-write-check.{Environment.ProcessId}.{Guid.NewGuid():N}{TempSuffix}");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"{path} cannot be written: no file can be created in {parent} ({(e is UnauthorizedAccessException ? "permission denied" : "the file system refused")})";
+        }
+    }
+
     /// <summary>Deletes leftovers of killed writes (files ending in <see cref="TempSuffix"/>) in a directory.</summary>
     public static int CleanLeftovers(string directory)
     {

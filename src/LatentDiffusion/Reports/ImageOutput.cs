@@ -18,6 +18,35 @@ public static class ImageOutput
         path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? "grid" :
         path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) ? "npz" : "folder";
 
+    /// <summary>
+    /// Most rows or columns of digits in a grid PNG: 256 cells of 58 px make a side of ~15,000 px, within what SkiaSharp
+    /// draws and image viewers open.
+    /// </summary>
+    public const int MaxGridCells = 256;
+
+    /// <summary>
+    /// Why <paramref name="count"/> digits cannot be written to <paramref name="path"/> whatever is on disk (null: they
+    /// can), found before sampling: more than this machine can hold (<see cref="Sampling.CountLimit"/>, named as
+    /// <paramref name="countOption"/>) or a grid too large to draw (named as <paramref name="pathOption"/>).
+    /// <paramref name="gridColumns"/> as for <see cref="Write"/>.
+    /// </summary>
+    public static string? CountProblem(string path, long count, string countOption = "-n", string pathOption = "--out", int? gridColumns = null)
+    {
+        if (Sampling.CountLimit.Problem(count, countOption) is { } tooMany) return tooMany;
+        if (Kind(path) == "grid")
+        {
+            long columns = gridColumns ?? DigitGrid.DefaultColumns((int)count);
+            long rows = (count + columns - 1) / columns;
+            if (rows > MaxGridCells || columns > MaxGridCells)
+                return $"{pathOption} {path}: a grid PNG holds at most {MaxGridCells} rows and {MaxGridCells} columns of digits (this one would be {rows} x {columns}); write a folder or an .npz for more";
+        }
+        return null;
+    }
+
+    /// <summary>Why <paramref name="path"/> cannot be written now (named as <paramref name="pathOption"/>; null: it can): <see cref="AtomicFile.WriteProblem"/> for this kind of output.</summary>
+    public static string? WriteProblem(string path, string pathOption = "--out") =>
+        AtomicFile.WriteProblem(path, folder: Kind(path) == "folder") is { } problem ? $"{pathOption} {problem}" : null;
+
     /// <summary>Writes <paramref name="images"/> to <paramref name="path"/>; returns a description of what was written.</summary>
     public static string Write(Tensor images, string path, int? gridColumns = null)
     {

@@ -8,6 +8,8 @@ namespace LatentDiffusion.Sampling;
 /// Part 3's generation: latents sampled from the UNet by the options' <see cref="ISampler"/> (by default the one the
 /// model's post samples with, <see cref="Samplers.Default"/>), unscaled by
 /// <see cref="DiffusionConfig.LatentScale"/> and decoded by the VAE, clipped to [0, 1]. Eval mode, no_grad, seeded.
+/// Every batch's latents and images, and every trajectory frame, are checked to be finite: a NaN or ∞ anywhere is a
+/// <see cref="NonFiniteSamplesException"/>, never an image (clamping would pass NaN through and turn ∞ into white).
 /// </summary>
 public static class LatentDiffusionSampler
 {
@@ -21,6 +23,7 @@ public static class LatentDiffusionSampler
         if (options.Labels is { } all && all.Count != count) throw new ArgumentException($"{all.Count} labels for {count} samples");
         ISampler sampler = options.SamplerFor(config);
         int steps = options.StepsFor(config);
+        string what = options.Describe(config) + (options.Labels is null ? "" : $", guidance {options.Guidance.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         if (options.ClipX0 && config.Objective != DiffusionObjective.Epsilon) throw new ArgumentException("x̂_0 clipping applies to ε-models only");
         double? clip = options.ClipX0 ? config.LatentRange ?? throw new InvalidOperationException("the model records no latent range to clip x̂_0 to") : null;
         unet.eval();
@@ -54,7 +57,11 @@ public static class LatentDiffusionSampler
                     {
                         Tensor frame;
                         using (var scope = NewDisposeScope())
-                            frame = Decode(vae, xt.narrow(0, 0, k), config).cpu().DetachFromDisposeScope();   // owned by the trajectory
+                        {
+                            Tensor decoded = Decode(vae, xt.narrow(0, 0, k), config);
+                            RequireFinite(decoded, $"at step {step}", what);
+                            frame = decoded.cpu().DetachFromDisposeScope();   // owned by the trajectory
+                        }
                         trajectory.Add((step, frame));
                         options.OnFrame?.Invoke(step, frame);
                     }
@@ -70,9 +77,12 @@ public static class LatentDiffusionSampler
                 using (z)
                 {
                     using var scope = NewDisposeScope();
+                    RequireFinite(z, "in the latents", what);
                     Tensor unscaled = z.div(config.LatentScale);
                     latents.Add(unscaled.cpu().MoveToOuterDisposeScope());
-                    images.Add(Decode(vae, z, config).cpu().MoveToOuterDisposeScope());
+                    Tensor decoded = Decode(vae, z, config);
+                    RequireFinite(decoded, "in the decoded images", what);
+                    images.Add(decoded.cpu().MoveToOuterDisposeScope());
                 }
             }
         }
@@ -84,6 +94,13 @@ public static class LatentDiffusionSampler
         Tensor allImages = cat(images, 0), allLatents = cat(latents, 0);
         foreach (Tensor t in images.Concat(latents)) t.Dispose();
         return new LatentSamples(allImages, allLatents, trajectory);
+    }
+
+    /// <summary>Throws <see cref="NonFiniteSamplesException"/> when <paramref name="values"/> holds a NaN or ∞.</summary>
+    static void RequireFinite(Tensor values, string where, string what)
+    {
+        using var scope = NewDisposeScope();
+        if (!values.isfinite().all().item<bool>()) throw NonFiniteSamplesException.For(what, where);
     }
 
     /// <summary>Scaled latents → images in [0, 1].</summary>

@@ -41,13 +41,13 @@ public sealed record SamplingOptions
     /// <summary>Sampling steps S (null: the sampler's <see cref="ISampler.DefaultSteps"/>).</summary>
     public int? Steps { get; init; }
 
-    /// <summary>DDIM's η (0: deterministic; 1 with S = T: DDPM); −0 reads as 0. Default 0.</summary>
+    /// <summary>DDIM's η in [0, <see cref="Ddim.MaxEta"/>] (0: deterministic; 1 with S = T: DDPM); −0 reads as 0. Default 0.</summary>
     public double Eta { get; init => field = value == 0 ? 0 : value; }
 
     /// <summary>Class-conditional models: the digit of each sample (length = count), null: unconditional ("no label").</summary>
     public IReadOnlyList<int>? Labels { get; init; }
 
-    /// <summary>Classifier-free guidance weight w with <see cref="Labels"/> (0: unconditional, 1: conditional, &gt; 1: guided). Default 1.</summary>
+    /// <summary>Classifier-free guidance weight w in [0, <see cref="Diffusion.Guidance.MaxWeight"/>] with <see cref="Labels"/> (0: unconditional, 1: conditional, &gt; 1: guided). Default 1.</summary>
     public double Guidance { get; init; } = 1;
 
     /// <summary>
@@ -82,8 +82,8 @@ public sealed record SamplingOptions
         if (sampler.MaxSteps(config) is int max && steps > max) return $"steps must be at most {(max == config.Steps ? "T = " : "")}{max} (got {steps})";
         if (sampler.FixedSteps && steps != sampler.DefaultSteps(config))
             return $"{sampler.Title} walks all T = {config.Steps} steps (got {steps}); use {Samplers.Join(Samplers.For(config).Where(s => !s.FixedSteps))} for fewer";
-        if (!(Eta >= 0) || double.IsInfinity(Eta)) return $"eta must be a finite number ≥ 0 (got {Eta})";
-        if (!(Guidance >= 0) || double.IsInfinity(Guidance)) return $"guidance must be a finite number ≥ 0 (got {Guidance})";
+        if (Ddim.EtaProblem(Eta) is { } eta) return eta;
+        if (Diffusion.Guidance.WeightProblem(Guidance) is { } guidance) return guidance;
         if (GuidanceInterval is var (low, high) && !(low >= 0 && low <= high && high <= 1)) return $"the guidance interval must satisfy 0 ≤ low ≤ high ≤ 1 (got {low}, {high})";
         if (Labels is not null && config.UNet.Classes == 0) return "the model is unconditional: it cannot be asked for a digit";
         if (Labels is not null && Labels.Any(l => l < 0 || l >= config.UNet.Classes)) return $"labels must be in 0..{config.UNet.Classes - 1}";

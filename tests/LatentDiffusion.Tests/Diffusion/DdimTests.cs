@@ -75,4 +75,39 @@ public sealed class DdimTests
         Assert.False(s1.equal(s2).all().item<bool>(), "η > 0 added no noise");
         Assert.Throws<ArgumentOutOfRangeException>(() => Ddim.Step(Zero, schedule, x, 500, 480, -0.1, used));
     }
+
+    [Fact]
+    public void MaxEta_KeepsEveryStepsDirectionTermReal_AndAboveItSomeStepBreaks()
+    {
+        // σ² ≤ 1 − ᾱ_{τ−} (eq. 12's square root) for every pair of times of both schedules at η = 1; at η = 1.5 it fails.
+        foreach (NoiseSchedule schedule in new[] { NoiseSchedule.Linear(), NoiseSchedule.Cosine() })
+            using (schedule)
+            {
+                IReadOnlyList<float> ab = schedule.Values;
+                double Worst(double eta, int t, int tPrev)
+                {
+                    double abT = ab[t - 1], abPrev = tPrev > 0 ? ab[tPrev - 1] : 1.0;
+                    double sigma = eta * Math.Sqrt((1 - abPrev) / (1 - abT) * (1 - abT / abPrev));
+                    return 1 - abPrev - sigma * sigma;
+                }
+                for (int t = 2; t <= schedule.Steps; t++)
+                    foreach (int tPrev in new[] { 0, 1, t / 2, t - 1 })
+                        Assert.True(Worst(Ddim.MaxEta, t, tPrev) >= -1e-12, $"{schedule.Name}: η = 1 breaks {t} → {tPrev}");
+                Assert.Contains(Enumerable.Range(2, schedule.Steps - 1), t => Worst(1.5, t, t - 1) < 0);
+            }
+    }
+
+    [Fact]
+    public void Step_EtaAboveMax_OrNotANumber_IsRefused()
+    {
+        using NoiseSchedule schedule = NoiseSchedule.Linear();
+        static Tensor Zero(Tensor x, Tensor t) => zeros_like(x);
+        using Tensor x = ones(2, 4, 4, 4);
+        using var generator = new Generator(3);
+        foreach (double eta in new[] { 1.0 + 1e-9, 1e308, double.PositiveInfinity, double.NaN })
+            Assert.ThrowsAny<ArgumentOutOfRangeException>(() => Ddim.Step(Zero, schedule, x, 500, 480, eta, generator));
+        Assert.Null(Ddim.EtaProblem(0));
+        Assert.Null(Ddim.EtaProblem(1));
+        Assert.Equal("--eta must be a number in [0, 1] (0: deterministic DDIM, 1: DDPM's noise) (got NaN)", Ddim.EtaProblem(double.NaN, "--eta"));
+    }
 }

@@ -40,6 +40,8 @@ public sealed class GuidanceTests
         Assert.True(w3.allclose(expected, rtol: 1e-5, atol: 1e-5), $"max diff {w3.sub(expected).abs().max().item<float>()}");
         Assert.Throws<ArgumentOutOfRangeException>(() => Guidance.Guided(unet, y, -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => Guidance.Guided(unet, y, double.NaN));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Guidance.Guided(unet, y, Guidance.MaxWeight + 1e-9));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Guidance.Guided(unet, y, 1e308));
     }
 
     [Fact]
@@ -77,6 +79,12 @@ public sealed class GuidanceTests
         Assert.Contains("at least", new SamplingOptions { Sampler = Samplers.Ddim, Steps = 0 }.Problem(epsilon));
         Assert.Contains("DDPM walks all", new SamplingOptions { Steps = 50 }.Problem(epsilon));
         Assert.Contains("eta", new SamplingOptions { Sampler = Samplers.Ddim, Eta = -0.5 }.Problem(epsilon));
+        Assert.Contains("eta must be a number in [0, 1]", new SamplingOptions { Sampler = Samplers.Ddim, Eta = 1e308 }.Problem(epsilon));
+        Assert.Contains("eta must be a number in [0, 1]", new SamplingOptions { Sampler = Samplers.Ddim, Eta = double.NaN }.Problem(epsilon));
+        var conditional = alpha with { UNet = alpha.UNet with { Classes = 10 } };
+        Assert.Null(new SamplingOptions { Labels = [3], Guidance = Guidance.MaxWeight }.Problem(conditional));
+        foreach (double w in new[] { -1e-300, Guidance.MaxWeight + 1e-9, 1e308, double.PositiveInfinity, double.NaN })
+            Assert.Contains("guidance must be a number in [0, 20]", new SamplingOptions { Labels = [3], Guidance = w }.Problem(conditional));
         Assert.Contains("unconditional", new SamplingOptions { Labels = [3] }.Problem(epsilon));
         Assert.Equal(49, new SamplingOptions { Sampler = Samplers.AlphaHeun, Steps = 25 }.EvaluationsFor(alpha));
         Assert.Contains("eta applies to the ddim sampler only", new SamplingOptions { Sampler = Samplers.AlphaEuler, Eta = 0.5 }.Problem(alpha));

@@ -60,4 +60,36 @@ public sealed class ImageOutputTests
         Assert.Throws<ArgumentException>(() => ImageOutput.Write(wrong, dir.File("bad.png")));
         Assert.Equal(["g.png"], dir.FileNames());
     }
+
+    [Fact]
+    public void CountProblem_NamesTheOptionsAndTheLimits()
+    {
+        Assert.Null(ImageOutput.CountProblem("a.png", 72));
+        Assert.Null(ImageOutput.CountProblem("digits", 100_000));
+        Assert.Equal("-n must be positive (got 0)", ImageOutput.CountProblem("a.png", 0));
+        Assert.Contains("-n 2147483647 is more than this machine can hold: at most", ImageOutput.CountProblem("digits", int.MaxValue));
+        Assert.Equal("--out a.png: a grid PNG holds at most 256 rows and 256 columns of digits (this one would be 10 x 300); write a folder or an .npz for more",
+            ImageOutput.CountProblem("a.png", 3000, gridColumns: 300));
+        Assert.Contains("257 x 8", ImageOutput.CountProblem("a.png", 257 * 8 - 1));
+        Assert.Null(ImageOutput.CountProblem("a.npz", 257 * 8));
+    }
+
+    [Fact]
+    public void WriteProblem_FindsWhatTheWriteWouldTripOn_BeforeAnyWork()
+    {
+        using var dir = new TempDirectory();
+        Assert.Null(ImageOutput.WriteProblem(dir.File("new/deeper/a.png")));
+        Assert.Null(ImageOutput.WriteProblem(dir.File("digits")));
+        File.WriteAllText(dir.File("f"), "");
+        Assert.Equal($"--out {dir.File("f/a.png")}: {dir.File("f")} is a file, not a folder", ImageOutput.WriteProblem(dir.File("f/a.png")));
+        Assert.Equal($"--out {dir.File("f")} exists and is a file, not a folder", ImageOutput.WriteProblem(dir.File("f")));
+        Directory.CreateDirectory(dir.File("full"));
+        File.WriteAllText(dir.File("full/x"), "");
+        Assert.Contains("folder exists and is not empty", ImageOutput.WriteProblem(dir.File("full")));
+        Directory.CreateDirectory(dir.File("d.png"));
+        Assert.Equal($"--out {dir.File("d.png")} is a folder; give a file name", ImageOutput.WriteProblem(dir.File("d.png")));
+        if (OperatingSystem.IsLinux())   // a directory no process may create files in, even as root
+            Assert.StartsWith("--out /proc/x.png cannot be written: no file can be created in /proc (", ImageOutput.WriteProblem("/proc/x.png"));
+        Assert.Equal(["f"], dir.FileNames());                                                // the probes left nothing behind
+    }
 }

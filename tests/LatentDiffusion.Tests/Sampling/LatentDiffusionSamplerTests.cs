@@ -85,4 +85,27 @@ public sealed class LatentDiffusionSamplerTests
         Assert.Throws<OperationCanceledException>(() => LatentDiffusionSampler.Generate(unet, Epsilon, vae, 2, seed: 3, options, (_, _) => calls++));
         Assert.Equal(0, calls);
     }
+
+    [Theory]
+    [InlineData(float.NaN, "ddim")]
+    [InlineData(float.PositiveInfinity, "ddim")]
+    [InlineData(float.NaN, "iadb")]
+    public void Generate_OfADamagedModel_RefusesNonFiniteSamples_WithAndWithoutFrames(float poison, string name)
+    {
+        ISampler sampler = Samplers.Find(name)!;
+        DiffusionConfig config = sampler.Objective == DiffusionObjective.AlphaDeblending ? Alpha : Epsilon;
+        (UNet unet, Vae vae) = Models(config);
+        using var _ = unet;
+        using var __ = vae;
+        using (no_grad())
+            foreach (var (_, p) in unet.named_parameters()) p.fill_(poison);   // what a damaged weights file holds
+        foreach (int every in new[] { 0, 1 })
+        {
+            var options = new SamplingOptions { Sampler = sampler, Steps = 3, TrajectoryEvery = every, OnFrame = (_, _) => Assert.Fail("a non-finite frame was handed over") };
+            var e = Assert.Throws<NonFiniteSamplesException>(() => LatentDiffusionSampler.Generate(unet, config, vae, 2, seed: 1, options));
+            Assert.Contains("non-finite values (NaN or ∞)", e.Message);
+            Assert.Contains(every == 0 ? "in the latents" : "at step 1", e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+    }
 }

@@ -38,7 +38,12 @@ public sealed class GenerationRequestTests
     [InlineData("""{"model": "conditional", "digit": -1}""", "digit must be 0-9, or absent for a random digit (got -1)")]
     [InlineData("""{"digit": 3}""", "model 'diffusion' is unconditional: it cannot be asked for a digit")]
     [InlineData("""{"guidance": 2}""", "guidance applies to class-conditional models; 'diffusion' is unconditional")]
-    [InlineData("""{"model": "conditional", "guidance": -1}""", "model 'conditional': guidance must be a finite number ≥ 0 (got -1)")]
+    [InlineData("""{"model": "conditional", "guidance": -1}""", "model 'conditional': guidance must be a number in [0, 20] (0: unconditional, 1: conditional, more: more typical of the digit) (got -1)")]
+    [InlineData("""{"model": "conditional", "guidance": 1e308}""", "model 'conditional': guidance must be a number in [0, 20] (0: unconditional, 1: conditional, more: more typical of the digit) (got 1E+308)")]
+    [InlineData("""{"model": "conditional", "guidance": 20.5}""", "model 'conditional': guidance must be a number in [0, 20] (0: unconditional, 1: conditional, more: more typical of the digit) (got 20.5)")]
+    [InlineData("""{"sampler": "ddim", "eta": 1e308}""", "model 'diffusion': eta must be a number in [0, 1] (0: deterministic DDIM, 1: DDPM's noise) (got 1E+308)")]
+    [InlineData("""{"sampler": "ddim", "eta": 1.01}""", "model 'diffusion': eta must be a number in [0, 1] (0: deterministic DDIM, 1: DDPM's noise) (got 1.01)")]
+    [InlineData("""{"sampler": "ddim", "eta": -1e-300}""", "model 'diffusion': eta must be a number in [0, 1] (0: deterministic DDIM, 1: DDPM's noise) (got -1E-300)")]
     [InlineData("""{"sampler": "euler"}""", "unknown sampler 'euler' (ddpm, ddim, iadb, heun or dpmpp2m)")]
     [InlineData("""{"sampler": "iadb"}""", "model 'diffusion': the iadb sampler does not fit an ε-prediction (DDPM) model; use ddpm, ddim or dpmpp2m")]
     [InlineData("""{"sampler": "ddpm", "steps": 10}""", "model 'diffusion': DDPM walks all T = 1000 steps (got 10); use ddim or dpmpp2m for fewer")]
@@ -54,6 +59,15 @@ public sealed class GenerationRequestTests
         string? problem = Problem(json);
         Assert.Equal(expected, problem);
         Assert.DoesNotContain('\n', problem!);
+    }
+
+    [Fact]
+    public void Parse_InvalidUtf8_SaysSoAndWhere()
+    {
+        byte[] body = [.. "{\"model\": \"co"u8, 0xC3, 0x28, .. "\"}"u8];   // 0xC3 must be followed by a continuation byte
+        (GenerationRequest? request, string? problem) = GenerationRequest.Parse(body);
+        Assert.Null(request);
+        Assert.Equal("malformed JSON: the body is not valid UTF-8 (from byte 14)", problem);
     }
 
     [Fact]

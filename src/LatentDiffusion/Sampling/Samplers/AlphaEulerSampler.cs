@@ -14,7 +14,7 @@ public sealed class AlphaEulerSampler : ISampler
     public string Summary => "α-deblending, Euler steps (the follow-up post)";
     public DiffusionObjective Objective => DiffusionObjective.AlphaDeblending;
     public int DefaultSteps(DiffusionConfig config) => 50;
-    public int? MaxSteps(DiffusionConfig config) => null;
+    public int? MaxSteps(DiffusionConfig config) => AlphaDeblending.MaxSteps;
     public int Evaluations(int steps) => AlphaDeblending.Evaluations(steps, heun: false);
     public string Describe(int steps, SamplingOptions options) => $"α-deblending {steps} Euler steps";
 

@@ -14,7 +14,7 @@ public sealed class AlphaHeunSampler : ISampler
     public string Summary => "α-deblending, second-order Heun steps (2S − 1 evaluations)";
     public DiffusionObjective Objective => DiffusionObjective.AlphaDeblending;
     public int DefaultSteps(DiffusionConfig config) => 50;
-    public int? MaxSteps(DiffusionConfig config) => null;
+    public int? MaxSteps(DiffusionConfig config) => AlphaDeblending.MaxSteps;
     public int Evaluations(int steps) => AlphaDeblending.Evaluations(steps, heun: true);
     public string Describe(int steps, SamplingOptions options) => $"α-deblending {steps} Heun steps";
 
