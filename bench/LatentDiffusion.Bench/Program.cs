@@ -14,11 +14,15 @@ var vaeSteps = new Option<int>("--vae-steps") { Description = "Instead: time thi
 var aeSteps = new Option<int>("--ae-steps") { Description = "Instead: time this many part-2 autoencoder training steps on MNIST (batch 128, Adam 1e-3) and print JSON" };
 var stepWarmup = new Option<int>("--step-warmup", "--unet-warmup") { Description = "Untimed steps before those of --unet-steps, --vae-steps or --ae-steps (default 10)", DefaultValueFactory = _ => 10 };
 var channelsLast = new Option<bool>("--channels-last") { Description = "With --vae-steps or --ae-steps: run the model channels-last (ConvEncoder.ChannelsLastLayout)" };
+var solvers = new Option<string?>("--solvers") { Description = "Instead: compare the few-step solvers on these comma-separated diffusion model files (FID of --count digits at each --nfe, time, FLOP efficiency against the matmul peak)" };
+var nfe = new Option<string>("--nfe") { Description = "With --solvers: network-evaluation budgets (default 5,10,20)", DefaultValueFactory = _ => "5,10,20" };
+var count = new Option<int>("--count") { Description = "With --solvers: digits per row (default 10000)", DefaultValueFactory = _ => 10_000 };
+var peakOnly = new Option<bool>("--matmul-peak") { Description = "Instead: measure the float32 matmul peak (1024² to 4096²) and print it" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, peakOnly,
 };
 root.SetAction(parse =>
 {
@@ -26,6 +30,19 @@ root.SetAction(parse =>
     if (parse.GetValue(threads) is int n && n > 0) TorchSharp.torch.set_num_threads(n);
     string mnist = parse.GetValue(data) ?? LatentDiffusion.Data.MnistDataset.DefaultDirectory;
     int stepsWarmup = parse.GetValue(stepWarmup);
+    if (parse.GetValue(peakOnly))
+    {
+        Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(MatmulPeak.Measure([1024, 2048, 4096], log: Console.Error.WriteLine)));
+        return 0;
+    }
+    if (parse.GetValue(solvers) is string files)
+    {
+        // Forward MFLOP per sample counted on the PyTorch twins (python/count_flops.py): UNet by widths, the latent VAE's decoder.
+        var unetMflops = new Dictionary<string, double> { ["32,64"] = FlopCounts.UNet32x64, ["64,128"] = FlopCounts.UNet64x128 };
+        return SolverBench.Run(files.Split(','), parse.GetValue(nfe)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(count), 0,
+            LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"), parse.GetValue(model) ?? LatentDiffusion.IO.ShippedFiles.Model("classifier.safetensors"),
+            unetMflops, FlopCounts.LatentDecoder, parse.GetValue(json), Console.Error.WriteLine);
+    }
     if (parse.GetValue(unetSteps) is int steps && steps > 0)
     {
         int[] widths = parse.GetValue(unetWidths)!.Split(',').Select(int.Parse).ToArray();

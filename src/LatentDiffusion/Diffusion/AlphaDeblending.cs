@@ -72,23 +72,25 @@ public static class AlphaDeblending
 
     /// <summary>
     /// From x1 ~ N(0, I) (drawn from <paramref name="generator"/>) at α = 1 down to α = 0 in <paramref name="steps"/>
-    /// uniform steps α_k = k/S; <paramref name="progress"/> after each step with the steps done and, every
-    /// <paramref name="trajectoryEvery"/> steps, the current x. Deterministic given x1. Call under no_grad, eval mode.
+    /// steps over the levels of <see cref="StepGrids.Alphas"/> (uniform α_k = k/S by default, the post's);
+    /// <paramref name="progress"/> after each step with the steps done and, every <paramref name="trajectoryEvery"/>
+    /// steps, the current x. Deterministic given x1. Call under no_grad, eval mode.
     /// </summary>
     public static Tensor Sample(Func<Tensor, Tensor, Tensor> model, long[] shape, Generator generator, int steps, bool heun,
-        double alphaScale, Action<int, Tensor?>? progress = null, int trajectoryEvery = 0)
+        double alphaScale, Action<int, Tensor?>? progress = null, int trajectoryEvery = 0, StepSpacing spacing = StepSpacing.Uniform)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        double[] alphas = StepGrids.Alphas(steps, spacing);
         Tensor x = randn(shape, device: generator.device, generator: generator);
-        for (int k = steps; k >= 1; k--)
+        for (int i = 0; i < steps; i++)
         {
-            double alpha = (double)k / steps, alphaNext = (double)(k - 1) / steps;
-            Tensor next = heun && k > 1
+            double alpha = alphas[i], alphaNext = alphas[i + 1];
+            Tensor next = heun && i + 1 < steps
                 ? HeunStep(model, x, alpha, alphaNext, alphaScale)
                 : EulerStep(model, x, alpha, alphaNext, alphaScale);
             x.Dispose();
             x = next;
-            int done = steps - k + 1;
+            int done = i + 1;
             progress?.Invoke(done, trajectoryEvery > 0 && done % trajectoryEvery == 0 ? x : null);
         }
         return x;

@@ -13,8 +13,11 @@ public static class Samplers
     public static ISampler AlphaEuler { get; } = new AlphaEulerSampler();
     public static ISampler AlphaHeun { get; } = new AlphaHeunSampler();
 
+    public static ISampler DpmSolver { get; } = new DpmSolverPlusPlus2MSampler();
+    public static ISampler AlphaDpmSolver { get; } = new AlphaDpmSolverSampler();
+
     /// <summary>Every sampler, in the order the CLI's help and the API list them.</summary>
-    public static IReadOnlyList<ISampler> All { get; } = [Ddpm, Ddim, AlphaEuler, AlphaHeun, new DpmSolverPlusPlus2MSampler()];
+    public static IReadOnlyList<ISampler> All { get; } = [Ddpm, Ddim, AlphaEuler, AlphaHeun, DpmSolver, AlphaDpmSolver];
 
     /// <summary>The sampler called <paramref name="name"/> (case-sensitive, as on the command line), or null.</summary>
     public static ISampler? Find(string name) => All.FirstOrDefault(s => s.Name == name);

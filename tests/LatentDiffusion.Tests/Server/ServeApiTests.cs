@@ -66,7 +66,7 @@ public sealed class ServeApiTests(ServeFixture fixture) : IClassFixture<ServeFix
         JsonElement conditional = models[2];
         Assert.True(conditional.GetProperty("conditional").GetBoolean());
         Assert.Equal(10, conditional.GetProperty("classes").GetInt32());
-        Assert.Equal(["iadb", "heun"], conditional.GetProperty("samplers").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(["iadb", "heun", "iadb2m"], conditional.GetProperty("samplers").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
         // Every sampler as the library's registry describes it: the page renders these and hard-codes none.
         foreach (JsonElement s in models.Where(m => m.GetProperty("problem").ValueKind == JsonValueKind.Null).SelectMany(m => m.GetProperty("samplers").EnumerateArray()))
         {

@@ -96,7 +96,7 @@ public sealed class ServePageBrowserTests
         IPage page = await OpenReady(browser, server);
         Assert.Equal("true", await page.EvalOnSelectorAsync<string>("#model option[value='misfit']", "o => String(o.disabled)"));   // listed, not selectable
         await page.SelectOptionAsync("#model", "conditional");
-        Assert.Equal(["iadb", "heun"], await page.EvalOnSelectorAllAsync<string[]>("#sampler option", "os => os.map(o => o.value)"));   // what /api/models lists
+        Assert.Equal(["iadb", "heun", "iadb2m"], await page.EvalOnSelectorAllAsync<string[]>("#sampler option", "os => os.map(o => o.value)"));   // what /api/models lists
         Assert.True(await page.IsHiddenAsync("#eta-field"), "η is DDIM's");
         await page.SelectOptionAsync("#sampler", "heun");
         await page.SelectOptionAsync("#digit", "7");

@@ -4,8 +4,11 @@ using static TorchSharp.torch;
 namespace LatentDiffusion.Sampling;
 
 /// <summary>DPM-Solver++(2M) (Lu et al. 2022; <see cref="DpmSolverPlusPlus.Sample"/>): a second-order multistep ODE solver for ε-models, one evaluation a step.</summary>
-public sealed class DpmSolverPlusPlus2MSampler : ISampler
+public sealed class DpmSolverPlusPlus2MSampler(StepSpacing spacing = StepSpacing.Uniform) : ISampler
 {
+    /// <summary>Where the steps go (the registered sampler: DDIM's uniform times).</summary>
+    public StepSpacing Spacing => spacing;
+
     public string Name => "dpmpp2m";
     public string Title => "DPM-Solver++(2M)";
     public string Summary => "DPM-Solver++(2M), a second-order multistep ODE solver: few steps, deterministic";
@@ -16,8 +19,10 @@ public sealed class DpmSolverPlusPlus2MSampler : ISampler
 
     public int? MaxSteps(DiffusionConfig config) => config.Steps;
     public int Evaluations(int steps) => steps;
-    public string Describe(int steps, SamplingOptions options) => $"DPM-Solver++(2M) {steps} steps";
+    public string Describe(int steps, SamplingOptions options) => $"DPM-Solver++(2M) {steps} steps" + (spacing == StepSpacing.Uniform ? "" : $", {spacing} spacing");
+
+    public string RowName(SamplingOptions options) => spacing == StepSpacing.Uniform ? Title : $"{Title}, {spacing}";
 
     public Tensor Sample(SamplerRun run) =>
-        DpmSolverPlusPlus.Sample(run.Network, run.Schedule, run.Shape, run.Generator, run.Steps, run.ClipX0, run.Progress, run.TrajectoryEvery);
+        DpmSolverPlusPlus.Sample(run.Network, run.Schedule, run.Shape, run.Generator, run.Steps, run.ClipX0, run.Progress, run.TrajectoryEvery, spacing);
 }
