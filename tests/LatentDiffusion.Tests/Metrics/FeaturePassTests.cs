@@ -1,0 +1,106 @@
+using LatentDiffusion.Data;
+using LatentDiffusion.IO;
+using LatentDiffusion.Metrics;
+using LatentDiffusion.Models;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Tests.Metrics;
+
+[Collection("Torch")]
+public sealed class FeaturePassTests : IDisposable
+{
+    readonly Classifier classifier = TestPaths.LoadFixtureClassifier();
+
+    public void Dispose() => classifier.Dispose();
+
+    /// <summary>One pass serves FID too: its statistics are FidCalculator's, bit for bit, batch sizes that do not divide N included.</summary>
+    [Theory]
+    [InlineData(FidConfig.DefaultBatchSize)]
+    [InlineData(37)]
+    public void Run_Idx_StatisticsAreFidCalculatorsBitForBit(int batchSize)
+    {
+        using var dir = new TempDirectory();
+        string path = FidCalculatorTests.WriteIdx(dir.Path, "a-idx3-ubyte", SyntheticData.Split(150, seed: 3).Images);
+        var config = new FidConfig(BatchSize: batchSize);
+        ImageFeatures set = new FeaturePass(classifier, config).Run(FidSource.Detect(path));
+        FeatureStatistics expected = new FidCalculator(classifier, config).Statistics(FidSource.Detect(path));
+        Assert.Equal(expected.Mu, set.Statistics.Mu);
+        Assert.Equal(expected.Sigma, set.Statistics.Sigma);
+        Assert.Equal(150, set.Count);
+        Assert.Equal(Classifier.FeatureDim, set.Features.Cols);
+    }
+
+    /// <summary>The kept features are the classifier's (float32 values widened), and the pixels the images zero-padded to 32x32.</summary>
+    [Fact]
+    public void Run_Idx_KeepsFeaturesAndPaddedPixels()
+    {
+        using var dir = new TempDirectory();
+        IdxImages images = SyntheticData.Split(12, seed: 4).Images;
+        string path = FidCalculatorTests.WriteIdx(dir.Path, "a-idx3-ubyte", images);
+        ImageFeatures set = new FeaturePass(classifier, new FidConfig(BatchSize: 5)).Run(FidSource.Detect(path));
+
+        using (no_grad())
+        using (Tensor inputs = Preprocess.ToModelInput(images.Pixels, 12, 28, 28))
+        using (Tensor features = classifier.Features(inputs).to_type(ScalarType.Float64))
+            Assert.Equal(features.data<double>().ToArray(), set.Features.Data);
+        for (int i = 0; i < 12; i++)
+            for (int r = 0; r < 32; r++)
+                for (int c = 0; c < 32; c++)
+                {
+                    bool inside = r >= 2 && r < 30 && c >= 2 && c < 30;
+                    byte expected = inside ? images.Pixels[i * 784 + (r - 2) * 28 + c - 2] : (byte)0;
+                    Assert.Equal(expected, set.Pixels[i * 1024 + r * 32 + c]);
+                }
+    }
+
+    [Fact]
+    public void Run_StatisticsFile_SaysImagesAreNeeded()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("stats.npz");
+        new FeatureStatistics([0.0, 0.0], [1.0, 0.0, 0.0, 1.0]).Save(path);
+        var e = Assert.Throws<DataFormatException>(() => new FeaturePass(classifier).Run(FidSource.Detect(path)));
+        Assert.Contains("these metrics need the images", e.Message);
+        Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void Run_OneImage_NamesTheFile()
+    {
+        using var dir = new TempDirectory();
+        string path = FidCalculatorTests.WriteIdx(dir.Path, "one-idx3-ubyte", SyntheticData.Split(1).Images);
+        var e = Assert.Throws<DataFormatException>(() => new FeaturePass(classifier).Run(FidSource.Detect(path)));
+        Assert.Contains("1 image(s)", e.Message);
+    }
+
+    /// <summary>A side with fewer than k + 1 images is refused naming the side's file and k.</summary>
+    [Fact]
+    public void SampleQuality_FewImages_NamesTheSideAndK()
+    {
+        using var dir = new TempDirectory();
+        string few = FidCalculatorTests.WriteIdx(dir.Path, "few-idx3-ubyte", SyntheticData.Split(3, seed: 1).Images);
+        string many = FidCalculatorTests.WriteIdx(dir.Path, "many-idx3-ubyte", SyntheticData.Split(40, seed: 2).Images);
+        var quality = new SampleQuality(classifier);
+        var e = Assert.Throws<DataFormatException>(() => quality.Compute(FidSource.Detect(few), FidSource.Detect(many), FidSource.Detect(many)));
+        Assert.Contains(few, e.Message);
+        Assert.Contains("k = 3", e.Message);
+        e = Assert.Throws<DataFormatException>(() => quality.Compute(FidSource.Detect(many), FidSource.Detect(few), FidSource.Detect(many)));
+        Assert.Contains(few, e.Message);
+        Assert.Contains("k = 5", e.Message);
+    }
+
+    /// <summary>All metrics of a set against itself: precision = recall = coverage = 1, and every digit its own nearest neighbour.</summary>
+    [Fact]
+    public void SampleQuality_SetAgainstItself_IsPerfectAndAllCopies()
+    {
+        using var dir = new TempDirectory();
+        string path = FidCalculatorTests.WriteIdx(dir.Path, "a-idx3-ubyte", SyntheticData.Split(60, seed: 5).Images);
+        string heldOut = FidCalculatorTests.WriteIdx(dir.Path, "b-idx3-ubyte", SyntheticData.Split(50, seed: 6).Images);
+        SampleQualityResult r = new SampleQuality(classifier).Compute(FidSource.Detect(path), FidSource.Detect(path), FidSource.Detect(heldOut));
+        Assert.Equal((1.0, 1.0, 1.0), (r.Manifold.Precision, r.Manifold.Recall, r.Manifold.Coverage));
+        Assert.Equal(60, r.Memorisation.ExactCopies);
+        Assert.Equal(1.0, r.Memorisation.MemorisedFraction);
+        Assert.Equal(Enumerable.Range(0, 60), r.Memorisation.PixelNearest);
+        Assert.InRange(r.Fid.Fid, -1e-6, 1e-6);
+    }
+}
