@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace LatentDiffusion.Metrics;
@@ -16,15 +17,15 @@ public sealed record DistanceTile(int RowStart, int ColStart, int Rows, int Cols
 /// <summary>
 /// The N x M matrix of Euclidean distances between two sets of vectors, never held whole: it is computed and handed
 /// out one tile of at most <see cref="TileRows"/> x <see cref="TileCols"/> float64 at a time, so memory is the two
-/// inputs plus O(TileRows·TileCols) whatever N and M are (32 MiB of tile, plus libtorch's temporaries of the same
-/// size, at the defaults).
+/// inputs plus O(TileRows·TileCols) whatever N and M are (8 MiB of tile, plus libtorch's product of the same size, at
+/// the defaults).
 /// Each tile is ‖x‖² + ‖y‖² − 2·x·yᵀ in float64 (one matrix product, as scikit-learn's <c>euclidean_distances</c>
 /// computes it), clamped at 0; where X and Y are the same set the diagonal is set to exactly 0, as scikit-learn does.
 /// Values are squared distances: comparisons between them order the distances the same way without a square root.
 /// </summary>
 public sealed class PairwiseDistances
 {
-    public const int DefaultTileRows = 1024, DefaultTileCols = 4096;
+    public const int DefaultTileRows = 512, DefaultTileCols = 2048;
 
     public PairwiseDistances(int tileRows = DefaultTileRows, int tileCols = DefaultTileCols)
     {
@@ -47,7 +48,14 @@ public sealed class PairwiseDistances
     /// small in memory and its distances are exact (integer sums below 2⁵³). <paramref name="sameSet"/>: X and Y are
     /// the same vectors, and d(i, i) is set to 0.
     /// </summary>
-    public void ForEachTile(Tensor x, Tensor y, bool sameSet, Action<DistanceTile> visit)
+    public void ForEachTile(Tensor x, Tensor y, bool sameSet, Action<DistanceTile> visit) =>
+        Tiles(x, y, sameSet, upperOnly: false, TileRows, TileCols, visit);
+
+    /// <summary>
+    /// <see cref="ForEachTile"/>'s loop. <paramref name="upperOnly"/> (X = Y, square tiles): only the tiles on or
+    /// above the diagonal, for a symmetric reduction that reads each tile both ways (half the products).
+    /// </summary>
+    static void Tiles(Tensor x, Tensor y, bool sameSet, bool upperOnly, int tileRows, int tileCols, Action<DistanceTile> visit)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -56,22 +64,30 @@ public sealed class PairwiseDistances
             throw new ArgumentException($"expected X (N, D) and Y (M, D), got [{string.Join(", ", x.shape)}] and [{string.Join(", ", y.shape)}]");
         if (sameSet && x.shape[0] != y.shape[0]) throw new ArgumentException("sameSet needs X and Y of the same length");
         int n = checked((int)x.shape[0]), m = checked((int)y.shape[0]);
-        var buffer = new double[Math.Min(TileRows, Math.Max(n, 1)) * Math.Min(TileCols, Math.Max(m, 1))];
+        var buffer = new double[Math.Min(tileRows, Math.Max(n, 1)) * Math.Min(tileCols, Math.Max(m, 1))];
         using var noGrad = no_grad();
-        for (int r0 = 0; r0 < n; r0 += TileRows)
+        for (int r0 = 0; r0 < n; r0 += tileRows)
         {
-            int rows = Math.Min(TileRows, n - r0);
+            int rows = Math.Min(tileRows, n - r0);
             using var rowScope = NewDisposeScope();
             Tensor xb = x.narrow(0, r0, rows).to_type(ScalarType.Float64).contiguous();   // (rows, D)
-            Tensor xNorm = xb.square().sum(1, keepdim: true);                              // (rows, 1)
-            for (int c0 = 0; c0 < m; c0 += TileCols)
+            double[] xNorm = xb.square().sum(1).data<double>().ToArray();                 // (rows,)
+            for (int c0 = upperOnly ? r0 : 0; c0 < m; c0 += tileCols)
             {
-                int cols = Math.Min(TileCols, m - c0);
+                int cols = Math.Min(tileCols, m - c0);
                 using var tileScope = NewDisposeScope();
                 Tensor yb = y.narrow(0, c0, cols).to_type(ScalarType.Float64).contiguous();   // (cols, D)
-                Tensor yNorm = yb.square().sum(1).unsqueeze(0);                               // (1, cols)
-                Tensor d2 = mm(xb, yb.t()).mul_(-2.0).add_(xNorm).add_(yNorm).clamp_min_(0.0);  // (rows, cols)
-                d2.data<double>().CopyTo(buffer.AsSpan(0, rows * cols));
+                double[] yNorm = yb.square().sum(1).data<double>().ToArray();                 // (cols,)
+                Tensor dot = mm(xb, yb.t());                                                  // (rows, cols) x·yᵀ
+                // ‖x‖² + ‖y‖² − 2·x·y, clamped at 0, in one pass over the product (no elementwise temporaries).
+                Tensor dotRows = dot;
+                Parallel.For(0, rows, i =>
+                {
+                    ReadOnlySpan<double> d = MemoryMarshal.Cast<byte, double>(dotRows.bytes).Slice(i * cols, cols);
+                    Span<double> row = buffer.AsSpan(i * cols, cols);
+                    double xi = xNorm[i];
+                    for (int j = 0; j < cols; j++) row[j] = Math.Max(xi + yNorm[j] - 2.0 * d[j], 0.0);
+                });
                 if (sameSet)
                     for (int i = Math.Max(r0, c0); i < Math.Min(r0 + rows, c0 + cols); i++)
                         buffer[(i - r0) * cols + (i - c0)] = 0.0;
@@ -96,12 +112,28 @@ public sealed class PairwiseDistances
         // The kMax + 1 smallest of each row so far, ascending: kept across the column tiles.
         var smallest = new double[n * (kMax + 1)];
         Array.Fill(smallest, double.PositiveInfinity);
-        ForEachTile(x, x, sameSet: true, tile => Parallel.For(0, tile.Rows, i =>
+        // d(i, j) = d(j, i): only tiles on and above the diagonal, each read along its rows and, off the diagonal,
+        // along its columns too.
+        int side = Math.Min(TileRows, TileCols);
+        Tiles(x, x, sameSet: true, upperOnly: true, side, side, tile =>
         {
-            Span<double> best = smallest.AsSpan((tile.RowStart + i) * (kMax + 1), kMax + 1);
-            foreach (double d in tile.Row(i))
-                if (d < best[kMax]) Insert(best, d);
-        }));
+            Parallel.For(0, tile.Rows, i =>
+            {
+                Span<double> best = smallest.AsSpan((tile.RowStart + i) * (kMax + 1), kMax + 1);
+                foreach (double d in tile.Row(i))
+                    if (d < best[kMax]) Insert(best, d);
+            });
+            if (tile.ColStart == tile.RowStart) return;
+            Parallel.For(0, tile.Cols, j =>
+            {
+                Span<double> best = smallest.AsSpan((tile.ColStart + j) * (kMax + 1), kMax + 1);
+                for (int i = 0; i < tile.Rows; i++)
+                {
+                    double d = tile.Values[i * tile.Cols + j];
+                    if (d < best[kMax]) Insert(best, d);
+                }
+            });
+        });
         return ks.Select(k => Enumerable.Range(0, n).Select(i => smallest[i * (kMax + 1) + k]).ToArray()).ToArray();
     }
 
