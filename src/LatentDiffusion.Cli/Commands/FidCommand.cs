@@ -122,7 +122,7 @@ public static class FidCommand
         table.AddRow("density", F(m.Density, "F4"), $"B's balls around each A digit / k (k = {m.Config.DensityCoverageK}; 1 for the same distribution)");
         table.AddRow("coverage", F(m.Coverage, "F4"), $"B's balls holding an A digit (k = {m.Config.DensityCoverageK})");
         table.AddRow("memorised fraction", F(mem.MemorisedFraction, "F4"),
-            $"A digits nearer to B than {F(mem.Threshold, "F4")}, the {mem.Percentile:G}th percentile of the held-out set's distances ({Markup.Escape(result.HeldOutName)})");
+            $"A digits nearer to B than {F(mem.Threshold, "F4")}, the {mem.Percentile:G}% quantile of the held-out set's ({Markup.Escape(result.HeldOutName)})");
         CliApp.Out.Write(table);
         CliApp.Out.MarkupLineInterpolated(
             $"nearest B image: median feature distance {mem.MedianFeatureDistance:F4} (held-out {mem.MedianHeldOutDistance:F4}); {mem.ExactCopies} pixel-exact copies");

@@ -65,6 +65,31 @@ public sealed class FeaturePass(Classifier classifier, FidConfig? config = null,
         return OfBatches(images.Path, IdxBatches(images));
     }
 
+    /// <summary>
+    /// The features of model inputs (N, 1, 32, 32) float32 in [0, 1], e.g. generated digits: the features (and so the
+    /// statistics, <see cref="FidCalculator.StatisticsOfInputs"/>'s bits) of the values as they are; the kept pixels are
+    /// round(255·x).
+    /// </summary>
+    public ImageFeatures OfInputs(Tensor inputs, string name)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.dim() != 4 || inputs.shape[1] != 1 || inputs.shape[2] != ImageBatch.Side || inputs.shape[3] != ImageBatch.Side)
+            throw new ArgumentException($"expected inputs (N, 1, 32, 32), got [{string.Join(", ", inputs.shape)}]", nameof(inputs));
+        var features = new List<double>();
+        var pixels = new List<byte>();
+        using var running = new RunningStatistics();
+        using var noGrad = no_grad();
+        long n = inputs.shape[0];
+        for (long start = 0; start < n; start += config.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            Tensor batch = inputs.narrow(0, start, Math.Min(config.BatchSize, n - start));   // (B, 1, 32, 32)
+            Add(running, features, classifier.Features(batch, config.Features));
+            pixels.AddRange(batch.mul(255.0).round_().clamp_(0, 255).to_type(ScalarType.Byte).contiguous().data<byte>().ToArray());
+        }
+        return Finish(name, running, features, pixels);
+    }
+
     IEnumerable<(byte[] Pixels, int Count, int Side)> IdxBatches(IdxImages images)
     {
         int imageBytes = images.Rows * images.Cols;
@@ -90,13 +115,23 @@ public sealed class FeaturePass(Classifier classifier, FidConfig? config = null,
             Tensor all = tensor(buffer, [buffer.Length / (side * side), side, side], ScalarType.Byte);   // (capacity, H, W)
             Tensor batch = all.narrow(0, 0, count);                                                       // (B, H, W)
             Tensor inputs = side == ImageBatch.Side ? Preprocess.ToModelInputUnpadded(batch) : Preprocess.ToModelInput(batch);  // (B, 1, 32, 32)
-            Tensor f = classifier.Features(inputs, config.Features);                                     // (B, 128)
-            running.Add(f);
-            features.AddRange(f.to_type(ScalarType.Float64).contiguous().data<double>().ToArray());
+            Add(running, features, classifier.Features(inputs, config.Features));                       // (B, 128)
             Tensor padded = side == ImageBatch.Side ? batch
                 : nn.functional.pad(batch, [Preprocess.Padding, Preprocess.Padding, Preprocess.Padding, Preprocess.Padding]);  // (B, 32, 32)
             pixels.AddRange(padded.contiguous().data<byte>().ToArray());
         }
+        return Finish(name, running, features, pixels);
+    }
+
+    /// <summary>One batch's features (B, 128) → the running statistics and the kept float64 rows.</summary>
+    static void Add(RunningStatistics running, List<double> kept, Tensor features)
+    {
+        running.Add(features);
+        kept.AddRange(features.to_type(ScalarType.Float64).contiguous().data<double>().ToArray());
+    }
+
+    ImageFeatures Finish(string name, RunningStatistics running, List<double> features, List<byte> pixels)
+    {
         int n = (int)running.Count;
         if (n < 2) throw new DataFormatException(name, $"{n} image(s): the metrics need at least 2");
         var matrix = new FeatureMatrix(features.ToArray(), n, Classifier.FeatureDim, name);

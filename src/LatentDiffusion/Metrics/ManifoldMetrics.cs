@@ -14,6 +14,14 @@ public sealed record ManifoldConfig(int PrecisionRecallK = 3, int DensityCoverag
     }
 }
 
+/// <summary>
+/// The real set of the manifold metrics with its k-NN radii, computed once (the N x N pass, the costly one) and
+/// reused for every fake set scored against it.
+/// </summary>
+/// <param name="RadiusPrecisionRecall">NND_k(X_i)² for k = <see cref="ManifoldConfig.PrecisionRecallK"/>, (N,).</param>
+/// <param name="RadiusDensityCoverage">NND_k(X_i)² for k = <see cref="ManifoldConfig.DensityCoverageK"/>, (N,).</param>
+public sealed record RealManifold(FeatureMatrix Real, ManifoldConfig Config, double[] RadiusPrecisionRecall, double[] RadiusDensityCoverage, double Seconds);
+
 /// <summary>Precision, recall, density and coverage of a fake (generated) set against a real one.</summary>
 public sealed record ManifoldResult(double Precision, double Recall, double Density, double Coverage,
     int RealCount, int FakeCount, ManifoldConfig Config, double Seconds);
@@ -44,20 +52,44 @@ public static class ManifoldMetrics
     {
         ArgumentNullException.ThrowIfNull(real);
         ArgumentNullException.ThrowIfNull(fake);
+        real.RequireSameWidth(fake);
+        RealManifold manifold = Real(real, config, distances);
+        ManifoldResult result = Compute(manifold, fake, distances);
+        return result with { Seconds = manifold.Seconds + result.Seconds };
+    }
+
+    /// <summary>The real set's k-NN radii (both k), for scoring many fake sets against it.</summary>
+    public static RealManifold Real(FeatureMatrix real, ManifoldConfig? config = null, PairwiseDistances? distances = null)
+    {
+        ArgumentNullException.ThrowIfNull(real);
         config ??= new ManifoldConfig();
         config.Validate();
         distances ??= new PairwiseDistances();
-        real.RequireSameWidth(fake);
         int kPr = config.PrecisionRecallK, kDc = config.DensityCoverageK;
         real.RequireNeighbours(Math.Max(kPr, kDc), "the real manifold");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using Tensor x = tensor(real.Data, [real.Rows, real.Cols], ScalarType.Float64);   // (N, D)
+        double[][] radii = distances.KthNeighbourSquared(x, [kPr, kDc]);
+        return new RealManifold(real, config, radii[0], radii[1], watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Precision, recall, density and coverage of <paramref name="fake"/> against a real set whose radii are at hand; <see cref="ManifoldResult.Seconds"/> is this call's time, the real radii's not included.</summary>
+    public static ManifoldResult Compute(RealManifold manifold, FeatureMatrix fake, PairwiseDistances? distances = null)
+    {
+        ArgumentNullException.ThrowIfNull(manifold);
+        ArgumentNullException.ThrowIfNull(fake);
+        distances ??= new PairwiseDistances();
+        FeatureMatrix real = manifold.Real;
+        ManifoldConfig config = manifold.Config;
+        real.RequireSameWidth(fake);
+        int kPr = config.PrecisionRecallK, kDc = config.DensityCoverageK;
         fake.RequireNeighbours(kPr, "the fake manifold (recall)");
         var watch = System.Diagnostics.Stopwatch.StartNew();
 
         using Tensor x = tensor(real.Data, [real.Rows, real.Cols], ScalarType.Float64);   // (N, D) real
         using Tensor y = tensor(fake.Data, [fake.Rows, fake.Cols], ScalarType.Float64);   // (M, D) fake
-        double[][] realRadii = distances.KthNeighbourSquared(x, [kPr, kDc]);
-        double[] realPr = realRadii[0], realDc = realRadii[1];                            // NND_k(X_i)², (N,)
-        double[] fakePr = distances.KthNeighbourSquared(y, [kPr])[0];                     // NND_k(Y_j)², (M,)
+        double[] realPr = manifold.RadiusPrecisionRecall, realDc = manifold.RadiusDensityCoverage;   // NND_k(X_i)², (N,)
+        double[] fakePr = distances.KthNeighbourSquared(y, [kPr])[0];                                 // NND_k(Y_j)², (M,)
 
         int n = real.Rows, m = fake.Rows;
         var inRealBalls = new long[m];      // Σ_i 1[Y_j ∈ B(X_i, NND_kPr)]: precision is its > 0

@@ -35,13 +35,11 @@ public static class MemorisationFigure
             captions[cell + 1] = string.Create(CultureInfo.InvariantCulture, $"f {pair.Distance:F2}");
             captions[cell + 2] = string.Create(CultureInfo.InvariantCulture, $"px {RmsPixel(result.PixelDistance[pair.Generated]):F3}");
         }
-        string[] labels = [.. Enumerable.Range(0, columns).Select(c => (c % 3) switch { 0 => "generated", 1 => "feature NN", _ => "pixel NN" })];
         string subtitle = string.Create(CultureInfo.InvariantCulture,
-            $"the {pairs.Count} generated digits nearest to a training image (classifier features); memorised if f < {result.Threshold:F3} (test set's {result.Percentile:G}th percentile): {result.MemorisedFraction:P2}");
+            $"per triple: generated · nearest training image in features (f) · in pixels (px, RMS); memorised: f < {result.Threshold:F3} (held-out {result.Percentile:G}% quantile): {result.MemorisedFraction:P2}");
         var spec = new ImageGridSpec(title.Length > 0 ? title : "Closest generated digits and their nearest training images", rows, columns, 56, 56)
         {
             Subtitle = subtitle,
-            ColumnLabels = labels,
             Captions = true,
             Gap = 3,
         };

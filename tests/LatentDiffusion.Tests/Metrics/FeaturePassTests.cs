@@ -53,6 +53,45 @@ public sealed class FeaturePassTests : IDisposable
                 }
     }
 
+    /// <summary>Generated digits as float inputs: the statistics are StatisticsOfInputs's bits; the kept pixels round(255·x).</summary>
+    [Fact]
+    public void OfInputs_StatisticsAreFidCalculatorsBitForBit()
+    {
+        using var generator = new TorchSharp.torch.Generator(7);
+        using Tensor inputs = rand([45, 1, 32, 32], generator: generator);
+        var config = new FidConfig(BatchSize: 20);
+        ImageFeatures set = new FeaturePass(classifier, config).OfInputs(inputs, "generated");
+        FeatureStatistics expected = new FidCalculator(classifier, config).StatisticsOfInputs(inputs);
+        Assert.Equal(expected.Mu, set.Statistics.Mu);
+        Assert.Equal(expected.Sigma, set.Statistics.Sigma);
+        float[] values = inputs.data<float>().ToArray();
+        Assert.Equal(values.Select(v => (byte)Math.Round(255.0 * v)), set.Pixels);
+    }
+
+    /// <summary>The sampler table's scorer: the FID it gave before, and the manifold metrics from the same features when asked.</summary>
+    [Fact]
+    public void FidScorer_WithManifold_SameFidAndTheMetrics()
+    {
+        MnistData data = SyntheticData.Dataset(train: 120, test: 40);
+        using Tensor images = data.Test.ToInputs();
+        var scorer = new FidScorer(classifier, data);
+        FidScore plain = scorer.Score(images, "x");
+        FidScore with = scorer.Score(images, "x", manifold: true);
+        Assert.Equal(plain.Preact, with.Preact);
+        Assert.Equal(plain.Flatten, with.Flatten);
+        Assert.Null(plain.Manifold);
+        ManifoldResult m = Assert.IsType<ManifoldResult>(with.Manifold);
+        ManifoldResult direct = ManifoldMetrics.Compute(new FeaturePass(classifier).OfIdx(data.Train.Images).Features,
+            new FeaturePass(classifier).OfInputs(images, "x").Features);
+        Assert.Equal((direct.Precision, direct.Recall, direct.Density, direct.Coverage), (m.Precision, m.Recall, m.Density, m.Coverage));
+        Assert.Equal((120, 40), (m.RealCount, m.FakeCount));
+
+        using Tensor three = images.narrow(0, 0, 3);
+        FidScore few = scorer.Score(three, "tiny", manifold: true);
+        Assert.Null(few.Manifold);
+        Assert.Contains(few.Warnings, w => w.Contains("row tiny: 3 digits") && w.Contains("too few for precision"));
+    }
+
     [Fact]
     public void Run_StatisticsFile_SaysImagesAreNeeded()
     {
