@@ -48,14 +48,7 @@ public sealed class PairwiseDistances
     /// small in memory and its distances are exact (integer sums below 2⁵³). <paramref name="sameSet"/>: X and Y are
     /// the same vectors, and d(i, i) is set to 0.
     /// </summary>
-    public void ForEachTile(Tensor x, Tensor y, bool sameSet, Action<DistanceTile> visit) =>
-        Tiles(x, y, sameSet, upperOnly: false, TileRows, TileCols, visit);
-
-    /// <summary>
-    /// <see cref="ForEachTile"/>'s loop. <paramref name="upperOnly"/> (X = Y, square tiles): only the tiles on or
-    /// above the diagonal, for a symmetric reduction that reads each tile both ways (half the products).
-    /// </summary>
-    static void Tiles(Tensor x, Tensor y, bool sameSet, bool upperOnly, int tileRows, int tileCols, Action<DistanceTile> visit)
+    public void ForEachTile(Tensor x, Tensor y, bool sameSet, Action<DistanceTile> visit)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -64,17 +57,17 @@ public sealed class PairwiseDistances
             throw new ArgumentException($"expected X (N, D) and Y (M, D), got [{string.Join(", ", x.shape)}] and [{string.Join(", ", y.shape)}]");
         if (sameSet && x.shape[0] != y.shape[0]) throw new ArgumentException("sameSet needs X and Y of the same length");
         int n = checked((int)x.shape[0]), m = checked((int)y.shape[0]);
-        var buffer = new double[Math.Min(tileRows, Math.Max(n, 1)) * Math.Min(tileCols, Math.Max(m, 1))];
+        var buffer = new double[Math.Min(TileRows, Math.Max(n, 1)) * Math.Min(TileCols, Math.Max(m, 1))];
         using var noGrad = no_grad();
-        for (int r0 = 0; r0 < n; r0 += tileRows)
+        for (int r0 = 0; r0 < n; r0 += TileRows)
         {
-            int rows = Math.Min(tileRows, n - r0);
+            int rows = Math.Min(TileRows, n - r0);
             using var rowScope = NewDisposeScope();
             Tensor xb = x.narrow(0, r0, rows).to_type(ScalarType.Float64).contiguous();   // (rows, D)
             double[] xNorm = xb.square().sum(1).data<double>().ToArray();                 // (rows,)
-            for (int c0 = upperOnly ? r0 : 0; c0 < m; c0 += tileCols)
+            for (int c0 = 0; c0 < m; c0 += TileCols)
             {
-                int cols = Math.Min(tileCols, m - c0);
+                int cols = Math.Min(TileCols, m - c0);
                 using var tileScope = NewDisposeScope();
                 Tensor yb = y.narrow(0, c0, cols).to_type(ScalarType.Float64).contiguous();   // (cols, D)
                 double[] yNorm = yb.square().sum(1).data<double>().ToArray();                 // (cols,)
@@ -112,28 +105,14 @@ public sealed class PairwiseDistances
         // The kMax + 1 smallest of each row so far, ascending: kept across the column tiles.
         var smallest = new double[n * (kMax + 1)];
         Array.Fill(smallest, double.PositiveInfinity);
-        // d(i, j) = d(j, i): only tiles on and above the diagonal, each read along its rows and, off the diagonal,
-        // along its columns too.
-        int side = Math.Min(TileRows, TileCols);
-        Tiles(x, x, sameSet: true, upperOnly: true, side, side, tile =>
+        // Every tile, read along its rows only (sequential memory): reading the tiles above the diagonal along their
+        // columns as well would halve the products but stride through memory (see docs/metrics.md, Timing).
+        ForEachTile(x, x, sameSet: true, tile => Parallel.For(0, tile.Rows, i =>
         {
-            Parallel.For(0, tile.Rows, i =>
-            {
-                Span<double> best = smallest.AsSpan((tile.RowStart + i) * (kMax + 1), kMax + 1);
-                foreach (double d in tile.Row(i))
-                    if (d < best[kMax]) Insert(best, d);
-            });
-            if (tile.ColStart == tile.RowStart) return;
-            Parallel.For(0, tile.Cols, j =>
-            {
-                Span<double> best = smallest.AsSpan((tile.ColStart + j) * (kMax + 1), kMax + 1);
-                for (int i = 0; i < tile.Rows; i++)
-                {
-                    double d = tile.Values[i * tile.Cols + j];
-                    if (d < best[kMax]) Insert(best, d);
-                }
-            });
-        });
+            Span<double> best = smallest.AsSpan((tile.RowStart + i) * (kMax + 1), kMax + 1);
+            foreach (double d in tile.Row(i))
+                if (d < best[kMax]) Insert(best, d);
+        }));
         return ks.Select(k => Enumerable.Range(0, n).Select(i => smallest[i * (kMax + 1) + k]).ToArray()).ToArray();
     }
 
