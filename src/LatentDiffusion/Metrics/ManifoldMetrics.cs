@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 namespace LatentDiffusion.Metrics;
 
 /// <summary>The neighbourhood sizes of the k-NN manifold metrics.</summary>
-/// <param name="PrecisionRecallK">k of precision and recall: 3, Kynkäänniemi et al. 2019 (their §2 and Fig. 3).</param>
-/// <param name="DensityCoverageK">k of density and coverage: 5, Naeem et al. 2020 (their §4.2 recommendation).</param>
+/// <param name="PrecisionRecallK">k of precision and recall: 3, the value Kynkäänniemi et al. 2019 use.</param>
+/// <param name="DensityCoverageK">k of density and coverage: 5, the value Naeem et al. 2020 recommend.</param>
 public sealed record ManifoldConfig(int PrecisionRecallK = 3, int DensityCoverageK = 5)
 {
     public void Validate()
