@@ -20,9 +20,10 @@ public static class MemorisationFigure
         ArgumentNullException.ThrowIfNull(training);
         IReadOnlyList<NearestPair> pairs = result.Closest;
         if (pairs.Count == 0) throw new ArgumentException("no pairs to draw", nameof(result));
-        int rows = (pairs.Count + PairsPerRow - 1) / PairsPerRow, columns = 3 * Math.Min(PairsPerRow, pairs.Count);
-        var cells = new GrayImage?[rows * columns];
-        var captions = new string?[rows * columns];
+        ImageGridSpec spec = Spec(result, title);
+        int columns = spec.Columns;
+        var cells = new GrayImage?[spec.Rows * columns];
+        var captions = new string?[spec.Rows * columns];
         for (int p = 0; p < pairs.Count; p++)
         {
             NearestPair pair = pairs[p];
@@ -35,15 +36,22 @@ public static class MemorisationFigure
             captions[cell + 1] = string.Create(CultureInfo.InvariantCulture, $"f {pair.Distance:F2}");
             captions[cell + 2] = string.Create(CultureInfo.InvariantCulture, $"px {RmsPixel(result.PixelDistance[pair.Generated]):F3}");
         }
+        return ImageGrid.Render(spec, cells, captions);
+    }
+
+    /// <summary>The grid <see cref="Render"/> draws: 3 cells a pair, <see cref="PairsPerRow"/> pairs a row, the threshold in the subtitle.</summary>
+    internal static ImageGridSpec Spec(MemorisationResult result, string title = "")
+    {
+        int pairs = result.Closest.Count;
+        int rows = (pairs + PairsPerRow - 1) / PairsPerRow, columns = 3 * Math.Min(PairsPerRow, pairs);
         string subtitle = string.Create(CultureInfo.InvariantCulture,
             $"per triple: generated · nearest training image in features (f) · in pixels (px, RMS); memorised: f < {result.Threshold:F3} (held-out {result.Percentile:G}% quantile): {result.MemorisedFraction:P2}");
-        var spec = new ImageGridSpec(title.Length > 0 ? title : "Closest generated digits and their nearest training images", rows, columns, 56, 56)
+        return new ImageGridSpec(title.Length > 0 ? title : "Closest generated digits and their nearest training images", rows, columns, 56, 56)
         {
             Subtitle = subtitle,
             Captions = true,
             Gap = 3,
         };
-        return ImageGrid.Render(spec, cells, captions);
     }
 
     /// <summary>‖Δ‖ over 32·32 pixels in [0, 1] → the root-mean-square pixel difference.</summary>
