@@ -33,7 +33,8 @@ public sealed class ManifoldMetricsTests
         Assert.Equal(1.0, r.Precision);
         Assert.Equal(1.0, r.Recall);
         Assert.Equal(1.0, r.Coverage);
-        // Every fake point lies in its own real ball and, on average, in k − 1 more... or fewer: density is near 1.
+        // Each fake point lies in its twin's ball and in the balls of the real points that have its twin among their k
+        // nearest: k balls on average, so density is near 1.
         Assert.InRange(r.Density, 0.5, 1.5);
     }
 
