@@ -5,6 +5,7 @@ using LatentDiffusion.Data;
 using LatentDiffusion.IO;
 using LatentDiffusion.Metrics;
 using LatentDiffusion.Models;
+using LatentDiffusion.Reports;
 using Spectre.Console;
 
 namespace LatentDiffusion.Cli.Commands;
@@ -24,10 +25,21 @@ public static class FidCommand
         var classifier = ClassifierOption();
         var features = FeaturesOption();
         var batch = BatchSizeOption();
+        var all = new Option<bool>("--all")
+        {
+            Description = "Also precision and recall (k = 3), density and coverage (k = 5) of A against B, and memorisation: A's nearest images in B " +
+                          "(B the training set) against the held-out set's. Needs images on both sides, not statistics. See docs/metrics.md.",
+        };
+        var heldOut = new Option<string?>("--held-out")
+        {
+            Description = "With --all: real images the generator never saw, whose nearest-B distances set the memorisation threshold. Default: the MNIST test set in --data.",
+        };
+        var pairs = new Option<string?>("--pairs") { Description = "With --all: write the figure of the 16 closest (A, nearest B) pairs to this .png." };
+        var data = CommonOptions.DataOption();
         var json = CommonOptions.JsonOption();
         var command = new Command("fid", "MNIST-FID between two image sets or statistics files (the series' quality metric).")
         {
-            a, b, classifier, features, batch, json,
+            a, b, classifier, features, batch, all, heldOut, pairs, data, json,
         };
         // Both sources are required when `fid` itself runs; a parse error, so exit code 2 like any usage error.
         command.Validators.Add(result =>
@@ -40,6 +52,11 @@ public static class FidCommand
         command.SetAction(CliApp.Action(parse =>
         {
             var config = Config(parse.GetValue(features)!, parse.GetValue(batch));
+            if (parse.GetValue(all))
+                return All(parse.GetValue(a)!, parse.GetValue(b)!, config, parse.GetValue(classifier)!, parse.GetValue(heldOut), parse.GetValue(data)!,
+                    parse.GetValue(pairs), parse.GetValue(json));
+            if (parse.GetValue(heldOut) is not null || parse.GetValue(pairs) is not null)
+                throw new InvalidOptionException("--held-out and --pairs belong to --all");
             FidSource sourceA = FidSource.Detect(parse.GetValue(a)!), sourceB = FidSource.Detect(parse.GetValue(b)!);
             string classifierPath = parse.GetValue(classifier)!;
             bool needsModel = sourceA.HasImages || sourceB.HasImages;
@@ -68,6 +85,77 @@ public static class FidCommand
         }));
         return command;
     }
+
+    /// <summary><c>ldm fid A B --all</c>: every metric of A against B from one feature pass of each set.</summary>
+    static int All(string pathA, string pathB, FidConfig config, string classifierPath, string? heldOutPath, string dataDirectory, string? pairsPath, bool json)
+    {
+        if (pairsPath is not null && !pairsPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOptionException($"--pairs {pairsPath}: the file name must end in .png");
+        FidSource sourceA = FidSource.Detect(pathA), sourceB = FidSource.Detect(pathB);
+        heldOutPath ??= MnistDataset.Locate(dataDirectory, MnistDataset.TestImages)
+            ?? throw new UsageException($"no {MnistDataset.TestImages}[.gz] in {dataDirectory} for the memorisation threshold; pass --held-out PATH or --data DIR");
+        FidSource sourceHeldOut = FidSource.Detect(heldOutPath);
+        RequireClassifier(classifierPath);
+        string sha = ModelWeights.Sha256(classifierPath);
+        using Classifier model = ModelFile.LoadClassifier(classifierPath);
+
+        SampleQualityResult result = new SampleQuality(model, config, sha).Compute(sourceA, sourceB, sourceHeldOut);
+
+        if (pairsPath is not null)
+            AtomicFile.WriteAllBytes(pairsPath, MemorisationFigure.Render(result.Memorisation, result.Generated, result.Reference).Png);
+        PrintWarnings(result.Fid.Warnings);
+        PrintQuality(result, sourceA, sourceB, pairsPath);
+        CliApp.Out.MarkupLineInterpolated($"classifier {result.Fid.ClassifierShort} ({classifierPath}), features {FidCalculator.FeatureName(config.Features)}; {result.Seconds:F1} s");
+        if (json) CliApp.WriteJson(QualityJson(result));
+        return CliApp.Ok;
+    }
+
+    static void PrintQuality(SampleQualityResult result, FidSource a, FidSource b, string? pairsPath)
+    {
+        ManifoldResult m = result.Manifold;
+        MemorisationResult mem = result.Memorisation;
+        var table = new Table().Title($"A: {a.Describe()} ({result.Generated.Count}) against B: {b.Describe()} ({result.Reference.Count})");
+        table.AddColumn("metric").AddColumn(new TableColumn("value").RightAligned()).AddColumn("what");
+        table.AddRow("FID", F(result.Fid.Fid, "F4"), "Fréchet distance of the features' Gaussians");
+        table.AddRow("precision", F(m.Precision, "F4"), $"A inside B's manifold (k = {m.Config.PrecisionRecallK})");
+        table.AddRow("recall", F(m.Recall, "F4"), $"B inside A's manifold (k = {m.Config.PrecisionRecallK})");
+        table.AddRow("density", F(m.Density, "F4"), $"B's balls around each A digit / k (k = {m.Config.DensityCoverageK}; 1 for the same distribution)");
+        table.AddRow("coverage", F(m.Coverage, "F4"), $"B's balls holding an A digit (k = {m.Config.DensityCoverageK})");
+        table.AddRow("memorised fraction", F(mem.MemorisedFraction, "F4"),
+            $"A digits nearer to B than {F(mem.Threshold, "F4")}, the {mem.Percentile:G}% quantile of the held-out set's ({Markup.Escape(result.HeldOutName)})");
+        CliApp.Out.Write(table);
+        CliApp.Out.MarkupLineInterpolated(
+            $"nearest B image: median feature distance {mem.MedianFeatureDistance:F4} (held-out {mem.MedianHeldOutDistance:F4}); {mem.ExactCopies} pixel-exact copies");
+        if (pairsPath is not null) CliApp.Out.MarkupLineInterpolated($"Wrote {pairsPath}: the {mem.Closest.Count} closest pairs");
+    }
+
+    /// <summary>The --json shape of <c>fid --all</c>.</summary>
+    internal static object QualityJson(SampleQualityResult result) => new
+    {
+        fid = result.Fid.Fid,
+        precision = result.Manifold.Precision,
+        recall = result.Manifold.Recall,
+        density = result.Manifold.Density,
+        coverage = result.Manifold.Coverage,
+        memorised_fraction = result.Memorisation.MemorisedFraction,
+        memorisation_threshold = result.Memorisation.Threshold,
+        memorisation_percentile = result.Memorisation.Percentile,
+        median_nearest_distance = result.Memorisation.MedianFeatureDistance,
+        median_held_out_distance = result.Memorisation.MedianHeldOutDistance,
+        exact_copies = result.Memorisation.ExactCopies,
+        k_precision_recall = result.Manifold.Config.PrecisionRecallK,
+        k_density_coverage = result.Manifold.Config.DensityCoverageK,
+        n_a = result.Generated.Count,
+        n_b = result.Reference.Count,
+        held_out = result.HeldOutName,
+        closest = result.Memorisation.Closest.Select(p => new { a = p.Generated, b = p.Training, distance = p.Distance }),
+        classifier = result.Fid.ClassifierShort,
+        features = FidCalculator.FeatureName(result.Fid.Features),
+        seconds_manifold = result.Manifold.Seconds,
+        seconds_memorisation = result.Memorisation.Seconds,
+        seconds = result.Seconds,
+        warnings = result.Fid.Warnings,
+    };
 
     static Command CreateStats()
     {

@@ -109,6 +109,7 @@ public static class ReproducePart3
                     {
                         model = r.Model, sampler = r.Sampler, steps = r.Steps, evaluations = r.Evaluations, weights = r.Ema ? "ema" : "raw",
                         fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_validation = r.RatioToValidation, seconds = r.Seconds, count = r.Count,
+                        precision = r.Manifold?.Precision, recall = r.Manifold?.Recall, density = r.Manifold?.Density, coverage = r.Manifold?.Coverage,
                     }),
                     report = result.Report.IndexPath,
                 });
@@ -120,11 +121,14 @@ public static class ReproducePart3
     static void PrintSamplerTable(IReadOnlyList<SamplerRow> rows)
     {
         var table = new Table().Title("Samplers (FID of each row's digits against the training images)");
-        foreach (string h in new[] { "model", "sampler", "steps", "NFE", "weights", "FID preact", "FID flatten", "÷ Validation", "seconds" }) table.AddColumn(h);
+        foreach (string h in new[] { "model", "sampler", "steps", "NFE", "weights", "FID preact", "FID flatten", "÷ Validation", "precision", "recall", "density", "coverage", "seconds" })
+            table.AddColumn(h);
+        static string M(double? value) => value is double v ? v.ToString("F3", CultureInfo.InvariantCulture) : "-";
         foreach (SamplerRow r in rows)
             table.AddRow(r.Model.EscapeMarkup(), r.Sampler.EscapeMarkup(), r.Steps.ToString(CultureInfo.InvariantCulture), r.Evaluations.ToString(CultureInfo.InvariantCulture),
                 r.Ema ? "EMA" : "raw", r.FidPreact.ToString("F3", CultureInfo.InvariantCulture), r.FidFlatten.ToString("F3", CultureInfo.InvariantCulture),
-                r.RatioToValidation.ToString("F2", CultureInfo.InvariantCulture), r.Seconds.ToString("F1", CultureInfo.InvariantCulture));
+                r.RatioToValidation.ToString("F2", CultureInfo.InvariantCulture), M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density),
+                M(r.Manifold?.Coverage), r.Seconds.ToString("F1", CultureInfo.InvariantCulture));
         CliApp.Out.Write(table);
     }
 

@@ -12,11 +12,15 @@ public sealed record ComparedModel(string Name, UNet UNet, DiffusionConfig Confi
 /// <summary>
 /// One row of the sampler table: a model's weights (EMA or raw) sampled with one sampler and step count, N digits
 /// decoded and scored with MNIST-FID against the training set (both feature kinds), the ratio to the Validation FID
-/// (preact), and the wall time of generation (sampling + decoding, not the FID).
+/// (preact), precision, recall, density and coverage from the same features, and the wall time of generation
+/// (sampling + decoding, not the metrics).
 /// </summary>
 public sealed record SamplerRow(string Model, string Sampler, int Steps, int Evaluations, bool Ema, int Count,
     double FidPreact, double FidFlatten, double RatioToValidation, double Seconds)
 {
+    /// <summary>Precision and recall (k = 3), density and coverage (k = 5) of the digits against the training images (preact features); null for a row too small for them.</summary>
+    public ManifoldResult? Manifold { get; init; }
+
     /// <summary>e.g. "α-deblending · Heun 25 (49 NFE) · EMA".</summary>
     public string Label => $"{Model} · {Sampler} {Steps} ({Evaluations} NFE) · {(Ema ? "EMA" : "raw")}";
 }
@@ -63,9 +67,9 @@ public static class SamplerComparison
     /// <summary>The row of already generated <paramref name="images"/> (e.g. the main table's DDPM samples), generated in <paramref name="seconds"/>.</summary>
     public static SamplerRow Score(ComparedModel model, SamplingOptions options, Tensor images, double seconds, FidScorer scorer)
     {
-        var (preact, flatten) = scorer.Fid(images);
         string sampler = options.SamplerFor(model.Config).RowName(options);
+        FidScore score = scorer.Score(images, $"{model.Name} {sampler}", manifold: true);
         return new SamplerRow(model.Name, sampler, options.StepsFor(model.Config), options.EvaluationsFor(model.Config), model.Ema,
-            (int)images.shape[0], preact, flatten, preact / scorer.Validation, seconds);
+            (int)images.shape[0], score.Preact, score.Flatten, score.Preact / scorer.Validation, seconds) { Manifold = score.Manifold };
     }
 }

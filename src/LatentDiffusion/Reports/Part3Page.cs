@@ -117,15 +117,19 @@ public static class Part3Page
 
     static void SamplerTable(Page page, IReadOnlyList<SamplerRow> rows)
     {
-        page.Table(["model", "sampler", "steps", "NFE", "weights", "FID preact", "FID flatten", "÷ Validation", "seconds", "digits"],
+        static string M(double? value) => value is double v ? F(v, 3) : "-";
+        page.Table(["model", "sampler", "steps", "NFE", "weights", "FID preact", "FID flatten", "÷ Validation", "precision", "recall", "density", "coverage", "seconds", "digits"],
             rows.Select(r => new[]
             {
                 r.Model, r.Sampler, r.Steps.ToString(Inv), r.Evaluations.ToString(Inv), r.Ema ? "EMA" : "raw",
-                F(r.FidPreact, 3), F(r.FidFlatten, 3), F(r.RatioToValidation, 2), F(r.Seconds, 1), r.Count.ToString(Inv),
+                F(r.FidPreact, 3), F(r.FidFlatten, 3), F(r.RatioToValidation, 2),
+                M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density), M(r.Manifold?.Coverage),
+                F(r.Seconds, 1), r.Count.ToString(Inv),
             }).ToList());
         SamplerRow best = rows.MinBy(r => r.RatioToValidation)!;
         page.Paragraph($"Best: {best.Label}, {F(best.RatioToValidation, 2)}× Validation. NFE = network evaluations per sample (Heun: 2S − 1). " +
-                       "Seconds: generating and decoding the digits on this machine (batches of 1,000), not the FID. The follow-up post reports " +
+                       "Precision and recall (k = 3), density and coverage (k = 5): the digits' k-NN manifold metrics against the training images " +
+                       "in the same features (docs/metrics.md). Seconds: generating and decoding the digits on this machine (batches of 1,000), not the FID. The follow-up post reports " +
                        $"\"about 3\" for α-deblending against 6 for DDPM ≈ {F(3 / BlogPart1.FidValidation, 0)}× and {F(BlogPart3.FidDiffusion / BlogPart1.FidValidation, 0)}× its Validation FID; its steps are not stated.");
     }
 

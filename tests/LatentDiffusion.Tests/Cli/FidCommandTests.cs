@@ -105,6 +105,75 @@ public sealed class FidCommandTests
         Assert.Single(r.Stderr.Trim().Split('\n'));
     }
 
+    [Fact]
+    public void Parse_All_TakesHeldOutAndPairs()
+    {
+        ParseResult parse = Root().Parse(["fid", "a", "b", "--all", "--held-out", "t", "--pairs", "p.png", "--json"]);
+        Assert.Empty(parse.Errors);
+        Assert.True(parse.GetValue<bool>("--all"));
+        Assert.Equal("t", parse.GetValue<string?>("--held-out"));
+        Assert.Equal("p.png", parse.GetValue<string?>("--pairs"));
+    }
+
+    /// <summary><c>--all</c>: every metric in one run, the --json keys the issue names, the closest-pairs figure written.</summary>
+    [Trait("Category", "Slow")]
+    [Fact]
+    public void Run_All_PrintsEveryMetricAndWritesThePairs()
+    {
+        using var dir = new TempDirectory();
+        string a = FidCalculatorTests.WriteIdx(dir.Path, "a-idx3-ubyte", SyntheticData.Split(150, seed: 1).Images);
+        string b = FidCalculatorTests.WriteIdx(dir.Path, "b-idx3-ubyte", SyntheticData.Split(140, seed: 2).Images);
+        string test = FidCalculatorTests.WriteIdx(dir.Path, "t-idx3-ubyte", SyntheticData.Split(130, seed: 3).Images);
+        string classifier = TestPaths.PyTorchFixture("classifier_state_dict.pt");
+        string pairs = dir.File("pairs.png");
+
+        var (r, wall) = Timed(["fid", a, b, "--all", "--held-out", test, "--pairs", pairs, "--classifier", classifier, "--json"]);
+        Assert.True(r.ExitCode == CliApp.Ok, r.Stderr);
+        JsonElement json = LastJson(r.Stdout);
+        foreach (string key in new[] { "precision", "recall", "density", "coverage", "memorised_fraction" })
+            Assert.InRange(json.GetProperty(key).GetDouble(), 0.0, key == "density" ? 10.0 : 1.0);
+        // The same FID as plain `ldm fid A B`: one feature pass serves every metric.
+        var (plain, _) = Timed(["fid", a, b, "--classifier", classifier, "--json"]);
+        Assert.Equal(LastJson(plain.Stdout).GetProperty("fid").GetDouble(), json.GetProperty("fid").GetDouble());
+        Assert.Equal(150, json.GetProperty("n_a").GetInt64());
+        Assert.Equal(140, json.GetProperty("n_b").GetInt64());
+        Assert.Equal(16, json.GetProperty("closest").GetArrayLength());
+        AssertSecondsWithin(json, wall);
+        Assert.True(new FileInfo(pairs).Length > 1000);
+        Assert.Contains("memorised fraction", r.Stdout);
+        Assert.Equal("", r.Stderr);
+    }
+
+    [Trait("Category", "Slow")]
+    [Fact]
+    public void Run_AllBadInput_FailsWithOneLine()
+    {
+        using var dir = new TempDirectory();
+        string a = FidCalculatorTests.WriteIdx(dir.Path, "a-idx3-ubyte", SyntheticData.Split(20).Images);
+        string stats = dir.File("s.npz");
+        new LatentDiffusion.Metrics.FeatureStatistics([0.0, 0.0], [1.0, 0.0, 0.0, 1.0]).Save(stats);
+        string classifier = TestPaths.PyTorchFixture("classifier_state_dict.pt");
+
+        var r = LdmProcess.Run(["fid", a, stats, "--all", "--held-out", a, "--classifier", classifier]);
+        Assert.Equal(CliApp.Failure, r.ExitCode);
+        Assert.Contains("these metrics need the images", r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+
+        string few = FidCalculatorTests.WriteIdx(dir.Path, "few-idx3-ubyte", SyntheticData.Split(4).Images);
+        r = LdmProcess.Run(["fid", a, few, "--all", "--held-out", a, "--classifier", classifier]);
+        Assert.Equal(CliApp.Failure, r.ExitCode);
+        Assert.Contains("few-idx3-ubyte: 4 images: precision, density and coverage with k = 5 need at least k + 1 = 6", r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+
+        r = LdmProcess.Run(["fid", a, a, "--pairs", dir.File("p.png")]);
+        Assert.Equal(CliApp.Usage, r.ExitCode);
+        Assert.Contains("--held-out and --pairs belong to --all", r.Stderr);
+
+        r = LdmProcess.Run(["fid", a, a, "--all", "--pairs", dir.File("p.jpg"), "--held-out", a, "--classifier", classifier]);
+        Assert.Equal(CliApp.Usage, r.ExitCode);
+        Assert.Contains("must end in .png", r.Stderr);
+    }
+
     static (LdmProcess.Result Result, double WallSeconds) Timed(string[] args)
     {
         var watch = Stopwatch.StartNew();

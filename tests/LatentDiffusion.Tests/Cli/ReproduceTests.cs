@@ -73,6 +73,12 @@ public sealed class ReproduceTests
         var samplers = json.GetProperty("samplers").EnumerateArray().Select(e => (e.GetProperty("sampler").GetString(), e.GetProperty("evaluations").GetInt32(), e.GetProperty("weights").GetString())).ToArray();
         Assert.Equal([("DDPM", 20, "raw"), ("Euler", 50, "ema"), ("Heun", 49, "ema"), ("Heun", 19, "ema")], samplers);
         Assert.Equal("α-deblending (8, 16)", json.GetProperty("samplers")[3].GetProperty("model").GetString());
+        // Every row also has precision, recall, density and coverage against the training images (40 digits, 160 images: enough for k + 1).
+        foreach (JsonElement row in json.GetProperty("samplers").EnumerateArray())
+        {
+            foreach (string key in new[] { "precision", "recall", "coverage" }) Assert.InRange(row.GetProperty(key).GetDouble(), 0.0, 1.0);
+            Assert.True(row.GetProperty("density").GetDouble() >= 0);
+        }
         string reportDir = Path.GetDirectoryName(json.GetProperty("report").GetString())!;
         Assert.True(File.Exists(Path.Combine(reportDir, "samplers.png")));
         Assert.True(File.Exists(Path.Combine(reportDir, "alpha_deblending_samples.png")));
