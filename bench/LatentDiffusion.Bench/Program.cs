@@ -17,12 +17,13 @@ var channelsLast = new Option<bool>("--channels-last") { Description = "With --v
 var solvers = new Option<string?>("--solvers") { Description = "Instead: compare the few-step solvers on these comma-separated diffusion model files (FID of --count digits at each --nfe, time, FLOP efficiency against the matmul peak)" };
 var nfe = new Option<string>("--nfe") { Description = "With --solvers: network-evaluation budgets (default 5,10,20)", DefaultValueFactory = _ => "5,10,20" };
 var count = new Option<int>("--count") { Description = "With --solvers: digits per row (default 10000)", DefaultValueFactory = _ => 10_000 };
+var only = new Option<string?>("--only") { Description = "With --solvers: only these comma-separated rows, as SAMPLER:SPACING (e.g. heun:uniform,iadb2m:karras)" };
 var peakOnly = new Option<bool>("--matmul-peak") { Description = "Instead: measure the float32 matmul peak (1024² to 4096²) and print it" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, peakOnly,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, peakOnly, only,
 };
 root.SetAction(parse =>
 {
@@ -41,7 +42,8 @@ root.SetAction(parse =>
         var unetMflops = new Dictionary<string, double> { ["32,64"] = FlopCounts.UNet32x64, ["64,128"] = FlopCounts.UNet64x128 };
         return SolverBench.Run(files.Split(','), parse.GetValue(nfe)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(count), 0,
             LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"), parse.GetValue(model) ?? LatentDiffusion.IO.ShippedFiles.Model("classifier.safetensors"),
-            unetMflops, FlopCounts.LatentDecoder, parse.GetValue(json), Console.Error.WriteLine);
+            unetMflops, FlopCounts.LatentDecoder, parse.GetValue(json), Console.Error.WriteLine,
+            parse.GetValue(only) is string rows ? rows.ToLowerInvariant().Split(',').ToHashSet() : null);
     }
     if (parse.GetValue(unetSteps) is int steps && steps > 0)
     {

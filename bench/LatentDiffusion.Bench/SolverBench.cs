@@ -24,7 +24,7 @@ public sealed record SolverRow(string Model, string Sampler, string Spacing, int
 public static class SolverBench
 {
     public static int Run(IReadOnlyList<string> models, IReadOnlyList<int> evaluations, int count, long seed, string vaePath, string classifierPath,
-        IReadOnlyDictionary<string, double> unetMflops, double decoderMflops, string? jsonPath, Action<string> log)
+        IReadOnlyDictionary<string, double> unetMflops, double decoderMflops, string? jsonPath, Action<string> log, ISet<string>? only = null)
     {
         IReadOnlyList<MatmulRate> rates = MatmulPeak.Measure([1024, 2048, 4096], log: log);
         double peak = rates.Max(r => r.BestGflops) * 1e9;
@@ -44,14 +44,11 @@ public static class SolverBench
                 var model = new ComparedModel(Path.GetFileNameWithoutExtension(path), unet, config, Ema: true);
                 foreach ((ISampler sampler, int steps) in Grid(config, evaluations))
                 {
+                    if (only is not null && !only.Contains($"{sampler.Name}:{SpacingOf(sampler)}".ToLowerInvariant())) continue;
                     var options = new SamplingOptions { Sampler = sampler, Steps = steps };
                     SamplerRow row = SamplerComparison.Measure(model, vae, options, count, seed, scorer);
                     double flops = count * (row.Evaluations * unetFlops + decoderMflops * 1e6);
-                    string spacing = sampler switch
-                    {
-                        AlphaEulerSampler s => s.Spacing.ToString(), AlphaHeunSampler s => s.Spacing.ToString(),
-                        AlphaDpmSolverSampler s => s.Spacing.ToString(), DpmSolverPlusPlus2MSampler s => s.Spacing.ToString(), _ => "Uniform",
-                    };
+                    string spacing = SpacingOf(sampler);
                     var result = new SolverRow(model.Name, sampler.Title, spacing, row.Steps, row.Evaluations, row.FidPreact, row.RatioToValidation,
                         row.Seconds, flops / 1e12, flops / (row.Seconds * peak));
                     log(string.Create(CultureInfo.InvariantCulture,
@@ -90,6 +87,12 @@ public static class SolverBench
             }
         }
     }
+
+    static string SpacingOf(ISampler sampler) => sampler switch
+    {
+        AlphaEulerSampler s => s.Spacing.ToString(), AlphaHeunSampler s => s.Spacing.ToString(),
+        AlphaDpmSolverSampler s => s.Spacing.ToString(), DpmSolverPlusPlus2MSampler s => s.Spacing.ToString(), _ => "Uniform",
+    };
 
     static string Table(IReadOnlyList<SolverRow> rows, double peak)
     {
