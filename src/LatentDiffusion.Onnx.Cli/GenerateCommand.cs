@@ -17,7 +17,7 @@ public static class GenerateCommand
     {
         var digit = new Option<string?>("--digit") { Description = "The digit to generate (0-9), or 'all' for one row per digit. Omit for unconditional samples." };
         var count = new Option<int>("-n", "--count") { Description = "Digits to generate (with --digit all: per digit).", DefaultValueFactory = _ => 16 };
-        var output = new Option<string>("--out") { Description = "PNG grid to write.", DefaultValueFactory = _ => "digits.png" };
+        var output = new Option<string>("--out") { Description = "Where to write: NAME.png a grid, anything else a new folder of 28x28 PNGs (what ldm fid reads).", DefaultValueFactory = _ => "digits.png" };
         var models = new Option<string>("--models") { Description = "Folder written by ldm export --onnx. Default: onnx/ beside ldm-lite.", DefaultValueFactory = _ => DefaultModels };
         var model = new Option<string>("--model") { Description = "The UNet in that folder (NAME or NAME.onnx).", DefaultValueFactory = _ => "conditional" };
         var sampler = new Option<string?>("--sampler") { Description = "Sampler: iadb or heun (α-deblending), ddim (ε-model). Default: the one the file records." };
@@ -26,11 +26,12 @@ public static class GenerateCommand
         var guidance = new Option<double?>("--guidance") { Description = "Classifier-free guidance weight w. Default: the file's." };
         var interval = new Option<string?>("--guidance-interval") { Description = "Noise levels LOW,HIGH where guidance applies, or 'all'. Default: the file's." };
         var seed = new Option<long>("--seed") { Description = "Seed of the noise (ldm-lite's own generator: other digits than ldm's for the same seed).", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch-size") { Description = "Latents per network call.", DefaultValueFactory = _ => new LiteRequest().BatchSize };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line of stdout." };
         var command = new Command("generate", "Generate digits on ONNX Runtime from exported files.")
         {
-            digit, count, output, models, model, sampler, steps, eta, guidance, interval, seed, threads, json,
+            digit, count, output, models, model, sampler, steps, eta, guidance, interval, seed, batch, threads, json,
         };
         command.SetAction(parse =>
         {
@@ -38,7 +39,7 @@ public static class GenerateCommand
             if (n < 1) throw new UsageError($"-n must be positive (got {n})");
             int[]? digits = parse.GetValue(digit) is { } d ? ParseDigits(d) : null;
             string dest = parse.GetValue(output)!;
-            if (!dest.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UsageError($"--out must name a .png file (got '{dest}')");
+            bool grid = dest.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
             if (parse.GetValue(threads) < 1) throw new UsageError($"--threads must be positive (got {parse.GetValue(threads)})");
             var request = new LiteRequest
             {
@@ -50,6 +51,7 @@ public static class GenerateCommand
                 Labels = digits?.SelectMany(x => Enumerable.Repeat(x, n)).ToArray(),
                 Guidance = parse.GetValue(guidance),
                 GuidanceInterval = ParseInterval(parse.GetValue(interval)),
+                BatchSize = parse.GetValue(batch),
             };
             using LiteGenerator generator = LiteGenerator.OpenFolder(parse.GetValue(models)!, parse.GetValue(model)!, new RuntimeOptions { Threads = parse.GetValue(threads) });
             if (generator.Problem(request) is { } problem) throw new UsageError(problem);
@@ -57,7 +59,8 @@ public static class GenerateCommand
             var watch = Stopwatch.StartNew();
             float[] images = generator.Generate(request);
             double seconds = watch.Elapsed.TotalSeconds;
-            DigitImages.WriteGrid(images, request.Count, dest, digits is { Length: > 1 } ? n : null);
+            if (grid) DigitImages.WriteGrid(images, request.Count, dest, digits is { Length: > 1 } ? n : null);
+            else DigitImages.WriteFolder(images, request.Count, dest);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Wrote {dest}: {request.Count} digits in {seconds:F2} s ({chosen.Name}, {stepCount} steps, seed {request.Seed}; {generator.UNet.Path})."));
             if (parse.GetValue(json))
