@@ -14,11 +14,12 @@ var vaeSteps = new Option<int>("--vae-steps") { Description = "Instead: time thi
 var aeSteps = new Option<int>("--ae-steps") { Description = "Instead: time this many part-2 autoencoder training steps on MNIST (batch 128, Adam 1e-3) and print JSON" };
 var stepWarmup = new Option<int>("--step-warmup", "--unet-warmup") { Description = "Untimed steps before those of --unet-steps, --vae-steps or --ae-steps (default 10)", DefaultValueFactory = _ => 10 };
 var channelsLast = new Option<bool>("--channels-last") { Description = "With --vae-steps or --ae-steps: run the model channels-last (ConvEncoder.ChannelsLastLayout)" };
+var onnxDigits = new Option<int>("--onnx-digits") { Description = "Instead: time this many digits from the conditional model, TorchSharp vs ONNX Runtime in one run (same sampler, same threads; --threads, default 2), and print JSON" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, onnxDigits,
 };
 root.SetAction(parse =>
 {
@@ -26,6 +27,13 @@ root.SetAction(parse =>
     if (parse.GetValue(threads) is int n && n > 0) TorchSharp.torch.set_num_threads(n);
     string mnist = parse.GetValue(data) ?? LatentDiffusion.Data.MnistDataset.DefaultDirectory;
     int stepsWarmup = parse.GetValue(stepWarmup);
+    if (parse.GetValue(onnxDigits) is int digits && digits > 0)
+    {
+        int t = parse.GetValue(threads) is int k && k > 0 ? k : 2;
+        TorchSharp.torch.set_num_threads(t);
+        Console.WriteLine(OnnxGenerationBench.Run(digits, t, Console.Error.WriteLine).ToJson());
+        return 0;
+    }
     if (parse.GetValue(unetSteps) is int steps && steps > 0)
     {
         int[] widths = parse.GetValue(unetWidths)!.Split(',').Select(int.Parse).ToArray();

@@ -6,12 +6,12 @@ namespace LatentDiffusion.Tests.Onnx;
 
 /// <summary>
 /// <c>ldm-lite</c> published on its own (<c>dotnet publish -r linux-x64</c>) into a folder that holds no libtorch and no
-/// TorchSharp, with the exported files in <c>onnx/</c> beside it, as a user would run it: digits written, bad input one
-/// line with exit 1 or 2.
+/// TorchSharp, with the shipped exports (models/onnx) in <c>onnx/</c> beside it, as a user would run it: digits written,
+/// bad input one line with exit 1 or 2.
 /// </summary>
 [Trait("Category", "Slow")]
 [Collection("Torch")]
-public sealed class LdmLiteProcessTests(ExportedModels exported) : IClassFixture<ExportedModels>
+public sealed class LdmLiteProcessTests
 {
     [Fact]
     public void LdmLite_PublishedWithoutLibtorch_MakesDigitsAndReportsBadInputInOneLine()
@@ -24,9 +24,7 @@ public sealed class LdmLiteProcessTests(ExportedModels exported) : IClassFixture
         string[] files = Directory.GetFiles(publish, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToArray()!;
         Assert.DoesNotContain(files, f => f.Contains("torch", StringComparison.OrdinalIgnoreCase));   // no libtorch*.so, no TorchSharp.dll
         Assert.Contains("libonnxruntime.so", files);
-        string onnx = Path.Combine(publish, "onnx");
-        Directory.CreateDirectory(onnx);
-        foreach (string f in Directory.GetFiles(exported.Directory)) File.Copy(f, Path.Combine(onnx, Path.GetFileName(f)));
+        Assert.True(File.Exists(Path.Combine(publish, "onnx", "ldm-onnx.json")), "the shipped exports are not beside ldm-lite");
         string lite = Path.Combine(publish, "ldm-lite.dll");
 
         var ok = LdmProcess.Run(["generate", "--digit", "7", "-n", "4", "--steps", "10", "--out", dir.File("seven.png")], program: lite);
@@ -45,10 +43,14 @@ public sealed class LdmLiteProcessTests(ExportedModels exported) : IClassFixture
         Assert.Equal(2, badDigit.ExitCode);
         Assert.StartsWith("ldm-lite: --digit must be 0-9 or 'all' (got '12')", badDigit.Stderr);
 
-        var wrongSampler = LdmProcess.Run(["generate", "--model", "diffusion", "--sampler", "iadb"], program: lite);
+        var wrongSampler = LdmProcess.Run(["generate", "--digit", "1", "--sampler", "ddim"], program: lite);
         Assert.Equal(2, wrongSampler.ExitCode);
-        Assert.Contains("the iadb sampler does not fit", wrongSampler.Stderr);
+        Assert.Contains("the ddim sampler does not fit", wrongSampler.Stderr);
         Assert.DoesNotContain("   at ", wrongSampler.Stderr);                                   // never a stack trace
+
+        var wrongKind = LdmProcess.Run(["generate", "--model", "classifier"], program: lite);
+        Assert.Equal(1, wrongKind.ExitCode);
+        Assert.Equal($"ldm-lite: error: {Path.Combine(publish, "onnx", "classifier.onnx")}: holds a classifier, not a unet", wrongKind.Stderr.Trim());
     }
 
     static (int Code, string Output) Run(string program, string[] args, int timeoutSeconds)
