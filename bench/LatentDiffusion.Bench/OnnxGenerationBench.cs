@@ -5,6 +5,9 @@ using LatentDiffusion.Export.Onnx;
 using LatentDiffusion.IO;
 using LatentDiffusion.Models;
 using LatentDiffusion.Onnx;
+using LatentDiffusion.Onnx.Sampling;
+using LatentDiffusion.Reports;
+using TorchSharp;
 using LatentDiffusion.Sampling;
 using LatentDiffusion.Training;
 
@@ -14,7 +17,10 @@ namespace LatentDiffusion.Bench;
 /// Digits from the shipped conditional model, TorchSharp against ONNX Runtime, in one process: the same sampler and
 /// steps (the model's defaults: α-deblending Euler, 50 steps), the same guidance (w and interval from Recipes), the same
 /// batches of 1000 one digit each (as <c>--digit all -n N/10</c>), the same thread count for libtorch's intra-op pool and
-/// ORT's. Each side runs a small warm-up first; the timed span is generation and decoding, not loading.
+/// ORT's, and the same initial noise: ORT integrates the very latents libtorch's generator drew for each batch (seed 0),
+/// so the two image sets differ only by the engines' rounding and their FIDs can be compared at one sample size
+/// without the seed-to-seed spread. Each side runs a small warm-up first; the timed span is generation and decoding,
+/// not loading. With an output folder, both image sets are written there (torch/, onnx/: 28x28 PNGs for <c>ldm fid</c>).
 /// </summary>
 public static class OnnxGenerationBench
 {
@@ -23,7 +29,7 @@ public static class OnnxGenerationBench
         public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower });
     }
 
-    public static Result Run(int digits, int threads, Action<string> log)
+    public static Result Run(int digits, int threads, string? output, Action<string> log)
     {
         string Model(string file) => ShippedFiles.Model(file);
         int[] labels = Enumerable.Range(0, digits).Select(i => i * 10 / digits).ToArray();            // 0…0, 1…1, …, 9…9
@@ -47,15 +53,32 @@ public static class OnnxGenerationBench
 
             log($"TorchSharp: {digits} digits, {threads} threads");
             var clock = Stopwatch.StartNew();
-            using (LatentDiffusionSampler.Generate(unet, config, vae, digits, 0, options)) { }
+            using LatentSamples ours = LatentDiffusionSampler.Generate(unet, config, vae, digits, 0, options);
             double torchSeconds = clock.Elapsed.TotalSeconds;
             log($"  {torchSeconds:F1} s");
 
             log($"ONNX Runtime: {digits} digits, {threads} threads");
             clock.Restart();
-            lite.Generate(request);
+            var images = new List<float>(digits * 32 * 32);
+            using (var generator = new torch.Generator(0))                                 // the stream Generate drew from
+                for (int start = 0; start < digits; start += options.BatchSize)
+                {
+                    int n = Math.Min(options.BatchSize, digits - start);
+                    float[] x;
+                    using (torch.Tensor noise = torch.randn([n, .. config.LatentShape], generator: generator)) x = noise.data<float>().ToArray();
+                    long[] batchLabels = labels.Skip(start).Take(n).Select(l => (long)l).ToArray();
+                    float[] z = lite.SampleLatents(x, n, sampler, steps, request, batchLabels, new Gaussian(0));
+                    images.AddRange(lite.Decode(z, n));
+                }
             double onnxSeconds = clock.Elapsed.TotalSeconds;
             log($"  {onnxSeconds:F1} s");
+            if (output is not null)
+            {
+                ImageOutput.Write(ours.Images, Path.Combine(output, "torch"));
+                using torch.Tensor theirs = torch.tensor(images.ToArray(), [digits, 1, 32, 32]);
+                ImageOutput.Write(theirs, Path.Combine(output, "onnx"));
+                log($"  wrote {output}/torch and {output}/onnx");
+            }
             return new Result(digits, threads, sampler.Name, steps, torchSeconds, onnxSeconds, Cpu());
         }
         finally

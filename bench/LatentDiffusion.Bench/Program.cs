@@ -15,11 +15,12 @@ var aeSteps = new Option<int>("--ae-steps") { Description = "Instead: time this 
 var stepWarmup = new Option<int>("--step-warmup", "--unet-warmup") { Description = "Untimed steps before those of --unet-steps, --vae-steps or --ae-steps (default 10)", DefaultValueFactory = _ => 10 };
 var channelsLast = new Option<bool>("--channels-last") { Description = "With --vae-steps or --ae-steps: run the model channels-last (ConvEncoder.ChannelsLastLayout)" };
 var onnxDigits = new Option<int>("--onnx-digits") { Description = "Instead: time this many digits from the conditional model, TorchSharp vs ONNX Runtime in one run (same sampler, same threads; --threads, default 2), and print JSON" };
+var onnxOut = new Option<string?>("--onnx-out") { Description = "With --onnx-digits: write both image sets there (torch/, onnx/) for ldm fid" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, onnxDigits,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, onnxDigits, onnxOut,
 };
 root.SetAction(parse =>
 {
@@ -31,7 +32,7 @@ root.SetAction(parse =>
     {
         int t = parse.GetValue(threads) is int k && k > 0 ? k : 2;
         TorchSharp.torch.set_num_threads(t);
-        Console.WriteLine(OnnxGenerationBench.Run(digits, t, Console.Error.WriteLine).ToJson());
+        Console.WriteLine(OnnxGenerationBench.Run(digits, t, parse.GetValue(onnxOut), Console.Error.WriteLine).ToJson());
         return 0;
     }
     if (parse.GetValue(unetSteps) is int steps && steps > 0)
