@@ -13,6 +13,13 @@ public sealed class GaussianTests
     }
 
     [Fact]
+    public void SplitMix64_FromZero_GivesTheReferenceFirstOutput()
+    {
+        ulong state = 0;
+        Assert.Equal(0xE220A8397B1DCDAFUL, Gaussian.SplitMix64(ref state));           // Vigna's splitmix64.c, seed 0
+    }
+
+    [Fact]
     public void Next_MillionDraws_HaveTheMomentsAndTailsOfAStandardNormal()
     {
         float[] x = new Gaussian(0).Next(1_000_000);
