@@ -19,11 +19,13 @@ var nfe = new Option<string>("--nfe") { Description = "With --solvers: network-e
 var count = new Option<int>("--count") { Description = "With --solvers: digits per row (default 10000)", DefaultValueFactory = _ => 10_000 };
 var only = new Option<string?>("--only") { Description = "With --solvers: only these comma-separated rows, as SAMPLER:SPACING (e.g. heun:uniform,iadb2m:karras)" };
 var peakOnly = new Option<bool>("--matmul-peak") { Description = "Instead: measure the float32 matmul peak (1024² to 4096²) and print it" };
+var onnxDigits = new Option<int>("--onnx-digits") { Description = "Instead: time this many digits from the conditional model, TorchSharp vs ONNX Runtime in one run (same sampler, same threads; --threads, default 2), and print JSON" };
+var onnxOut = new Option<string?>("--onnx-out") { Description = "With --onnx-digits: write both image sets there (torch/, onnx/) for ldm fid" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, peakOnly, only,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, peakOnly, only, onnxDigits, onnxOut,
 };
 root.SetAction(parse =>
 {
@@ -44,6 +46,13 @@ root.SetAction(parse =>
             LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"), parse.GetValue(model) ?? LatentDiffusion.IO.ShippedFiles.Model("classifier.safetensors"),
             unetMflops, FlopCounts.LatentDecoder, parse.GetValue(json), Console.Error.WriteLine,
             parse.GetValue(only) is string rows ? rows.ToLowerInvariant().Split(',').ToHashSet() : null);
+    }
+    if (parse.GetValue(onnxDigits) is int digits && digits > 0)
+    {
+        int t = parse.GetValue(threads) is int k && k > 0 ? k : 2;
+        TorchSharp.torch.set_num_threads(t);
+        Console.WriteLine(OnnxGenerationBench.Run(digits, t, parse.GetValue(onnxOut), Console.Error.WriteLine).ToJson());
+        return 0;
     }
     if (parse.GetValue(unetSteps) is int steps && steps > 0)
     {
