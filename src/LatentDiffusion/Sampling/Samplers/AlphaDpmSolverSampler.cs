@@ -7,11 +7,8 @@ namespace LatentDiffusion.Sampling;
 /// DPM-Solver++(2M) on an α-deblending model (<see cref="DpmSolverPlusPlus.SampleAlpha"/>): the same second-order
 /// multistep solver as <c>dpmpp2m</c>, with x̂_0 = x − α·D; one evaluation a step, its first order the post's Euler step.
 /// </summary>
-public sealed class AlphaDpmSolverSampler(StepSpacing spacing = AlphaDpmSolverSampler.DefaultSpacing) : ISampler
+public sealed class AlphaDpmSolverSampler(StepSpacing spacing = StepSpacing.Uniform) : ISampler
 {
-    /// <summary>The spacing of the registered sampler.</summary>
-    public const StepSpacing DefaultSpacing = StepSpacing.Uniform;
-
     public StepSpacing Spacing => spacing;
     public string Name => "iadb2m";
     public string Title => "DPM-Solver++(2M)";

@@ -6,7 +6,7 @@ namespace LatentDiffusion.Sampling;
 /// <summary>DPM-Solver++(2M) (Lu et al. 2022; <see cref="DpmSolverPlusPlus.Sample"/>): a second-order multistep ODE solver for ε-models, one evaluation a step.</summary>
 public sealed class DpmSolverPlusPlus2MSampler(StepSpacing spacing = StepSpacing.Uniform) : ISampler
 {
-    /// <summary>Where the steps go (the registered sampler: DDIM's uniform times).</summary>
+    /// <summary>Where the steps go (the registered sampler: Karras's, <see cref="Samplers.DpmSolver"/>).</summary>
     public StepSpacing Spacing => spacing;
 
     public string Name => "dpmpp2m";
