@@ -12,4 +12,5 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(ReproduceCommand.Create());
 root.Subcommands.Add(FidCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(DistributedCommand.Create());
 return CliApp.Run(root, args);
