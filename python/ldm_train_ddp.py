@@ -492,6 +492,13 @@ def main():
 
     clock = time.time()
     while step < total:
+        if args.max_steps and step >= args.max_steps:
+            seconds += time.time() - clock
+            save_checkpoint()
+            if rank == 0:
+                print(f'stopped at step {step} of {total} (--max-steps); rerun without it to continue', flush=True)
+            dist.destroy_process_group()
+            return
         epoch, b = step // batches + 1, step % batches
         order = permutation(config['Seed'], epoch, n)
         ids = order[b * batch:(b + 1) * batch]                               # the global batch
@@ -544,13 +551,6 @@ def main():
             seconds += time.time() - clock
             clock = time.time()
             save_checkpoint()
-        if args.max_steps and step >= args.max_steps and step < total:
-            seconds += time.time() - clock
-            save_checkpoint()
-            if rank == 0:
-                print(f'stopped at step {step} of {total} (--max-steps); rerun to continue', flush=True)
-            dist.destroy_process_group()
-            return
 
     if rank == 0:
         final = final_model(task, spec, model, ema)
