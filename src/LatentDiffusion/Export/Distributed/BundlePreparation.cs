@@ -117,7 +117,9 @@ public static class BundlePreparation
 
             {Command(bundle)}
 
-        Several machines: `--nnodes=M --rdzv-backend=c10d --rdzv-endpoint=HOST:29400` on each (docs/operations.md).
+        Several machines: `--nnodes=M --rdzv_backend=c10d --rdzv_endpoint=HOST:29400` on each (docs/operations.md).
+        torch 1.13 under Python 3.11 (Debian 12's python3-torch) needs `--redirects 1 --tee 1` after `torchrun`: its own
+        default `--redirects 0` fails there.
         Checkpoints go to {BundleSpec.RunFolder}/; the same command resumes. When it has finished, bring the weights home:
 
             ldm distributed import {bundle} --out DIR
