@@ -85,7 +85,7 @@ def write_safetensors(path, tensors, metadata):
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
         t = tensors[name].detach().cpu()
-        array = np.ascontiguousarray((t.float() if t.dtype == torch.float64 else t).numpy())
+        array = (t.float() if t.dtype == torch.float64 else t).contiguous().numpy()     # not np.ascontiguousarray: it makes 0-d arrays 1-d
         blob = array.astype(array.dtype.newbyteorder('<'), copy=False).tobytes()
         header[name] = {'dtype': NAME_OF[array.dtype.str], 'shape': list(array.shape), 'data_offsets': [offset, offset + len(blob)]}
         blobs.append(blob)

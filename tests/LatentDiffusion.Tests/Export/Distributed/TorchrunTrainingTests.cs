@@ -107,6 +107,34 @@ public sealed class TorchrunTrainingTests
         AssertSameWeights(dir.File("whole/model.safetensors"), dir.File("resumed/model.safetensors"), 0);
     }
 
+    [SkippableTheory]
+    [InlineData("classifier")]
+    [InlineData("vae")]
+    [InlineData("vae", "--sync-bn")]
+    public void ImageModels_TwoGlooProcesses_TrainAndImportThroughModelFile(string kind, params string[] extra)
+    {
+        PythonTwin.SkipUnlessTorch();
+        using var dir = new TempDirectory();
+        MnistData mnist = BundleTests.Synthetic(dir, train: 40, test: 16);
+        var config = new TrainingConfig { Epochs = 2, BatchSize = 8, EmaDecay = 0.9, LogEvery = 1, CheckpointEvery = 1, EvalBatchSize = 8 };
+        string bundle = dir.File("bundle");
+        var model = new VaeConfig { Sigma = SigmaParameterization.LogVariance, HeadChannels = 8, LatentChannels = 2, KlWeight = 0.01 };
+        if (kind == "vae") BundlePreparation.Vae(bundle, config, model, mnist);
+        else BundlePreparation.Classifier(bundle, config, mnist);
+
+        RequireSuccess(Torchrun.Run(bundle, 2, extra));
+        ImportResult result = BundleImport.Import(bundle, dir.File("imported"));
+
+        Assert.Equal(10, result.Steps);
+        Assert.NotNull(result.RawModelPath);
+        if (kind == "vae")
+        {
+            using Vae vae = ModelFile.LoadVae(result.ModelPath);                // BatchNorm's 0-d counters included
+            Assert.Equal(model, vae.Config);
+        }
+        else ModelFile.LoadClassifier(result.ModelPath).Dispose();
+    }
+
     static double[] Losses(string run) =>
         JsonSerializer.Deserialize<double[]>(File.ReadAllText(Path.Combine(run, "step_losses.json")))!;
 
