@@ -321,6 +321,13 @@ def globalise_batch_norm(module):
 # The loop
 # ---------------------------------------------------------------------------------------------------------------------
 
+def fail(message):
+    """One line from rank 0 (every rank meets the same problem), exit status 1 from all."""
+    if os.environ.get('RANK', '0') == '0':
+        print(f'ldm_train_ddp.py: error: {message}', file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
 def learning_rate(config, step, total):
     """TrainingConfig.LearningRateAt."""
     if config['Schedule'] == 'Constant':
@@ -413,11 +420,11 @@ def main():
 
     spec_path = os.path.join(args.bundle, 'bundle.json')
     if not os.path.exists(spec_path):
-        sys.exit(f'{spec_path}: not found; make a bundle with ldm distributed prepare')
+        fail(f'{spec_path}: not found; make a bundle with ldm distributed prepare')
     with open(spec_path) as f:
         spec = json.load(f)
     if spec.get('format') != BUNDLE_FORMAT or spec.get('version') != BUNDLE_VERSION:
-        sys.exit(f'{spec_path}: not a version-{BUNDLE_VERSION} {BUNDLE_FORMAT} (format {spec.get("format")!r}, version {spec.get("version")!r})')
+        fail(f'{spec_path}: not a version-{BUNDLE_VERSION} {BUNDLE_FORMAT} (format {spec.get("format")!r}, version {spec.get("version")!r})')
 
     cuda = torch.cuda.is_available()
     dist.init_process_group('nccl' if cuda else 'gloo')
@@ -429,7 +436,7 @@ def main():
     config = spec['training']
     batch = config['BatchSize']
     if batch % world != 0:
-        sys.exit(f'{spec_path}: batch size {batch} is not divisible by the world size {world}; use a number of processes that divides it')
+        fail(f'{spec_path}: batch size {batch} is not divisible by the world size {world}; use a number of processes that divides it')
     torch.use_deterministic_algorithms(True, warn_only=True)
 
     run = args.run or os.path.join(args.bundle, RUN)
@@ -461,7 +468,7 @@ def main():
     if os.path.exists(checkpoint_path):
         state = torch.load(checkpoint_path, map_location='cpu')
         if state['bundle_id'] != spec['id']:
-            sys.exit(f'{checkpoint_path}: made for another bundle; remove {run} to start afresh')
+            fail(f'{checkpoint_path}: made for another bundle; remove {run} to start afresh')
         model.load_state_dict(state['model'])
         optimizer.load_state_dict(state['optimizer'])
         if ema is not None:

@@ -135,6 +135,20 @@ public sealed class TorchrunTrainingTests
         else ModelFile.LoadClassifier(result.ModelPath).Dispose();
     }
 
+    [SkippableFact]
+    public void WorldSizeThatDoesNotDivideTheBatch_StopsWithOneLineNamingBoth()
+    {
+        PythonTwin.SkipUnlessTorch();
+        using var dir = new TempDirectory();
+        BundlePreparation.Classifier(dir.File("bundle"), new TrainingConfig { Epochs = 1, BatchSize = 8 }, BundleTests.Synthetic(dir));
+
+        Torchrun.Result result = Torchrun.Run(dir.File("bundle"), 3);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Single(result.Output.Split('\n'), l => l.Contains("error: ") && l.Contains("batch size 8 is not divisible by the world size 3"));
+        Assert.False(File.Exists(Path.Combine(dir.File("bundle"), BundleSpec.RunFolder, "checkpoint.pt")));
+    }
+
     static double[] Losses(string run) =>
         JsonSerializer.Deserialize<double[]>(File.ReadAllText(Path.Combine(run, "step_losses.json")))!;
 
