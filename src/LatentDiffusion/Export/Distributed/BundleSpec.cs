@@ -66,7 +66,8 @@ public sealed record BundleSpec
     [JsonIgnore]
     public long TotalSteps => (TrainCount + Training.BatchSize - 1) / Training.BatchSize * Training.Epochs;
 
-    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Relaxed escaping keeps the recorded settings readable ("UNet", not \u0022UNet\u0022); the file is never HTML.
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public string ToJson() => JsonSerializer.Serialize(this, Indented);
 
