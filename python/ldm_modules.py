@@ -152,17 +152,30 @@ class VAE(torch.nn.Module):
     directly as the standard deviation (no log-variance; its sign may be negative), as in the post.
     """
 
-    def __init__(self, features=(1, 8, 16, 32), latent_channels=4):
+    def __init__(self, features=(1, 8, 16, 32), latent_channels=4, head_channels=0, sigma='raw'):
         super(VAE, self).__init__()
         features = list(features)
         self.latent_channels = latent_channels
-        self.encoder = ConvEncoder(features + [2 * latent_channels])      # (B, 1, 32, 32) -> (B, 2C, 4, 4)
+        self.sigma = sigma
+        last = head_channels if head_channels > 0 else 2 * latent_channels
+        self.encoder = ConvEncoder(features + [last])                     # (B, 1, 32, 32) -> (B, 2C or head, 4, 4)
+        if head_channels > 0:                                             # our log-variance VAE: a 1x1 conv head, no norm
+            self.head = torch.nn.Conv2d(head_channels, 2 * latent_channels, 1)
         self.decoder = ConvDecoder([latent_channels] + features[::-1])    # (B, C, 4, 4) -> (B, 1, 32, 32), unbounded
 
     def encode(self, x):
-        """(B, 1, 32, 32) -> (mu, sigma), each (B, latent_channels, 4, 4)."""
+        """(B, 1, 32, 32) -> (mu, sigma), each (B, latent_channels, 4, 4); sigma='logvar' reads the second half as log sigma^2."""
         mu_sigma = self.encoder(x)
-        return mu_sigma[:, :self.latent_channels, :, :], mu_sigma[:, self.latent_channels:, :, :]
+        if hasattr(self, 'head'):
+            mu_sigma = self.head(mu_sigma)
+        mu, second = mu_sigma[:, :self.latent_channels, :, :], mu_sigma[:, self.latent_channels:, :, :]
+        return mu, (second if self.sigma == 'raw' else torch.exp(0.5 * second))
+
+    def kl(self, mu, sigma):
+        """KL(N(mu, sigma^2) || N(0, I)) per image (B,), as Vae.Kl: raw sigma takes log sigma^2 directly (no epsilon)."""
+        sigma2 = sigma.square()
+        log_sigma2 = torch.log(sigma2) if self.sigma == 'raw' else 2.0 * torch.log(sigma)
+        return 0.5 * (sigma2 + mu.square() - log_sigma2 - 1.0).sum(dim=(1, 2, 3))
 
     def decode(self, z):
         """(B, latent_channels, 4, 4) -> (B, 1, 32, 32); the post clips to [0, 1] only when showing samples."""
@@ -220,9 +233,10 @@ class UNet(torch.nn.Module):
     the sinusoidal embedding of the raw integer t. (B, 4, 4, 4), (B,) int64 -> (B, 4, 4, 4).
     """
 
-    def __init__(self, latent_channels=4, widths=(64, 128), emb_dim=16, emb_scale=1000, input_skip=False):
+    def __init__(self, latent_channels=4, widths=(64, 128), emb_dim=16, emb_scale=1000, input_skip=False, classes=0):
         super().__init__()
         widths = list(widths)
+        self.classes = classes
         self.input_skip = input_skip
         self.embedding = SinusoidalPositionalEmbedding(emb_dim, emb_scale)      # no parameters, not in state_dict
 
@@ -240,9 +254,16 @@ class UNet(torch.nn.Module):
         if input_skip:                                                            # x_t * (1 + Linear(t_emb)) beside the features
             self.skip = torch.nn.Linear(emb_dim, latent_channels)
         self.out = torch.nn.Conv2d(widths[0] + (latent_channels if input_skip else 0), latent_channels, 1)
+        if classes > 0:                                                           # labels 0..C-1, then "no label" at C
+            self.label = torch.nn.Embedding(classes + 1, emb_dim)
 
-    def forward(self, x, t):
+    def forward(self, x, t, labels=None):
         emb = self.embedding(t)                                                   # (B, emb_dim)
+        if self.classes > 0:
+            y = labels if labels is not None else torch.full((x.shape[0],), self.classes, dtype=torch.long, device=x.device)
+            emb = emb + self.label(y)                                             # (B, emb_dim)
+        elif labels is not None:
+            raise ValueError('an unconditional UNet takes no labels')
         skips = []
         h = x
         for i, level in enumerate(self.down):

@@ -43,43 +43,69 @@ public sealed class TrainingOptions
     /// <summary>The training device (<see cref="Device"/>).</summary>
     public TorchSharp.torch.Device TrainingDevice(ParseResult parse) => ParseDevice(parse, Device);
 
-    public TrainingOptions(TrainingConfig defaults, string defaultOut)
+    /// <param name="defaults">The recipe an option left out takes, shown in the help; null when it depends on another option (then <see cref="Config"/>'s defaults apply).</param>
+    /// <param name="defaultOut">--out when not given; null makes --out required.</param>
+    public TrainingOptions(TrainingConfig? defaults, string? defaultOut)
     {
-        Epochs = new("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => defaults.Epochs };
-        BatchSize = new("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => defaults.BatchSize };
-        LearningRate = new("--lr") { Description = "Adam's (peak) learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
-        Schedule = new("--schedule") { Description = "Learning-rate schedule: constant (the posts) or cosine.", DefaultValueFactory = _ => defaults.Schedule.ToString().ToLowerInvariant() };
+        Epochs = new("--epochs") { Description = "Passes over the training set." };
+        BatchSize = new("--batch-size") { Description = "Examples per step." };
+        LearningRate = new("--lr") { Description = "Adam's (peak) learning rate." };
+        Schedule = new("--schedule") { Description = "Learning-rate schedule: constant (the posts) or cosine." };
         Schedule.AcceptOnlyFromAmong("constant", "cosine");
-        WarmupSteps = new("--warmup-steps") { Description = "With --schedule cosine: steps of linear warm-up.", DefaultValueFactory = _ => defaults.WarmupSteps };
-        MinLearningRateFraction = new("--min-lr-fraction") { Description = "With --schedule cosine: final rate as a fraction of --lr.", DefaultValueFactory = _ => defaults.MinLearningRateFraction };
-        Seed = new("--seed") { Description = "Random seed (init, permutations, every draw of the loss).", DefaultValueFactory = _ => defaults.Seed };
-        LogEvery = new("--log-every") { Description = "Validate and log every N epochs.", DefaultValueFactory = _ => defaults.LogEvery };
-        CheckpointEvery = new("--checkpoint-every") { Description = "Write a checkpoint every N epochs.", DefaultValueFactory = _ => defaults.CheckpointEvery };
-        Ema = new("--ema") { Description = "Decay of the weights' moving average that is validated and saved, the raw weights beside it (0: off, the posts).", DefaultValueFactory = _ => defaults.EmaDecay };
-        Out = new("--out") { Description = "Run directory (config, history, checkpoint, model).", DefaultValueFactory = _ => defaultOut };
+        WarmupSteps = new("--warmup-steps") { Description = "With --schedule cosine: steps of linear warm-up." };
+        MinLearningRateFraction = new("--min-lr-fraction") { Description = "With --schedule cosine: final rate as a fraction of --lr." };
+        Seed = new("--seed") { Description = "Random seed (init, permutations, every draw of the loss)." };
+        LogEvery = new("--log-every") { Description = "Validate and log every N epochs." };
+        CheckpointEvery = new("--checkpoint-every") { Description = "Write a checkpoint every N epochs." };
+        Ema = new("--ema") { Description = "Decay of the weights' moving average that is validated and saved, the raw weights beside it (0: off, the posts)." };
+        Out = new("--out") { Description = "Run directory (config, history, checkpoint, model)." };
+        if (defaults is not null)
+        {
+            Epochs.DefaultValueFactory = _ => defaults.Epochs;
+            BatchSize.DefaultValueFactory = _ => defaults.BatchSize;
+            LearningRate.DefaultValueFactory = _ => defaults.LearningRate;
+            Schedule.DefaultValueFactory = _ => defaults.Schedule.ToString().ToLowerInvariant();
+            WarmupSteps.DefaultValueFactory = _ => defaults.WarmupSteps;
+            MinLearningRateFraction.DefaultValueFactory = _ => defaults.MinLearningRateFraction;
+            Seed.DefaultValueFactory = _ => defaults.Seed;
+            LogEvery.DefaultValueFactory = _ => defaults.LogEvery;
+            CheckpointEvery.DefaultValueFactory = _ => defaults.CheckpointEvery;
+            Ema.DefaultValueFactory = _ => defaults.EmaDecay;
+        }
+        if (defaultOut is not null) Out.DefaultValueFactory = _ => defaultOut;
+        else Out.Required = true;
     }
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Data, Epochs, BatchSize, LearningRate, Schedule, WarmupSteps, MinLearningRateFraction, Seed, LogEvery, CheckpointEvery, Ema, EmaSweep, Out, Resume, Device })
+        AddRecipeTo(command);
+        foreach (Option option in new Option[] { EmaSweep, Resume, Device })
             command.Options.Add(option);
     }
 
-    /// <summary>The config the options ask for; a setting that cannot work is a usage error naming the option.</summary>
+    /// <summary>Adds what makes the recipe (data, config, --out) without what only a run here takes (--resume, --device, --ema-sweep).</summary>
+    public void AddRecipeTo(Command command)
+    {
+        foreach (Option option in new Option[] { Data, Epochs, BatchSize, LearningRate, Schedule, WarmupSteps, MinLearningRateFraction, Seed, LogEvery, CheckpointEvery, Ema, Out })
+            command.Options.Add(option);
+    }
+
+    /// <summary>The config the options ask for (<paramref name="defaults"/> where an option is not given); a setting that cannot work is a usage error naming the option.</summary>
     public TrainingConfig Config(ParseResult parse, TrainingConfig defaults)
     {
+        string schedule = Given(parse, Schedule, defaults.Schedule.ToString().ToLowerInvariant())!;
         var config = defaults with
         {
-            Epochs = parse.GetValue(Epochs),
-            BatchSize = parse.GetValue(BatchSize),
-            LearningRate = parse.GetValue(LearningRate),
-            Schedule = parse.GetValue(Schedule) == "cosine" ? LearningRateSchedule.Cosine : LearningRateSchedule.Constant,
-            WarmupSteps = parse.GetValue(WarmupSteps),
-            MinLearningRateFraction = parse.GetValue(MinLearningRateFraction),
-            Seed = parse.GetValue(Seed),
-            LogEvery = parse.GetValue(LogEvery),
-            CheckpointEvery = parse.GetValue(CheckpointEvery),
-            EmaDecay = parse.GetValue(Ema),
+            Epochs = Given(parse, Epochs, defaults.Epochs),
+            BatchSize = Given(parse, BatchSize, defaults.BatchSize),
+            LearningRate = Given(parse, LearningRate, defaults.LearningRate),
+            Schedule = schedule == "cosine" ? LearningRateSchedule.Cosine : LearningRateSchedule.Constant,
+            WarmupSteps = Given(parse, WarmupSteps, defaults.WarmupSteps),
+            MinLearningRateFraction = Given(parse, MinLearningRateFraction, defaults.MinLearningRateFraction),
+            Seed = Given(parse, Seed, defaults.Seed),
+            LogEvery = Given(parse, LogEvery, defaults.LogEvery),
+            CheckpointEvery = Given(parse, CheckpointEvery, defaults.CheckpointEvery),
+            EmaDecay = Given(parse, Ema, defaults.EmaDecay),
         };
         try { config.Validate(); }
         catch (ArgumentOutOfRangeException e) { throw new InvalidOptionException($"--{Kebab(e.ParamName)}: {e.ActualValue} is out of range ({FirstLine(e.Message)})"); }
@@ -100,6 +126,9 @@ public sealed class TrainingOptions
             throw new InvalidOptionException($"--ema-sweep must name at least one decay, each once (got '{text}')");
         return decays;
     }
+
+    /// <summary>The option's value when given on the command line, else <paramref name="fallback"/>.</summary>
+    static T Given<T>(ParseResult parse, Option<T> option, T fallback) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : fallback;
 
     static string FirstLine(string message) => message.Split('\n')[0].Split(" (Parameter")[0];
 

@@ -28,81 +28,26 @@ public static class DiffusionCommand
     {
         var defaults = Recipes.DiffusionTrainingDefaults;
         var options = new TrainingOptions(defaults, "runs/diffusion");
-        var vae = CommonOptions.VaeOption("latent-vae.safetensors");
-        var widths = new Option<string>("--widths")
-        {
-            Description = "UNet channels per level, comma-separated (two levels fit a 4x4 latent).",
-            DefaultValueFactory = _ => string.Join(",", new UNetConfig().Widths),
-        };
-        var scale = new Option<string>("--latent-scale")
-        {
-            Description = "Multiply latents by this before diffusion; 'auto' = 1/std of the training latents (the post: 1).",
-            DefaultValueFactory = _ => "1",
-        };
-        var inputSkip = new Option<bool>("--input-skip") { Description = "Give the UNet's output a time-gated path from x_t (beyond the post; see UNetConfig.InputSkip)." };
-        var timesteps = new Option<int>("--timesteps")
-        {
-            Description = "T, the number of diffusion steps (the post: 1000); DDPM sampling walks all of them.",
-            DefaultValueFactory = _ => new DiffusionConfig().Steps,
-        };
-        var oldSteps = new Option<int?>("--steps") { Description = "Deprecated spelling of --timesteps (on diffusion sample, --steps is the sampling steps S).", Hidden = true };
-        var objective = new Option<string>("--objective")
-        {
-            Description = "eps: predict the noise (DDPM, part 3); iadb: predict x1 − x0 (iterative α-deblending, the follow-up).",
-            DefaultValueFactory = _ => "eps",
-        };
-        objective.AcceptOnlyFromAmong("eps", "iadb");
-        var alphaScale = new Option<double>("--alpha-scale")
-        {
-            Description = "iadb: the embedding is fed α times this (1: α itself, as the follow-up).",
-            DefaultValueFactory = _ => new DiffusionConfig().AlphaScale,
-        };
-        var conditional = new Option<bool>("--conditional") { Description = "Class-conditional: a label embedding (10 digits + \"no label\") beside t, for classifier-free guidance (ldm generate)." };
-        var labelDropout = new Option<double>("--label-dropout")
-        {
-            Description = "--conditional: probability of training a batch element without its label.",
-            DefaultValueFactory = _ => new DiffusionConfig().LabelDropout,
-        };
+        var model = new DiffusionModelOptions();
         var json = CommonOptions.JsonOption();
         var command = new Command("train", "Encode MNIST once with the VAE (one z = μ + σ·ε per image), then train the UNet: to predict the noise (ε-MSE, t uniform in 1..T, linear β schedule), or with --objective iadb to predict x1 − x0 (α ~ U[0, 1)).");
         options.AddTo(command);
-        foreach (Option o in new Option[] { vae, widths, scale, timesteps, oldSteps, inputSkip, objective, alphaScale, conditional, labelDropout, json }) command.Options.Add(o);
+        model.AddTo(command);
+        command.Options.Add(json);
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults);
             double[] sweep = options.Sweep(parse);
-            int[] w = ParseWidths(parse.GetValue(widths)!);
-            int t = parse.GetValue(timesteps);
-            string tName = "--timesteps";
-            if (parse.GetValue(oldSteps) is int old)
-            {
-                if (parse.GetResult(timesteps) is { Implicit: false }) throw new InvalidOptionException("--steps is the deprecated spelling of --timesteps: give one of them");
-                (t, tName) = (old, "--steps");
-            }
-            if (t < 2) throw new InvalidOptionException($"{tName} must be at least 2 (got {t})");
-            if (tName == "--steps") CliApp.Err.MarkupLine("[yellow]note:[/] diffusion train --steps is deprecated: it is --timesteps (T) now, so that --steps always means sampling steps");
-            double alphaScaleValue = parse.GetValue(alphaScale);
-            if (!(alphaScaleValue > 0) || double.IsInfinity(alphaScaleValue)) throw new InvalidOptionException($"--alpha-scale must be a positive number (got {alphaScaleValue})");
-            DiffusionObjective kind = parse.GetValue(objective) == "iadb" ? DiffusionObjective.AlphaDeblending : DiffusionObjective.Epsilon;
-            double dropout = parse.GetValue(labelDropout);
-            if (!(dropout >= 0 && dropout <= 1)) throw new InvalidOptionException($"--label-dropout must be in [0, 1] (got {dropout})");
-            bool isConditional = parse.GetValue(conditional);
-            string scaleText = parse.GetValue(scale)!;
-            double? fixedScale = scaleText == "auto" ? null
-                : double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v
-                : throw new InvalidOptionException($"--latent-scale must be 'auto' or a positive number (got {scaleText})");
+            DiffusionChoice choice = model.Read(parse);
             Device device = options.TrainingDevice(parse);
-            string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
             MnistData mnist = CommonOptions.LoadData(parse.GetValue(options.Data)!);
             CliApp.Err.MarkupLine("[grey]Encoding the training and test images (one latent sample each)…[/]");
-            using var latents = LatentSet.Encode(vaePath, mnist, config.Seed);
-            var unet = new UNetConfig { LatentChannels = latents.Channels, Widths = w, InputSkip = parse.GetValue(inputSkip), Classes = isConditional ? 10 : 0 };
-            DiffusionConfig diffusion = latents.Config(unet, fixedScale) with { Objective = kind, LabelDropout = dropout, AlphaScale = alphaScaleValue, Steps = t };
-            CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"[grey]Latents ({string.Join("x", latents.Train.shape.Skip(1))}): std {latents.Train.std().item<float>():F3}, scale {diffusion.LatentScale:F4}, range ±{diffusion.LatentRange:F2} after scaling.[/]");
+            using var latents = LatentSet.Encode(choice.VaePath, mnist, config.Seed);
+            DiffusionConfig diffusion = choice.Config(latents);
+            PrintLatents(latents, diffusion);
             using Tensor trainOnDevice = latents.Train.to(device), testOnDevice = latents.Test.to(device);   // aliases on the CPU
-            using Tensor? trainLabels = isConditional ? latents.TrainLabels.to(device) : null;
-            using Tensor? testLabels = isConditional ? latents.TestLabels.to(device) : null;
+            using Tensor? trainLabels = choice.Conditional ? latents.TrainLabels.to(device) : null;
+            using Tensor? testLabels = choice.Conditional ? latents.TestLabels.to(device) : null;
             using var task = new DiffusionTask(trainOnDevice, testOnDevice, diffusion, trainLabels, testLabels);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<UNet> result = SpectreTrainingObserver.Run(observer =>
@@ -113,16 +58,10 @@ public static class DiffusionCommand
         return command;
     }
 
-    static int[] ParseWidths(string text)
-    {
-        string[] parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var widths = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] <= 0)
-                throw new InvalidOptionException($"--widths must be positive integers separated by commas (got '{text}')");
-        if (widths.Length is < 1 or > 2) throw new InvalidOptionException($"--widths: a 4x4 latent takes one or two levels (got {widths.Length})");
-        return widths;
-    }
+    /// <summary>The latents' statistics and the scale chosen, on stderr.</summary>
+    internal static void PrintLatents(LatentSet latents, DiffusionConfig diffusion) =>
+        CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[grey]Latents ({string.Join("x", latents.Train.shape.Skip(1))}): std {latents.Train.std().item<float>():F3}, scale {diffusion.LatentScale:F4}, range ±{diffusion.LatentRange:F2} after scaling.[/]");
 
     /// <summary>The sampler options of <c>diffusion sample</c> (and of commands that sample like it).</summary>
     internal sealed class SamplerOptions

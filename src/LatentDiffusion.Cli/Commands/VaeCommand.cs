@@ -19,49 +19,21 @@ public static class VaeCommand
         return command;
     }
 
-    /// <summary>The option that sets <see cref="VaeConfig"/>'s <paramref name="property"/>.</summary>
-    static string OptionOf(string? property) => property switch
-    {
-        nameof(VaeConfig.KlWeight) => "--kl-weight",
-        nameof(VaeConfig.LatentChannels) => "--latent-channels",
-        nameof(VaeConfig.HeadChannels) => "--head-channels",
-        _ => "the VAE's settings",
-    };
-
     static Command CreateTrain()
     {
         var defaults = TrainingConfig.Part2;
-        var modelDefaults = new VaeConfig();
         var options = new TrainingOptions(defaults, "runs/vae");
-        var klWeight = new Option<double>("--kl-weight") { Description = "Weight of the KL term (the post: 1).", DefaultValueFactory = _ => modelDefaults.KlWeight };
-        var sigma = new Option<string>("--sigma") { Description = "What the encoder's σ channels are: raw (the post: σ itself) or logvar (log σ²).", DefaultValueFactory = _ => "raw" };
-        sigma.AcceptOnlyFromAmong("raw", "logvar");
-        var latent = new Option<int>("--latent-channels") { Description = "Channels of the 4x4 latent (the post: 4).", DefaultValueFactory = _ => modelDefaults.LatentChannels };
-        var head = new Option<int>("--head-channels") { Description = "Hidden channels before a 1x1 conv head giving μ and σ (0, the post: none).", DefaultValueFactory = _ => modelDefaults.HeadChannels };
-        var channelsLast = Part2Commands.ChannelsLastOption();
+        var modelOptions = new VaeModelOptions();
         var json = CommonOptions.JsonOption();
         var command = new Command("train", "Train the VAE with the post's loss (summed squared error + KL) and loop (Adam 1e-3, batch 128, 400 epochs by default).");
         options.AddTo(command);
-        command.Options.Add(klWeight);
-        command.Options.Add(sigma);
-        command.Options.Add(latent);
-        command.Options.Add(head);
-        command.Options.Add(channelsLast);
+        modelOptions.AddTo(command);
         command.Options.Add(json);
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults);
             double[] sweep = options.Sweep(parse);
-            var model = modelDefaults with
-            {
-                KlWeight = parse.GetValue(klWeight),
-                Sigma = parse.GetValue(sigma) == "logvar" ? SigmaParameterization.LogVariance : SigmaParameterization.Raw,
-                LatentChannels = parse.GetValue(latent),
-                HeadChannels = parse.GetValue(head),
-                ChannelsLast = parse.GetValue(channelsLast),
-            };
-            try { model.Validate(); }
-            catch (ArgumentException e) { throw new InvalidOptionException($"{OptionOf(e.ParamName)}: {e.Message.Split(" (Parameter")[0]}"); }
+            VaeConfig model = modelOptions.Config(parse);
             Device device = options.TrainingDevice(parse);
             MnistData mnist = CommonOptions.LoadData(parse.GetValue(options.Data)!);
             using Tensor train = TorchDevices.MoveTo(mnist.Train.ToInputs(), device);

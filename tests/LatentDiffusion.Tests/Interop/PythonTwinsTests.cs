@@ -95,4 +95,45 @@ public sealed class PythonTwinsTests
         PythonTwin.Output theirsDecoded = PythonTwin.Run(model, "VAE()", x, "model.decode(model.encode(x)[0])");
         PythonTwin.AssertClose(decoded, theirsDecoded, 1e-5);
     }
+
+    [SkippableFact]
+    public void ConditionalUNet_ExportedAsPt_LoadsStrictlyAndGivesOurPredictionWithAndWithoutLabels()
+    {
+        PythonTwin.SkipUnlessTorch();
+        manual_seed(3);
+        using var model = new UNet(new UNetConfig { LatentChannels = 8, Widths = [32, 64], InputSkip = true, Classes = 10 });
+        model.eval();
+        using Tensor x = randn(5, 8, 4, 4);
+        long[] times = [1, 30, 400, 800, 1000], labels = [0, 3, 9, 10, 7];                 // 10: "no label"
+        using Tensor t = tensor(times), y = tensor(labels);
+        using var noGrad = no_grad();
+        using Tensor ours = model.forward(x, t, y);
+        using Tensor oursUnlabelled = model.forward(x, t);
+        const string twin = "UNet(latent_channels=8, widths=(32, 64), input_skip=True, classes=10)";
+        string time = $"torch.tensor([{string.Join(", ", times)}])";
+
+        PythonTwin.AssertClose(ours, PythonTwin.Run(model, twin, x, $"model(x, {time}, torch.tensor([{string.Join(", ", labels)}]))"), 1e-5);
+        PythonTwin.AssertClose(oursUnlabelled, PythonTwin.Run(model, twin, x, $"model(x, {time})"), 1e-5);
+    }
+
+    [SkippableFact]
+    public void LogVarianceVaeWithHead_ExportedAsPt_GivesOurPosteriorAndKl()
+    {
+        PythonTwin.SkipUnlessTorch();
+        manual_seed(4);
+        var config = new VaeConfig { Sigma = SigmaParameterization.LogVariance, HeadChannels = 32, LatentChannels = 8, KlWeight = 0.01 };
+        using var model = new Vae(config);
+        model.eval();
+        using Tensor x = TestPaths.FixtureInputs().narrow(0, 0, 8);       // (8, 1, 32, 32)
+        using var noGrad = no_grad();
+        (Tensor mu, Tensor sigma) = model.Encode(x);
+        using Tensor ours = cat([mu, sigma], 1);                           // (8, 16, 4, 4)
+        using Tensor kl = model.Kl(mu, sigma);                             // (8,)
+        mu.Dispose();
+        sigma.Dispose();
+        const string twin = "VAE(latent_channels=8, head_channels=32, sigma='logvar')";
+
+        PythonTwin.AssertClose(ours, PythonTwin.Run(model, twin, x, "torch.cat(model.encode(x), 1)"), 1e-5);
+        PythonTwin.AssertClose(kl, PythonTwin.Run(model, twin, x, "model.kl(*model.encode(x))"), 1e-3);   // sums of 128 terms of size ~1-10
+    }
 }
