@@ -1,3 +1,4 @@
+using LatentDiffusion.IO;
 using SkiaSharp;
 
 namespace LatentDiffusion.Onnx;
@@ -5,7 +6,7 @@ namespace LatentDiffusion.Onnx;
 /// <summary>
 /// Images (n, 1, 32, 32) in [0, 1] as PNGs, white digits on black like MNIST, each value v as the gray level
 /// round(255·v): one grid (32x32 cells), or a folder of 28x28 PNGs with the 2-pixel padding cropped — the main library's
-/// <c>ImageOutput</c> formats, so <c>ldm fid</c> reads the folder. Written with <see cref="AtomicWrite"/>.
+/// <c>ImageOutput</c> formats, so <c>ldm fid</c> reads the folder. Written with <see cref="AtomicFile"/> (LatentDiffusion.Core).
 /// </summary>
 public static class DigitImages
 {
@@ -30,36 +31,31 @@ public static class DigitImages
                     pixels[(oy + y) * stride + ox + x] = (byte)Math.Round(255 * Math.Clamp(images[k * Size * Size + y * Size + x], 0f, 1f));
         }
         using SKData png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicWrite.Bytes(path, png.AsSpan());
+        AtomicFile.WriteAllBytes(path, png.AsSpan());
     }
 
     /// <summary>
     /// Writes each image as <c>00000.png</c>, … (28x28, the centre of the 32x32 image) into the new folder
-    /// <paramref name="path"/> (absent or empty): the files go into a staging folder beside it, renamed into place when
-    /// all are written, so an interrupted run leaves no partial folder under that name.
+    /// <paramref name="path"/> (absent or empty) through <see cref="AtomicFile.WriteDirectory"/>: an interrupted run
+    /// leaves no partial folder under that name.
     /// </summary>
     public static void WriteFolder(float[] images, int count, string path)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         if (images.Length != count * Size * Size) throw new ArgumentException($"{images.Length} values for {count} images of {Size}x{Size}");
-        string full = Path.GetFullPath(path);
-        if (File.Exists(full)) throw new IOException($"{path}: exists and is a file, not a folder");
-        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()) throw new IOException($"{path}: folder exists and is not empty; give a new folder");
-        string staging = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.staging");
-        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        Directory.CreateDirectory(staging);
         int digits = Math.Max(5, count.ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
-        using var bitmap = new SKBitmap(new SKImageInfo(28, 28, SKColorType.Gray8, SKAlphaType.Opaque));
-        for (int k = 0; k < count; k++)
+        AtomicFile.WriteDirectory(path, add =>
         {
-            Span<byte> pixels = bitmap.GetPixelSpan();
-            for (int r = 0; r < 28; r++)
-                for (int c = 0; c < 28; c++)
-                    pixels[r * bitmap.RowBytes + c] = (byte)Math.Round(255 * Math.Clamp(images[k * Size * Size + (r + 2) * Size + c + 2], 0f, 1f));
-            using SKData png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-            AtomicWrite.Bytes(Path.Combine(staging, k.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(digits, '0') + ".png"), png.AsSpan());
-        }
-        if (Directory.Exists(full)) Directory.Delete(full);                                // empty, checked above
-        Directory.Move(staging, full);
+            using var bitmap = new SKBitmap(new SKImageInfo(28, 28, SKColorType.Gray8, SKAlphaType.Opaque));
+            for (int k = 0; k < count; k++)
+            {
+                Span<byte> pixels = bitmap.GetPixelSpan();
+                for (int r = 0; r < 28; r++)
+                    for (int c = 0; c < 28; c++)
+                        pixels[r * bitmap.RowBytes + c] = (byte)Math.Round(255 * Math.Clamp(images[k * Size * Size + (r + 2) * Size + c + 2], 0f, 1f));
+                using SKData png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+                add(k.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(digits, '0') + ".png", png.ToArray());
+            }
+        });
     }
 }

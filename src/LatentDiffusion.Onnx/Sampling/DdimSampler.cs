@@ -12,23 +12,12 @@ public sealed class DdimSampler : ILiteSampler
 
     public string Objective => "epsilon";
 
-    /// <summary>The library's <c>Ddim.Timesteps</c>.</summary>
-    public static int[] Timesteps(int totalSteps, int steps)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(steps, totalSteps);
-        if (steps == 1) return [totalSteps];
-        var times = new int[steps];
-        for (int i = 0; i < steps; i++)
-            times[steps - 1 - i] = (int)Math.Round(1 + (double)i * (totalSteps - 1) / (steps - 1), MidpointRounding.AwayFromZero);
-        return times;
-    }
 
     public float[] Sample(Denoiser network, float[] x, int batch, int steps, ModelInfo info, double eta, Gaussian noise, Action<int>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(eta);
         float[] ab = info.AlphasCumprod;
-        int[] times = Timesteps(info.Timesteps, steps);
+        int[] times = LatentDiffusion.Diffusion.TrailingTimesteps.Of(info.Timesteps, steps);
         for (int s = 0; s < times.Length; s++)
         {
             int t = times[s], tPrev = s + 1 < times.Length ? times[s + 1] : 0;

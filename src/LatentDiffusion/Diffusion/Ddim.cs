@@ -23,20 +23,8 @@ public static class Ddim
     public static string? EtaProblem(double eta, string name = "eta") => eta >= 0 && eta <= MaxEta ? null :
         $"{name} must be a number in [0, {MaxEta}] (0: deterministic DDIM, 1: DDPM's noise) (got {eta.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})";
 
-    /// <summary>
-    /// S times evenly spaced over 1..T, both ends included, descending: τ_i = round(1 + i(T − 1)/(S − 1)); S = 1 gives [T].
-    /// Starting at T (Lin et al. 2024, "trailing" spacing) makes the first step see the noise the model was trained on.
-    /// </summary>
-    public static int[] Timesteps(int totalSteps, int steps)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(steps, totalSteps);
-        if (steps == 1) return [totalSteps];
-        var times = new int[steps];
-        for (int i = 0; i < steps; i++)
-            times[steps - 1 - i] = (int)Math.Round(1 + (double)i * (totalSteps - 1) / (steps - 1), MidpointRounding.AwayFromZero);
-        return times;
-    }
+    /// <summary>S times evenly spaced over 1..T, descending from T (<see cref="TrailingTimesteps"/>).</summary>
+    public static int[] Timesteps(int totalSteps, int steps) => TrailingTimesteps.Of(totalSteps, steps);
 
     /// <summary>
     /// One step from time <paramref name="t"/> to <paramref name="tPrev"/> &lt; t (0 = data). <paramref name="clipX0"/>,
