@@ -59,7 +59,7 @@ sealed record BenchResult(string Tool, RuntimeInfo Runtime, TrainingBench Traini
 }
 
 /// <summary>
-/// The measurements of issue #6 on the real MNIST: the trainer's seconds per epoch, 10k-image inference, FID of the
+/// The classifier benchmark on the real MNIST: the trainer's seconds per epoch, 10k-image inference, FID of the
 /// test set against the first 10k training images with the shipped classifier, and RSS.
 /// </summary>
 static class Benchmark

@@ -23,7 +23,7 @@ var onnxDigits = new Option<int>("--onnx-digits") { Description = "Instead: time
 var onnxOut = new Option<string?>("--onnx-out") { Description = "With --onnx-digits: write both image sets there (torch/, onnx/) for ldm fid" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
-var root = new RootCommand("Benchmarks classifier training, inference and FID on MNIST (issue #6)")
+var root = new RootCommand("Benchmarks: classifier training, inference and FID on MNIST; training steps; few-step solvers; ONNX Runtime against TorchSharp; the matmul peak")
 {
     epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, peakOnly, only, onnxDigits, onnxOut,
 };
