@@ -68,6 +68,10 @@ public sealed class TorchrunTrainingTests
         }
         List<EpochLog> history = TrainingHistory.Load(dir.File("imported"));
         Assert.All(history, h => Assert.True(double.IsFinite(h.TrainLoss) && double.IsFinite(h.ValLoss)));
+        // The imported weights export to ONNX like any of ours (the checker's test covers the same graph builder).
+        var exported = Assert.Single(LatentDiffusion.Export.Onnx.OnnxExport.Export([result.ModelPath], dir.File("onnx")));
+        Assert.Equal("unet", exported.Kind);
+        Assert.True(File.Exists(exported.Path) && exported.Bytes > 0);
     }
 
     [SkippableFact]
