@@ -24,7 +24,12 @@ public sealed class SpectreTrainingObserver(ProgressContext? context) : ITrainin
 
     public void BatchFinished(int epoch, int batch)
     {
-        if (SlowBatchMilliseconds > 0) Thread.Sleep(SlowBatchMilliseconds);
+        if (SlowBatchMilliseconds > 0)
+        {
+            // Said before sleeping, so that a test signals the child while a batch is surely in progress.
+            Console.Error.WriteLine($"test hook: batch {batch} of epoch {epoch} done, sleeping {SlowBatchMilliseconds} ms");
+            Thread.Sleep(SlowBatchMilliseconds);
+        }
         if (task is not null) task.Value = batch;
         else if (batch == batches)
             CliApp.Err.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[grey]epoch {epoch}/{epochs}: {batches} batches in {clock.Elapsed.TotalSeconds:F1} s[/]"));

@@ -105,7 +105,8 @@ public sealed class StopSignalTests
         string data = SyntheticData.WriteIdxDirectory(dir.File("data"), SyntheticData.Dataset(200, 50));
         string run = dir.File("run");
         using var child = new Child(TrainArgs(data, run), new Dictionary<string, string> { ["LDM_TEST_SLOW_BATCH_MS"] = "20000" });
-        LdmProcess.WaitUntil(() => RunLock.Holder(run)?.Pid == child.Process.Id || child.Process.HasExited, "the training taking its lock");
+        // Inside the first batch's 20 s (a signal before the first batch would stop the run there, with no batch to wait for).
+        child.WaitForLine("test hook: batch 1 of epoch 1 done");
         LdmProcess.Signal(child.Process, LdmProcess.SIGINT);
         child.WaitForLine("stopping after the current step");
         var clock = Stopwatch.StartNew();
