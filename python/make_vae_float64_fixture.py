@@ -25,26 +25,17 @@ import sys
 import numpy as np
 import torch
 
+import fixture_kernels  # noqa: E402
 from ldm_modules import VAE
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.join(HERE, "..", "tests", "LatentDiffusion.Tests", "Fixtures", "pytorch-vae")
 
-# Kernel sets PyTorch's CPU build can be limited to (environment variables read when torch loads).
-# The two "oneDNN SSE4.1" sets are what LatentDiffusion runs with on the CPUs where it caps oneDNN
-# (src/LatentDiffusion/Native/OneDnnIsa.cs).
-KERNEL_SETS = {
-    "default": {},
-    "avx512": {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE"},
-    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
-    "avx512, oneDNN SSE4.1": {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "SSE41"},
-    "avx2, oneDNN SSE4.1": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "SSE41"},
-    "no-avx": {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41"},
-}
+KERNEL_SETS = {"default": {}, **fixture_kernels.KERNEL_SETS}
 
 
 def floats(name, *shape):
-    return torch.from_numpy(np.fromfile(os.path.join(FIXTURE, name), dtype="<f4").reshape(shape).copy())
+    return fixture_kernels.read_floats(FIXTURE, name, *shape)
 
 
 def train_step(dtype, channels_last=False):
