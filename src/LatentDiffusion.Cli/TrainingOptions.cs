@@ -76,17 +76,19 @@ public sealed class TrainingOptions
         else Out.Required = true;
     }
 
-    public void AddTo(Command command)
+    /// <param name="data">False for a trainer that reads no images (a distillation trains on its teacher's samples).</param>
+    public void AddTo(Command command, bool data = true)
     {
-        AddRecipeTo(command);
+        AddRecipeTo(command, data);
         foreach (Option option in new Option[] { EmaSweep, Resume, Device })
             command.Options.Add(option);
     }
 
     /// <summary>Adds what makes the recipe (data, config, --out) without what only a run here takes (--resume, --device, --ema-sweep).</summary>
-    public void AddRecipeTo(Command command)
+    public void AddRecipeTo(Command command, bool data = true)
     {
-        foreach (Option option in new Option[] { Data, Epochs, BatchSize, LearningRate, Schedule, WarmupSteps, MinLearningRateFraction, Seed, LogEvery, CheckpointEvery, Ema, Out })
+        if (data) command.Options.Add(Data);
+        foreach (Option option in new Option[] { Epochs, BatchSize, LearningRate, Schedule, WarmupSteps, MinLearningRateFraction, Seed, LogEvery, CheckpointEvery, Ema, Out })
             command.Options.Add(option);
     }
 

@@ -21,6 +21,7 @@ public static class DiffusionCommand
         var command = new Command("diffusion", "Train and sample part 3's latent diffusion model (DDPM in the VAE's latent space).");
         command.Subcommands.Add(CreateTrain());
         command.Subcommands.Add(CreateSample());
+        command.Subcommands.Add(DistillCommand.Create());
         return command;
     }
 
@@ -91,6 +92,8 @@ public static class DiffusionCommand
                 sampler = Samplers.WithHeun(sampler) ?? throw new InvalidOptionException($"--heun applies to α-deblending only; use --sampler {Samplers.AlphaHeun.Name} with an α-model");
             if (Ddim.EtaProblem(parse.GetValue(Eta), "--eta") is { } badEta) throw new InvalidOptionException(badEta);
             var options = template with { Sampler = sampler, Steps = parse.GetValue(Steps), Eta = parse.GetValue(Eta) };
+            if (options.SamplerFor(config).StepsProblem(options.StepsFor(config), config) is { } steps)
+                throw new InvalidOptionException($"--steps: {modelPath}: {steps}");
             if (options.Problem(config) is { } problem) throw new InvalidOptionException($"{modelPath}: {problem}");
             return options;
         }

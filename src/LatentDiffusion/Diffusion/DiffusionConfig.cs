@@ -55,6 +55,15 @@ public sealed record DiffusionConfig
     /// <summary>SHA-256 of the VAE whose latents the model was trained on (informational: sampling with another VAE warns).</summary>
     public string? VaeSha256 { get; init; }
 
+    /// <summary>
+    /// Set for a distilled student (α-deblending only): the grid of α levels it was trained on and its teacher. A student
+    /// is sampled by <see cref="Sampling.Samplers.Student"/> at <see cref="StudentConfig.SupportedSteps"/> only, and a
+    /// teacher's sampler refuses it. Null for every trained-from-data model, and then not written: the settings JSON of
+    /// every other model stays as it was (resumes and finished-run checks compare it).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StudentConfig? Student { get; init; }
+
     /// <summary>The latent shape (C, 4, 4) the UNet works on.</summary>
     [JsonIgnore]
     public long[] LatentShape => [UNet.LatentChannels, 4, 4];
@@ -63,7 +72,8 @@ public sealed record DiffusionConfig
 
     /// <summary>"ε (DDPM)" or "x1 − x0 (α-deblending)", for messages naming a model file's kind.</summary>
     [JsonIgnore]
-    public string KindName => Objective == DiffusionObjective.Epsilon ? "an ε-prediction (DDPM) model" : "an α-deblending (x1 − x0) model";
+    public string KindName => Objective == DiffusionObjective.Epsilon ? "an ε-prediction (DDPM) model"
+        : Student is { } s ? $"a distilled α-deblending student for {s.StepsText()} steps" : "an α-deblending (x1 − x0) model";
 
     public void Validate()
     {
@@ -74,6 +84,8 @@ public sealed record DiffusionConfig
         ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 2);
         if (!(BetaStart > 0 && BetaEnd < 1 && BetaStart < BetaEnd)) throw new ArgumentException("need 0 < β_start < β_end < 1");
         if (!(LatentScale > 0) || double.IsInfinity(LatentScale)) throw new ArgumentOutOfRangeException(nameof(LatentScale), LatentScale, "must be positive");
+        if (Student is not null && Objective != DiffusionObjective.AlphaDeblending) throw new ArgumentException("a distilled student is an α-deblending model");
+        Student?.Validate();
     }
 }
 

@@ -23,6 +23,15 @@ public interface ISampler
     /// <summary>The kind of model whose prediction it integrates (ε or x1 − x0); a class-conditional model of that kind fits too.</summary>
     DiffusionObjective Objective { get; }
 
+    /// <summary>
+    /// Whether it can sample <paramref name="config"/>'s model: one of its <see cref="Objective"/> that is not a distilled
+    /// student (a student is straight only between the levels it was trained on: <see cref="StudentSampler"/>).
+    /// </summary>
+    bool Fits(DiffusionConfig config) => config.Objective == Objective && config.Student is null;
+
+    /// <summary>Why <paramref name="steps"/> do not fit <paramref name="config"/>'s model beyond 1..<see cref="MaxSteps"/> (null: they do).</summary>
+    string? StepsProblem(int steps, DiffusionConfig config) => null;
+
     /// <summary>True when the sampler walks a fixed number of steps (DDPM: all T) and takes no step count.</summary>
     bool FixedSteps => false;
 

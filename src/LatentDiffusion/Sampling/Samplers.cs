@@ -22,14 +22,17 @@ public static class Samplers
     /// <inheritdoc cref="DpmSolver"/>
     public static ISampler AlphaDpmSolver { get; } = new AlphaDpmSolverSampler(StepSpacing.Karras);
 
+    /// <summary>The one sampler of a distilled student.</summary>
+    public static ISampler Student { get; } = new StudentSampler();
+
     /// <summary>Every sampler, in the order the CLI's help and the API list them.</summary>
-    public static IReadOnlyList<ISampler> All { get; } = [Ddpm, Ddim, AlphaEuler, AlphaHeun, DpmSolver, AlphaDpmSolver];
+    public static IReadOnlyList<ISampler> All { get; } = [Ddpm, Ddim, AlphaEuler, AlphaHeun, DpmSolver, AlphaDpmSolver, Student];
 
     /// <summary>The sampler called <paramref name="name"/> (case-sensitive, as on the command line), or null.</summary>
     public static ISampler? Find(string name) => All.FirstOrDefault(s => s.Name == name);
 
     /// <summary>The samplers that fit <paramref name="config"/>'s model, in <see cref="All"/>'s order.</summary>
-    public static IReadOnlyList<ISampler> For(DiffusionConfig config) => All.Where(s => s.Objective == config.Objective).ToList();
+    public static IReadOnlyList<ISampler> For(DiffusionConfig config) => All.Where(s => s.Fits(config)).ToList();
 
     /// <summary>Every name, for messages: "ddpm, ddim, iadb or heun".</summary>
     public static string Names => Join(All);
@@ -45,13 +48,15 @@ public static class Samplers
     /// The sampler a model gets when none is named on the command line or in the library: the one its post samples with
     /// (DDPM over all T for an ε-model, α-deblending Euler for an α-model), so that results reproduce the posts.
     /// </summary>
-    public static ISampler Default(DiffusionConfig config) => config.Objective == DiffusionObjective.AlphaDeblending ? AlphaEuler : Ddpm;
+    public static ISampler Default(DiffusionConfig config) =>
+        config.Student is not null ? Student : config.Objective == DiffusionObjective.AlphaDeblending ? AlphaEuler : Ddpm;
 
     /// <summary>
     /// The sampler an interactive caller (<c>ldm serve</c>'s page and API) gets when none is named: the default steps of
     /// the fast one of each kind (DDIM for an ε-model, α-deblending Euler for an α-model), listed first to the page.
     /// </summary>
-    public static ISampler Interactive(DiffusionConfig config) => config.Objective == DiffusionObjective.AlphaDeblending ? AlphaEuler : Ddim;
+    public static ISampler Interactive(DiffusionConfig config) =>
+        config.Student is not null ? Student : config.Objective == DiffusionObjective.AlphaDeblending ? AlphaEuler : Ddim;
 
     /// <summary>
     /// The sampler the deprecated switch <c>--heun</c> (API field <c>heun: true</c>) asks for with <paramref name="named"/>:

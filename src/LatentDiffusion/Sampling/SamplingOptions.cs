@@ -75,9 +75,10 @@ public sealed record SamplingOptions
     public string? Problem(DiffusionConfig config)
     {
         ISampler sampler = SamplerFor(config);
-        if (sampler.Objective != config.Objective)
+        if (!sampler.Fits(config))
             return $"the {sampler.Name} sampler does not fit {config.KindName}; use {Samplers.Join(Samplers.For(config))}";
         int steps = StepsFor(config);
+        if (sampler.StepsProblem(steps, config) is { } stepsProblem) return stepsProblem;
         if (steps < 1) return $"steps must be at least 1 (got {steps})";
         if (sampler.MaxSteps(config) is int max && steps > max) return $"steps must be at most {(max == config.Steps ? "T = " : "")}{max} (got {steps})";
         if (sampler.FixedSteps && steps != sampler.DefaultSteps(config))
