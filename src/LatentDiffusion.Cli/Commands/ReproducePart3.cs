@@ -53,16 +53,21 @@ public static class ReproducePart3
             Description = "The wide α-deblending model, UNet (64, 128), for the sampler table's best rows; 'none' leaves them out. Default: the shipped models/alpha-deblending-wide.safetensors (skipped, with a note, when absent or not of this VAE).",
             DefaultValueFactory = _ => Defaults.Model(ShippedFiles.WideAlphaDeblendingFile),
         };
+        var studentModel = new Option<string>("--student-model")
+        {
+            Description = "The distilled student (ldm diffusion distill) for the sampler table's 1-, 2- and 4-evaluation rows; 'none' leaves them out. Default: the shipped models/student.safetensors (skipped, with a note, when absent or not of this VAE).",
+            DefaultValueFactory = _ => Defaults.Model(ShippedFiles.StudentFile),
+        };
         var samplers = new Option<string>("--samplers")
         {
-            Description = "The sampler table: none; quick (DDIM 50, α-deblending Euler 50 and Heun 25, the wide model's Heun 10, EMA weights; minutes); full (DDPM, DDIM and α-deblending at 10-250 steps, the wide model at 5-50, EMA and raw weights; about half an hour).",
+            Description = "The sampler table: none; quick (DDIM 50, α-deblending Euler 50 and Heun 25, the wide model's Heun 10 and DPM-Solver++(2M) 10, the student's 1, 2 and 4 steps, EMA weights; minutes); full (DDPM, DDIM and α-deblending at 10-250 steps, the wide model at 5-50, EMA and raw weights; about half an hour).",
             DefaultValueFactory = _ => "quick",
         };
         samplers.AcceptOnlyFromAmong("none", "quick", "full");
         var json = CommonOptions.JsonOption();
         var command = new Command("part3", "Part 3: sample the latent diffusion model, score it and part 2's VAE with MNIST-FID (the series' table), compare samplers, write the report.")
         {
-            data, classifierModel, vae, part2Vae, model, count, seed, clip, train, outDir, report, iadbModel, iadbWideModel, samplers, json,
+            data, classifierModel, vae, part2Vae, model, count, seed, clip, train, outDir, report, iadbModel, iadbWideModel, studentModel, samplers, json,
         };
         command.SetAction(CliApp.Action(parse =>
         {
@@ -77,6 +82,9 @@ public static class ReproducePart3
             if (parse.GetValue(train)) (vaePath, modelPath, trainedAlpha, trainedWide) = ShippedRuns.TrainPart3(mnist, run, widePath is not null, ConsoleRunTrainer.Instance);
             if (trainedWide is not null && !wideGiven) widePath = trainedWide;
             if (wideGiven) widePath = CliApp.RequireFile(widePath, "wide α-deblending model");
+            string? studentPath = parse.GetValue(studentModel) is "none" ? null : parse.GetValue(studentModel)!;
+            bool studentGiven = studentPath is not null && parse.GetResult(studentModel) is { Implicit: false };
+            if (studentGiven) studentPath = CliApp.RequireFile(studentPath, "student");
             vaePath = CliApp.RequireFile(vaePath, "VAE");
             modelPath = CliApp.RequireFile(modelPath, "diffusion model");
             string part2VaePath = CliApp.RequireFile(parse.GetValue(part2Vae), "part 2 VAE");
@@ -88,6 +96,7 @@ public static class ReproducePart3
             Part3Result result = Part3Reproduction.Run(new Part3Inputs(mnist, classifierPath, vaePath, part2VaePath, modelPath, run, parse.GetValue(report) ?? Path.Combine(run, "report"))
             {
                 Count = n, Seed = s, ClipX0 = parse.GetValue(clip), AlphaPath = iadbPath, Wide = widePath is null ? null : (widePath, wideGiven),
+                Student = studentPath is null ? null : (studentPath, studentGiven),
                 Samplers = parse.GetValue(samplers) switch { "none" => null, "full" => SamplerTableSize.Full, _ => SamplerTableSize.Quick },
             }, ConsoleProgress.Instance);
             PrintTable(result.Rows, result.Census, n, result.SampleSeconds, result.ClassifierSha256);

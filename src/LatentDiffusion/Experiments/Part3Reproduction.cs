@@ -31,6 +31,9 @@ public sealed record Part3Inputs(MnistData Mnist, string ClassifierPath, string 
 
     /// <summary>The wide α-deblending model for the sampler table, and whether the user named it.</summary>
     public (string Path, bool Given)? Wide { get; init; }
+
+    /// <summary>The distilled student for the sampler table, and whether the user named it.</summary>
+    public (string Path, bool Given)? Student { get; init; }
 }
 
 /// <summary>The series' FID table, the census, the sampling time, the sampler table (null: none) and the written report.</summary>
@@ -82,7 +85,7 @@ public static class Part3Reproduction
             using SamplerTableResult? table = inputs.Samplers is not { } size ? null : SamplerTable.Run(
                 new SamplerTableInputs(unet, config, inputs.ModelPath, latentVae, inputs.VaePath, samples.Images, sampleSeconds)
                 {
-                    AlphaPath = inputs.AlphaPath, Wide = inputs.Wide, ClipX0 = inputs.ClipX0, Count = n, Seed = inputs.Seed,
+                    AlphaPath = inputs.AlphaPath, Wide = inputs.Wide, Student = inputs.Student, ClipX0 = inputs.ClipX0, Count = n, Seed = inputs.Seed,
                 },
                 size, scorer, observer);
             IReadOnlyList<SamplerRow> samplerRows = table?.Rows ?? [];

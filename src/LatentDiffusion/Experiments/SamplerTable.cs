@@ -29,6 +29,9 @@ public sealed record SamplerTableInputs(UNet EpsilonModel, DiffusionConfig Epsil
     /// <summary>The wide α-deblending model's file, and whether the user named it (a default that does not fit the VAE is skipped with a note; a named one is an error).</summary>
     public (string Path, bool Given)? Wide { get; init; }
 
+    /// <summary>The distilled student's file and whether the user named it (as <see cref="Wide"/>); its rows: 1, 2 and 4 steps.</summary>
+    public (string Path, bool Given)? Student { get; init; }
+
     /// <summary>Clamp x̂_0 for the ε-model's rows.</summary>
     public bool ClipX0 { get; init; }
 
@@ -45,8 +48,9 @@ public sealed record SamplerTableResult(IReadOnlyList<SamplerRow> Rows, Tensor? 
 
 /// <summary>
 /// <c>ldm reproduce part3</c>'s sampler table: FID against network evaluations. The ε-model's DDPM row from the series'
-/// table's digits, then DDIM η = 0; the α-deblending model's Euler and Heun; the wide model's best rows. Quick: DDIM 50,
-/// Euler 50, Heun 25 and the wide model's Heun 10, EMA weights; full: 10-250 steps (the wide model 5-50), EMA and raw.
+/// table's digits, then DDIM η = 0; the α-deblending model's Euler and Heun; the wide model's best rows; the distilled
+/// student's 1, 2 and 4 steps. Quick: DDIM 50, Euler 50, Heun 25, the wide model's Heun 10 and DPM-Solver++(2M) 10, EMA
+/// weights; full: 10-250 steps (the wide model 5-50), EMA and raw.
 /// </summary>
 public static class SamplerTable
 {
@@ -98,9 +102,33 @@ public static class SamplerTable
                 string name = $"α-deblending ({string.Join(", ", wideConfig.UNet.Widths)})";
                 SamplingOptions Euler(int k) => alphaTemplate with { Sampler = Samplers.AlphaEuler, Steps = k };
                 SamplingOptions Heun(int k) => alphaTemplate with { Sampler = Samplers.AlphaHeun, Steps = k };
-                SamplingOptions[] grid = full ? [Euler(10), Euler(20), Euler(50), Heun(5), Heun(10), Heun(25)] : [Heun(10)];
+                SamplingOptions Solver(int k) => alphaTemplate with { Sampler = Samplers.AlphaDpmSolver, Steps = k };
+                SamplingOptions[] grid = full ? [Euler(10), Euler(20), Euler(50), Heun(5), Heun(10), Heun(25), Solver(5), Solver(10), Solver(20)] : [Heun(10), Solver(10)];
                 Run(new ComparedModel(name, wideNet, wideConfig, Ema: IsEma(path)), grid);
                 if (full) RunRaw(name, path, wideConfig, raw => Run(raw, grid), notes);
+            }
+        }
+
+        // The distilled student: 1, 2 and 4 steps (whatever its grid allows of them).
+        void StudentRows(string path, bool given)
+        {
+            if (!given && !File.Exists(path))
+            {
+                notes.Add($"No distilled student at {path}, so the table has no rows for it (ldm diffusion distill makes one).");
+                return;
+            }
+            (UNet studentNet, DiffusionConfig studentConfig) = ModelFile.LoadDiffusion(path);
+            using (studentNet)
+            {
+                if (!given && studentConfig.VaeSha256 is { } sha && sha != ModelWeights.Sha256(inputs.VaePath))
+                {
+                    notes.Add($"The default student {path} was trained on another VAE's latents than {inputs.VaePath}, so the table has no rows for it.");
+                    return;
+                }
+                RequireAlphaModel(studentConfig, path, inputs);
+                if (studentConfig.Student is not { } student) throw new DataFormatException(path, $"is {studentConfig.KindName}, not a distilled student");
+                Run(new ComparedModel("student", studentNet, studentConfig, Ema: IsEma(path)),
+                    new[] { 1, 2, 4 }.Where(student.Supports).Select(k => new SamplingOptions { Sampler = Samplers.Student, Steps = k }));
             }
         }
 
@@ -108,6 +136,7 @@ public static class SamplerTable
         {
             notes.Add($"No α-deblending model at {inputs.AlphaPath}, so the table has no α-deblending rows (ldm diffusion train --objective iadb trains one).");
             if (inputs.Wide is { } w) WideRows(w.Path, w.Given, new SamplingOptions());
+            if (inputs.Student is { } st) StudentRows(st.Path, st.Given);
             return new SamplerTableResult(rows, null, null, notes);
         }
         (UNet alphaNet, DiffusionConfig alphaConfig) = ModelFile.LoadDiffusion(alphaPath);
@@ -122,6 +151,7 @@ public static class SamplerTable
             Run(alpha, grid);
             if (full) RunRaw("α-deblending", alphaPath, alphaConfig, raw => Run(raw, SamplerComparison.Grid(alphaConfig, steps, includeDdpm: false, alphaTemplate)), notes);
             if (inputs.Wide is { } w) WideRows(w.Path, w.Given, alphaTemplate);
+            if (inputs.Student is { } st) StudentRows(st.Path, st.Given);
             var gridOptions = alphaTemplate with { Sampler = Samplers.AlphaEuler, Steps = 50 };
             using LatentSamples shown = LatentDiffusionSampler.Generate(alphaNet, alphaConfig, inputs.Vae, Math.Min(72, n), inputs.Seed, gridOptions);
             return new SamplerTableResult(rows, shown.Images.clone(), gridOptions.Describe(alphaConfig) + (alpha.Ema ? ", EMA weights" : ""), notes);

@@ -63,6 +63,9 @@ public static class ShippedFiles
     /// <summary>The shipped wide α-deblending model, UNet (64, 128), file name under models/.</summary>
     public const string WideAlphaDeblendingFile = "alpha-deblending-wide.safetensors";
 
+    /// <summary>The distilled student of the wide α-deblending model (1, 2 or 4 steps).</summary>
+    public const string StudentFile = "student.safetensors";
+
     /// <summary>The shipped class-conditional model, file name under models/.</summary>
     public const string ConditionalFile = "conditional.safetensors";
 
