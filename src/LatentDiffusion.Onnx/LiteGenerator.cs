@@ -76,6 +76,8 @@ public sealed class LiteGenerator : IDisposable
         if (fits is null) return $"the {name} sampler does not fit {UNet.Path} ({info.Objective}); use {usable}";
         if (LiteSamplers.Find(name) is null) return $"ldm-lite does not run the {name} sampler; use {usable}";
         int steps = request.Steps ?? fits.DefaultSteps;
+        if (info.StudentSteps is { } allowed && !allowed.Contains(steps))
+            return $"{UNet.Path} is a distilled student: it samples in {string.Join(", ", allowed)} steps (got {steps})";
         if (steps < 1) return $"steps must be at least 1 (got {steps})";
         if (fits.MaxSteps is int max && steps > max) return $"steps must be at most {max} (got {steps})";
         if (request.Eta is double eta && (!(eta >= 0) || double.IsInfinity(eta))) return $"eta must be a finite number ≥ 0 (got {eta})";

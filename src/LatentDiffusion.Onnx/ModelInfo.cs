@@ -62,6 +62,9 @@ public sealed record ModelInfo
 
     public string? VaeSha256 { get; init; }
 
+    /// <summary>A distilled student's step counts (null for every other model): its sampler runs at these only.</summary>
+    public int[]? StudentSteps { get; init; }
+
     public int FeatureDim { get; init; }
 
     [JsonIgnore]

@@ -5,10 +5,11 @@ namespace LatentDiffusion.Onnx.Sampling;
 /// α = 1 to α = 0 over S uniform steps α_k = k/S, the network seeing α·scale as its time. Euler (<c>iadb</c>):
 /// x + (α' − α)·D(x, α). Heun (<c>heun</c>, Karras et al. 2022, Algorithm 1): x̃ = x + (α' − α)·D(x, α), then
 /// x + (α' − α)·(D(x, α) + D(x̃, α'))/2, Euler on the last step into α = 0. float32 arithmetic in the library's order.
+/// A distilled student's sampler (<c>student</c>) is the Euler one under its own name, at the steps the file allows.
 /// </summary>
-public sealed class AlphaDeblendingSampler(bool heun) : ILiteSampler
+public sealed class AlphaDeblendingSampler(bool heun, string? name = null) : ILiteSampler
 {
-    public string Name => heun ? "heun" : "iadb";
+    public string Name => name ?? (heun ? "heun" : "iadb");
 
     public string Objective => "alpha-deblending";
 

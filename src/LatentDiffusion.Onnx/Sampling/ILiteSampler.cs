@@ -23,7 +23,8 @@ public interface ILiteSampler
 /// <summary>The samplers ldm-lite runs, listed once.</summary>
 public static class LiteSamplers
 {
-    public static IReadOnlyList<ILiteSampler> All { get; } = [new AlphaDeblendingSampler(heun: false), new AlphaDeblendingSampler(heun: true), new DdimSampler()];
+    public static IReadOnlyList<ILiteSampler> All { get; } = 
+        [new AlphaDeblendingSampler(heun: false), new AlphaDeblendingSampler(heun: true), new DdimSampler(), new AlphaDeblendingSampler(heun: false, name: "student")];
 
     /// <summary>The sampler called <paramref name="name"/>, or null.</summary>
     public static ILiteSampler? Find(string name) => All.FirstOrDefault(s => s.Name == name);

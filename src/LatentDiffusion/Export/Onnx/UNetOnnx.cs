@@ -29,10 +29,22 @@ public sealed class UNetOnnx : IOnnxModelExport
         {
             OnnxGraph g = Graph(unet);
             g.DocString = $"{config.KindName}: the UNet of {Path.GetFileName(path)}, (x_t, t{(config.UNet.Classes > 0 ? ", label" : "")}) → prediction";
-            g.Metadata[OnnxExport.ModelKey] = JsonSerializer.Serialize(Info(config), OnnxExport.Json);
+            g.Metadata[OnnxExport.ModelKey] = InfoJson(config);
             g.Metadata[OnnxExport.ConfigKey] = JsonSerializer.Serialize(config);
             return [("", g)];
         }
+    }
+
+    /// <summary>
+    /// <see cref="Info"/> as JSON; a distilled student's adds <c>student_steps</c>, the step counts it samples with (other
+    /// models' metadata has no such key).
+    /// </summary>
+    public static string InfoJson(DiffusionConfig config)
+    {
+        if (config.Student is not { } student) return JsonSerializer.Serialize(Info(config), OnnxExport.Json);
+        var node = (System.Text.Json.Nodes.JsonObject)JsonSerializer.SerializeToNode(Info(config), OnnxExport.Json)!;
+        node["student_steps"] = JsonSerializer.SerializeToNode(student.SupportedSteps());
+        return node.ToJsonString(OnnxExport.Json);
     }
 
     /// <summary>What a sampler needs besides the network: the schedule, the scales, the classes, the samplers that fit and their defaults.</summary>
