@@ -68,13 +68,20 @@ public static class SolverBench
         return 0;
     }
 
-    /// <summary>For an ε-model: DDIM, and DPM-Solver++(2M) under each spacing; for an α-model: Euler, Heun and DPM-Solver++(2M) under each; at ≈ each NFE budget.</summary>
+    /// <summary>
+    /// For an ε-model: DDIM, and DPM-Solver++(2M) under each spacing; for an α-model: Euler, Heun and DPM-Solver++(2M)
+    /// under each; at ≈ each NFE budget. A distilled student: its own sampler at each budget it supports.
+    /// </summary>
     static IEnumerable<(ISampler, int)> Grid(DiffusionConfig config, IReadOnlyList<int> evaluations)
     {
         StepSpacing[] spacings = [StepSpacing.Uniform, StepSpacing.Karras, StepSpacing.LogSnr];
         foreach (int nfe in evaluations)
         {
-            if (config.Objective == DiffusionObjective.Epsilon)
+            if (config.Student is { } student)
+            {
+                if (student.Supports(nfe)) yield return (Samplers.Student, nfe);
+            }
+            else if (config.Objective == DiffusionObjective.Epsilon)
             {
                 yield return (Samplers.Ddim, nfe);
                 foreach (StepSpacing s in spacings) yield return (new DpmSolverPlusPlus2MSampler(s), nfe);
