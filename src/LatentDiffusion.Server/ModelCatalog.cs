@@ -40,7 +40,10 @@ public sealed class ModelCatalog : IDisposable
 
     public Classifier Classifier { get; }
 
-    /// <summary>The models now in the folder: unconditional ε-models first, then α-deblending, then class-conditional; by name within each.</summary>
+    /// <summary>
+    /// The models now in the folder: distilled students first (the page's default: "instant"), then unconditional
+    /// ε-models, α-deblending, class-conditional; by name within each.
+    /// </summary>
     public IReadOnlyList<ModelEntry> List()
     {
         string[] files = Directory.Exists(directory)
@@ -59,7 +62,7 @@ public sealed class ModelCatalog : IDisposable
                 known[file] = Read(file, info);
             }
             return known.Values.Where(e => e.Architecture == nameof(UNet))
-                .OrderBy(e => e.Config?.UNet.Classes > 0).ThenBy(e => e.Config?.Objective).ThenBy(e => e.Id, StringComparer.Ordinal)
+                .OrderBy(e => e.Config?.Student is null).ThenBy(e => e.Config?.UNet.Classes > 0).ThenBy(e => e.Config?.Objective).ThenBy(e => e.Id, StringComparer.Ordinal)
                 .ToList();
         }
     }
@@ -129,6 +132,7 @@ public sealed record ModelEntry(string Id, string Path, long Length, DateTime Mo
 
     /// <summary>For people: e.g. "DDPM ε-model, T = 1000" or "class-conditional α-deblending model (10 classes)".</summary>
     public string Description => Config is not { } c ? "unusable"
+        : c.Student is { } student ? $"instant: α-deblending student distilled for {student.StepsText()} steps"
         : (Conditional ? $"class-conditional " : "") +
           (c.Objective == DiffusionObjective.AlphaDeblending ? "α-deblending model" : $"DDPM ε-model, T = {c.Steps}") +
           (Conditional ? $" ({c.UNet.Classes} classes)" : "");
