@@ -91,12 +91,12 @@
     try {
       const n = intOf($("count"), 1, 100, "Count"), seed = intOf($("seed"), 0, Number.MAX_SAFE_INTEGER, "Seed");
       const digits = Array.from({ length: n }, (_, i) => play.digit === "all" ? i % 10 : play.digit);
-      const guidance = Number($("guidance").value);
+      const optional = input => input.value.trim() === "" ? null : Number(input.value);  // empty: the model's default
       $("readings").replaceChildren();
       $("summary").textContent = "";
       const start = performance.now();
       const result = await LdmSampler.generate(play.models, {
-        digits, seed, sampler: $("sampler").value, steps: Number($("steps").value), guidance,
+        digits, seed, sampler: $("sampler").value, steps: optional($("steps")), guidance: optional($("guidance")),
       }, async (step, steps, images) => {
         status.textContent = `Step ${step} of ${steps}…`;
         draw(images, n, null, digits);

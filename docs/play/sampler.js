@@ -163,7 +163,7 @@ const LdmSampler = (() => {
     const fits = info.samplers.find(s => s.name === sampler);
     if (!fits || !samplers[sampler]) throw new Error(`the ${sampler} sampler does not run here; use ${Object.keys(samplers).join(" or ")}`);
     const steps = request.steps ?? fits.default_steps;
-    if (!(steps >= 1 && steps <= fits.max_steps)) throw new Error(`steps must be in 1..${fits.max_steps} (got ${steps})`);
+    if (!(Number.isInteger(steps) && steps >= 1 && steps <= fits.max_steps)) throw new Error(`steps must be a whole number in 1..${fits.max_steps} (got ${steps})`);
     const n = request.digits.length;
     const w = request.guidance ?? info.guidance ?? 1;
     if (!(w >= 0 && Number.isFinite(w))) throw new Error(`guidance must be a finite number ≥ 0 (got ${w})`);
