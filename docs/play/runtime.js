@@ -76,7 +76,7 @@ const LdmRuntime = (() => {
     onProgress(`Loading ${names.classifier}…`);
     const classifier = await loadNetwork(names.classifier, "classifier");
     if (unet.info.objective !== "alpha-deblending")
-      throw new Error(`${unet.file} is an ${unet.info.objective} model; this page runs the α-deblending samplers (iadb, heun)`);
+      throw new Error(`${unet.file} is an ${unet.info.objective} model; this page runs the α-deblending samplers (iadb, heun, student)`);
     if (String(unet.info.latent_shape) !== String(decoder.info.latent_shape))
       throw new Error(`${unet.file} works on latents (${unet.info.latent_shape}) but ${decoder.file} takes (${decoder.info.latent_shape})`);
     return { version, unet, decoder, classifier };

@@ -149,8 +149,11 @@ const LdmSampler = (() => {
     return readings;
   }
 
-  /** The samplers this page runs, by the library's names; the UNet's metadata says which fit it and their steps. */
-  const samplers = { iadb: { heun: false }, heun: { heun: true } };
+  /**
+   * The samplers this page runs, by the library's names; the UNet's metadata says which fit it and their steps. A
+   * distilled student's sampler is the Euler one under its own name, at the step counts its metadata allows (student_steps).
+   */
+  const samplers = { iadb: { heun: false }, heun: { heun: true }, student: { heun: false } };
 
   /**
    * Digits: request { digits (one a sample), seed, sampler, steps, guidance, interval [low, high] } with the metadata's
@@ -164,6 +167,8 @@ const LdmSampler = (() => {
     if (!fits || !samplers[sampler]) throw new Error(`the ${sampler} sampler does not run here; use ${Object.keys(samplers).join(" or ")}`);
     const steps = request.steps ?? fits.default_steps;
     if (!(Number.isInteger(steps) && steps >= 1 && steps <= fits.max_steps)) throw new Error(`steps must be a whole number in 1..${fits.max_steps} (got ${steps})`);
+    if (info.student_steps && !info.student_steps.includes(steps))
+      throw new Error(`${models.unet.file} is a distilled student: it samples in ${info.student_steps.join(", ")} steps (got ${steps})`);
     const n = request.digits.length;
     const w = request.guidance ?? info.guidance ?? 1;
     if (!(w >= 0 && Number.isFinite(w))) throw new Error(`guidance must be a finite number ≥ 0 (got ${w})`);
