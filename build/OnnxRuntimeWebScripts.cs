@@ -37,7 +37,8 @@ namespace LatentDiffusion.Build
         public override bool Execute()
         {
             byte[] tgz = File.ReadAllBytes(Tarball);
-            string actual = "sha512-" + Convert.ToBase64String(SHA512.Create().ComputeHash(tgz));
+            string actual;
+            using (SHA512 sha = SHA512.Create()) actual = "sha512-" + Convert.ToBase64String(sha.ComputeHash(tgz));
             if (actual != Integrity)
             {
                 Log.LogError($"{Tarball}: integrity {actual}, expected {Integrity} (onnxruntime-web {Version}); delete the file to fetch it again");
