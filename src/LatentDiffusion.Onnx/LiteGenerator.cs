@@ -43,25 +43,37 @@ public sealed class LiteGenerator : IDisposable
     /// <summary>
     /// From a folder <c>ldm export --onnx</c> wrote: the UNet <c>NAME.onnx</c> and the decoder its manifest lists.
     /// </summary>
-    public static LiteGenerator OpenFolder(string directory, string model, RuntimeOptions? options = null)
+    public static LiteGenerator OpenFolder(string directory, string model, RuntimeOptions? options = null) =>
+        Open(UNetFile(directory, model), FileOfKind(directory, ModelInfo.DecoderKind), options);
+
+    /// <summary>DIR/NAME.onnx for the UNet <paramref name="model"/> (NAME or NAME.onnx) of a folder <c>ldm export --onnx</c> wrote.</summary>
+    public static string UNetFile(string directory, string model) =>
+        Path.Combine(directory, model.EndsWith(".onnx", StringComparison.Ordinal) ? model : model + ".onnx");
+
+    /// <summary>
+    /// The first file of <paramref name="kind"/> (<see cref="ModelInfo.DecoderKind"/>, …) that the manifest of
+    /// <paramref name="directory"/> lists, as a path; a missing folder, manifest or file of that kind is an
+    /// <see cref="OnnxModelException"/> naming it.
+    /// </summary>
+    public static string FileOfKind(string directory, string kind)
     {
         if (!Directory.Exists(directory)) throw new OnnxModelException(directory, "folder not found");
         string manifest = Path.Combine(directory, ManifestFile);
         if (!File.Exists(manifest)) throw new OnnxModelException(directory, $"has no {ManifestFile}: not a folder written by ldm export --onnx");
-        string? decoder;
+        string? file;
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(manifest));
-            decoder = doc.RootElement.GetProperty("files").EnumerateArray()
-                .Where(f => f.GetProperty("kind").GetString() == ModelInfo.DecoderKind).Select(f => f.GetProperty("file").GetString()).FirstOrDefault();
+            file = doc.RootElement.GetProperty("files").EnumerateArray()
+                .Where(f => f.GetProperty("kind").GetString() == kind).Select(f => f.GetProperty("file").GetString()).FirstOrDefault();
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new OnnxModelException(manifest, $"unreadable manifest ({e.Message})", e);
         }
-        if (decoder is null) throw new OnnxModelException(manifest, "lists no VAE decoder");
-        string unet = Path.Combine(directory, model.EndsWith(".onnx", StringComparison.Ordinal) ? model : model + ".onnx");
-        return Open(unet, Path.Combine(directory, decoder), options);
+        return file is null
+            ? throw new OnnxModelException(manifest, kind == ModelInfo.DecoderKind ? "lists no VAE decoder" : $"lists no {kind}")
+            : Path.Combine(directory, file);
     }
 
     /// <summary>Why <paramref name="request"/> cannot run on this UNet, in words (null: it can).</summary>

@@ -11,16 +11,20 @@ public sealed class OnnxNetwork : IDisposable
 {
     readonly InferenceSession session;
 
-    OnnxNetwork(string path, InferenceSession session, ModelInfo info)
+    OnnxNetwork(string path, InferenceSession session, ModelInfo info, string modelJson)
     {
         Path = path;
         this.session = session;
         Info = info;
+        ModelJson = modelJson;
     }
 
     public string Path { get; }
 
     public ModelInfo Info { get; }
+
+    /// <summary>The file's <c>ldm.model</c> metadata as written, the JSON <see cref="Info"/> was read from.</summary>
+    public string ModelJson { get; }
 
     /// <summary>The graph's input names, in order.</summary>
     public IReadOnlyList<string> InputNames => session.InputNames;
@@ -56,7 +60,7 @@ public sealed class OnnxNetwork : IDisposable
                 throw new OnnxModelException(path, $"ldm metadata format {meta.GetValueOrDefault(ModelInfo.FormatKey) ?? "missing"}, this runtime reads {ModelInfo.FormatVersion}: export it again with this version's ldm");
             if (kind is not null && found != kind)
                 throw new OnnxModelException(path, $"holds a {found}, not a {kind}");
-            return new OnnxNetwork(path, session, ModelInfo.Parse(path, json));
+            return new OnnxNetwork(path, session, ModelInfo.Parse(path, json), json);
         }
         catch
         {

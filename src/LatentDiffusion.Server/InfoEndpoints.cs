@@ -74,13 +74,17 @@ public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue 
         };
     }
 
-    /// <summary>Every folder of the docs directory with an index.html — part1, part2, part3, then the others by name — with its page title.</summary>
+    /// <summary>
+    /// Every folder of the docs directory with an index.html — part1, part2, part3, then the others by name — with its
+    /// page title; not the browser page (docs/play, served at /play), which is no report.
+    /// </summary>
     public Task Reports(HttpContext context)
     {
         string? docs = options.DocsDirectory is { } d && Directory.Exists(d) ? d : null;
         var reports = docs is null ? [] : Directory.EnumerateDirectories(docs)
             .Where(dir => File.Exists(Path.Combine(dir, "index.html")))
             .Select(dir => Path.GetFileName(dir))
+            .Where(name => name != LdmServer.PlayFolder)
             .OrderBy(name => name.StartsWith("part", StringComparison.Ordinal) ? 0 : 1)   // the series' parts in order, then the rest (conditional, …)
             .ThenBy(name => name, StringComparer.Ordinal)
             .Select(name => new { name, title = Title(Path.Combine(docs, name, "index.html")) ?? name, url = $"/docs/{name}/index.html" })

@@ -13,7 +13,7 @@ namespace LatentDiffusion.Server;
 
 /// <summary>
 /// <c>ldm serve</c>: a local web server (ASP.NET Core's Kestrel on 127.0.0.1) over the shipped models. A thin host:
-/// the page (<see cref="StaticPage"/>), the reports folder under /docs, and the API of <see cref="InfoEndpoints"/> and
+/// the page (<see cref="StaticPage"/>), the reports folder under /docs, the browser page (docs/play) at /play, and the API of <see cref="InfoEndpoints"/> and
 /// <see cref="GenerateEndpoint"/>, which call the library through <see cref="GenerationRunner"/>.
 /// </summary>
 public sealed class LdmServer : IAsyncDisposable
@@ -30,6 +30,9 @@ public sealed class LdmServer : IAsyncDisposable
         this.threads = threads;
         Url = url;
     }
+
+    /// <summary>The folder of the reports that holds the browser page, served at /play.</summary>
+    public const string PlayFolder = "play";
 
     /// <summary>Where the page is, e.g. http://127.0.0.1:5000/ (without the token).</summary>
     public Uri Url { get; }
@@ -95,7 +98,17 @@ public sealed class LdmServer : IAsyncDisposable
         app.MapGet("/api/reports", info.Reports);
         app.MapPost("/api/generate", generate.Handle);
         if (options.DocsDirectory is { } docs && Directory.Exists(docs))
+        {
             app.UseStaticFiles(new StaticFileOptions { FileProvider = new DocsFileProvider(docs), RequestPath = "/docs" });
+            // The browser page (docs/play) at /play: static files, the same guard, the same rule on links out of the folder.
+            string play = Path.Combine(docs, PlayFolder);
+            if (Directory.Exists(play))
+            {
+                var files = new DocsFileProvider(play);
+                app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = "/" + PlayFolder });   // /play → /play/ → index.html
+                app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = "/" + PlayFolder });
+            }
+        }
     }
 
     /// <summary>Runs until the process is told to stop (Ctrl+C, SIGTERM) or <paramref name="cancellation"/> fires.</summary>

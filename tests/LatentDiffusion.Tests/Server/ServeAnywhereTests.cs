@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using LatentDiffusion.IO;
 using LatentDiffusion.Tests.IO;
 
 namespace LatentDiffusion.Tests.Server;
@@ -22,5 +23,8 @@ public sealed class ServeAnywhereTests
         JsonElement reports = await server.Http.GetFromJsonAsync<JsonElement>("api/reports");
         Assert.Contains("part3", reports.GetProperty("reports").EnumerateArray().Select(r => r.GetProperty("name").GetString()));
         Assert.Contains("<h2>FID</h2>", await server.Http.GetStringAsync("docs/part3/index.html"));
+        Assert.Contains("conditional.onnx", await server.Http.GetStringAsync("play/models/index.js"));         // the browser page travels too
+        if (File.Exists(Path.Combine(RepositoryPaths.Find("docs/play")!, "ort", "ort.wasm.min.js")))                 // fetched by the build where npm was
+            Assert.Contains("ONNX Runtime Web", await server.Http.GetStringAsync("play/ort/ort.wasm.min.js"));
     }
 }

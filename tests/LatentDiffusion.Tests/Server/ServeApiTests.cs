@@ -211,6 +211,11 @@ public sealed class ServeApiTests(ServeFixture fixture) : IClassFixture<ServeFix
         JsonElement reports = await Http.GetFromJsonAsync<JsonElement>("api/reports");
         var names = reports.GetProperty("reports").EnumerateArray().Select(r => r.GetProperty("name").GetString()).ToList();
         Assert.Contains("part3", names);
+        Assert.DoesNotContain("play", names);                                              // the browser page is served at /play, not a report
+        Assert.Contains("<script src=\"runtime.js\"></script>", await Http.GetStringAsync("play"));   // /play → /play/ → index.html
+        Assert.Contains("LdmSampler", await Http.GetStringAsync("play/sampler.js"));
+        using HttpResponseMessage outOfPlay = await Http.GetAsync("play/../../models/classifier.safetensors");
+        Assert.Equal(HttpStatusCode.NotFound, outOfPlay.StatusCode);
         Assert.Contains("<h2>FID</h2>", await Http.GetStringAsync("docs/part3/index.html"));
         using HttpResponseMessage figure = await Http.GetAsync("docs/part3/samples.png");
         Assert.Equal("image/png", figure.Content.Headers.ContentType?.MediaType);

@@ -25,7 +25,7 @@ public sealed class ServeHostTests(ServeFixture fixture) : IClassFixture<ServeFi
         return await Http.SendAsync(request);
     }
 
-    public static TheoryData<string> Routes => ["", "app.js", "api/models", "api/status", "api/reports", "docs/part3/index.html", "nowhere"];
+    public static TheoryData<string> Routes => ["", "app.js", "api/models", "api/status", "api/reports", "docs/part3/index.html", "play/", "play/runtime.js", "nowhere"];
 
     [Theory]
     [MemberData(nameof(Routes))]

@@ -14,15 +14,7 @@ namespace LatentDiffusion.Tests.Server;
 [Collection("Serve")]
 public sealed class ServePageBrowserTests
 {
-    const string Chromium = "/usr/bin/chromium";
-
-    static async Task<(IPlaywright, IBrowser)> Launch()
-    {
-        Skip.IfNot(File.Exists(Chromium), $"{Chromium} is not installed (apt-get install chromium): the browser tests need it");
-        IPlaywright playwright = await Playwright.CreateAsync();
-        IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
-        return (playwright, browser);
-    }
+    static Task<(IPlaywright, IBrowser)> Launch() => DebianChromium.Launch();
 
     /// <summary>A new tab on <paramref name="server"/>'s page, once the page says it is ready (models listed).</summary>
     static async Task<IPage> OpenReady(IBrowser browser, ServeProcess server, BrowserNewPageOptions? options = null)

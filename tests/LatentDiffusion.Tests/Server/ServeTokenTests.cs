@@ -49,6 +49,7 @@ public sealed class ServeTokenTests(ServeTokenFixture fixture) : IClassFixture<S
     [InlineData("api/models")]
     [InlineData("api/status")]
     [InlineData("docs/part3/index.html")]
+    [InlineData("play/")]
     [InlineData("nowhere")]
     public async Task AnyRoute_WithoutTheToken_Is401WithOneLine(string path)
     {
