@@ -17,6 +17,7 @@ var channelsLast = new Option<bool>("--channels-last") { Description = "With --v
 var solvers = new Option<string?>("--solvers") { Description = "Instead: compare the few-step solvers on these comma-separated diffusion model files (FID of --count digits at each --nfe, time, FLOP efficiency against the matmul peak)" };
 var nfe = new Option<string>("--nfe") { Description = "With --solvers: network-evaluation budgets (default 5,10,20)", DefaultValueFactory = _ => "5,10,20" };
 var count = new Option<int>("--count") { Description = "With --solvers: digits per row (default 10000)", DefaultValueFactory = _ => 10_000 };
+var solverSeed = new Option<long>("--seed") { Description = "With --solvers: the sampling seed (default 0)", DefaultValueFactory = _ => 0 };
 var only = new Option<string?>("--only") { Description = "With --solvers: only these comma-separated rows, as SAMPLER:SPACING (e.g. heun:uniform,iadb2m:karras)" };
 var peakOnly = new Option<bool>("--matmul-peak") { Description = "Instead: measure the float32 matmul peak (1024² to 4096²) and print it" };
 var onnxDigits = new Option<int>("--onnx-digits") { Description = "Instead: time this many digits from the conditional model, TorchSharp vs ONNX Runtime in one run (same sampler, same threads; --threads, default 2), and print JSON" };
@@ -25,7 +26,7 @@ var unetWidths = new Option<string>("--unet-widths") { Description = "UNet width
 
 var root = new RootCommand("Benchmarks: classifier training, inference and FID on MNIST; training steps; few-step solvers; ONNX Runtime against TorchSharp; the matmul peak")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, peakOnly, only, onnxDigits, onnxOut,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, peakOnly, only, onnxDigits, onnxOut,
 };
 root.SetAction(parse =>
 {
@@ -42,7 +43,7 @@ root.SetAction(parse =>
     {
         // Forward MFLOP per sample counted on the PyTorch twins (python/count_flops.py): UNet by widths, the latent VAE's decoder.
         var unetMflops = new Dictionary<string, double> { ["32,64"] = FlopCounts.UNet32x64, ["64,128"] = FlopCounts.UNet64x128 };
-        return SolverBench.Run(files.Split(','), parse.GetValue(nfe)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(count), 0,
+        return SolverBench.Run(files.Split(','), parse.GetValue(nfe)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(count), parse.GetValue(solverSeed),
             LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"), parse.GetValue(model) ?? LatentDiffusion.IO.ShippedFiles.Model("classifier.safetensors"),
             unetMflops, FlopCounts.LatentDecoder, parse.GetValue(json), Console.Error.WriteLine,
             parse.GetValue(only) is string rows ? rows.ToLowerInvariant().Split(',').ToHashSet() : null);
