@@ -26,6 +26,7 @@ public sealed class OnnxParityTests(ExportedModels exported, ITestOutputHelper o
     [InlineData("alpha-deblending")]
     [InlineData("alpha-deblending-wide")]
     [InlineData("diffusion")]
+    [InlineData("student")]
     public void UNet_OnFixedInputs_MatchesTorchSharp(string name)
     {
         (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(ExportedModels.Shipped(name + ".safetensors"));
@@ -117,6 +118,26 @@ public sealed class OnnxParityTests(ExportedModels exported, ITestOutputHelper o
     {
         var options = new SamplingOptions { Sampler = Samplers.Ddim, Steps = 50, BatchSize = 16 };
         AssertSameDigits("diffusion", options, new LiteRequest { Count = 16, Sampler = "ddim", Steps = 50, BatchSize = 16 });
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Generate_Student_SameNoiseGivesTheSameDigits(int steps)
+    {
+        var options = new SamplingOptions { Steps = steps, BatchSize = 16 };
+        AssertSameDigits("student", options, new LiteRequest { Count = 16, Steps = steps, BatchSize = 16 });
+    }
+
+    [Fact]
+    public void Student_StepsItWasNotDistilledFor_AreRefusedByLdmLite()
+    {
+        using LiteGenerator lite = LiteGenerator.Open(exported.File("student.onnx"), exported.File("latent-vae.decoder.onnx"));
+        Assert.Equal([1, 2, 4], lite.UNet.Info.StudentSteps!);
+        Assert.Equal("student", lite.UNet.Info.DefaultSampler);
+        Assert.Contains("is a distilled student: it samples in 1, 2, 4 steps (got 3)", lite.Problem(new LiteRequest { Count = 4, Steps = 3 }));
+        Assert.Contains("the heun sampler does not fit", lite.Problem(new LiteRequest { Count = 4, Sampler = "heun" }));
     }
 
     /// <summary>

@@ -42,11 +42,11 @@ public static class OnnxExport
 
     internal static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    /// <summary>The shipped models an export without <c>--model</c> writes: the generators, the latent VAE and the classifier.</summary>
+    /// <summary>The shipped models an export without <c>--model</c> writes: the generators (the distilled student too), the latent VAE and the classifier.</summary>
     public static IReadOnlyList<string> ShippedModels { get; } =
     [
         ShippedFiles.ConditionalFile, ShippedFiles.AlphaDeblendingFile, ShippedFiles.WideAlphaDeblendingFile, ShippedFiles.DiffusionFile,
-        "latent-vae.safetensors", "classifier.safetensors",
+        ShippedFiles.StudentFile, "latent-vae.safetensors", "classifier.safetensors",
     ];
 
     /// <summary>The exporter for <paramref name="path"/>'s architecture, or a <see cref="DataFormatException"/> naming the file.</summary>
