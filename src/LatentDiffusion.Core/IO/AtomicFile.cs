@@ -53,7 +53,7 @@ public static class AtomicFile
     public static void WriteDirectory(string path, Action<Action<string, byte[]>> fill)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));   // "out/" names the folder out, whose staging goes beside it
         if (File.Exists(full)) throw new IOException($"{path}: exists and is a file, not a folder");
         if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
             throw new IOException($"{path}: folder exists and is not empty; give a new folder");

@@ -41,6 +41,16 @@ public sealed class OutputHygieneTests
     }
 
     [Fact]
+    public void WriteDirectory_NamedWithATrailingSlash_WritesThatFolder()
+    {
+        using var dir = new TempDirectory();
+        string target = dir.File("digits") + Path.DirectorySeparatorChar;
+        AtomicFile.WriteDirectory(target, add => add("00000.png", [1, 2, 3]));
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(Path.Combine(dir.File("digits"), "00000.png")));
+        Assert.Equal(["digits"], Directory.EnumerateFileSystemEntries(dir.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void CleanLeftovers_RemovesOnlyTemporaries()
     {
         using var dir = new TempDirectory();
