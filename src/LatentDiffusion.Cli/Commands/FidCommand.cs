@@ -53,7 +53,7 @@ public static class FidCommand
         {
             var config = Config(parse.GetValue(features)!, parse.GetValue(batch));
             if (parse.GetValue(all))
-                return All(parse.GetValue(a)!, parse.GetValue(b)!, config, parse.GetValue(classifier)!, parse.GetValue(heldOut), parse.GetValue(data)!,
+                return All(parse.GetValue(a)!, parse.GetValue(b)!, config, parse.GetValue(classifier)!, parse.GetValue(heldOut), CommonOptions.IdxDirectory(parse.GetValue(data)!),
                     parse.GetValue(pairs), parse.GetValue(json));
             if (parse.GetValue(heldOut) is not null || parse.GetValue(pairs) is not null)
                 throw new InvalidOptionException("--held-out and --pairs belong to --all");
