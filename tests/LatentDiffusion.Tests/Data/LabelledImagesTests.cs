@@ -16,11 +16,11 @@ public sealed class LabelledImagesTests
         using Tensor expected = all.index_select(0, indices);
         using Tensor batch = images.Inputs(indices);
         Assert.Equal(expected.shape, batch.shape);
-        Assert.True(expected.equal(batch).item<bool>());
+        Assert.True(expected.eq(batch).all().item<bool>());
         using Tensor everything = images.ToInputs();
-        Assert.True(all.equal(everything).item<bool>());
+        Assert.True(all.eq(everything).all().item<bool>());
         using Tensor targets = images.Targets(indices), expectedTargets = split.ToTargets().index_select(0, indices);
-        Assert.True(expectedTargets.equal(targets).item<bool>());
+        Assert.True(expectedTargets.eq(targets).all().item<bool>());
     }
 
     [Fact]

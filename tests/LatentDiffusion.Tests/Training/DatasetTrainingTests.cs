@@ -41,7 +41,7 @@ public sealed class DatasetTrainingTests
         var a = expected.state_dict();
         var b = actual.state_dict();
         Assert.Equal(a.Keys, b.Keys);
-        foreach (string key in a.Keys) Assert.True(a[key].equal(b[key]).item<bool>(), $"{key} differs");
+        foreach (string key in a.Keys) Assert.True(a[key].eq(b[key]).all().item<bool>(), $"{key} differs");
     }
 
     [Fact]
@@ -53,7 +53,8 @@ public sealed class DatasetTrainingTests
         using var viaBytes = ClassifierTask.Train(Tiny, IdxDatasetKind.FromMnist(data), dir.File("bytes")).Model;
         AssertSameWeights(reference, viaBytes);
         Assert.Null(ModelFile.ReadHeader(dir.File("bytes/model.safetensors")).Settings);   // part 1's shape records no settings
-        Assert.Equal(File.ReadAllText(dir.File("reference/history.csv")), File.ReadAllText(dir.File("bytes/history.csv")));
+        static IEnumerable<string> WithoutSeconds(string path) => File.ReadAllLines(path).Select(line => line[..line.LastIndexOf(',')]);
+        Assert.Equal(WithoutSeconds(dir.File("reference/history.csv")), WithoutSeconds(dir.File("bytes/history.csv")));   // losses and accuracy, bit for bit
     }
 
     [Fact]
