@@ -67,6 +67,22 @@ public sealed class ImageFolderDatasetKind : IDatasetKind
         return new ImageDataset(info, train, test, report);
     }
 
+    /// <summary>
+    /// The images directly in <paramref name="folder"/> (e.g. generated samples for an FID), unlabelled (label 0), by the
+    /// same rule at <paramref name="channels"/> x <paramref name="side"/>, in ordinal name order; other files are ignored.
+    /// </summary>
+    public static LabelledImages ReadUnlabelled(string folder, int channels, int side, bool skipBad = false)
+    {
+        if (!Directory.Exists(folder)) throw new DataFormatException(folder, "no such directory");
+        var files = Directory.EnumerateFiles(folder).Where(f => !Path.GetFileName(f).StartsWith('.') && ImageDecoder.HasImageExtension(f))
+            .Order(StringComparer.Ordinal).Select(f => new LabelledFile(f, 0)).ToList();
+        if (files.Count == 0) throw new DataFormatException(folder, "the folder holds no image files");
+        var images = new LabelledImages(channels, side, files.Count);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Fill(images, files, folder, new DatasetOptions { SkipBad = skipBad }, hash, new LoadState(new byte[channels * side * side]));
+        return images;
+    }
+
     /// <summary>A file and its class index.</summary>
     readonly record struct LabelledFile(string Path, int Label);
 
