@@ -16,6 +16,7 @@ public sealed class LabelledImages
     readonly List<byte[]> chunks = [];
     readonly List<int> labels;
     readonly int perChunk;
+    byte[]? gatherBuffer;
 
     public LabelledImages(int channels, int side, int capacity = 0)
     {
@@ -158,16 +159,19 @@ public sealed class LabelledImages
         return indices.to_type(ScalarType.Int64).cpu().data<long>().ToArray();
     }
 
+    /// <summary>The rows' bytes gathered into a buffer kept between batches (one batch at a time: not thread-safe), then copied into a uint8 tensor.</summary>
     Tensor Gather(long[] rows, Device device)
     {
-        var bytes = new byte[rows.LongLength * ImageBytes];
+        long total = rows.LongLength * ImageBytes;
+        if (gatherBuffer is null || gatherBuffer.LongLength < total) gatherBuffer = new byte[total];
         for (long i = 0; i < rows.LongLength; i++)
         {
             if (rows[i] < 0 || rows[i] >= Count) throw new ArgumentOutOfRangeException(nameof(rows), rows[i], $"index outside 0..{Count - 1}");
-            Image((int)rows[i]).CopyTo(bytes.AsSpan((int)(i * ImageBytes), ImageBytes));
+            Image((int)rows[i]).CopyTo(gatherBuffer.AsSpan((int)(i * ImageBytes), ImageBytes));
         }
         using var scope = NewDisposeScope();
-        Tensor raw = tensor(bytes, [rows.LongLength, Channels, Side, Side], ScalarType.Byte);
+        Tensor raw = empty([rows.LongLength, Channels, Side, Side], ScalarType.Byte);
+        raw.bytes = gatherBuffer.AsSpan(0, (int)total);                                // a copy into the tensor's storage
         Tensor x = raw.to_type(ScalarType.Float32).div_(255.0);                 // (B, C, S, S) in [0, 1]
         if (device.type != TorchSharp.DeviceType.CPU) x = x.to(device);
         return x.MoveToOuterDisposeScope();
