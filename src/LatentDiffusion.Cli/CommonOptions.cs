@@ -40,7 +40,11 @@ internal static class CommonOptions
     public static string IdxDirectory(string spec) => IdxDatasetKind.Resolve(spec).Directory;
 
     /// <summary>Loads any dataset <paramref name="spec"/> names (<see cref="Datasets.Load"/>) as bytes; notices go to stderr.</summary>
-    public static ImageDataset LoadDataset(string spec, DatasetOptions options) => Datasets.Load(spec, options, Notice);
+    public static ImageDataset LoadDataset(string spec, DatasetOptions options)
+    {
+        if (File.Exists(spec)) throw new UsageException($"--data {spec} is a file; give mnist, fashion-mnist, a directory of IDX files or an image folder");
+        return Datasets.Load(spec, options, Notice);
+    }
 
     static void Notice(string message) => CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {message}");
 
