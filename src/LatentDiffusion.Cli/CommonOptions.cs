@@ -12,20 +12,41 @@ namespace LatentDiffusion.Cli;
 /// <summary>The options and option parsers that several commands share: data, --json, counts, seeds, outputs, model files, guidance, digits.</summary>
 internal static class CommonOptions
 {
-    public static Option<string> DataOption() => new("--data")
+    public static Option<string> DataOption() => new("--data", "--dataset")
     {
-        Description = "Directory with the four MNIST-layout files (raw or .gz). Default: the shipped data/mnist.",
-        DefaultValueFactory = _ => Defaults.DataDirectory,
+        Description = "The data: mnist (the shipped data/mnist), fashion-mnist, a directory with the four MNIST-layout IDX files (raw or .gz), " +
+                      "or, for the train commands and classifier evaluate, a labelled image folder (DIR/<class>/*.png, or DIR/train/… and DIR/test/…; docs/datasets.md). Default: mnist.",
+        DefaultValueFactory = _ => Datasets.Default,
     };
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object as the last line of stdout." };
 
-    /// <summary>Loads the four files of <paramref name="directory"/>, downloading missing ones; notices go to stderr.</summary>
-    public static MnistData LoadData(string directory)
+    /// <summary>
+    /// Loads the IDX set <paramref name="spec"/> names (mnist, fashion-mnist, or a directory of the four files), downloading
+    /// missing files; notices go to stderr. For the commands that read MNIST-layout files only: an image folder is one
+    /// line saying which commands take it.
+    /// </summary>
+    public static MnistData LoadData(string spec)
     {
-        if (File.Exists(directory)) throw new UsageException($"--data {directory} is a file; give the directory that holds the four MNIST files");
-        return MnistDataset.LoadOrDownload(directory, notice: message => CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {message}"));
+        if (File.Exists(spec)) throw new UsageException($"--data {spec} is a file; give the directory that holds the four MNIST files");
+        if (Directory.Exists(spec) && !Datasets.IsIdx(spec) && Directory.EnumerateFileSystemEntries(spec).Any())
+            throw new UsageException($"--data {spec} is not a directory of IDX files; this command reads mnist, fashion-mnist or the four MNIST-layout files " +
+                                     "(image folders: classifier train|evaluate, vae train, diffusion train)");
+        (string directory, DownloadOptions download) = IdxDatasetKind.Resolve(spec);
+        return MnistDataset.LoadOrDownload(directory, download, notice: Notice);
     }
+
+    /// <summary>The directory of the IDX set <paramref name="spec"/> names (mnist, fashion-mnist, or the directory itself).</summary>
+    public static string IdxDirectory(string spec) => IdxDatasetKind.Resolve(spec).Directory;
+
+    /// <summary>Loads any dataset <paramref name="spec"/> names (<see cref="Datasets.Load"/>) as bytes; notices go to stderr.</summary>
+    public static ImageDataset LoadDataset(string spec, DatasetOptions options)
+    {
+        if (File.Exists(spec)) throw new UsageException($"--data {spec} is a file; give mnist, fashion-mnist, a directory of IDX files or an image folder");
+        return Datasets.Load(spec, options, Notice);
+    }
+
+    static void Notice(string message) => CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {message}");
 
     public static Option<int> CountOption(int defaultCount) => new("-n", "--count") { Description = "Number of digits.", DefaultValueFactory = _ => defaultCount };
 

@@ -17,7 +17,7 @@ public sealed record DiffusionChoice(string VaePath, int[] Widths, bool InputSki
     /// <summary>The model's config on <paramref name="latents"/>: their channels, scale (given or 1/std), range and VAE hash.</summary>
     public DiffusionConfig Config(LatentSet latents)
     {
-        var unet = new UNetConfig { LatentChannels = latents.Channels, Widths = Widths, InputSkip = InputSkip, Classes = Conditional ? 10 : 0 };
+        var unet = new UNetConfig { LatentChannels = latents.Channels, Widths = Widths, InputSkip = InputSkip, Classes = Conditional ? latents.Data?.ClassNames.Count ?? 10 : 0 };
         return latents.Config(unet, FixedScale) with { Objective = Objective, LabelDropout = LabelDropout, AlphaScale = AlphaScale, Steps = Timesteps };
     }
 }

@@ -14,4 +14,5 @@ root.Subcommands.Add(FidCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(DistributedCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
 return CliApp.Run(root, args);

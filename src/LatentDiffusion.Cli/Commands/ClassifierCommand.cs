@@ -14,7 +14,7 @@ public static class ClassifierCommand
 {
     public static Command Create()
     {
-        var command = new Command("classifier", "Train, evaluate and export the part-1 MNIST classifier.");
+        var command = new Command("classifier", "Train, evaluate and export the part-1 classifier (MNIST by default; any dataset with --data).");
         command.Subcommands.Add(CreateTrain());
         command.Subcommands.Add(CreateEvaluate());
         command.Subcommands.Add(CreateExport());
@@ -32,9 +32,11 @@ public static class ClassifierCommand
     {
         var defaults = new TrainingConfig();
         var options = new TrainingOptions(defaults, "runs/classifier");
+        var dataOptions = new DataOptions();
         var json = CommonOptions.JsonOption();
         var command = new Command("train", "Train the classifier with the blog's settings (Adam 1e-3, batch 256, 100 epochs), then evaluate it on the test set.");
         options.AddTo(command);
+        dataOptions.AddTo(command);
         command.Options.Add(json);
         command.SetAction(CliApp.Action(parse =>
         {
@@ -44,12 +46,12 @@ public static class ClassifierCommand
             var data = options.Data;
             var outDir = options.Out;
             var resume = options.Resume;
-            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
+            ImageDataset dataset = CommonOptions.LoadDataset(parse.GetValue(data)!, dataOptions.Read(parse));
             string run = parse.GetValue(outDir)!;
             TrainingResult<Classifier> result = SpectreTrainingObserver.Run(observer =>
-                ClassifierTask.Train(config, mnist.Train, mnist.Test, run, parse.GetValue(resume), observer: observer, cancel: CliApp.Stop.Token, device: device, emaSweep: sweep));
+                ClassifierTask.Train(config, dataset, run, parse.GetValue(resume), observer: observer, cancel: CliApp.Stop.Token, device: device, emaSweep: sweep));
             using Classifier model = result.Model;
-            EvaluationResult eval = ClassifierEvaluation.Evaluate(model, mnist.Test);
+            EvaluationResult eval = ClassifierEvaluation.Evaluate(model, dataset.Test);
             string modelPath = Path.Combine(run, RunDirectory.ModelFileName);
             CliApp.Out.MarkupLineInterpolated($"Trained {config.Epochs} epochs in {result.TrainingSeconds:F1} s; test accuracy [bold]{eval.Accuracy:P2}[/] ({eval.Correct}/{eval.Count}).");
             CliApp.Out.MarkupLineInterpolated($"Model: {modelPath}  History: {Path.Combine(run, TrainingHistory.CsvName)}");
@@ -72,14 +74,17 @@ public static class ClassifierCommand
     {
         var model = ModelOption();
         var data = CommonOptions.DataOption();
+        var dataOptions = new DataOptions(resolution: false);
         var json = CommonOptions.JsonOption();
-        var command = new Command("evaluate", "Accuracy, per-class accuracy and confusion matrix on the 10k test set.") { model, data, json };
+        var command = new Command("evaluate", "Accuracy, per-class accuracy and confusion matrix on the test set (MNIST's 10k by default).") { model, data, json };
+        dataOptions.AddTo(command);
         command.SetAction(CliApp.Action(parse =>
         {
             string path = CliApp.RequireFile(parse.GetValue(model), "model");
             using var classifier = ModelFile.LoadClassifier(path);
-            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
-            EvaluationResult eval = ClassifierEvaluation.Evaluate(classifier, mnist.Test);
+            ImageDataset dataset = CommonOptions.LoadDataset(parse.GetValue(data)!, dataOptions.Read(parse, resolution: classifier.Config.Resolution));
+            if (DataMatch.ClassifierProblem(classifier.Config, ModelFile.ReadData(path), path, dataset.Info) is { } problem) throw new UsageException(problem);
+            EvaluationResult eval = ClassifierEvaluation.Evaluate(classifier, dataset.Test);
             PrintEvaluation(eval, path);
             if (parse.GetValue(json))
                 CliApp.WriteJson(new

@@ -30,10 +30,12 @@ public static class DiffusionCommand
         var defaults = Recipes.DiffusionTrainingDefaults;
         var options = new TrainingOptions(defaults, "runs/diffusion");
         var model = new DiffusionModelOptions();
+        var dataOptions = new DataOptions(resolution: false);
         var json = CommonOptions.JsonOption();
         var command = new Command("train", "Encode MNIST once with the VAE (one z = μ + σ·ε per image), then train the UNet: to predict the noise (ε-MSE, t uniform in 1..T, linear β schedule), or with --objective iadb to predict x1 − x0 (α ~ U[0, 1)).");
         options.AddTo(command);
         model.AddTo(command);
+        dataOptions.AddTo(command);
         command.Options.Add(json);
         command.SetAction(CliApp.Action(parse =>
         {
@@ -41,15 +43,17 @@ public static class DiffusionCommand
             double[] sweep = options.Sweep(parse);
             DiffusionChoice choice = model.Read(parse);
             Device device = options.TrainingDevice(parse);
-            MnistData mnist = CommonOptions.LoadData(parse.GetValue(options.Data)!);
+            int side;
+            using (Vae vae = ModelFile.LoadVae(choice.VaePath)) side = vae.Config.Side;   // the data is brought to the VAE's side
+            ImageDataset dataset = CommonOptions.LoadDataset(parse.GetValue(options.Data)!, dataOptions.Read(parse, resolution: side));
             CliApp.Err.MarkupLine("[grey]Encoding the training and test images (one latent sample each)…[/]");
-            using var latents = LatentSet.Encode(choice.VaePath, mnist, config.Seed);
+            using var latents = LatentSet.Encode(choice.VaePath, dataset, config.Seed);
             DiffusionConfig diffusion = choice.Config(latents);
             PrintLatents(latents, diffusion);
             using Tensor trainOnDevice = latents.Train.to(device), testOnDevice = latents.Test.to(device);   // aliases on the CPU
             using Tensor? trainLabels = choice.Conditional ? latents.TrainLabels.to(device) : null;
             using Tensor? testLabels = choice.Conditional ? latents.TestLabels.to(device) : null;
-            using var task = new DiffusionTask(trainOnDevice, testOnDevice, diffusion, trainLabels, testLabels);
+            using var task = new DiffusionTask(trainOnDevice, testOnDevice, diffusion, trainLabels, testLabels, latents.Data);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<UNet> result = SpectreTrainingObserver.Run(observer =>
                 new Trainer<UNet>(config, observer, device) { EmaSweep = sweep }.Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));

@@ -53,10 +53,12 @@ public static class FidCommand
         {
             var config = Config(parse.GetValue(features)!, parse.GetValue(batch));
             if (parse.GetValue(all))
-                return All(parse.GetValue(a)!, parse.GetValue(b)!, config, parse.GetValue(classifier)!, parse.GetValue(heldOut), parse.GetValue(data)!,
+                return All(parse.GetValue(a)!, parse.GetValue(b)!, config, parse.GetValue(classifier)!, parse.GetValue(heldOut), CommonOptions.IdxDirectory(parse.GetValue(data)!),
                     parse.GetValue(pairs), parse.GetValue(json));
             if (parse.GetValue(heldOut) is not null || parse.GetValue(pairs) is not null)
                 throw new InvalidOptionException("--held-out and --pairs belong to --all");
+            if (DatasetFidRequested(parse.GetValue(a)!, parse.GetValue(b)!, parse.GetValue(classifier)!))
+                return DatasetFidCommand(parse.GetValue(a)!, parse.GetValue(b)!, config, parse.GetValue(classifier)!, parse.GetValue(json));
             FidSource sourceA = FidSource.Detect(parse.GetValue(a)!), sourceB = FidSource.Detect(parse.GetValue(b)!);
             string classifierPath = parse.GetValue(classifier)!;
             bool needsModel = sourceA.HasImages || sourceB.HasImages;
@@ -84,6 +86,30 @@ public static class FidCommand
             return CliApp.Ok;
         }));
         return command;
+    }
+
+    /// <summary>A dataset split (DATA:train|test) on either side, or a classifier of another dataset than part 1's MNIST.</summary>
+    static bool DatasetFidRequested(string a, string b, string classifierPath)
+    {
+        if (DatasetFid.IsSplit(a) || DatasetFid.IsSplit(b)) return true;
+        if (!File.Exists(classifierPath) || ModelWeights.IsPyTorchFile(classifierPath)) return false;
+        return ModelFile.ReadHeader(classifierPath).Settings is not null;   // part 1's shape records none
+    }
+
+    /// <summary><c>ldm fid A B</c> under a dataset's classifier (<see cref="DatasetFid"/>).</summary>
+    static int DatasetFidCommand(string a, string b, FidConfig config, string classifierPath, bool json)
+    {
+        RequireClassifier(classifierPath);
+        string sha = ModelWeights.Sha256(classifierPath);
+        using Classifier model = ModelFile.LoadClassifier(classifierPath);
+        FidResult result = DatasetFid.Compute(new FidCalculator(model, config, sha), model, classifierPath, a, b,
+            notice: message => CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {message}"));
+        PrintWarnings(result.Warnings);
+        CliApp.Out.MarkupLineInterpolated($"FID [bold]{result.Fid:F4}[/]  (A: {a}, {Count(result.CountA)}; B: {b}, {Count(result.CountB)})");
+        CliApp.Out.MarkupLineInterpolated($"classifier {result.ClassifierShort} ({classifierPath}, {model.Config.Describe()}), features {FidCalculator.FeatureName(result.Features)}");
+        if (json)
+            CliApp.WriteJson(new { fid = result.Fid, n_a = result.CountA, n_b = result.CountB, classifier = result.ClassifierShort, features = FidCalculator.FeatureName(result.Features), warnings = result.Warnings });
+        return CliApp.Ok;
     }
 
     /// <summary><c>ldm fid A B --all</c>: every metric of A against B from one feature pass of each set.</summary>

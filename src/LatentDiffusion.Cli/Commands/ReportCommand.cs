@@ -29,7 +29,7 @@ public static class ReportCommand
             if (historyPath is not null && !File.Exists(historyPath) && !Directory.Exists(historyPath))
                 throw new UsageException($"history {historyPath} does not exist");
             historyPath ??= BesideModel(modelPath);
-            string dataDirectory = parse.GetValue(data)!;
+            string dataDirectory = CommonOptions.IdxDirectory(parse.GetValue(data)!);
             string outDirectory = parse.GetValue(outDir)!;
 
             Part1ReportResult result = Part1Report.WriteFromFiles(modelPath, historyPath, dataDirectory, outDirectory, progress: new StepPrinter());

@@ -24,21 +24,21 @@ public static class VaeCommand
         var defaults = TrainingConfig.Part2;
         var options = new TrainingOptions(defaults, "runs/vae");
         var modelOptions = new VaeModelOptions();
+        var dataOptions = new DataOptions();
         var json = CommonOptions.JsonOption();
         var command = new Command("train", "Train the VAE with the post's loss (summed squared error + KL) and loop (Adam 1e-3, batch 128, 400 epochs by default).");
         options.AddTo(command);
         modelOptions.AddTo(command);
+        dataOptions.AddTo(command);
         command.Options.Add(json);
         command.SetAction(CliApp.Action(parse =>
         {
             TrainingConfig config = options.Config(parse, defaults);
             double[] sweep = options.Sweep(parse);
-            VaeConfig model = modelOptions.Config(parse);
             Device device = options.TrainingDevice(parse);
-            MnistData mnist = CommonOptions.LoadData(parse.GetValue(options.Data)!);
-            using Tensor train = TorchDevices.MoveTo(mnist.Train.ToInputs(), device);
-            using Tensor validation = TorchDevices.MoveTo(mnist.Test.ToInputs(), device);
-            var task = new VaeTask(train, validation, model);
+            ImageDataset dataset = CommonOptions.LoadDataset(parse.GetValue(options.Data)!, dataOptions.Read(parse));
+            VaeConfig model = modelOptions.Config(parse).ForResolution(dataset.Channels, dataset.Resolution);   // MNIST: unchanged
+            var task = new VaeTask(dataset.Train, dataset.Test, model, dataset.Info, device);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<Vae> result = SpectreTrainingObserver.Run(observer =>
                 new Trainer<Vae>(config, observer, device) { EmaSweep = sweep }.Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));

@@ -45,7 +45,7 @@ public static class AtomicFile
 
     /// <summary>
     /// Creates the folder <paramref name="path"/> (which must not exist, or be empty) with the files
-    /// <paramref name="fill"/> adds through its (file name, bytes) callback. The files go into a hidden staging folder
+    /// <paramref name="fill"/> adds through its (file name or relative path with '/', bytes) callback. The files go into a hidden staging folder
     /// beside it, renamed into place once all are written, so an interrupted run leaves no partial folder under
     /// <paramref name="path"/> (only a staging folder named after the process, which <see cref="CleanLeftovers"/>
     /// does not touch and a later run of the same command replaces).
@@ -66,8 +66,12 @@ public static class AtomicFile
         {
             fill((name, bytes) =>
             {
-                if (name.Contains('/') || name.Contains('\\') || name is "." or "..") throw new ArgumentException($"not a plain file name: {name}");
-                File.WriteAllBytes(Path.Combine(staging, name), bytes);
+                // A plain name, or a relative path of plain names ("train/3/00001.png"): never out of the folder.
+                string[] parts = name.Split('/');
+                if (name.Contains('\\') || parts.Any(p => p is "" or "." or "..")) throw new ArgumentException($"not a plain file name or relative path: {name}");
+                string target = Path.Combine([staging, .. parts]);
+                if (parts.Length > 1) Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.WriteAllBytes(target, bytes);
             });
             if (Directory.Exists(full)) Directory.Delete(full);
             Directory.Move(staging, full);

@@ -1,6 +1,4 @@
-using System.Runtime.InteropServices;
 using LatentDiffusion.IO;
-using SkiaSharp;
 
 namespace LatentDiffusion.Data;
 
@@ -70,18 +68,11 @@ public static class ImageFolder
     public static void Decode(string path, byte[] rgba, Span<byte> destination)
     {
         if (destination.Length != ImageBatch.ImageBytes) throw new ArgumentException("destination must hold 32x32 bytes", nameof(destination));
-        using SKCodec? codec = OpenCodec(path);
-        if (codec is null) throw new DataFormatException(path, "not a readable image (PNG expected)");
-        int w = codec.Info.Width, h = codec.Info.Height;
+        using ImageDecoder.OpenImage image = ImageDecoder.Open(path);
+        int w = image.Header.Width, h = image.Header.Height;
         if (w != h || !AcceptedSides.Contains(w))
             throw new DataFormatException(path, $"image is {w}x{h}; expected 28x28 or 32x32");
-        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        SKCodecResult result;
-        GCHandle pin = GCHandle.Alloc(rgba, GCHandleType.Pinned);
-        try { result = codec.GetPixels(info, pin.AddrOfPinnedObject()); }
-        finally { pin.Free(); }
-        if (result != SKCodecResult.Success)
-            throw new DataFormatException(path, $"image could not be decoded ({result})");
+        image.DecodeRgba(rgba);
 
         destination.Clear();
         int offset = (ImageBatch.Side - w) / 2;    // 2 for 28x28: the training padding; 0 for 32x32
@@ -96,18 +87,6 @@ public static class ImageFolder
         }
     }
 
-    /// <summary>L = 0.299 R + 0.587 G + 0.114 B, rounded, in PIL's 16-bit fixed point (the weights sum to 65536, so R = G = B = v gives v).</summary>
-    public static byte Luminance(byte r, byte g, byte b) => (byte)((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
-
-    static SKCodec? OpenCodec(string path)
-    {
-        try
-        {
-            return SKCodec.Create(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            throw new DataFormatException(path, $"cannot read: {e.Message}", e);
-        }
-    }
+    /// <summary>L = 0.299 R + 0.587 G + 0.114 B, rounded, in PIL's 16-bit fixed point (<see cref="ImageDecoder.Luminance"/>).</summary>
+    public static byte Luminance(byte r, byte g, byte b) => ImageDecoder.Luminance(r, g, b);
 }

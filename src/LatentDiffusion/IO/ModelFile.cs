@@ -22,12 +22,30 @@ public static class ModelFile
         return (metadata.GetValueOrDefault("architecture"), metadata.GetValueOrDefault("config"));
     }
 
-    /// <summary>Part 1's classifier (it records no settings: there is one architecture), in eval mode.</summary>
+    /// <summary>A classifier, in eval mode: part 1's shape when the file records no settings, else the recorded <see cref="ClassifierConfig"/>.</summary>
     public static Classifier LoadClassifier(string path)
     {
-        var classifier = new Classifier();
+        ClassifierConfig config = Settings<ClassifierConfig>(path, nameof(Classifier)) ?? ClassifierConfig.Part1;
+        var classifier = new Classifier(config);
         Load(classifier, path);
         return classifier;
+    }
+
+    /// <summary>The data a model file says it was trained on (its <c>data</c> metadata), or null (a file from before datasets were recorded, or a .pt).</summary>
+    public static Data.DatasetInfo? ReadData(string path)
+    {
+        if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
+        if (ModelWeights.IsPyTorchFile(path)) return null;
+        (Dictionary<string, Tensor> tensors, Dictionary<string, string> metadata) = Safetensors.Load(path);
+        foreach (Tensor t in tensors.Values) t.Dispose();
+        try
+        {
+            return Data.DatasetInfo.FromJson(metadata.GetValueOrDefault("data"));
+        }
+        catch (JsonException e)
+        {
+            throw new DataFormatException(path, $"unreadable data record ({e.Message})", e);
+        }
     }
 
     public static Vae LoadVae(string path)

@@ -154,6 +154,18 @@ public sealed class FidCalculator
         return Finish(running);
     }
 
+    /// <summary>Statistics of images held as bytes (any dataset's (C, S, S), the classifier's shape), made float one batch at a time.</summary>
+    public FeatureStatistics StatisticsOfImages(LabelledImages images)
+    {
+        using var running = new RunningStatistics();
+        for (long start = 0; start < images.Count; start += config.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            Accumulate(running, images.Inputs(start, Math.Min(config.BatchSize, images.Count - start)));   // (B, C, S, S)
+        }
+        return Finish(running);
+    }
+
     /// <summary>Statistics of a folder of images, decoded one batch at a time.</summary>
     public FeatureStatistics StatisticsOfFolder(string directory)
     {

@@ -17,7 +17,9 @@ public enum FeatureKind
 /// <summary>
 /// The MNIST classifier of part 1 of the series, layer for layer, so the PyTorch state_dict keys
 /// (<c>layers.0.weight</c> … <c>layers.15.bias</c>) match. Input (B, 1, 32, 32) in [0, 1]; output (B, 10) logits.
-/// 16554 parameters.
+/// 16554 parameters. For other data (<see cref="ClassifierConfig"/>): C input channels, N logits, and at 64 px one more
+/// 2x2 max pool after layer 5 (no weights, so the keys stay the same), which brings the third conv back to 8x8 and
+/// the features to 128-d.
 /// </summary>
 public sealed class Classifier : Module<Tensor, Tensor>
 {
@@ -35,10 +37,15 @@ public sealed class Classifier : Module<Tensor, Tensor>
 
     private readonly Sequential layers;
 
-    public Classifier() : base(nameof(Classifier))
+    public Classifier() : this(ClassifierConfig.Part1) { }
+
+    public Classifier(ClassifierConfig config) : base(nameof(Classifier))
     {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
         layers = nn.Sequential(
-            ("0", nn.Conv2d(1, 8, 3, padding: Padding.Same)),     // (B, 8, 32, 32)
+            ("0", nn.Conv2d(config.Channels, 8, 3, padding: Padding.Same)),   // (B, 8, 32, 32)
             ("1", nn.ReLU()),
             ("2", nn.MaxPool2d(2, 2)),                             // (B, 8, 16, 16)
             ("3", nn.Conv2d(8, 16, 3, padding: Padding.Same)),    // (B, 16, 16, 16)
@@ -53,9 +60,14 @@ public sealed class Classifier : Module<Tensor, Tensor>
             ("12", nn.ReLU()),
             ("13", nn.Linear(64, 32)),
             ("14", nn.ReLU()),
-            ("15", nn.Linear(32, 10)));                            // (B, 10)
+            ("15", nn.Linear(32, config.Classes)));                // (B, 10)
         RegisterComponents();
     }
+
+    public ClassifierConfig Config { get; }
+
+    /// <summary>At 64 px: (B, 16, 16, 16) → (B, 16, 8, 8) after layer 5; at 32 px nothing.</summary>
+    Tensor ExtraPool(Tensor h) => Config.Resolution == 64 ? nn.functional.max_pool2d(h, 2, 2) : h;
 
     /// <summary>The layers in order, as in the blog's <c>nn.Sequential</c>.</summary>
     public Sequential Layers => layers;
@@ -84,7 +96,7 @@ public sealed class Classifier : Module<Tensor, Tensor>
         Tensor h = Layer(0).forward(ChannelsLast.Of(x));      // (B, 8, 32, 32), NHWC from here on
         h = Layer(2).forward(h).relu_();                      // layers 2, 1: (B, 8, 16, 16)
         h = Layer(3).forward(h);                              // (B, 16, 16, 16)
-        h = Layer(5).forward(h).relu_();                      // layers 5, 4: (B, 16, 8, 8)
+        h = ExtraPool(Layer(5).forward(h).relu_());           // layers 5, 4: (B, 16, 8, 8)
         h = Layer(ThirdConv).forward(h);                      // layer 6: (B, 32, 8, 8)
         return h.MoveToOuterDisposeScope();
     }
@@ -98,12 +110,16 @@ public sealed class Classifier : Module<Tensor, Tensor>
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(last, layers.Count);
         using var scope = NewDisposeScope();
         Tensor h = ChannelsLast.Of(x);                        // as in forward, so both compute the same numbers
-        for (int i = 0; i <= last; i++) h = ((Module<Tensor, Tensor>)layers[i]).forward(h);
+        for (int i = 0; i <= last; i++)
+        {
+            h = ((Module<Tensor, Tensor>)layers[i]).forward(h);
+            if (i == 5) h = ExtraPool(h);
+        }
         return h.contiguous().MoveToOuterDisposeScope();      // NCHW order for the caller
     }
 
     /// <summary>
-    /// The 128-d FID features of a batch (B, 1, 32, 32) → (B, 128). Call in eval mode under no_grad; the result
+    /// The 128-d FID features of a batch (B, C, S, S) → (B, 128). Call in eval mode under no_grad; the result
     /// does not depend on Dropout since it is taken before layer 10.
     /// </summary>
     public Tensor Features(Tensor x, FeatureKind kind = FeatureKind.PreAct)

@@ -49,11 +49,42 @@ public sealed record VaeConfig
     /// </summary>
     public bool ChannelsLast { get; init; }
 
+    /// <summary>
+    /// Image side the VAE is trained on: null (not written, as before it existed) means 32. Each level of
+    /// <see cref="Features"/> past the first halves it, so a 64-px VAE with one more level (see <see cref="ForResolution"/>)
+    /// keeps the (C, 4, 4) latent and the UNet unchanged.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Resolution { get; init; }
+
+    /// <summary>Input and output channels: the first feature count (1 gray, 3 RGB).</summary>
+    [JsonIgnore]
+    public int Channels => Features[0];
+
+    /// <summary>The image side, 32 when not recorded.</summary>
+    [JsonIgnore]
+    public int Side => Resolution ?? 32;
+
+    /// <summary>
+    /// This VAE for <paramref name="channels"/> and <paramref name="resolution"/> px: the first feature count becomes the
+    /// channels; at 64 px one more level of twice the last width is appended (one more downsampling), so the latent
+    /// stays (C, 4, 4). At 1 channel and 32 px: this config unchanged.
+    /// </summary>
+    public VaeConfig ForResolution(int channels, int resolution)
+    {
+        if (resolution is not (32 or 64)) throw new ArgumentOutOfRangeException(nameof(resolution), resolution, "32 or 64 px");
+        if (channels == Channels && resolution == Side) return this;
+        int[] features = [channels, .. Features.Skip(1)];
+        if (resolution == 64 && Side == 32) features = [.. features, 2 * features[^1]];
+        return this with { Features = features, Resolution = resolution == 32 ? null : resolution };
+    }
+
     public bool Equals(VaeConfig? other) =>
         other is not null && Features.SequenceEqual(other.Features) && LatentChannels == other.LatentChannels &&
-        Sigma == other.Sigma && KlWeight.Equals(other.KlWeight) && HeadChannels == other.HeadChannels && ChannelsLast == other.ChannelsLast;
+        Sigma == other.Sigma && KlWeight.Equals(other.KlWeight) && HeadChannels == other.HeadChannels && ChannelsLast == other.ChannelsLast &&
+        Side == other.Side;
 
-    public override int GetHashCode() => HashCode.Combine(Features.Aggregate(17, HashCode.Combine), LatentChannels, Sigma, KlWeight, HeadChannels, ChannelsLast);
+    public override int GetHashCode() => HashCode.Combine(Features.Aggregate(17, HashCode.Combine), LatentChannels, Sigma, KlWeight, HeadChannels, ChannelsLast, Side);
 
     /// <summary>The encoder's feature list: <see cref="Features"/> + [2·latent channels] (or + [head channels] with a head).</summary>
     [JsonIgnore]
@@ -66,6 +97,7 @@ public sealed record VaeConfig
     public void Validate()
     {
         if (Features.Count < 2 || Features.Any(f => f <= 0)) throw new ArgumentException("VAE features need at least two positive counts");
+        if (Resolution is not (null or 32 or 64)) throw new ArgumentOutOfRangeException(nameof(Resolution), Resolution, "32 or 64 px");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LatentChannels);
         ArgumentOutOfRangeException.ThrowIfNegative(HeadChannels);
         if (!(KlWeight >= 0) || double.IsInfinity(KlWeight)) throw new ArgumentOutOfRangeException(nameof(KlWeight), KlWeight, "must be a finite number ≥ 0");
@@ -120,8 +152,11 @@ public sealed class Vae : Module<Tensor, Tensor>
 
     public ConvDecoder Decoder => decoder;
 
-    /// <summary>Latent shape (C, h, w) for 32x32 inputs.</summary>
-    public long[] LatentShape => [Config.LatentChannels, 32 >> encoder.Downsamplings, 32 >> encoder.Downsamplings];
+    /// <summary>Latent shape (C, h, w) for inputs of the configured side (32 by default: (C, 4, 4)).</summary>
+    public long[] LatentShape => [Config.LatentChannels, Config.Side >> encoder.Downsamplings, Config.Side >> encoder.Downsamplings];
+
+    /// <summary>Image shape (channels, side, side) the VAE takes and gives.</summary>
+    public long[] ImageShape => [Config.Channels, Config.Side, Config.Side];
 
     /// <summary>(B, 1, 32, 32) → (μ, σ), each (B, C, 4, 4). With <see cref="SigmaParameterization.Raw"/>, σ may be negative.</summary>
     public (Tensor Mu, Tensor Sigma) Encode(Tensor x)

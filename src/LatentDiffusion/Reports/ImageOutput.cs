@@ -51,6 +51,8 @@ public static class ImageOutput
     public static string Write(Tensor images, string path, int? gridColumns = null)
     {
         ArgumentNullException.ThrowIfNull(images);
+        if (images.dim() == 4 && images.shape[1] is 1 or 3 && images.shape[2] == images.shape[3] && !(images.shape[1] == 1 && images.shape[2] == 32))
+            return ImageTiles.Write(images, path, gridColumns);   // another dataset's shape: uncropped, gray or RGB
         if (images.dim() != 4 || images.shape[1] != 1 || images.shape[2] != 32 || images.shape[3] != 32)
             throw new ArgumentException($"expected (N, 1, 32, 32) images, got [{string.Join(", ", images.shape)}]");
         int n = (int)images.shape[0];

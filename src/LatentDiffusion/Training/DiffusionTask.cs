@@ -19,8 +19,10 @@ public sealed class DiffusionTask : ITrainingTask<UNet>, IDisposable
 
     /// <param name="train">Training latents (N, C, 4, 4), unscaled; the task does not own them.</param>
     /// <param name="trainLabels">For a class-conditional UNet: the labels (N,) int64 of <paramref name="train"/>, likewise for validation.</param>
-    public DiffusionTask(Tensor train, Tensor validation, DiffusionConfig config, Tensor? trainLabels = null, Tensor? validationLabels = null)
+    /// <param name="data">The images' dataset, recorded with the weights (class names, hash); null records nothing.</param>
+    public DiffusionTask(Tensor train, Tensor validation, DiffusionConfig config, Tensor? trainLabels = null, Tensor? validationLabels = null, Data.DatasetInfo? data = null)
     {
+        Data = data?.ToJson();
         bool conditional = config.UNet.Classes > 0;
         if (conditional != (trainLabels is not null) || conditional != (validationLabels is not null))
             throw new ArgumentException(conditional ? "a class-conditional UNet needs training and validation labels" : "an unconditional UNet takes no labels");
@@ -48,6 +50,8 @@ public sealed class DiffusionTask : ITrainingTask<UNet>, IDisposable
     public string Architecture => nameof(UNet);
 
     public string? Settings => JsonSerializer.Serialize(config);
+
+    public string? Data { get; }
 
     public long TrainCount => Train.shape[0];
 

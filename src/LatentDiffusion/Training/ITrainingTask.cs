@@ -21,6 +21,12 @@ public interface ITrainingTask<TModel> where TModel : nn.Module
     /// <summary>The model's and loss's settings as JSON (null if none); recorded like <see cref="Architecture"/> and required equal on resume.</summary>
     string? Settings { get; }
 
+    /// <summary>
+    /// The data trained on (<see cref="Data.DatasetInfo"/> as JSON), recorded in the weights' metadata and config.json;
+    /// null when the task was given bare tensors. Not part of the resume check: the model's shape is in <see cref="Settings"/>.
+    /// </summary>
+    string? Data => null;
+
     /// <summary>Number of training examples; the loop permutes 0..N-1 each epoch.</summary>
     long TrainCount { get; }
 

@@ -32,6 +32,27 @@ public sealed class LatentSet : IDisposable
     public string VaePath { get; }
     public int Channels { get; }
 
+    /// <summary>The images' dataset, when encoded from one (recorded with the diffusion model: its class names, its hash).</summary>
+    public DatasetInfo? Data { get; private init; }
+
+    /// <summary>
+    /// <paramref name="dataset"/> encoded by the VAE of <paramref name="vaePath"/>, as <see cref="Encode(string, MnistData, long)"/>
+    /// (the same latents for an MNIST set), each batch made float only when encoded. Data of another shape than the
+    /// VAE's is one line naming both.
+    /// </summary>
+    public static LatentSet Encode(string vaePath, ImageDataset dataset, long seed)
+    {
+        using Vae vae = ModelFile.LoadVae(vaePath);
+        if (vae.Config.Channels != dataset.Channels || vae.Config.Side != dataset.Resolution)
+            throw new DataFormatException(vaePath,
+                $"the VAE works on {vae.Config.Channels}x{vae.Config.Side}x{vae.Config.Side} images but the data {dataset.Info.Describe()} is {dataset.Channels}x{dataset.Resolution}x{dataset.Resolution}; train a VAE on this data");
+        Tensor train = EncodeImages(vae, dataset.Train, seed);
+        Tensor test = EncodeImages(vae, dataset.Test, seed + 1);
+        return new LatentSet(train, test, Labels(dataset.Train), Labels(dataset.Test), vaePath, (int)vae.LatentShape[0]) { Data = dataset.Info };
+    }
+
+    static Tensor Labels(LabelledImages split) => tensor(split.Labels.Select(l => (long)l).ToArray(), ScalarType.Int64);
+
     public static LatentSet Encode(string vaePath, MnistData mnist, long seed)
     {
         using Vae vae = ModelFile.LoadVae(vaePath);
@@ -71,18 +92,24 @@ public sealed class LatentSet : IDisposable
     }
 
     /// <summary>One z = μ + σ·ε per image (N, 1, 32, 32) → (N, C, 4, 4), ε drawn from a generator seeded with <paramref name="seed"/>, in batches.</summary>
-    public static Tensor EncodeImages(Vae vae, Tensor images, long seed, int batchSize = 1000)
+    public static Tensor EncodeImages(Vae vae, Tensor images, long seed, int batchSize = 1000) =>
+        EncodeBatches(vae, images.shape[0], (start, count) => images.narrow(0, start, count), seed, batchSize);
+
+    /// <summary>As <see cref="EncodeImages(Vae, Tensor, long, int)"/> for images held as bytes, each batch made float when reached.</summary>
+    public static Tensor EncodeImages(Vae vae, LabelledImages images, long seed, int batchSize = 1000) =>
+        EncodeBatches(vae, images.Count, (start, count) => images.Inputs(start, count), seed, batchSize);
+
+    static Tensor EncodeBatches(Vae vae, long n, Func<long, long, Tensor> batch, long seed, int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         using var eval = EvalMode.Of(vae);
         using var noGrad = no_grad();
         using var generator = new Generator(unchecked((ulong)seed));
         var parts = new List<Tensor>();
-        long n = images.shape[0];
         for (long start = 0; start < n; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            parts.Add(vae.Sample(images.narrow(0, start, Math.Min(batchSize, n - start)), generator).MoveToOuterDisposeScope());
+            parts.Add(vae.Sample(batch(start, Math.Min(batchSize, n - start)), generator).MoveToOuterDisposeScope());
         }
         Tensor all = cat(parts, 0);
         foreach (Tensor p in parts) p.Dispose();

@@ -32,21 +32,25 @@ public static class RunDirectory
 
     static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    /// <summary>config.json: the training config, and for models other than the classifier the architecture and its settings.</summary>
-    public static string ConfigJson(TrainingConfig config, string architecture, string? settings)
+    /// <summary>
+    /// config.json: the training config, and for models other than part 1's classifier the architecture and its settings;
+    /// with <paramref name="data"/> (a <see cref="Data.DatasetInfo"/> as JSON) also the data it was trained on.
+    /// </summary>
+    public static string ConfigJson(TrainingConfig config, string architecture, string? settings, string? data = null)
     {
-        if (settings is null) return JsonSerializer.Serialize(config, Indented);   // part 1's layout
-        var document = new Dictionary<string, object?>
-        {
-            ["Architecture"] = architecture,
-            ["Model"] = JsonDocument.Parse(settings).RootElement,
-            ["Training"] = config,
-        };
+        if (settings is null && data is null) return JsonSerializer.Serialize(config, Indented);   // part 1's layout
+        var document = new Dictionary<string, object?> { ["Architecture"] = architecture };
+        if (settings is not null) document["Model"] = JsonDocument.Parse(settings).RootElement;
+        if (data is not null) document["Data"] = JsonDocument.Parse(data).RootElement;
+        document["Training"] = config;
         return JsonSerializer.Serialize(document, Indented);
     }
 
-    /// <summary>Safetensors metadata of a trained model: part 1's four keys, plus <c>config</c> (the model settings) when there are any.</summary>
-    public static Dictionary<string, string> Metadata(string architecture, string? settings, TrainingConfig config)
+    /// <summary>
+    /// Safetensors metadata of a trained model: part 1's four keys, plus <c>config</c> (the model settings) when there are
+    /// any and <c>data</c> (what it was trained on) when known.
+    /// </summary>
+    public static Dictionary<string, string> Metadata(string architecture, string? settings, TrainingConfig config, string? data = null)
     {
         var metadata = new Dictionary<string, string>
         {
@@ -56,6 +60,7 @@ public static class RunDirectory
             ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
         };
         if (settings is not null) metadata["config"] = settings;
+        if (data is not null) metadata["data"] = data;
         return metadata;
     }
 

@@ -89,7 +89,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             partial = saved.Partial;
         }
         observer.TrainingStarted(model, startEpoch);
-        AtomicFile.WriteAllText(Path.Combine(runDirectory, RunDirectory.ConfigFileName), RunDirectory.ConfigJson(config, task.Architecture, task.Settings));
+        AtomicFile.WriteAllText(Path.Combine(runDirectory, RunDirectory.ConfigFileName), RunDirectory.ConfigJson(config, task.Architecture, task.Settings, task.Data));
 
         long n = task.TrainCount;
         int batches = (int)((n + config.BatchSize - 1) / config.BatchSize);
@@ -173,7 +173,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
     /// </summary>
     TModel SaveModels(ITrainingTask<TModel> task, TModel model, WeightAverages<TModel> averages, string runDirectory)
     {
-        var metadata = RunDirectory.Metadata(task.Architecture, task.Settings, config);
+        var metadata = RunDirectory.Metadata(task.Architecture, task.Settings, config, task.Data);
         averages.SaveSweep(task, config, runDirectory, device);
         TModel final = model;
         if (averages.Main is { } ema)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LatentDiffusion.Data;
 using LatentDiffusion.Models;
 using static TorchSharp.torch;
 
@@ -10,24 +11,55 @@ namespace LatentDiffusion.Training;
 /// set (eval mode, fresh ε), as the post's; logged as val_loss with its parts val_rec and val_kl, and the epoch's
 /// train_rec and train_kl.
 /// </summary>
-public sealed class VaeTask(Tensor train, Tensor validation, VaeConfig config) : ITrainingTask<Vae>
+public sealed class VaeTask : ITrainingTask<Vae>
 {
-    /// <summary>Training images (N, 1, 32, 32) in [0, 1]; the task does not own them.</summary>
-    public Tensor Train { get; } = train;
+    readonly VaeConfig config;
+    readonly Func<Tensor, Tensor> trainBatch;                 // indices (B,) → images (B, C, S, S)
+    readonly Func<long, long, Tensor> validationBatch;        // (start, count) → images
+    readonly long validationCount;
 
-    public Tensor ValidationImages { get; } = validation;
+    /// <param name="train">Training images (N, C, S, S) in [0, 1] on the training device; the task does not own them.</param>
+    public VaeTask(Tensor train, Tensor validation, VaeConfig config)
+    {
+        this.config = config;
+        trainBatch = indices => train.index_select(0, indices);
+        validationBatch = (start, count) => validation.narrow(0, start, count);
+        TrainCount = train.shape[0];
+        validationCount = validation.shape[0];
+    }
+
+    /// <summary>
+    /// A VAE task on images held as bytes, each batch made float on <paramref name="device"/> when drawn (for MNIST the same
+    /// values as the tensors of the other constructor). <paramref name="data"/> is recorded with the weights.
+    /// </summary>
+    public VaeTask(LabelledImages train, LabelledImages validation, VaeConfig config, DatasetInfo? data = null, Device? device = null)
+    {
+        config.Validate();
+        foreach (LabelledImages split in (LabelledImages[])[train, validation])
+            if (split.Channels != config.Channels || split.Side != config.Side)
+                throw new ArgumentException($"images of {split.Channels}x{split.Side}x{split.Side} for a VAE of {config.Channels}x{config.Side}x{config.Side}");
+        this.config = config;
+        device ??= CPU;
+        trainBatch = train.Inputs;
+        validationBatch = (start, count) => validation.Inputs(start, count, device);
+        TrainCount = train.Count;
+        validationCount = validation.Count;
+        Data = data?.ToJson();
+    }
 
     public string Architecture => nameof(Vae);
 
     public string? Settings => JsonSerializer.Serialize(config);
 
-    public long TrainCount => Train.shape[0];
+    public string? Data { get; }
+
+    public long TrainCount { get; }
 
     public Vae CreateModel() => new(config);
 
     public BatchLoss Loss(Vae model, Tensor indices, Generator generator)
     {
-        Tensor x = Train.index_select(0, indices);                                   // (B, 1, 32, 32)
+        Tensor x = trainBatch(indices);                                               // (B, C, S, S)
         (Tensor rec, Tensor kl) = Terms(model, x, generator);                         // (B,), (B,)
         Tensor loss = rec.add(kl, alpha: config.KlWeight).mean();
         return new BatchLoss(loss, [("train_rec", rec.mean()), ("train_kl", kl.mean())]);
@@ -36,11 +68,11 @@ public sealed class VaeTask(Tensor train, Tensor validation, VaeConfig config) :
     public ValidationResult Validate(Vae model, int batchSize, Generator generator)
     {
         double rec = 0, kl = 0;
-        long n = ValidationImages.shape[0];
+        long n = validationCount;
         for (long start = 0; start < n; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            (Tensor r, Tensor k) = Terms(model, ValidationImages.narrow(0, start, Math.Min(batchSize, n - start)), generator);
+            (Tensor r, Tensor k) = Terms(model, validationBatch(start, Math.Min(batchSize, n - start)), generator);
             rec += r.to_type(ScalarType.Float64).sum().item<double>();
             kl += k.to_type(ScalarType.Float64).sum().item<double>();
         }

@@ -110,7 +110,7 @@ internal sealed class WeightAverages<TModel> where TModel : nn.Module
             AveragedBatchNorm.Recompute(task, average.Model, config.BatchSize, config.Seed, device);
             average.Model.eval();
             ModelWeights.Save(average.Model, Path.Combine(runDirectory, RunDirectory.SweepModelFileName(average.Decay)),
-                RunDirectory.Metadata(task.Architecture, task.Settings, config));
+                RunDirectory.Metadata(task.Architecture, task.Settings, config, task.Data));
             average.Model.Dispose();
         }
     }

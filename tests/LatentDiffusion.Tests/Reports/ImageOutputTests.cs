@@ -56,7 +56,7 @@ public sealed class ImageOutputTests
         ImageOutput.Write(images, path);
         byte[] png = File.ReadAllBytes(path);
         Assert.Equal(0x89, png[0]);
-        using Tensor wrong = rand(2, 3, 32, 32);
+        using Tensor wrong = rand(2, 2, 32, 32);                                   // neither gray nor RGB (RGB is a dataset's shape now)
         Assert.Throws<ArgumentException>(() => ImageOutput.Write(wrong, dir.File("bad.png")));
         Assert.Equal(["g.png"], dir.FileNames());
     }

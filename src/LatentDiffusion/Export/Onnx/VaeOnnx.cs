@@ -27,7 +27,7 @@ public sealed class VaeOnnx : IOnnxModelExport
         foreach (var (g, kind) in new[] { (decoder, OnnxExport.DecoderKind), (encoder, OnnxExport.EncoderKind) })
         {
             g.DocString = $"the VAE {Path.GetFileName(path)}'s {(kind == OnnxExport.DecoderKind ? "decoder: latent → image" : "encoder: image → posterior (μ, σ)")}";
-            g.Metadata[OnnxExport.ModelKey] = JsonSerializer.Serialize(new { kind, latent_shape = latent, image_shape = new[] { 1, 32, 32 } }, OnnxExport.Json);
+            g.Metadata[OnnxExport.ModelKey] = JsonSerializer.Serialize(new { kind, latent_shape = latent, image_shape = vae.ImageShape }, OnnxExport.Json);
             g.Metadata[OnnxExport.ConfigKey] = config;
         }
         return [(".decoder", decoder), (".encoder", encoder)];
@@ -41,7 +41,7 @@ public sealed class VaeOnnx : IOnnxModelExport
         string z = g.Input("z", OnnxType.Float, null, latent[0], latent[1], latent[2]);
         string h = Levels(g, z, vae.Decoder, "decoder.");
         h = g.Node("Identity", [h], "image");
-        g.Output(h, OnnxType.Float, null, 1, 32, 32);
+        g.Output(h, OnnxType.Float, [null, .. vae.ImageShape.Select(v => (long?)v)]);                // (B, C, S, S)
         return g;
     }
 
@@ -51,7 +51,7 @@ public sealed class VaeOnnx : IOnnxModelExport
         var g = new OnnxGraph("vae_encoder");
         long[] latent = vae.LatentShape;
         long c = latent[0];
-        string x = g.Input("image", OnnxType.Float, null, 1, 32, 32);
+        string x = g.Input("image", OnnxType.Float, [null, .. vae.ImageShape.Select(v => (long?)v)]);   // (B, C, S, S)
         string h = Levels(g, x, vae.Encoder, "encoder.");                                        // (B, 2C or head, 4, 4)
         if (vae.Config.HeadChannels > 0) h = OnnxLayers.Conv(g, h, Child<Conv2d>(vae, "head"), "head.");   // (B, 2C, 4, 4)
         string[] halves = g.Nodes("Split", [h, OnnxLayers.Constant(g, "split", [c, c])], [g.Fresh("mu_half"), g.Fresh("second_half")], OnnxAttribute.Int("axis", 1));

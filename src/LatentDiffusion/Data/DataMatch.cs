@@ -1,0 +1,25 @@
+using LatentDiffusion.Models;
+
+namespace LatentDiffusion.Data;
+
+/// <summary>
+/// Whether a trained model fits a dataset: the one-line problems, naming both, for a model given data of another shape
+/// or a classifier of another dataset used for that dataset's FID.
+/// </summary>
+public static class DataMatch
+{
+    /// <summary>
+    /// Null when the classifier at <paramref name="path"/> (its <paramref name="config"/> and the data it records, if any)
+    /// can read <paramref name="data"/>: same channels, side and number of classes; with <paramref name="sameData"/> (its
+    /// FID features define the metric) also trained on data of the same content hash.
+    /// </summary>
+    public static string? ClassifierProblem(ClassifierConfig config, DatasetInfo? recorded, string path, DatasetInfo data, bool sameData = false)
+    {
+        string model = recorded is null ? $"the classifier {path} ({config.Describe()})" : $"the classifier {path} (trained on {recorded.Describe()})";
+        if (config.Channels != data.Channels || config.Resolution != data.Resolution || config.Classes != data.ClassNames.Count)
+            return $"{model} does not fit the data {data.Describe()}: it reads {config.Describe()}";
+        if (sameData && recorded is not null && recorded.ContentSha256 != data.ContentSha256)
+            return $"{model} is another dataset's classifier; the FID of {data.Describe()} needs a classifier trained on it (ldm classifier train --data …)";
+        return null;
+    }
+}
