@@ -112,13 +112,16 @@ public static class ReproducePart3
                     diffusion_model = modelPath,
                     vae = vaePath,
                     classifier_sha256 = result.ClassifierSha256,
-                    rows = result.Rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid, warnings = r.Warnings }),
+                    rows = result.Rows.Select(ReproducePart2.RowJson),
+                    memorisation_threshold = result.MemorisationThreshold,
+                    seconds_quality = result.QualitySeconds,
                     census = new { counts = result.Census.Counts, mean_confidence = result.Census.MeanConfidence, total_variation = result.Census.TotalVariation },
                     samplers = result.SamplerRows.Select(r => new
                     {
                         model = r.Model, sampler = r.Sampler, steps = r.Steps, evaluations = r.Evaluations, weights = r.Ema ? "ema" : "raw",
                         fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_validation = r.RatioToValidation, seconds = r.Seconds, count = r.Count,
                         precision = r.Manifold?.Precision, recall = r.Manifold?.Recall, density = r.Manifold?.Density, coverage = r.Manifold?.Coverage,
+                        memorised_fraction = r.MemorisedFraction,
                     }),
                     report = result.Report.IndexPath,
                 });
@@ -130,14 +133,14 @@ public static class ReproducePart3
     static void PrintSamplerTable(IReadOnlyList<SamplerRow> rows)
     {
         var table = new Table().Title("Samplers (FID of each row's digits against the training images)");
-        foreach (string h in new[] { "model", "sampler", "steps", "NFE", "weights", "FID preact", "FID flatten", "÷ Validation", "precision", "recall", "density", "coverage", "seconds" })
+        foreach (string h in new[] { "model", "sampler", "steps", "NFE", "weights", "FID preact", "FID flatten", "÷ Validation", "precision", "recall", "density", "coverage", "memorised", "seconds" })
             table.AddColumn(h);
         static string M(double? value) => value is double v ? v.ToString("F3", CultureInfo.InvariantCulture) : "-";
         foreach (SamplerRow r in rows)
             table.AddRow(r.Model.EscapeMarkup(), r.Sampler.EscapeMarkup(), r.Steps.ToString(CultureInfo.InvariantCulture), r.Evaluations.ToString(CultureInfo.InvariantCulture),
                 r.Ema ? "EMA" : "raw", r.FidPreact.ToString("F3", CultureInfo.InvariantCulture), r.FidFlatten.ToString("F3", CultureInfo.InvariantCulture),
                 r.RatioToValidation.ToString("F2", CultureInfo.InvariantCulture), M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density),
-                M(r.Manifold?.Coverage), r.Seconds.ToString("F1", CultureInfo.InvariantCulture));
+                M(r.Manifold?.Coverage), M(r.MemorisedFraction), r.Seconds.ToString("F1", CultureInfo.InvariantCulture));
         CliApp.Out.Write(table);
     }
 

@@ -38,7 +38,14 @@ public sealed record Part3Inputs(MnistData Mnist, string ClassifierPath, string 
 
 /// <summary>The series' FID table, the census, the sampling time, the sampler table (null: none) and the written report.</summary>
 public sealed record Part3Result(IReadOnlyList<GeneratorFidRow> Rows, DigitCensus Census, double SampleSeconds, IReadOnlyList<SamplerRow> SamplerRows,
-    IReadOnlyList<string> Notes, Part3ReportResult Report, string ClassifierSha256);
+    IReadOnlyList<string> Notes, Part3ReportResult Report, string ClassifierSha256)
+{
+    /// <summary>The memorisation threshold τ every row's memorised fraction used (null: no row was large enough).</summary>
+    public double? MemorisationThreshold { get; init; }
+
+    /// <summary>Wall seconds of the metrics beyond FID over both tables (the training set's k-NN radii and the test set's distances included).</summary>
+    public double QualitySeconds { get; init; }
+}
 
 /// <summary>
 /// <c>ldm reproduce part3</c>: N digits sampled with DDPM over all T steps (the post's sampler) and decoded by the latent
@@ -111,7 +118,11 @@ public static class Part3Reproduction
                 NoisingTimes = reportConfig.NoisingTimes.Select(t => (int)Math.Round(t * (double)config.Steps / 1000)).Distinct().ToArray(),
             };
             Part3ReportResult written = Part3Report.Write(reportInputs, inputs.ReportDirectory, reportConfig, progress: new Progress<string>(observer.Result));
-            return new Part3Result(rows, census, sampleSeconds, samplerRows, table?.Notes ?? [], written, ModelWeights.Sha256(inputs.ClassifierPath));
+            return new Part3Result(rows, census, sampleSeconds, samplerRows, table?.Notes ?? [], written, ModelWeights.Sha256(inputs.ClassifierPath))
+            {
+                MemorisationThreshold = scorer.MemorisationThreshold,
+                QualitySeconds = scorer.QualitySeconds,
+            };
         }
     }
 }

@@ -12,7 +12,7 @@ public sealed record ComparedModel(string Name, UNet UNet, DiffusionConfig Confi
 /// <summary>
 /// One row of the sampler table: a model's weights (EMA or raw) sampled with one sampler and step count, N digits
 /// decoded and scored with MNIST-FID against the training set (both feature kinds), the ratio to the Validation FID
-/// (preact), precision, recall, density and coverage from the same features, and the wall time of generation
+/// (preact), precision, recall, density, coverage and the memorised fraction from the same features, and the wall time of generation
 /// (sampling + decoding, not the metrics).
 /// </summary>
 public sealed record SamplerRow(string Model, string Sampler, int Steps, int Evaluations, bool Ema, int Count,
@@ -20,6 +20,9 @@ public sealed record SamplerRow(string Model, string Sampler, int Steps, int Eva
 {
     /// <summary>Precision and recall (k = 3), density and coverage (k = 5) of the digits against the training images (preact features); null for a row too small for them.</summary>
     public ManifoldResult? Manifold { get; init; }
+
+    /// <summary>The share of the digits nearer to a training image than the test digits' 1st percentile (<see cref="Memorisation"/>); null for a row too small for the metrics.</summary>
+    public double? MemorisedFraction { get; init; }
 
     /// <summary>e.g. "α-deblending · Heun 25 (49 NFE) · EMA".</summary>
     public string Label => $"{Model} · {Sampler} {Steps} ({Evaluations} NFE) · {(Ema ? "EMA" : "raw")}";
@@ -68,8 +71,8 @@ public static class SamplerComparison
     public static SamplerRow Score(ComparedModel model, SamplingOptions options, Tensor images, double seconds, FidScorer scorer)
     {
         string sampler = options.SamplerFor(model.Config).RowName(options);
-        FidScore score = scorer.Score(images, $"{model.Name} {sampler}", manifold: true);
+        FidScore score = scorer.Score(images, $"{model.Name} {sampler}", quality: true);
         return new SamplerRow(model.Name, sampler, options.StepsFor(model.Config), options.EvaluationsFor(model.Config), model.Ema,
-            (int)images.shape[0], score.Preact, score.Flatten, score.Preact / scorer.Validation, seconds) { Manifold = score.Manifold };
+            (int)images.shape[0], score.Preact, score.Flatten, score.Preact / scorer.Validation, seconds) { Manifold = score.Manifold, MemorisedFraction = score.MemorisedFraction };
     }
 }

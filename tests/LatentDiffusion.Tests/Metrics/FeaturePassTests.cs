@@ -76,7 +76,7 @@ public sealed class FeaturePassTests : IDisposable
         using Tensor images = data.Test.ToInputs();
         var scorer = new FidScorer(classifier, data);
         FidScore plain = scorer.Score(images, "x");
-        FidScore with = scorer.Score(images, "x", manifold: true);
+        FidScore with = scorer.Score(images, "x", quality: true);
         Assert.Equal(plain.Preact, with.Preact);
         Assert.Equal(plain.Flatten, with.Flatten);
         Assert.Null(plain.Manifold);
@@ -87,7 +87,7 @@ public sealed class FeaturePassTests : IDisposable
         Assert.Equal((120, 40), (m.RealCount, m.FakeCount));
 
         using Tensor three = images.narrow(0, 0, 3);
-        FidScore few = scorer.Score(three, "tiny", manifold: true);
+        FidScore few = scorer.Score(three, "tiny", quality: true);
         Assert.Null(few.Manifold);
         Assert.Contains(few.Warnings, w => w.Contains("row tiny: 3 digits") && w.Contains("too few for precision"));
     }
