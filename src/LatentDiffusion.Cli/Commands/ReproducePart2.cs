@@ -109,6 +109,7 @@ public static class ReproducePart2
                     rows = rows.Select(RowJson),
                     memorisation_threshold = scorer.MemorisationThreshold,
                     seconds_quality = scorer.QualitySeconds,
+                    seconds_quality_setup = scorer.QualitySetupSeconds,
                     report = result.IndexPath,
                 });
             return CliApp.Ok;

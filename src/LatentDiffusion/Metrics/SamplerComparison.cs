@@ -24,6 +24,18 @@ public sealed record SamplerRow(string Model, string Sampler, int Steps, int Eva
     /// <summary>The share of the digits nearer to a training image than the test digits' 1st percentile (<see cref="Memorisation"/>); null for a row too small for the metrics.</summary>
     public double? MemorisedFraction { get; init; }
 
+    /// <summary>
+    /// The rows of the single seeds this row averages (seeds S, S + 1, …), or empty for a row of one seed. When set, every
+    /// number of this row (FIDs, ratio, metrics beyond FID, seconds) is the mean over them.
+    /// </summary>
+    public IReadOnlyList<SamplerRow> PerSeed { get; init; } = [];
+
+    /// <summary>The number of sampling seeds the row's numbers average.</summary>
+    public int Seeds => Math.Max(1, PerSeed.Count);
+
+    /// <summary>The lowest and highest preact FID over the seeds (the row's own value for one seed).</summary>
+    public (double Min, double Max) FidPreactRange => PerSeed.Count == 0 ? (FidPreact, FidPreact) : (PerSeed.Min(r => r.FidPreact), PerSeed.Max(r => r.FidPreact));
+
     /// <summary>e.g. "α-deblending · Heun 25 (49 NFE) · EMA".</summary>
     public string Label => $"{Model} · {Sampler} {Steps} ({Evaluations} NFE) · {(Ema ? "EMA" : "raw")}";
 }
@@ -65,6 +77,34 @@ public static class SamplerComparison
         using LatentSamples samples = LatentDiffusionSampler.Generate(model.UNet, model.Config, vae, count, seed, options, progress);
         double seconds = watch.Elapsed.TotalSeconds;
         return Score(model, options, samples.Images, seconds, scorer);
+    }
+
+    /// <summary>
+    /// The mean of one setting's rows at several sampling seeds: every number averaged, the single-seed rows kept in
+    /// <see cref="SamplerRow.PerSeed"/> for the spread. The metrics beyond FID are averaged only when every seed has them.
+    /// </summary>
+    public static SamplerRow Mean(IReadOnlyList<SamplerRow> seeds)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (seeds.Count == 0) throw new ArgumentException("no rows to average", nameof(seeds));
+        if (seeds.Count == 1) return seeds[0];
+        SamplerRow first = seeds[0];
+        if (seeds.Any(r => r.Label != first.Label || r.Count != first.Count)) throw new ArgumentException("the rows to average are of different settings", nameof(seeds));
+        ManifoldResult? manifold = seeds.All(r => r.Manifold is not null)
+            ? first.Manifold! with
+            {
+                Precision = seeds.Average(r => r.Manifold!.Precision), Recall = seeds.Average(r => r.Manifold!.Recall),
+                Density = seeds.Average(r => r.Manifold!.Density), Coverage = seeds.Average(r => r.Manifold!.Coverage),
+                Seconds = seeds.Sum(r => r.Manifold!.Seconds),
+            }
+            : null;
+        return first with
+        {
+            FidPreact = seeds.Average(r => r.FidPreact), FidFlatten = seeds.Average(r => r.FidFlatten), RatioToValidation = seeds.Average(r => r.RatioToValidation),
+            Seconds = seeds.Average(r => r.Seconds), Manifold = manifold,
+            MemorisedFraction = seeds.All(r => r.MemorisedFraction is not null) ? seeds.Average(r => r.MemorisedFraction!.Value) : null,
+            PerSeed = seeds,
+        };
     }
 
     /// <summary>The row of already generated <paramref name="images"/> (e.g. the main table's DDPM samples), generated in <paramref name="seconds"/>.</summary>

@@ -122,7 +122,7 @@ public static class Part3Page
             rows.Select(r => new[]
             {
                 r.Model, r.Sampler, r.Steps.ToString(Inv), r.Evaluations.ToString(Inv), r.Ema ? "EMA" : "raw",
-                F(r.FidPreact, 3), F(r.FidFlatten, 3), F(r.RatioToValidation, 2),
+                F(r.FidPreact, 3) + (r.Seeds > 1 ? $" ({F(r.FidPreactRange.Min, 3)}–{F(r.FidPreactRange.Max, 3)}, {r.Seeds} seeds)" : ""), F(r.FidFlatten, 3), F(r.RatioToValidation, 2),
                 M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density), M(r.Manifold?.Coverage), M(r.MemorisedFraction),
                 F(r.Seconds, 1), r.Count.ToString(Inv),
             }).ToList());
