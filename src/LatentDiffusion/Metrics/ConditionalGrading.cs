@@ -92,15 +92,21 @@ public sealed class ConditionalGrading
         var watch = System.Diagnostics.Stopwatch.StartNew();
         manifolds[digit] ??= ManifoldMetrics.Real(train.Features, Manifold);
         ManifoldResult manifold = ManifoldMetrics.Compute(manifolds[digit]!, set.Features);
-        if (references[digit] is null)
-        {
-            using Tensor test = data.Test.ToInputs();
-            using Tensor heldOut = ClassImages(test, data.Test.Labels.ToArray(), digit);
-            references[digit] = Metrics.Memorisation.Reference(train.Features, pass.OfInputs(heldOut, $"the test images of digit {digit}").Features, Memorisation);
-        }
-        double memorised = Metrics.Memorisation.MemorisedFraction(references[digit]!, set.Features);
+        MemorisationReference? reference = Reference(digit, train);
+        double? memorised = reference is null ? null : Metrics.Memorisation.MemorisedFraction(reference, set.Features);
         QualitySeconds += watch.Elapsed.TotalSeconds;
         return grade with { Manifold = manifold, MemorisedFraction = memorised };
+    }
+
+    /// <summary>Digit <paramref name="digit"/>'s memorisation reference (its test images against its training images), made once; null when the test set holds fewer than 2 of the digit.</summary>
+    MemorisationReference? Reference(int digit, ImageFeatures train)
+    {
+        if (references[digit] is { } known) return known;
+        byte[] labels = data.Test.Labels.ToArray();
+        if (labels.Count(l => l == digit) < 2) return null;
+        using Tensor test = data.Test.ToInputs();
+        using Tensor heldOut = ClassImages(test, labels, digit);
+        return references[digit] = Metrics.Memorisation.Reference(train.Features, pass.OfInputs(heldOut, $"the test images of digit {digit}").Features, Memorisation);
     }
 
     /// <summary>The training images' statistics of one digit.</summary>

@@ -102,6 +102,21 @@ public sealed class FeaturePassTests : IDisposable
         Assert.Contains(few.Warnings, w => w.Contains("row tiny: 3 digits") && w.Contains("too few for precision"));
     }
 
+    /// <summary>A classifier that gives NaN features (NaN weights) stops a table with one line naming the set, the image and the feature.</summary>
+    [Fact]
+    public void FidScorer_NaNFeatures_OneLineNamingTheRow()
+    {
+        MnistData data = SyntheticData.Dataset(train: 60, test: 20);
+        using var broken = new Classifier();
+        using (no_grad())
+            foreach (var p in broken.parameters()) p.fill_(double.NaN);
+        using Tensor images = data.Test.ToInputs();
+        var e = Assert.Throws<ArgumentException>(() => new FidScorer(broken, data).Score(images, "x", quality: true));
+        Assert.Contains("feature 0 of row 0 is NaN; features must be finite", e.Message);
+        Assert.DoesNotContain("\n", e.Message);
+        Assert.DoesNotContain("Parameter", e.Message);
+    }
+
     /// <summary>The guidance sweep's per-class grades: the FID FidCalculator gives (bit for bit), and the metrics beyond FID against that digit's training images.</summary>
     [Fact]
     public void ConditionalGrading_Grade_SameFidAndTheMetricsPerClass()
