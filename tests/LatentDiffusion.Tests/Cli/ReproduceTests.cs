@@ -63,7 +63,7 @@ public sealed class ReproduceTests
             "--widths", "8,16", "--objective", "iadb", "--ema", "0.9", "--latent-scale", "auto", "--out", dir.File("iadb")]);
         var r = Ok(["reproduce", "part3", "--data", data, "--vae", dir.File("latent/model.safetensors"), "--part2-vae", dir.File("vae/model.safetensors"),
             "--model", dir.File("diffusion/model.safetensors"), "--iadb-model", dir.File("iadb/model.safetensors"), "--iadb-wide-model", dir.File("iadb/model.safetensors"),
-            "-n", "40", "--clip-x0", "--out", dir.File("run"), "--json"]);
+            "-n", "40", "--clip-x0", "--seeds", "2", "--out", dir.File("run"), "--json"]);
         JsonElement json = LastJson(r);
         string[] rows = json.GetProperty("rows").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray();
         Assert.Equal(["Validation", "Random", "VAE", "Diffusion", "VAE reconstructions", "Latent VAE reconstructions"], rows);
@@ -79,7 +79,15 @@ public sealed class ReproduceTests
         // images (40 digits, 160 images: enough for k + 1).
         AssertQuality(json.GetProperty("rows"));
         AssertQuality(json.GetProperty("samplers"));
-        Assert.All(json.GetProperty("samplers").EnumerateArray(), row => Assert.Equal(1, row.GetProperty("seeds").GetInt32()));
+        // --seeds 2: every sampler row the mean of seeds 0 and 1, each kept, the FID between their lowest and highest.
+        foreach (JsonElement row in json.GetProperty("samplers").EnumerateArray())
+        {
+            Assert.Equal(2, row.GetProperty("seeds").GetInt32());
+            double[] fids = row.GetProperty("per_seed").EnumerateArray().Select(p => p.GetProperty("fid_preact").GetDouble()).ToArray();
+            Assert.Equal([0L, 1L], row.GetProperty("per_seed").EnumerateArray().Select(p => p.GetProperty("seed").GetInt64()));
+            Assert.Equal(fids.Average(), row.GetProperty("fid_preact").GetDouble(), 1e-12);
+            Assert.Equal((fids.Min(), fids.Max()), (row.GetProperty("fid_preact_min").GetDouble(), row.GetProperty("fid_preact_max").GetDouble()));
+        }
         Assert.True(json.GetProperty("memorisation_threshold").GetDouble() > 0);
         string reportDir = Path.GetDirectoryName(json.GetProperty("report").GetString())!;
         Assert.True(File.Exists(Path.Combine(reportDir, "samplers.png")));
