@@ -99,10 +99,12 @@ public static class ReproduceConditional
                         {
                             guidance = r.Guidance, accuracy = r.Accuracy, worst_accuracy = r.WorstAccuracy, mean_confidence = r.MeanConfidence,
                             mean_fid = r.MeanFid, worst_fid = r.WorstFid, seconds = r.Seconds,
-                            digits = r.Digits.Select(d => new { digit = d.Digit, correct = d.Correct, count = d.Count, mean_confidence = d.MeanConfidence, fid = d.Fid }),
+                            mean_precision = r.Mean(d => d.Manifold?.Precision), mean_recall = r.Mean(d => d.Manifold?.Recall), mean_density = r.Mean(d => d.Manifold?.Density),
+                            mean_coverage = r.Mean(d => d.Manifold?.Coverage), mean_memorised_fraction = r.Mean(d => d.MemorisedFraction),
+                            digits = r.Digits.Select(d => new { digit = d.Digit, correct = d.Correct, count = d.Count, mean_confidence = d.MeanConfidence, fid = d.Fid, quality = Quality(d) }),
                         }),
-                        test_digits = result.TestDigits.Select(d => new { digit = d.Digit, accuracy = d.Accuracy, fid = d.Fid }),
-                        unconditional = result.Unconditional?.Select(d => new { digit = d.Digit, count = d.Count, fid = d.Fid }),
+                        test_digits = result.TestDigits.Select(d => new { digit = d.Digit, accuracy = d.Accuracy, fid = d.Fid, quality = Quality(d) }),
+                        unconditional = result.Unconditional?.Select(d => new { digit = d.Digit, count = d.Count, fid = d.Fid, quality = Quality(d) }),
                         guidance_interval = template.GuidanceInterval is var (glo, ghi) ? new[] { glo, ghi } : null,
                         report = reportDir,
                     });
@@ -111,6 +113,12 @@ public static class ReproduceConditional
         }));
         return command;
     }
+
+    /// <summary>A digit's metrics beyond FID in <c>--json</c> (null values for a group too small for them).</summary>
+    static object Quality(DigitGrade d) => new
+    {
+        precision = d.Manifold?.Precision, recall = d.Manifold?.Recall, density = d.Manifold?.Density, coverage = d.Manifold?.Coverage, memorised_fraction = d.MemorisedFraction,
+    };
 
     static double[] ParseWeights(string text)
     {
@@ -128,15 +136,26 @@ public static class ReproduceConditional
 
     static void PrintSweep(IReadOnlyList<GuidanceRow> rows, IReadOnlyList<DigitGrade> test, IReadOnlyList<DigitGrade>? reference)
     {
-        var table = new Table().Title("Guidance sweep (part 1's classifier grades every digit)");
-        foreach (string h in new[] { "w", "read as asked", "worst digit", "mean confidence", "per-class FID (mean)", "(worst)", "seconds" }) table.AddColumn(h);
+        var table = new Table().Title("Guidance sweep (part 1's classifier grades every digit; the metrics beyond FID are means over the digits)");
+        foreach (string h in new[] { "w", "read as asked", "worst digit", "mean confidence", "per-class FID (mean)", "(worst)", "precision", "recall", "density", "coverage", "memorised", "seconds" })
+            table.AddColumn(h);
+        static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+        static string[] Quality(GuidanceRow r)
+        {
+            static string M(double? value) => value is double v ? F(v, "F3") : "-";
+            return [M(r.Mean(d => d.Manifold?.Precision)), M(r.Mean(d => d.Manifold?.Recall)), M(r.Mean(d => d.Manifold?.Density)), M(r.Mean(d => d.Manifold?.Coverage)), M(r.Mean(d => d.MemorisedFraction))];
+        }
         foreach (GuidanceRow r in rows)
-            table.AddRow(r.Guidance.ToString("0.0#", CultureInfo.InvariantCulture), $"{100 * r.Accuracy:F2} %", $"{100 * r.WorstAccuracy:F1} %", $"{100 * r.MeanConfidence:F1} %",
-                r.MeanFid.ToString("F2", CultureInfo.InvariantCulture), r.WorstFid.ToString("F2", CultureInfo.InvariantCulture), r.Seconds.ToString("F0", CultureInfo.InvariantCulture));
-        table.AddRow("test digits", $"{100 * test.Sum(d => d.Correct) / (double)test.Sum(d => d.Count):F2} %", $"{100 * test.Min(d => d.Accuracy):F1} %", $"{100 * test.Average(d => d.MeanConfidence):F1} %",
-            test.Average(d => d.Fid).ToString("F2", CultureInfo.InvariantCulture), test.Max(d => d.Fid).ToString("F2", CultureInfo.InvariantCulture), "");
+            table.AddRow([r.Guidance.ToString("0.0#", CultureInfo.InvariantCulture), $"{100 * r.Accuracy:F2} %", $"{100 * r.WorstAccuracy:F1} %", $"{100 * r.MeanConfidence:F1} %",
+                F(r.MeanFid, "F2"), F(r.WorstFid, "F2"), .. Quality(r), F(r.Seconds, "F0")]);
+        var testRow = new GuidanceRow(double.NaN, test, 0);
+        table.AddRow(["test digits", $"{100 * testRow.Accuracy:F2} %", $"{100 * testRow.WorstAccuracy:F1} %", $"{100 * testRow.MeanConfidence:F1} %",
+            F(testRow.MeanFid, "F2"), F(testRow.WorstFid, "F2"), .. Quality(testRow), ""]);
         if (reference is { Count: > 0 })
-            table.AddRow("unconditional, by label", "", "", "", reference.Average(d => d.Fid).ToString("F2", CultureInfo.InvariantCulture), reference.Max(d => d.Fid).ToString("F2", CultureInfo.InvariantCulture), "");
+        {
+            var plain = new GuidanceRow(double.NaN, reference, 0);
+            table.AddRow(["unconditional, by label", "", "", "", F(plain.MeanFid, "F2"), F(plain.WorstFid, "F2"), .. Quality(plain), ""]);
+        }
         CliApp.Out.Write(table);
     }
 }

@@ -71,13 +71,14 @@ public static class ReproducePart2
             using Tensor vaeSamples = Part2Sampling.VaeSamples(model, n, s);
             using Tensor aeRecon = Part2Sampling.AutoencoderReconstructions(autoencoder, test);
             using Tensor vaeRecon = Part2Sampling.VaeReconstructions(model, test, s);
+            var scorer = new FidScorer(classifier, mnist);
             IReadOnlyList<GeneratorFidRow> rows = GeneratorFid.Table(classifier, mnist,
             [
                 ("VAE", $"{n} VAE samples, z ~ N(0, I), clipped to [0, 1]", vaeSamples, (double?)BlogPart2.FidVae),
                 ("AE", $"{n} autoencoder samples, latents ~ N(training latents' per-element mean, std), clipped", aeSamples, null),
                 ("VAE reconstructions", "the VAE's reconstructions of the test set, decode(μ + σ·ε): the floor of any generator in its latent space", vaeRecon, null),
                 ("AE reconstructions", "the autoencoder's reconstructions of the test set", aeRecon, null),
-            ], s);
+            ], s, scorer);
 
             string reportDir = parse.GetValue(report) ?? Path.Combine(run, "report");
             var inputs = new Part2ReportInputs(autoencoder, model, mnist)
@@ -105,7 +106,10 @@ public static class ReproducePart2
                     count = n,
                     seed = s,
                     classifier_sha256 = ModelWeights.Sha256(classifierPath),
-                    rows = rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid, warnings = r.Warnings }),
+                    rows = rows.Select(RowJson),
+                    memorisation_threshold = scorer.MemorisationThreshold,
+                    seconds_quality = scorer.QualitySeconds,
+                    seconds_quality_setup = scorer.QualitySetupSeconds,
                     report = result.IndexPath,
                 });
             return CliApp.Ok;
@@ -113,17 +117,29 @@ public static class ReproducePart2
         return command;
     }
 
+    /// <summary>A row of parts 2 and 3's FID table in <c>--json</c>: the FIDs and ratios, then the metrics beyond FID (null for a row too small for them).</summary>
+    internal static object RowJson(GeneratorFidRow r) => new
+    {
+        name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid,
+        precision = r.Manifold?.Precision, recall = r.Manifold?.Recall, density = r.Manifold?.Density, coverage = r.Manifold?.Coverage,
+        memorised_fraction = r.MemorisedFraction, warnings = r.Warnings,
+    };
+
     /// <summary>An FID table (rows in the given order) and the classifier it was computed with; parts 2 and 3 print theirs with it.</summary>
     internal static void PrintTable(string title, IEnumerable<GeneratorFidRow> rows, string classifierSha, string? note = null)
     {
         var table = new Table().Title(title);
-        foreach (string c in new[] { "row", "FID preact", "FID flatten", "÷ Random", "÷ Validation", "post FID", "post ÷ Validation" })
+        foreach (string c in new[] { "row", "FID preact", "FID flatten", "÷ Random", "÷ Validation", "post FID", "post ÷ Validation", "precision", "recall", "density", "coverage", "memorised" })
             table.AddColumn(c == "row" ? new TableColumn(c) : new TableColumn(c).RightAligned());
+        static string M(double? value) => value is double v ? F(v, "F3") : "-";
         foreach (GeneratorFidRow r in rows)
             table.AddRow(Markup.Escape(r.Name), F(r.FidPreact, "F2"), F(r.FidFlatten, "F2"), F(r.RatioToRandom, "F4"), F(r.RatioToValidation, "F1") + "x",
-                r.BlogFid is double b ? F(b, "F2") : "", r.BlogRatioToValidation is double br ? F(br, "F1") + "x" : "");
+                r.BlogFid is double b ? F(b, "F2") : "", r.BlogRatioToValidation is double br ? F(br, "F1") + "x" : "",
+                M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density), M(r.Manifold?.Coverage), M(r.MemorisedFraction));
         CliApp.Out.Write(table);
         if (note is not null) CliApp.Out.MarkupLine(Markup.Escape(note));
+        CliApp.Out.MarkupLine("Precision and recall (k = 3), density and coverage (k = 5) against the training images, and memorised: the share of a row's images nearer " +
+                              "to a training image than 99% of the test images are (Validation: 0.010 by construction); docs/metrics.md.");
         foreach (string warning in rows.SelectMany(r => r.Warnings).Distinct()) Console.Error.WriteLine($"ldm: warning: {warning}");
         CliApp.Out.MarkupLineInterpolated($"classifier {classifierSha[..12]}; FID values scale with its weights: compare ratios with the posts'.");
     }

@@ -64,15 +64,22 @@ public static class ReproducePart3
             DefaultValueFactory = _ => "quick",
         };
         samplers.AcceptOnlyFromAmong("none", "quick", "full");
+        var samplerSeeds = new Option<int>("--seeds")
+        {
+            Description = "Sampling seeds per sampler-table row: each row is sampled at seeds SEED, SEED+1, … and shows the mean, with the lowest and highest FID. Multiplies the table's time. Default 1.",
+            DefaultValueFactory = _ => 1,
+        };
         var json = CommonOptions.JsonOption();
         var command = new Command("part3", "Part 3: sample the latent diffusion model, score it and part 2's VAE with MNIST-FID (the series' table), compare samplers, write the report.")
         {
-            data, classifierModel, vae, part2Vae, model, count, seed, clip, train, outDir, report, iadbModel, iadbWideModel, studentModel, samplers, json,
+            data, classifierModel, vae, part2Vae, model, count, seed, clip, train, outDir, report, iadbModel, iadbWideModel, studentModel, samplers, samplerSeeds, json,
         };
         command.SetAction(CliApp.Action(parse =>
         {
             int n = CommonOptions.RequireCount(parse.GetValue(count));
             long s = parse.GetValue(seed);
+            int seeds = parse.GetValue(samplerSeeds);
+            if (seeds is < 1 or > MaxSeeds) throw new InvalidOptionException($"--seeds must be between 1 and {MaxSeeds} (got {seeds})");
             string run = parse.GetValue(outDir)!;
             MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             string vaePath = parse.GetValue(vae)!, modelPath = parse.GetValue(model)!;
@@ -97,6 +104,7 @@ public static class ReproducePart3
             {
                 Count = n, Seed = s, ClipX0 = parse.GetValue(clip), AlphaPath = iadbPath, Wide = widePath is null ? null : (widePath, wideGiven),
                 Student = studentPath is null ? null : (studentPath, studentGiven),
+                SamplerSeeds = seeds,
                 Samplers = parse.GetValue(samplers) switch { "none" => null, "full" => SamplerTableSize.Full, _ => SamplerTableSize.Quick },
             }, ConsoleProgress.Instance);
             PrintTable(result.Rows, result.Census, n, result.SampleSeconds, result.ClassifierSha256);
@@ -112,13 +120,24 @@ public static class ReproducePart3
                     diffusion_model = modelPath,
                     vae = vaePath,
                     classifier_sha256 = result.ClassifierSha256,
-                    rows = result.Rows.Select(r => new { name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid, warnings = r.Warnings }),
+                    rows = result.Rows.Select(ReproducePart2.RowJson),
+                    memorisation_threshold = result.MemorisationThreshold,
+                    seconds_quality = result.QualitySeconds,
+                    seconds_quality_setup = result.QualitySetupSeconds,
                     census = new { counts = result.Census.Counts, mean_confidence = result.Census.MeanConfidence, total_variation = result.Census.TotalVariation },
                     samplers = result.SamplerRows.Select(r => new
                     {
                         model = r.Model, sampler = r.Sampler, steps = r.Steps, evaluations = r.Evaluations, weights = r.Ema ? "ema" : "raw",
                         fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_validation = r.RatioToValidation, seconds = r.Seconds, count = r.Count,
                         precision = r.Manifold?.Precision, recall = r.Manifold?.Recall, density = r.Manifold?.Density, coverage = r.Manifold?.Coverage,
+                        memorised_fraction = r.MemorisedFraction,
+                        seeds = r.Seeds, fid_preact_min = r.FidPreactRange.Min, fid_preact_max = r.FidPreactRange.Max,
+                        per_seed = r.PerSeed.Select((p, k) => new
+                        {
+                            seed = s + k, fid_preact = p.FidPreact, fid_flatten = p.FidFlatten, ratio_to_validation = p.RatioToValidation, seconds = p.Seconds,
+                            precision = p.Manifold?.Precision, recall = p.Manifold?.Recall, density = p.Manifold?.Density, coverage = p.Manifold?.Coverage,
+                            memorised_fraction = p.MemorisedFraction,
+                        }),
                     }),
                     report = result.Report.IndexPath,
                 });
@@ -127,17 +146,22 @@ public static class ReproducePart3
         return command;
     }
 
+    /// <summary>The most sampling seeds a sampler-table row may average (each one is a full row's sampling and scoring).</summary>
+    const int MaxSeeds = 10;
+
     static void PrintSamplerTable(IReadOnlyList<SamplerRow> rows)
     {
-        var table = new Table().Title("Samplers (FID of each row's digits against the training images)");
-        foreach (string h in new[] { "model", "sampler", "steps", "NFE", "weights", "FID preact", "FID flatten", "÷ Validation", "precision", "recall", "density", "coverage", "seconds" })
+        bool seeds = rows.Any(r => r.Seeds > 1);
+        var table = new Table().Title("Samplers (FID of each row's digits against the training images" +
+                                      (seeds ? $"; the mean of {rows.Max(r => r.Seeds)} sampling seeds, the FID's lowest-highest in brackets)" : ")"));
+        foreach (string h in new[] { "model", "sampler", "steps", "NFE", "weights", "FID preact", "FID flatten", "÷ Validation", "precision", "recall", "density", "coverage", "memorised", "seconds" })
             table.AddColumn(h);
         static string M(double? value) => value is double v ? v.ToString("F3", CultureInfo.InvariantCulture) : "-";
         foreach (SamplerRow r in rows)
             table.AddRow(r.Model.EscapeMarkup(), r.Sampler.EscapeMarkup(), r.Steps.ToString(CultureInfo.InvariantCulture), r.Evaluations.ToString(CultureInfo.InvariantCulture),
-                r.Ema ? "EMA" : "raw", r.FidPreact.ToString("F3", CultureInfo.InvariantCulture), r.FidFlatten.ToString("F3", CultureInfo.InvariantCulture),
+                r.Ema ? "EMA" : "raw", r.FidPreact.ToString("F3", CultureInfo.InvariantCulture) + (r.Seeds > 1 ? string.Create(CultureInfo.InvariantCulture, $" ({r.FidPreactRange.Min:F3}-{r.FidPreactRange.Max:F3})") : ""), r.FidFlatten.ToString("F3", CultureInfo.InvariantCulture),
                 r.RatioToValidation.ToString("F2", CultureInfo.InvariantCulture), M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density),
-                M(r.Manifold?.Coverage), r.Seconds.ToString("F1", CultureInfo.InvariantCulture));
+                M(r.Manifold?.Coverage), M(r.MemorisedFraction), r.Seconds.ToString("F1", CultureInfo.InvariantCulture));
         CliApp.Out.Write(table);
     }
 

@@ -23,6 +23,9 @@ public sealed record Part3Inputs(MnistData Mnist, string ClassifierPath, string 
     /// <summary>Clamp x̂_0 while sampling (not in the post).</summary>
     public bool ClipX0 { get; init; }
 
+    /// <summary>Sampling seeds per sampler-table row (<see cref="SamplerTableInputs.Seeds"/>).</summary>
+    public int SamplerSeeds { get; init; } = 1;
+
     /// <summary>The sampler table's extent (null: none).</summary>
     public SamplerTableSize? Samplers { get; init; } = SamplerTableSize.Quick;
 
@@ -38,7 +41,17 @@ public sealed record Part3Inputs(MnistData Mnist, string ClassifierPath, string 
 
 /// <summary>The series' FID table, the census, the sampling time, the sampler table (null: none) and the written report.</summary>
 public sealed record Part3Result(IReadOnlyList<GeneratorFidRow> Rows, DigitCensus Census, double SampleSeconds, IReadOnlyList<SamplerRow> SamplerRows,
-    IReadOnlyList<string> Notes, Part3ReportResult Report, string ClassifierSha256);
+    IReadOnlyList<string> Notes, Part3ReportResult Report, string ClassifierSha256)
+{
+    /// <summary>The memorisation threshold τ every row's memorised fraction used (null: no row was large enough).</summary>
+    public double? MemorisationThreshold { get; init; }
+
+    /// <summary>Wall seconds of the metrics beyond FID over both tables (the training set's k-NN radii and the test set's distances included).</summary>
+    public double QualitySeconds { get; init; }
+
+    /// <summary>The part of <see cref="QualitySeconds"/> spent once per run (the training k-NN radii, the test set's distances).</summary>
+    public double QualitySetupSeconds { get; init; }
+}
 
 /// <summary>
 /// <c>ldm reproduce part3</c>: N digits sampled with DDPM over all T steps (the post's sampler) and decoded by the latent
@@ -86,6 +99,7 @@ public static class Part3Reproduction
                 new SamplerTableInputs(unet, config, inputs.ModelPath, latentVae, inputs.VaePath, samples.Images, sampleSeconds)
                 {
                     AlphaPath = inputs.AlphaPath, Wide = inputs.Wide, Student = inputs.Student, ClipX0 = inputs.ClipX0, Count = n, Seed = inputs.Seed,
+                    Seeds = inputs.SamplerSeeds,
                 },
                 size, scorer, observer);
             IReadOnlyList<SamplerRow> samplerRows = table?.Rows ?? [];
@@ -111,7 +125,12 @@ public static class Part3Reproduction
                 NoisingTimes = reportConfig.NoisingTimes.Select(t => (int)Math.Round(t * (double)config.Steps / 1000)).Distinct().ToArray(),
             };
             Part3ReportResult written = Part3Report.Write(reportInputs, inputs.ReportDirectory, reportConfig, progress: new Progress<string>(observer.Result));
-            return new Part3Result(rows, census, sampleSeconds, samplerRows, table?.Notes ?? [], written, ModelWeights.Sha256(inputs.ClassifierPath));
+            return new Part3Result(rows, census, sampleSeconds, samplerRows, table?.Notes ?? [], written, ModelWeights.Sha256(inputs.ClassifierPath))
+            {
+                MemorisationThreshold = scorer.MemorisationThreshold,
+                QualitySeconds = scorer.QualitySeconds,
+                QualitySetupSeconds = scorer.QualitySetupSeconds,
+            };
         }
     }
 }

@@ -38,6 +38,9 @@ public sealed record SamplerTableInputs(UNet EpsilonModel, DiffusionConfig Epsil
     public int Count { get; init; } = 10_000;
 
     public long Seed { get; init; }
+
+    /// <summary>Sampling seeds per row: each row is sampled at seeds Seed, Seed + 1, … and reports their mean and range (1: one seed, the quick table's time).</summary>
+    public int Seeds { get; init; } = 1;
 }
 
 /// <summary>The rows, the α-deblending model's first digits for the report's grid (null without that model) and how they were sampled, and the notes.</summary>
@@ -57,6 +60,7 @@ public static class SamplerTable
     public static SamplerTableResult Run(SamplerTableInputs inputs, SamplerTableSize size, FidScorer scorer, IExperimentObserver? observer = null)
     {
         observer ??= SilentObserver.Instance;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs.Seeds);
         bool full = size == SamplerTableSize.Full;
         var rows = new List<SamplerRow>();
         var notes = new List<string>();
@@ -69,16 +73,30 @@ public static class SamplerTable
             foreach (SamplingOptions options in grid)
             {
                 string how = options.Describe(model.Config) + (model.Ema ? "" : ", raw weights");
-                SamplerRow row = observer.Step($"{model.Name}: {n} digits, {how}", p =>
-                    SamplerComparison.Measure(model, inputs.Vae, options, n, inputs.Seed, scorer, p));
-                observer.Result(string.Create(CultureInfo.InvariantCulture, $"{row.Label}: FID {row.FidPreact:F3} ({row.RatioToValidation:F2}x Validation) in {row.Seconds:F1} s"));
+                var seeds = new List<SamplerRow>();
+                for (int k = 0; k < inputs.Seeds; k++)
+                {
+                    long seed = inputs.Seed + k;
+                    string which = inputs.Seeds > 1 ? $", seed {seed}" : "";
+                    seeds.Add(observer.Step($"{model.Name}: {n} digits, {how}{which}", p => SamplerComparison.Measure(model, inputs.Vae, options, n, seed, scorer, p)));
+                }
+                SamplerRow row = SamplerComparison.Mean(seeds);
+                observer.Result(Summary(row));
                 rows.Add(row);
             }
         }
 
         DiffusionConfig config = inputs.EpsilonConfig;
         var ddpm = new ComparedModel("DDPM", inputs.EpsilonModel, config, Ema: IsEma(inputs.EpsilonPath));
-        rows.Add(SamplerComparison.Score(ddpm, template with { Sampler = Samplers.Ddpm }, inputs.DdpmImages, inputs.DdpmSeconds, scorer));
+        // The DDPM row's first seed is the series' table's digits; further seeds are sampled here.
+        SamplingOptions ddpmOptions = template with { Sampler = Samplers.Ddpm };
+        var ddpmSeeds = new List<SamplerRow> { SamplerComparison.Score(ddpm, ddpmOptions, inputs.DdpmImages, inputs.DdpmSeconds, scorer) };
+        for (int k = 1; k < inputs.Seeds; k++)
+        {
+            long seed = inputs.Seed + k;
+            ddpmSeeds.Add(observer.Step($"DDPM: {n} digits, {ddpmOptions.Describe(config)}, seed {seed}", p => SamplerComparison.Measure(ddpm, inputs.Vae, ddpmOptions, n, seed, scorer, p)));
+        }
+        rows.Add(SamplerComparison.Mean(ddpmSeeds));
         Run(ddpm, SamplerComparison.Grid(config, steps, includeDdpm: false, template));
         if (full) RunRaw("DDPM", inputs.EpsilonPath, config, raw => Run(raw, SamplerComparison.Grid(config, steps, includeDdpm: true, template)), notes);
 
@@ -157,6 +175,12 @@ public static class SamplerTable
             return new SamplerTableResult(rows, shown.Images.clone(), gridOptions.Describe(alphaConfig) + (alpha.Ema ? ", EMA weights" : ""), notes);
         }
     }
+
+    /// <summary>The progress line of a finished row: its FID, and the range over the seeds when it averages several.</summary>
+    static string Summary(SamplerRow row) => row.Seeds == 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{row.Label}: FID {row.FidPreact:F3} ({row.RatioToValidation:F2}x Validation) in {row.Seconds:F1} s")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{row.Label}: FID {row.FidPreact:F3} (mean of {row.Seeds} seeds, {row.FidPreactRange.Min:F3}-{row.FidPreactRange.Max:F3}; {row.RatioToValidation:F2}x Validation) in {row.Seconds:F1} s a seed");
 
     /// <summary>An EMA run keeps its raw weights beside the averaged ones.</summary>
     static bool IsEma(string path) => File.Exists(RunDirectory.RawWeightsPath(path));

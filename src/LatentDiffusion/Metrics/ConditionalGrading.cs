@@ -11,6 +11,12 @@ namespace LatentDiffusion.Metrics;
 public sealed record DigitGrade(int Digit, int Count, int Correct, double MeanConfidence, double Fid)
 {
     public double Accuracy => (double)Correct / Count;
+
+    /// <summary>Precision and recall (k = 3), density and coverage (k = 5) against that digit's training images (preact features); null for a group too small for them.</summary>
+    public ManifoldResult? Manifold { get; init; }
+
+    /// <summary>The share of the digits nearer to a training image of their digit than 99% of that digit's test images are; null as <see cref="Manifold"/>.</summary>
+    public double? MemorisedFraction { get; init; }
 }
 
 /// <summary>One guidance weight's grades over the ten digits, and the wall time of generating them.</summary>
@@ -26,35 +32,85 @@ public sealed record GuidanceRow(double Guidance, IReadOnlyList<DigitGrade> Digi
     public double WorstFid => Digits.Max(d => d.Fid);
 
     public double MeanConfidence => Digits.Average(d => d.MeanConfidence);
+
+    /// <summary>The mean over digits of a metric beyond FID (null when a digit lacks it).</summary>
+    public double? Mean(Func<DigitGrade, double?> metric) => Digits.All(d => metric(d) is not null) ? Digits.Average(d => metric(d)!.Value) : null;
 }
 
 /// <summary>
 /// Part 1's classifier grading a class-conditional generator: per requested digit, the classifier's accuracy
-/// and confidence, and a per-class FID against that digit's ~6,000 training images (preact features).
+/// and confidence, and against that digit's ~6,000 training images (preact features): the per-class FID, precision,
+/// recall, density, coverage and the memorised fraction (the threshold from that digit's test images). One feature
+/// pass per digit set serves them all; each digit's training k-NN radii and memorisation reference are computed at
+/// its first grade and kept.
 /// </summary>
 public sealed class ConditionalGrading
 {
     readonly Classifier classifier;
-    readonly FidCalculator fid;
-    readonly FeatureStatistics[] perClass = new FeatureStatistics[10];
+    readonly FeaturePass pass;
+    readonly MnistData data;
+    readonly ImageFeatures[] perClass = new ImageFeatures[10];
+    readonly RealManifold?[] manifolds = new RealManifold?[10];
+    readonly MemorisationReference?[] references = new MemorisationReference?[10];
 
     public ConditionalGrading(Classifier classifier, MnistData data)
     {
         this.classifier = classifier;
-        fid = new FidCalculator(classifier, new FidConfig(FeatureKind.PreAct));
+        this.data = data;
+        pass = new FeaturePass(classifier, new FidConfig(FeatureKind.PreAct));
         using Tensor train = data.Train.ToInputs();                                  // (60000, 1, 32, 32)
         byte[] labels = data.Train.Labels.ToArray();
         for (int d = 0; d < 10; d++)
         {
-            long[] rows = Enumerable.Range(0, labels.Length).Where(i => labels[i] == d).Select(i => (long)i).ToArray();
-            using Tensor index = tensor(rows);
-            using Tensor images = train.index_select(0, index);
-            perClass[d] = fid.StatisticsOfInputs(images);
+            using Tensor images = ClassImages(train, labels, d);
+            perClass[d] = pass.OfInputs(images, $"the training images of digit {d}");   // statistics: StatisticsOfInputs's bits
         }
     }
 
+    /// <summary>The neighbourhood sizes of precision/recall and density/coverage.</summary>
+    public ManifoldConfig Manifold { get; init; } = new();
+
+    /// <summary>The held-out percentile of the memorisation threshold.</summary>
+    public MemorisationConfig Memorisation { get; init; } = new();
+
+    /// <summary>Seconds spent on the metrics beyond FID so far (k-NN radii and distances; not the classifier passes).</summary>
+    public double QualitySeconds { get; private set; }
+
+    static Tensor ClassImages(Tensor inputs, byte[] labels, int digit)
+    {
+        using Tensor index = tensor(Enumerable.Range(0, labels.Length).Where(i => labels[i] == digit).Select(i => (long)i).ToArray());
+        return inputs.index_select(0, index);
+    }
+
+    /// <summary>The FID of <paramref name="set"/> against digit <paramref name="digit"/>'s training images, and the metrics beyond FID when the sets are large enough.</summary>
+    DigitGrade Score(DigitGrade grade, ImageFeatures set, int digit)
+    {
+        ImageFeatures train = perClass[digit];
+        grade = grade with { Fid = FrechetDistance.Compute(set.Statistics, train.Statistics) };
+        if (set.Count < Manifold.PrecisionRecallK + 1 || train.Count < Math.Max(Manifold.PrecisionRecallK, Manifold.DensityCoverageK) + 1)
+            return grade;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        manifolds[digit] ??= ManifoldMetrics.Real(train.Features, Manifold);
+        ManifoldResult manifold = ManifoldMetrics.Compute(manifolds[digit]!, set.Features);
+        MemorisationReference? reference = Reference(digit, train);
+        double? memorised = reference is null ? null : Metrics.Memorisation.MemorisedFraction(reference, set.Features);
+        QualitySeconds += watch.Elapsed.TotalSeconds;
+        return grade with { Manifold = manifold, MemorisedFraction = memorised };
+    }
+
+    /// <summary>Digit <paramref name="digit"/>'s memorisation reference (its test images against its training images), made once; null when the test set holds fewer than 2 of the digit.</summary>
+    MemorisationReference? Reference(int digit, ImageFeatures train)
+    {
+        if (references[digit] is { } known) return known;
+        byte[] labels = data.Test.Labels.ToArray();
+        if (labels.Count(l => l == digit) < 2) return null;
+        using Tensor test = data.Test.ToInputs();
+        using Tensor heldOut = ClassImages(test, labels, digit);
+        return references[digit] = Metrics.Memorisation.Reference(train.Features, pass.OfInputs(heldOut, $"the test images of digit {digit}").Features, Memorisation);
+    }
+
     /// <summary>The training images' statistics of one digit.</summary>
-    public FeatureStatistics ClassStatistics(int digit) => perClass[digit];
+    public FeatureStatistics ClassStatistics(int digit) => perClass[digit].Statistics;
 
     /// <summary>
     /// The reference for an unconditional generator at the same sample size: its <paramref name="images"/> grouped by
@@ -74,7 +130,7 @@ public sealed class ConditionalGrading
             if (rows.Length < 2) continue;
             using Tensor index = tensor(rows);
             using Tensor group = images.index_select(0, index);
-            grades.Add(new DigitGrade(d, rows.Length, rows.Length, 1, FrechetDistance.Compute(fid.StatisticsOfInputs(group), perClass[d])));
+            grades.Add(Score(new DigitGrade(d, rows.Length, rows.Length, 1, double.NaN), pass.OfInputs(group, $"the digits read as {d}"), d));
         }
         return grades;
     }
@@ -96,7 +152,6 @@ public sealed class ConditionalGrading
             correct += (int)probabilities.argmax(1).eq(digit).sum().item<long>();
             confidence += probabilities.select(1, digit).to_type(ScalarType.Float64).sum().item<double>();
         }
-        double distance = FrechetDistance.Compute(fid.StatisticsOfInputs(images), perClass[digit]);
-        return new DigitGrade(digit, (int)n, correct, confidence / n, distance);
+        return Score(new DigitGrade(digit, (int)n, correct, confidence / n, double.NaN), pass.OfInputs(images, $"the digits generated as {digit}"), digit);
     }
 }

@@ -19,7 +19,7 @@ public sealed class FeatureMatrix
             throw new ArgumentException($"{name}: {data.LongLength} values are not {rows} rows of {cols}", nameof(data));
         for (long i = 0; i < data.LongLength; i++)
             if (!double.IsFinite(data[i]))
-                throw new ArgumentException($"{name}: feature {i % cols} of row {i / cols} is {data[i]}; features must be finite", nameof(data));
+                throw new ArgumentException($"{name}: feature {i % cols} of row {i / cols} is {data[i]}; features must be finite");   // no parameter name: the CLI prints the message as its one line
         Data = data;
         Rows = rows;
         Cols = cols;

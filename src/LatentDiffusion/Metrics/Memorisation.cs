@@ -34,6 +34,16 @@ public sealed record MemorisationResult(
     public int ExactCopies => PixelDistance.Count(d => d == 0);
 }
 
+/// <summary>
+/// The memorisation reference of one training set, computed once and shared by every generated set scored against it:
+/// the held-out images' nearest-training distances (feature space) and the threshold τ they give.
+/// </summary>
+/// <param name="Training">The training set's features.</param>
+/// <param name="HeldOut">The held-out set's features (the test set).</param>
+/// <param name="HeldOutDistance">For every held-out image, its feature distance to the nearest training image.</param>
+/// <param name="Threshold">The <paramref name="Percentile"/>-th percentile of <paramref name="HeldOutDistance"/>.</param>
+public sealed record MemorisationReference(FeatureMatrix Training, FeatureMatrix HeldOut, double[] HeldOutDistance, double Percentile, double Threshold, double Seconds);
+
 /// <param name="Percentile">The held-out percentile that sets the threshold (default 1: a generated digit counts as memorised when it is closer to the training set than 99% of real test digits are).</param>
 /// <param name="ClosestPairs">How many of the closest (generated, training) pairs to keep for the figure (default 16).</param>
 public sealed record MemorisationConfig(double Percentile = 1.0, int ClosestPairs = 16)
@@ -85,7 +95,7 @@ public static class Memorisation
         for (int i = 0; i < pixelDistance.Length; i++) pixelDistance[i] /= 255.0;   // pixel units → [0, 1] intensities
 
         double threshold = Quantile(heldOutDistance, config.Percentile / 100.0);
-        double fraction = (double)featureDistance.Count(d => d < threshold) / featureDistance.Length;
+        double fraction = FractionBelow(featureDistance, threshold);
         var closest = Enumerable.Range(0, featureDistance.Length)
             .OrderBy(j => featureDistance[j]).ThenBy(j => j)
             .Take(config.ClosestPairs)
@@ -95,9 +105,52 @@ public static class Memorisation
             config.Percentile, threshold, fraction, closest, watch.Elapsed.TotalSeconds);
     }
 
-    static (int[] Index, double[] Distance) Nearest(PairwiseDistances distances, ImageFeatures set, Tensor train)
+    /// <summary>
+    /// The held-out images' nearest-training distances and τ (<see cref="MemorisationConfig.Percentile"/>), for scoring
+    /// many generated sets against <paramref name="training"/> with <see cref="MemorisedFraction"/>.
+    /// </summary>
+    public static MemorisationReference Reference(FeatureMatrix training, FeatureMatrix heldOut, MemorisationConfig? config = null, PairwiseDistances? distances = null)
     {
-        using Tensor x = tensor(set.Features.Data, [set.Count, set.Features.Cols], ScalarType.Float64);
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(heldOut);
+        config ??= new MemorisationConfig();
+        config.Validate();
+        distances ??= new PairwiseDistances();
+        heldOut.RequireSameWidth(training);
+        if (training.Rows < 1 || heldOut.Rows < 1) throw new ArgumentException("the training and held-out sets each need at least one image");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using Tensor train = Rows(training);   // (N, D)
+        double[] heldOutDistance = Nearest(distances, heldOut, train).Distance;
+        return new MemorisationReference(training, heldOut, heldOutDistance, config.Percentile,
+            Quantile(heldOutDistance, config.Percentile / 100.0), watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// <c>memorised_fraction</c> of <paramref name="generated"/> against a reference at hand: the share of its digits
+    /// nearer to a training image (feature space) than τ; the same value <see cref="Compute"/> gives, without the
+    /// pixel-space neighbours. When <paramref name="generated"/> is the held-out set itself, its distances are reused.
+    /// </summary>
+    public static double MemorisedFraction(MemorisationReference reference, FeatureMatrix generated, PairwiseDistances? distances = null)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(generated);
+        if (ReferenceEquals(generated, reference.HeldOut)) return FractionBelow(reference.HeldOutDistance, reference.Threshold);
+        generated.RequireSameWidth(reference.Training);
+        if (generated.Rows < 1) throw new ArgumentException($"{generated.Name} has no images");
+        using Tensor train = Rows(reference.Training);
+        return FractionBelow(Nearest(distances ?? new PairwiseDistances(), generated, train).Distance, reference.Threshold);
+    }
+
+    /// <summary>The share of <paramref name="distances"/> strictly below <paramref name="threshold"/>.</summary>
+    static double FractionBelow(double[] distances, double threshold) => (double)distances.Count(d => d < threshold) / distances.Length;
+
+    static Tensor Rows(FeatureMatrix set) => tensor(set.Data, [set.Rows, set.Cols], ScalarType.Float64);
+
+    static (int[] Index, double[] Distance) Nearest(PairwiseDistances distances, ImageFeatures set, Tensor train) => Nearest(distances, set.Features, train);
+
+    static (int[] Index, double[] Distance) Nearest(PairwiseDistances distances, FeatureMatrix set, Tensor train)
+    {
+        using Tensor x = Rows(set);
         return distances.Nearest(x, train);
     }
 

@@ -12,7 +12,7 @@ public sealed record ComparedModel(string Name, UNet UNet, DiffusionConfig Confi
 /// <summary>
 /// One row of the sampler table: a model's weights (EMA or raw) sampled with one sampler and step count, N digits
 /// decoded and scored with MNIST-FID against the training set (both feature kinds), the ratio to the Validation FID
-/// (preact), precision, recall, density and coverage from the same features, and the wall time of generation
+/// (preact), precision, recall, density, coverage and the memorised fraction from the same features, and the wall time of generation
 /// (sampling + decoding, not the metrics).
 /// </summary>
 public sealed record SamplerRow(string Model, string Sampler, int Steps, int Evaluations, bool Ema, int Count,
@@ -20,6 +20,21 @@ public sealed record SamplerRow(string Model, string Sampler, int Steps, int Eva
 {
     /// <summary>Precision and recall (k = 3), density and coverage (k = 5) of the digits against the training images (preact features); null for a row too small for them.</summary>
     public ManifoldResult? Manifold { get; init; }
+
+    /// <summary>The share of the digits nearer to a training image than the test digits' 1st percentile (<see cref="Memorisation"/>); null for a row too small for the metrics.</summary>
+    public double? MemorisedFraction { get; init; }
+
+    /// <summary>
+    /// The rows of the single seeds this row averages (seeds S, S + 1, …), or empty for a row of one seed. When set, every
+    /// number of this row (FIDs, ratio, metrics beyond FID, seconds) is the mean over them.
+    /// </summary>
+    public IReadOnlyList<SamplerRow> PerSeed { get; init; } = [];
+
+    /// <summary>The number of sampling seeds the row's numbers average.</summary>
+    public int Seeds => Math.Max(1, PerSeed.Count);
+
+    /// <summary>The lowest and highest preact FID over the seeds (the row's own value for one seed).</summary>
+    public (double Min, double Max) FidPreactRange => PerSeed.Count == 0 ? (FidPreact, FidPreact) : (PerSeed.Min(r => r.FidPreact), PerSeed.Max(r => r.FidPreact));
 
     /// <summary>e.g. "α-deblending · Heun 25 (49 NFE) · EMA".</summary>
     public string Label => $"{Model} · {Sampler} {Steps} ({Evaluations} NFE) · {(Ema ? "EMA" : "raw")}";
@@ -64,12 +79,40 @@ public static class SamplerComparison
         return Score(model, options, samples.Images, seconds, scorer);
     }
 
+    /// <summary>
+    /// The mean of one setting's rows at several sampling seeds: every number averaged, the single-seed rows kept in
+    /// <see cref="SamplerRow.PerSeed"/> for the spread. The metrics beyond FID are averaged only when every seed has them.
+    /// </summary>
+    public static SamplerRow Mean(IReadOnlyList<SamplerRow> seeds)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (seeds.Count == 0) throw new ArgumentException("no rows to average", nameof(seeds));
+        if (seeds.Count == 1) return seeds[0];
+        SamplerRow first = seeds[0];
+        if (seeds.Any(r => r.Label != first.Label || r.Count != first.Count)) throw new ArgumentException("the rows to average are of different settings", nameof(seeds));
+        ManifoldResult? manifold = seeds.All(r => r.Manifold is not null)
+            ? first.Manifold! with
+            {
+                Precision = seeds.Average(r => r.Manifold!.Precision), Recall = seeds.Average(r => r.Manifold!.Recall),
+                Density = seeds.Average(r => r.Manifold!.Density), Coverage = seeds.Average(r => r.Manifold!.Coverage),
+                Seconds = seeds.Sum(r => r.Manifold!.Seconds),
+            }
+            : null;
+        return first with
+        {
+            FidPreact = seeds.Average(r => r.FidPreact), FidFlatten = seeds.Average(r => r.FidFlatten), RatioToValidation = seeds.Average(r => r.RatioToValidation),
+            Seconds = seeds.Average(r => r.Seconds), Manifold = manifold,
+            MemorisedFraction = seeds.All(r => r.MemorisedFraction is not null) ? seeds.Average(r => r.MemorisedFraction!.Value) : null,
+            PerSeed = seeds,
+        };
+    }
+
     /// <summary>The row of already generated <paramref name="images"/> (e.g. the main table's DDPM samples), generated in <paramref name="seconds"/>.</summary>
     public static SamplerRow Score(ComparedModel model, SamplingOptions options, Tensor images, double seconds, FidScorer scorer)
     {
         string sampler = options.SamplerFor(model.Config).RowName(options);
-        FidScore score = scorer.Score(images, $"{model.Name} {sampler}", manifold: true);
+        FidScore score = scorer.Score(images, $"{model.Name} {sampler}", quality: true);
         return new SamplerRow(model.Name, sampler, options.StepsFor(model.Config), options.EvaluationsFor(model.Config), model.Ema,
-            (int)images.shape[0], score.Preact, score.Flatten, score.Preact / scorer.Validation, seconds) { Manifold = score.Manifold };
+            (int)images.shape[0], score.Preact, score.Flatten, score.Preact / scorer.Validation, seconds) { Manifold = score.Manifold, MemorisedFraction = score.MemorisedFraction };
     }
 }

@@ -88,10 +88,12 @@ public static class ConditionalReport
         page.Section("Balanced grid", figures.Find("balanced_grid.png"), null);
         page.Section("Guidance sweep", figures.Find("guidance_sweep.png"), () =>
         {
-            page.Table(["w", "read as asked", "worst digit", "mean confidence", "mean per-class FID", "worst per-class FID", "seconds"],
+            page.Table(["w", "read as asked", "worst digit", "mean confidence", "mean per-class FID", "worst per-class FID", "precision", "recall", "density", "coverage", "memorised", "seconds"],
                 inputs.Sweep.Select(r => new[]
                 {
-                    F(r.Guidance, 1), Pct(r.Accuracy), Pct(r.WorstAccuracy), Pct(r.MeanConfidence), F(r.MeanFid, 2), F(r.WorstFid, 2), F(r.Seconds, 0),
+                    F(r.Guidance, 1), Pct(r.Accuracy), Pct(r.WorstAccuracy), Pct(r.MeanConfidence), F(r.MeanFid, 2), F(r.WorstFid, 2),
+                    M(r.Mean(d => d.Manifold?.Precision)), M(r.Mean(d => d.Manifold?.Recall)), M(r.Mean(d => d.Manifold?.Density)),
+                    M(r.Mean(d => d.Manifold?.Coverage)), M(r.Mean(d => d.MemorisedFraction)), F(r.Seconds, 0),
                 }).ToList());
             int n = inputs.Sweep[0].Digits[0].Count;
             var notes = new List<string>
@@ -99,6 +101,9 @@ public static class ConditionalReport
                 $"{n} samples per digit and weight; accuracy = the share part 1's classifier (99.1 % on real test digits) labels as the digit asked for.",
                 "Per-class FID: the samples of one digit against the ~6,000 training images of that digit (preact features); with " +
                 $"{n} samples it carries a small-sample bias, which the real test digits' own per-class FID shows.",
+                "Precision, recall (k = 3), density, coverage (k = 5) and memorised (the share nearer to a training image of the digit than 99 % of " +
+                "that digit's test images are), each per digit against that digit's training images, then averaged over the digits (docs/metrics.md). " +
+                "They depend on the set sizes: compare them with the test digits' row below, not with the unconditional tables.",
             };
             if (inputs.UnconditionalByLabel is { Count: > 0 } plain)
                 notes.Add($"Unconditional reference: {inputs.UnconditionalName ?? "an unconditional model"}: mean per-class FID {F(plain.Average(g => g.Fid), 2)} " +
@@ -107,16 +112,22 @@ public static class ConditionalReport
         });
         GuidanceRow chosen = inputs.Sweep.FirstOrDefault(r => r.Guidance == inputs.GridGuidance) ?? inputs.Sweep[^1];
         page.Section($"Per digit at w = {F(chosen.Guidance, 1)}", [], () =>
-            page.Table(["digit", "read as asked", "mean confidence", "per-class FID", "unconditional model, by label", "test digits' per-class FID"],
+            page.Table(["digit", "read as asked", "mean confidence", "per-class FID", "precision", "recall", "density", "coverage", "memorised",
+                    "unconditional model, by label", "test digits' per-class FID", "test digits' precision / recall / density / coverage / memorised"],
                 chosen.Digits.Select(d => new[]
                 {
                     d.Digit.ToString(Inv), $"{d.Correct}/{d.Count} ({Pct(d.Accuracy)})", Pct(d.MeanConfidence), F(d.Fid, 2),
+                    M(d.Manifold?.Precision), M(d.Manifold?.Recall), M(d.Manifold?.Density), M(d.Manifold?.Coverage), M(d.MemorisedFraction),
                     inputs.UnconditionalByLabel?.FirstOrDefault(u => u.Digit == d.Digit) is { } u ? $"{F(u.Fid, 2)} ({u.Count} digits)" : "",
                     inputs.TestDigits?.FirstOrDefault(t => t.Digit == d.Digit) is { } t ? F(t.Fid, 2) : "",
+                    inputs.TestDigits?.FirstOrDefault(t => t.Digit == d.Digit) is { Manifold: { } tm } tq
+                        ? $"{M(tm.Precision)} / {M(tm.Recall)} / {M(tm.Density)} / {M(tm.Coverage)} / {M(tq.MemorisedFraction)}" : "",
                 }).ToList()));
     }
 
     static string F(double v, int digits) => v.ToString("F" + digits, Inv);
+
+    static string M(double? value) => value is double v ? F(v, 3) : "-";
 
     static string Pct(double v) => (100 * v).ToString("F1", Inv) + " %";
 }

@@ -115,17 +115,26 @@ public static class Part2Page
                            $"{F(BlogPart1.FidRandom, 2)} for random noise and {F(BlogPart1.FidValidation, 2)} for the validation split; part 2 reports none.");
             return;
         }
-        page.Table(["row", "FID preact", "FID flatten", "ratio to Random", "ratio to Validation", "post FID", "post ratio to Random", "post ratio to Validation"],
+        static string M(double? value) => value is double v ? F(v, 3) : "-";
+        page.Table(["row", "FID preact", "FID flatten", "ratio to Random", "ratio to Validation", "post FID", "post ratio to Random", "post ratio to Validation",
+                "precision", "recall", "density", "coverage", "memorised"],
             rows.Select(r => new[]
             {
                 r.Name, F(r.FidPreact, 2), F(r.FidFlatten, 2), F(r.RatioToRandom, 4), F(r.RatioToValidation, 2),
                 r.BlogFid is { } b ? F(b, 2) : "", r.BlogRatioToRandom is { } rr ? F(rr, 4) : "", r.BlogRatioToValidation is { } rv ? F(rv, 2) : "",
+                M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density), M(r.Manifold?.Coverage), M(r.MemorisedFraction),
             }).ToList());
         page.List(rows.Select(r => $"{r.Name}: {ReportPaths.InText(r.Description)}").ToList());
         page.Paragraph("Every row against the training images. FID values depend on the classifier's weights, so compare the ratios: " +
                        "ours to our Random and Validation rows, the post's to its own (part 3's table). Preact: part 1's features (the third " +
-                       "convolution before its ReLU, average-pooled); flatten: the 128 inputs of the last linear layer, the layer part 3 names.");
+                       "convolution before its ReLU, average-pooled); flatten: the 128 inputs of the last linear layer, the layer part 3 names. " + QualityNote);
     }
+
+    /// <summary>What the columns beyond FID of parts 2 and 3's tables mean.</summary>
+    internal const string QualityNote =
+        "Precision and recall (k = 3), density and coverage (k = 5): the row's k-NN manifold metrics against the training images in the preact " +
+        "features; memorised: the share of its images nearer to a training image than 99% of the test images are (the test set's 1st percentile; " +
+        "Validation: 0.010 by construction). Validation is their reference row, real digits against real digits (docs/metrics.md).";
 
     public static string AutoencoderLossCaption(IReadOnlyList<EpochLog> history) =>
         $"Squared error summed over each image: train (mean over the epoch's batches) and validation (the test images), at {history.Count} logged " +

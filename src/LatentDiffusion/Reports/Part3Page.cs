@@ -118,18 +118,18 @@ public static class Part3Page
     static void SamplerTable(Page page, IReadOnlyList<SamplerRow> rows)
     {
         static string M(double? value) => value is double v ? F(v, 3) : "-";
-        page.Table(["model", "sampler", "steps", "NFE", "weights", "FID preact", "FID flatten", "÷ Validation", "precision", "recall", "density", "coverage", "seconds", "digits"],
+        page.Table(["model", "sampler", "steps", "NFE", "weights", "FID preact", "FID flatten", "÷ Validation", "precision", "recall", "density", "coverage", "memorised", "seconds", "digits"],
             rows.Select(r => new[]
             {
                 r.Model, r.Sampler, r.Steps.ToString(Inv), r.Evaluations.ToString(Inv), r.Ema ? "EMA" : "raw",
-                F(r.FidPreact, 3), F(r.FidFlatten, 3), F(r.RatioToValidation, 2),
-                M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density), M(r.Manifold?.Coverage),
+                F(r.FidPreact, 3) + (r.Seeds > 1 ? $" ({F(r.FidPreactRange.Min, 3)}–{F(r.FidPreactRange.Max, 3)}, {r.Seeds} seeds)" : ""), F(r.FidFlatten, 3), F(r.RatioToValidation, 2),
+                M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density), M(r.Manifold?.Coverage), M(r.MemorisedFraction),
                 F(r.Seconds, 1), r.Count.ToString(Inv),
             }).ToList());
         SamplerRow best = rows.MinBy(r => r.RatioToValidation)!;
         page.Paragraph($"Best: {best.Label}, {F(best.RatioToValidation, 2)}× Validation. NFE = network evaluations per sample (Heun: 2S − 1). " +
                        "Precision and recall (k = 3), density and coverage (k = 5): the digits' k-NN manifold metrics against the training images " +
-                       "in the same features (docs/metrics.md). Seconds: generating and decoding the digits on this machine (batches of 1,000), not the FID. The follow-up post reports " +
+                       "in the same features; memorised: the share of the digits nearer to a training image than 99% of the test images are (docs/metrics.md). Seconds: generating and decoding the digits on this machine (batches of 1,000), not the FID. The follow-up post reports " +
                        $"\"about 3\" for α-deblending against 6 for DDPM ≈ {F(3 / BlogPart1.FidValidation, 0)}× and {F(BlogPart3.FidDiffusion / BlogPart1.FidValidation, 0)}× its Validation FID; its steps are not stated.");
     }
 
@@ -147,18 +147,20 @@ public static class Part3Page
             return;
         }
         var ordered = PostRowOrder.SelectMany(name => rows.Where(r => r.Name == name)).Concat(rows.Where(r => !PostRowOrder.Contains(r.Name))).ToList();
-        page.Table(["row", "FID preact", "FID flatten", "÷ Random", "÷ Validation", "post FID", "post ÷ Validation"],
+        static string M(double? value) => value is double v ? F(v, 3) : "-";
+        page.Table(["row", "FID preact", "FID flatten", "÷ Random", "÷ Validation", "post FID", "post ÷ Validation", "precision", "recall", "density", "coverage", "memorised"],
             ordered.Select(r => new[]
             {
                 r.Name, F(r.FidPreact, 2), F(r.FidFlatten, 2), F(r.RatioToRandom, 4), F(r.RatioToValidation, 2),
                 r.BlogFid is { } b ? F(b, 2) : "", r.BlogRatioToValidation is { } rv ? F(rv, 2) : "",
+                M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density), M(r.Manifold?.Coverage), M(r.MemorisedFraction),
             }).ToList());
         page.List(ordered.Select(r => $"{r.Name}: {ReportPaths.InText(r.Description)}").ToList());
         page.Paragraph("Every row against the training images; ratios use the preact FID. FID values depend on the classifier's weights, so compare " +
                        "the ratios: ours to our Random and Validation rows, the post's to its own. Preact: part 1's features (the third convolution " +
                        "before its ReLU, average-pooled); flatten: the 128 inputs of the last linear layer, the layer part 3 names. Our Diffusion row " +
                        "is decoded by a VAE of our own, not the post's; that VAE's reconstructions of the test set (a floor row, when given) show how " +
-                       "close any sampler in its latent space can be expected to get.");
+                       "close any sampler in its latent space can be expected to get. " + Part2Page.QualityNote);
     }
 
     public static string ForwardNoisingCaption(IReadOnlyList<int> indices, IReadOnlyList<int> times, NoiseSchedule schedule, long seed)

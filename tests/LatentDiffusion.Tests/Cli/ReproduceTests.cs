@@ -43,7 +43,9 @@ public sealed class ReproduceTests
         JsonElement json = LastJson(r);
         string[] rows = json.GetProperty("rows").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray();
         Assert.Equal(["Validation", "Random", "VAE", "AE", "VAE reconstructions", "AE reconstructions"], rows);
+        AssertQuality(json.GetProperty("rows"));
         Assert.True(File.Exists(json.GetProperty("report").GetString()));
+        Assert.Contains("memorised", File.ReadAllText(Path.Combine(Path.GetDirectoryName(json.GetProperty("report").GetString())!, "report.md")));
         Assert.Contains("VAE", r.Stdout);
     }
 
@@ -61,7 +63,7 @@ public sealed class ReproduceTests
             "--widths", "8,16", "--objective", "iadb", "--ema", "0.9", "--latent-scale", "auto", "--out", dir.File("iadb")]);
         var r = Ok(["reproduce", "part3", "--data", data, "--vae", dir.File("latent/model.safetensors"), "--part2-vae", dir.File("vae/model.safetensors"),
             "--model", dir.File("diffusion/model.safetensors"), "--iadb-model", dir.File("iadb/model.safetensors"), "--iadb-wide-model", dir.File("iadb/model.safetensors"),
-            "-n", "40", "--clip-x0", "--out", dir.File("run"), "--json"]);
+            "-n", "40", "--clip-x0", "--seeds", "2", "--out", dir.File("run"), "--json"]);
         JsonElement json = LastJson(r);
         string[] rows = json.GetProperty("rows").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray();
         Assert.Equal(["Validation", "Random", "VAE", "Diffusion", "VAE reconstructions", "Latent VAE reconstructions"], rows);
@@ -69,16 +71,24 @@ public sealed class ReproduceTests
         Assert.True(File.Exists(json.GetProperty("report").GetString()));
         Assert.True(File.Exists(Path.Combine(dir.File("run"), "generated_72.png")));
         // The quick sampler table: DDPM (T = 20 here, so no DDIM 50), α-deblending Euler 50 and Heun 25 (49 evaluations), the
-        // wide model's Heun 10 (19; here the same tiny model under that option), with the figure.
+        // wide model's Heun 10 (19) and DPM-Solver++(2M) 10 (here the same tiny model under that option), with the figure.
         var samplers = json.GetProperty("samplers").EnumerateArray().Select(e => (e.GetProperty("sampler").GetString(), e.GetProperty("evaluations").GetInt32(), e.GetProperty("weights").GetString())).ToArray();
-        Assert.Equal([("DDPM", 20, "raw"), ("Euler", 50, "ema"), ("Heun", 49, "ema"), ("Heun", 19, "ema")], samplers);
+        Assert.Equal([("DDPM", 20, "raw"), ("Euler", 50, "ema"), ("Heun", 49, "ema"), ("Heun", 19, "ema"), ("DPM-Solver++(2M), Karras", 10, "ema")], samplers);
         Assert.Equal("α-deblending (8, 16)", json.GetProperty("samplers")[3].GetProperty("model").GetString());
-        // Every row also has precision, recall, density and coverage against the training images (40 digits, 160 images: enough for k + 1).
+        // Every row of both tables also has precision, recall, density, coverage and the memorised fraction against the training
+        // images (40 digits, 160 images: enough for k + 1).
+        AssertQuality(json.GetProperty("rows"));
+        AssertQuality(json.GetProperty("samplers"));
+        // --seeds 2: every sampler row the mean of seeds 0 and 1, each kept, the FID between their lowest and highest.
         foreach (JsonElement row in json.GetProperty("samplers").EnumerateArray())
         {
-            foreach (string key in new[] { "precision", "recall", "coverage" }) Assert.InRange(row.GetProperty(key).GetDouble(), 0.0, 1.0);
-            Assert.True(row.GetProperty("density").GetDouble() >= 0);
+            Assert.Equal(2, row.GetProperty("seeds").GetInt32());
+            double[] fids = row.GetProperty("per_seed").EnumerateArray().Select(p => p.GetProperty("fid_preact").GetDouble()).ToArray();
+            Assert.Equal([0L, 1L], row.GetProperty("per_seed").EnumerateArray().Select(p => p.GetProperty("seed").GetInt64()));
+            Assert.Equal(fids.Average(), row.GetProperty("fid_preact").GetDouble(), 1e-12);
+            Assert.Equal((fids.Min(), fids.Max()), (row.GetProperty("fid_preact_min").GetDouble(), row.GetProperty("fid_preact_max").GetDouble()));
         }
+        Assert.True(json.GetProperty("memorisation_threshold").GetDouble() > 0);
         string reportDir = Path.GetDirectoryName(json.GetProperty("report").GetString())!;
         Assert.True(File.Exists(Path.Combine(reportDir, "samplers.png")));
         Assert.True(File.Exists(Path.Combine(reportDir, "alpha_deblending_samples.png")));
@@ -88,5 +98,20 @@ public sealed class ReproduceTests
         Assert.Equal(1, wrong.ExitCode);
         Assert.Contains("diffusion/model.safetensors", wrong.Stderr);
         Assert.Contains("vae/model.safetensors", wrong.Stderr);
+        var noSeeds = LdmProcess.Run(["reproduce", "part3", "--data", data, "--seeds", "0", "--out", dir.File("run3")]);
+        Assert.Equal(2, noSeeds.ExitCode);
+        Assert.Contains("--seeds must be between 1 and 10 (got 0)", noSeeds.Stderr);
+    }
+
+    /// <summary>Every row of a table carries the metrics beyond FID; the Validation row's memorised fraction is the held-out percentile's share of its own images.</summary>
+    static void AssertQuality(JsonElement rows)
+    {
+        foreach (JsonElement row in rows.EnumerateArray())
+        {
+            foreach (string key in new[] { "precision", "recall", "coverage", "memorised_fraction" }) Assert.InRange(row.GetProperty(key).GetDouble(), 0.0, 1.0);
+            Assert.True(row.GetProperty("density").GetDouble() >= 0);
+        }
+        if (rows.EnumerateArray().FirstOrDefault(r => r.TryGetProperty("name", out JsonElement n) && n.GetString() == "Validation") is { ValueKind: JsonValueKind.Object } validation)
+            Assert.InRange(validation.GetProperty("memorised_fraction").GetDouble(), 0.0, 0.05);
     }
 }

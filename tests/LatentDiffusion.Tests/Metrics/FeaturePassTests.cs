@@ -76,7 +76,7 @@ public sealed class FeaturePassTests : IDisposable
         using Tensor images = data.Test.ToInputs();
         var scorer = new FidScorer(classifier, data);
         FidScore plain = scorer.Score(images, "x");
-        FidScore with = scorer.Score(images, "x", manifold: true);
+        FidScore with = scorer.Score(images, "x", quality: true);
         Assert.Equal(plain.Preact, with.Preact);
         Assert.Equal(plain.Flatten, with.Flatten);
         Assert.Null(plain.Manifold);
@@ -85,11 +85,62 @@ public sealed class FeaturePassTests : IDisposable
             new FeaturePass(classifier).OfInputs(images, "x").Features);
         Assert.Equal((direct.Precision, direct.Recall, direct.Density, direct.Coverage), (m.Precision, m.Recall, m.Density, m.Coverage));
         Assert.Equal((120, 40), (m.RealCount, m.FakeCount));
+        ImageFeatures trainFeatures = new FeaturePass(classifier).OfIdx(data.Train.Images);
+        ImageFeatures testFeatures = new FeaturePass(classifier).OfInputs(images, "x");
+        double memorised = Memorisation.Compute(testFeatures, trainFeatures, testFeatures).MemorisedFraction;
+        Assert.Equal(memorised, with.MemorisedFraction);
+        // The Validation row (these 40 test images) with the metrics: the FID unchanged, the memorised fraction of the held-out set itself.
+        FidScore validation = scorer.ValidationQuality;
+        Assert.Equal(scorer.ValidationScore.Preact, validation.Preact);
+        Assert.Equal(memorised, validation.MemorisedFraction);
+        Assert.Equal(with.Manifold!.Precision, validation.Manifold!.Precision);
+        Assert.NotNull(scorer.MemorisationThreshold);
 
         using Tensor three = images.narrow(0, 0, 3);
-        FidScore few = scorer.Score(three, "tiny", manifold: true);
+        FidScore few = scorer.Score(three, "tiny", quality: true);
         Assert.Null(few.Manifold);
         Assert.Contains(few.Warnings, w => w.Contains("row tiny: 3 digits") && w.Contains("too few for precision"));
+    }
+
+    /// <summary>A classifier that gives NaN features (NaN weights) stops a table with one line naming the set, the image and the feature.</summary>
+    [Fact]
+    public void FidScorer_NaNFeatures_OneLineNamingTheRow()
+    {
+        MnistData data = SyntheticData.Dataset(train: 60, test: 20);
+        using var broken = new Classifier();
+        using (no_grad())
+            foreach (var p in broken.parameters()) p.fill_(double.NaN);
+        using Tensor images = data.Test.ToInputs();
+        var e = Assert.Throws<ArgumentException>(() => new FidScorer(broken, data).Score(images, "x", quality: true));
+        Assert.Contains("feature 0 of row 0 is NaN; features must be finite", e.Message);
+        Assert.DoesNotContain("\n", e.Message);
+        Assert.DoesNotContain("Parameter", e.Message);
+    }
+
+    /// <summary>The guidance sweep's per-class grades: the FID FidCalculator gives (bit for bit), and the metrics beyond FID against that digit's training images.</summary>
+    [Fact]
+    public void ConditionalGrading_Grade_SameFidAndTheMetricsPerClass()
+    {
+        MnistData data = SyntheticData.Dataset(train: 200, test: 100);   // 20 training and 10 test images a digit
+        var grading = new ConditionalGrading(classifier, data);
+        using Tensor test = data.Test.ToInputs();
+        using Tensor index = tensor(Enumerable.Range(0, 100).Where(i => i % 10 == 3).Select(i => (long)i).ToArray());
+        using Tensor threes = test.index_select(0, index);
+        DigitGrade grade = grading.Grade(threes, 3);
+        var fid = new FidCalculator(classifier, new FidConfig(FeatureKind.PreAct));
+        using Tensor train = data.Train.ToInputs();
+        using Tensor trainIndex = tensor(Enumerable.Range(0, 200).Where(i => i % 10 == 3).Select(i => (long)i).ToArray());
+        using Tensor trainThrees = train.index_select(0, trainIndex);
+        Assert.Equal(FrechetDistance.Compute(fid.StatisticsOfInputs(threes), fid.StatisticsOfInputs(trainThrees)), grade.Fid);
+        ManifoldResult m = Assert.IsType<ManifoldResult>(grade.Manifold);
+        Assert.Equal((20, 10), (m.RealCount, m.FakeCount));
+        // The test threes are the held-out set of digit 3: 1st percentile of 10 distances, position 0.09: 1 of 10 below.
+        Assert.Equal(0.1, grade.MemorisedFraction);
+        var row = new GuidanceRow(1, [grade], 0);
+        Assert.Equal(m.Coverage, row.Mean(d => d.Manifold?.Coverage));
+        // A group too small for k + 1 gets the FID alone.
+        using Tensor three = threes.narrow(0, 0, 3);
+        Assert.Null(grading.Grade(three, 3).Manifold);
     }
 
     [Fact]

@@ -33,6 +33,34 @@ public sealed class MemorisationTests
         Assert.Same(r.FeatureDistance, r.HeldOutDistance);
     }
 
+    /// <summary>The reference computed once and the fraction from it alone (the tables' path) equal the full computation's (distances to the last bits of the float64 product, which may differ between two calls).</summary>
+    [Fact]
+    public void Reference_MemorisedFraction_EqualsCompute()
+    {
+        PrdcFixture f = PrdcFixture.Load();
+        var distances = new PairwiseDistances(64, 100);
+        MemorisationResult full = Memorisation.Compute(Set(f.Fake), Set(f.Real), Set(f.HeldOut), distances: distances);
+        MemorisationReference reference = Memorisation.Reference(f.Real, f.HeldOut, distances: distances);
+        Assert.Equal(full.Threshold, reference.Threshold, 1e-12);
+        Assert.Equal(full.HeldOutDistance.Length, reference.HeldOutDistance.Length);
+        Assert.All(full.HeldOutDistance.Zip(reference.HeldOutDistance), p => Assert.Equal(p.First, p.Second, 1e-12));
+        Assert.Equal(full.MemorisedFraction, Memorisation.MemorisedFraction(reference, f.Fake, distances));
+        // The held-out set itself: its own distances, the percentile (0.01 as in Compute_HeldOutAsGenerated_IsThePercentile).
+        FeatureMatrix train = ManifoldMetricsTests.Gaussian(300, 8, seed: 1, shift: 0, "train");
+        FeatureMatrix test = ManifoldMetricsTests.Gaussian(200, 8, seed: 2, shift: 0, "test");
+        Assert.Equal(0.01, Memorisation.MemorisedFraction(Memorisation.Reference(train, test), test));
+    }
+
+    /// <summary>Generated features of another width than the training set's are refused naming both sets.</summary>
+    [Fact]
+    public void MemorisedFraction_OtherWidth_NamesBothSets()
+    {
+        MemorisationReference reference = Memorisation.Reference(ManifoldMetricsTests.Gaussian(20, 8, seed: 1, shift: 0, "train"), ManifoldMetricsTests.Gaussian(10, 8, seed: 2, shift: 0, "test"));
+        var e = Assert.Throws<ArgumentException>(() => Memorisation.MemorisedFraction(reference, ManifoldMetricsTests.Gaussian(10, 4, seed: 3, shift: 0, "gen")));
+        Assert.Contains("gen", e.Message);
+        Assert.Contains("train", e.Message);
+    }
+
     [Fact]
     public void Compute_CopiedPixels_AreFoundAsExactCopies()
     {
