@@ -6,13 +6,7 @@ namespace LatentDiffusion.Tests.Cli;
 [Collection("Torch")]
 public sealed class DataCommandTests
 {
-    static void AssertOneLineError(LdmProcess.Result r, int exitCode, string contains)
-    {
-        Assert.Equal(exitCode, r.ExitCode);
-        Assert.Contains(contains, r.Stderr);
-        Assert.DoesNotContain("   at ", r.Stderr);
-        Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("ldm:"));
-    }
+    static void AssertOneLineError(LdmProcess.Result r, int exitCode, string contains) => LdmProcess.AssertOneLineError(r, exitCode, contains);
 
     [Fact]
     public void ColoredMnist_WritesAFolderThatClassifierTrainReads()

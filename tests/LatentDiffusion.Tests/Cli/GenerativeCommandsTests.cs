@@ -13,13 +13,7 @@ public sealed class GenerativeCommandsTests
 {
     static string Fixture(string file) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "pytorch-vae", file);
 
-    static void AssertOneLineError(LdmProcess.Result r, int exitCode, string contains)
-    {
-        Assert.Equal(exitCode, r.ExitCode);
-        Assert.Contains(contains, r.Stderr);
-        Assert.DoesNotContain("   at ", r.Stderr);
-        Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("ldm:"));
-    }
+    static void AssertOneLineError(LdmProcess.Result r, int exitCode, string contains) => LdmProcess.AssertOneLineError(r, exitCode, contains);
 
     [Fact]
     public void VaeSample_WritesAFolderAGridAndAnArray_WithJsonLast()

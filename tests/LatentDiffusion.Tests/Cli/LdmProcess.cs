@@ -7,6 +7,15 @@ public static class LdmProcess
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
+    /// <summary>The command failed with <paramref name="exitCode"/> and one <c>ldm:</c> line saying <paramref name="contains"/>, no stack trace.</summary>
+    public static void AssertOneLineError(Result r, int exitCode, string contains)
+    {
+        Assert.Equal(exitCode, r.ExitCode);
+        Assert.Contains(contains, r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("ldm:"));
+    }
+
     /// <param name="program">Another copy of ldm.dll to run (default: the one in the test output).</param>
     public static Process Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? workingDirectory = null, string? program = null)
     {

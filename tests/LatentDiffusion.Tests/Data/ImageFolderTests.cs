@@ -7,19 +7,8 @@ namespace LatentDiffusion.Tests.Data;
 public sealed class ImageFolderTests
 {
     /// <summary>Writes a PNG of <paramref name="side"/>² pixels; <paramref name="pixel"/> gives (r, g, b) at (x, y).</summary>
-    internal static void WritePng(string path, int side, Func<int, int, (byte R, byte G, byte B)> pixel, bool gray = false)
-    {
-        var info = new SKImageInfo(side, side, gray ? SKColorType.Gray8 : SKColorType.Rgba8888, gray ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
-        using var bitmap = new SKBitmap(info);
-        for (int y = 0; y < side; y++)
-            for (int x = 0; x < side; x++)
-            {
-                var (r, g, b) = pixel(x, y);
-                bitmap.SetPixel(x, y, new SKColor(r, g, b));
-            }
-        using SKData png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        File.WriteAllBytes(path, png.ToArray());
-    }
+    internal static void WritePng(string path, int side, Func<int, int, (byte R, byte G, byte B)> pixel, bool gray = false) =>
+        TestPngs.Write(path, side, side, pixel, gray);
 
     internal static void WriteGrayPng(string path, byte[] pixels, int side) =>
         WritePng(path, side, (x, y) => (pixels[y * side + x], pixels[y * side + x], pixels[y * side + x]), gray: true);
