@@ -44,7 +44,7 @@ public sealed class GenerationRequestTests
     [InlineData("""{"sampler": "ddim", "eta": 1e308}""", "model 'diffusion': eta must be a number in [0, 1] (0: deterministic DDIM, 1: DDPM's noise) (got 1E+308)")]
     [InlineData("""{"sampler": "ddim", "eta": 1.01}""", "model 'diffusion': eta must be a number in [0, 1] (0: deterministic DDIM, 1: DDPM's noise) (got 1.01)")]
     [InlineData("""{"sampler": "ddim", "eta": -1e-300}""", "model 'diffusion': eta must be a number in [0, 1] (0: deterministic DDIM, 1: DDPM's noise) (got -1E-300)")]
-    [InlineData("""{"sampler": "euler"}""", "unknown sampler 'euler' (ddpm, ddim, iadb, heun, dpmpp2m or iadb2m)")]
+    [InlineData("""{"sampler": "euler"}""", "unknown sampler 'euler' (ddpm, ddim, iadb, heun, dpmpp2m, iadb2m or student)")]
     [InlineData("""{"sampler": "iadb"}""", "model 'diffusion': the iadb sampler does not fit an ε-prediction (DDPM) model; use ddpm, ddim or dpmpp2m")]
     [InlineData("""{"sampler": "ddpm", "steps": 10}""", "model 'diffusion': DDPM walks all T = 1000 steps (got 10); use ddim or dpmpp2m for fewer")]
     [InlineData("""{"model": "conditional", "eta": 0.5}""", "model 'conditional': eta applies to the ddim sampler only")]
