@@ -12,7 +12,7 @@ namespace LatentDiffusion.Data;
 /// <param name="Source">Where it was read: a directory.</param>
 /// <param name="Channels">1 (gray) or 3 (RGB).</param>
 /// <param name="Resolution">The model's side S: images are (C, S, S).</param>
-/// <param name="ClassNames">Class i's name; for IDX sets "0".."9".</param>
+/// <param name="ClassNames">Class i's name; for IDX sets "0".."9" (Fashion-MNIST: its garments' names), for folders the folder names.</param>
 /// <param name="ContentSha256">SHA-256 identifying the data's content (<see cref="IDatasetKind"/> says how each kind computes it).</param>
 /// <param name="Split">How train and test were told apart (the files, the folders, or the seeded held-out rule).</param>
 public sealed record DatasetInfo(string Name, string Source, int Channels, int Resolution, IReadOnlyList<string> ClassNames,

@@ -7,7 +7,7 @@ namespace LatentDiffusion.Data;
 /// <summary>
 /// MNIST-layout IDX sets: the names <c>mnist</c> (the shipped data/mnist) and <c>fashion-mnist</c> (Debian's
 /// dataset-fashion-mnist in /usr/share/datasets/fashion-mnist, else downloaded once into the user's cache with its
-/// published checksums), or any directory holding the four IDX files. Gray, classes "0".."9", 28x28 digits brought
+/// published checksums), or any directory holding the four IDX files. Gray, classes "0".."9" (Fashion-MNIST: its garments' names), 28x28 digits brought
 /// to the model's side by <see cref="LabelledImages.FromIdx"/>. The content hash is the SHA-256 of the four files'
 /// content hashes, one "name:sha256" line each in the standard order, so it names a known set whatever its compression.
 /// </summary>
@@ -60,7 +60,7 @@ public sealed class IdxDatasetKind : IDatasetKind
     /// <summary>An IDX set already read (<see cref="MnistDataset.Load(string, Action{string}?)"/>) as bytes at <paramref name="resolution"/> px.</summary>
     public static ImageDataset FromMnist(MnistData data, int resolution = 32)
     {
-        var info = new DatasetInfo(data.Name, data.Directory, 1, resolution, Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+        var info = new DatasetInfo(data.Name, data.Directory, 1, resolution, KnownDatasets.ClassNamesOf(data.Name),
             ContentHash(data), "the IDX train and t10k files");
         return new ImageDataset(info, LabelledImages.FromIdx(data.Train, resolution), LabelledImages.FromIdx(data.Test, resolution), new DatasetReport());
     }

@@ -7,8 +7,12 @@ namespace LatentDiffusion.Data;
 /// <param name="GzMd5">MD5 of the original <c>.gz</c> as published (torchvision's check), if known.</param>
 public sealed record KnownFile(string Name, long ContentLength, string ContentSha256, string? GzMd5 = null);
 
-/// <summary>A dataset of MNIST layout: its name and its four files.</summary>
-public sealed record KnownDataset(string Name, IReadOnlyList<KnownFile> Files);
+/// <summary>A dataset of MNIST layout: its name, its four files and, when its labels are not the digits, its class names.</summary>
+public sealed record KnownDataset(string Name, IReadOnlyList<KnownFile> Files, IReadOnlyList<string>? ClassNames = null)
+{
+    /// <summary>Label i's name: <see cref="ClassNames"/>, else "0".."9".</summary>
+    public static IReadOnlyList<string> Digits { get; } = Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+}
 
 /// <summary>
 /// The datasets <see cref="MnistDataset.Load(string, Action{string}?)"/> recognises, by the SHA-256 of each file's
@@ -33,14 +37,21 @@ public static class KnownDatasets
         new(MnistDataset.TestLabels, TestLabelsLength, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", "ec29112dd5afa0611ce80d1b7f02629c"),
     ]);
 
-    /// <summary>Zalando's Fashion-MNIST; the MD5s are those of the original <c>.gz</c> files in its README.</summary>
+    /// <summary>
+    /// Zalando's Fashion-MNIST; the MD5s are those of the original <c>.gz</c> files in its README, the class names its
+    /// README's label table (slashes and spaces as hyphens, so a name is one word in a URL or a shell).
+    /// </summary>
     public static readonly KnownDataset FashionMnist = new("Fashion-MNIST",
     [
         new(MnistDataset.TrainImages, TrainImagesLength, "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
         new(MnistDataset.TrainLabels, TrainLabelsLength, "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", "25c81989df183df01b3e8a0aad5dffbe"),
         new(MnistDataset.TestImages, TestImagesLength, "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", "bef4ecab320f06d8554ea6380940ec79"),
         new(MnistDataset.TestLabels, TestLabelsLength, "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", "bb300cfdad3c16e7a12a480ee83cd310"),
-    ]);
+    ], ["t-shirt-top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]);
+
+    /// <summary>The class names of the known dataset called <paramref name="name"/> ("0".."9" for MNIST and unknown sets).</summary>
+    public static IReadOnlyList<string> ClassNamesOf(string name) =>
+        All.FirstOrDefault(d => d.Name == name)?.ClassNames ?? KnownDataset.Digits;
 
     public static IReadOnlyList<KnownDataset> All { get; } = [Mnist, FashionMnist];
 
