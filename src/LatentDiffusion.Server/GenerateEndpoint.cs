@@ -230,12 +230,19 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
             eta = job.Options.Eta,
             count = job.Count,
             seed = job.Seed,
-            digit = job.Digit,
+            digit = job.Class,                                                               // the class index, under its MNIST name, as before class
+            @class = job.Class,
+            class_name = job.Class is int c ? job.Model.ClassName(c) : null,
+            dataset = job.Model.DatasetName,
             guidance = job.Options.Labels is null ? (double?)null : job.Options.Guidance,
             seconds = result.Seconds,
             queued_seconds = queuedSeconds,
             columns = result.Columns,
-            digits = result.Digits.Select(d => new { index = d.Index, requested = d.Requested, label = d.Label, confidence = d.Confidence }),
+            digits = result.Digits.Select(d => new
+            {
+                index = d.Index, requested = d.Requested, label = d.Label, confidence = d.Confidence,
+                requested_name = d.Requested is int r ? job.Model.ClassName(r) : null, label_name = job.Model.ClassName(d.Label),
+            }),
             grid_png = result.GridPng,                                                       // byte[]: base64 as it is written
         };
     }

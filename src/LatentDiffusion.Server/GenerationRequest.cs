@@ -7,7 +7,8 @@ namespace LatentDiffusion.Server;
 
 /// <summary>
 /// The body of <c>POST /api/generate</c>, every field optional: <c>{"model": "conditional", "sampler": "iadb",
-/// "steps": 50, "count": 16, "seed": 1, "digit": 3, "guidance": 2, "eta": 0, "heun": false}</c>. <see cref="Resolve"/>
+/// "steps": 50, "count": 16, "seed": 1, "class": "7", "guidance": 2, "eta": 0, "heun": false}</c> (<c>"digit": 3</c>,
+/// MNIST's name for a class index, as before <c>class</c>). <see cref="Resolve"/>
 /// fills the defaults and checks it against the catalog and the server's limits; what cannot work is one line.
 /// </summary>
 public sealed record GenerationRequest
@@ -27,8 +28,14 @@ public sealed record GenerationRequest
     /// <summary>The seed of every draw. Default: a random one (the response says which).</summary>
     public long? Seed { get; init; }
 
-    /// <summary>Class-conditional models: the digit to generate (0-9); absent or null: a random digit per sample.</summary>
+    /// <summary>Class-conditional models: the digit to generate (0-9); absent or null: a random digit per sample. A class index for any dataset; not with <see cref="Class"/>.</summary>
     public int? Digit { get; init; }
+
+    /// <summary>
+    /// Class-conditional models: the class to generate, its index (a JSON number) or its name (a string, any case: "7",
+    /// "sneaker"); absent or null: a random class per sample. Not with <see cref="Digit"/>.
+    /// </summary>
+    public JsonElement? Class { get; init; }
 
     /// <summary>Class-conditional models: the classifier-free guidance weight. Default: <see cref="ServerOptions.DefaultGuidance"/>.</summary>
     public double? Guidance { get; init; }
@@ -74,12 +81,15 @@ public sealed record GenerationRequest
         return status == System.Buffers.OperationStatus.Done ? body.Length : read;
     }
 
-    const string Fields = "fields: model, sampler, steps, count, seed, digit, guidance, eta, heun";
+    const string Fields = "fields: model, sampler, steps, count, seed, class, digit, guidance, eta, heun";
+
+    /// <summary>Longest piece of a request quoted back in an error.</summary>
+    const int MaxQuoted = 40;
 
     /// <summary>
     /// The generation this asks for with the defaults filled in, or why it cannot run: an unknown or unusable model, a
-    /// count or step number past the limits, a digit for an unconditional model or out of 0-9, a sampler that does not
-    /// fit the model.
+    /// count or step number past the limits, a digit or class for an unconditional model, out of range or of another
+    /// name, both a digit and a class, a sampler that does not fit the model.
     /// </summary>
     public (GenerationJob? Job, string? Problem) Resolve(IReadOnlyList<ModelEntry> models, ServerOptions limits)
     {
@@ -100,17 +110,26 @@ public sealed record GenerationRequest
         int steps = Steps ?? sampler.DefaultSteps(config);
         if (steps < 1 || steps > limits.MaxSteps) return (null, $"steps must be between 1 and {limits.MaxSteps} (got {steps})");
 
+        bool hasClass = Class is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) };
+        if (hasClass && Digit is not null) return (null, "give class or digit, not both (class: an index or a name; digit: an index, MNIST's name for it)");
         if (!entry.Conditional && Digit is not null) return (null, $"model '{entry.Id}' is unconditional: it cannot be asked for a digit");
+        if (!entry.Conditional && hasClass) return (null, $"model '{entry.Id}' is unconditional: it cannot be asked for a class");
         if (!entry.Conditional && Guidance is not null) return (null, $"guidance applies to class-conditional models; '{entry.Id}' is unconditional");
         int classes = config.UNet.Classes;
         if (Digit is int d && (d < 0 || d >= classes)) return (null, $"digit must be 0-{classes - 1}, or absent for a random digit (got {d})");
+        int? asked = Digit;
+        if (hasClass)
+        {
+            (asked, string? classProblem) = ClassIndex(Class!.Value, entry);
+            if (classProblem is not null) return (null, classProblem);
+        }
 
         long seed = Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
         int[]? labels = null;
         if (entry.Conditional)
         {
             var draw = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
-            labels = Enumerable.Range(0, count).Select(_ => Digit ?? draw.Next(classes)).ToArray();
+            labels = Enumerable.Range(0, count).Select(_ => asked ?? draw.Next(classes)).ToArray();
         }
         var options = new SamplingOptions
         {
@@ -123,15 +142,45 @@ public sealed record GenerationRequest
             BatchSize = count,
         };
         if (options.Problem(config) is { } problem) return (null, $"model '{entry.Id}': {problem}");
-        return (new GenerationJob(entry, count, seed, Digit, options), null);
+        return (new GenerationJob(entry, count, seed, asked, options), null);
     }
+
+    /// <summary>The class <paramref name="value"/> names for <paramref name="entry"/>: an index in range, or a name (exact, else ignoring case).</summary>
+    static (int? Index, string? Problem) ClassIndex(JsonElement value, ModelEntry entry)
+    {
+        IReadOnlyList<string> names = entry.ClassNames;
+        string rule = $"class must be an index 0-{names.Count - 1} or a class name, or absent for a random class";
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Number:
+                if (!value.TryGetInt32(out int index)) return (null, $"{rule} (got {Quote(value.GetRawText())})");
+                return index >= 0 && index < names.Count ? (index, null) : (null, $"{rule} (got {index})");
+            case JsonValueKind.String:
+                string name = value.GetString()!;
+                int found = IndexOf(names, name, StringComparison.Ordinal);
+                if (found < 0) found = IndexOf(names, name, StringComparison.OrdinalIgnoreCase);
+                return found >= 0 ? (found, null) : (null, $"unknown class '{Quote(name)}' for model '{entry.Id}' (classes: {string.Join(", ", names)})");
+            default:
+                return (null, $"{rule} (got a JSON {value.ValueKind.ToString().ToLowerInvariant()})");
+        }
+    }
+
+    static int IndexOf(IReadOnlyList<string> names, string name, StringComparison comparison)
+    {
+        for (int i = 0; i < names.Count; i++)
+            if (string.Equals(names[i], name, comparison)) return i;
+        return -1;
+    }
+
+    /// <summary>At most <see cref="MaxQuoted"/> characters of what the request said.</summary>
+    static string Quote(string text) => text.Length <= MaxQuoted ? text : text[..MaxQuoted] + "…";
 }
 
-/// <summary>A checked request, ready to run: the model, how many digits, the seed, the digit asked for (null: random or unconditional) and the sampler's options.</summary>
-public sealed record GenerationJob(ModelEntry Model, int Count, long Seed, int? Digit, SamplingOptions Options)
+/// <summary>A checked request, ready to run: the model, how many images, the seed, the class asked for (its index; null: random or unconditional) and the sampler's options.</summary>
+public sealed record GenerationJob(ModelEntry Model, int Count, long Seed, int? Class, SamplingOptions Options)
 {
-    /// <summary>e.g. "diffusion: 16 digits, DDIM 50 steps, η = 0, seed 3" (for logs).</summary>
+    /// <summary>e.g. "diffusion: 16 digits, DDIM 50 steps, η = 0, seed 3" or "fashion-mnist/conditional: 4 images of sneaker, …" (for logs).</summary>
     public string Describe() =>
-        $"{Model.Id}: {Count} digits{(Digit is int d ? $" of {d}" : "")}, {Options.Describe(Model.Config!)}" +
+        $"{Model.Id}: {Count} {(Model.DatasetName == Data.KnownDatasets.Mnist.Name ? "digits" : "images")}{(Class is int c ? $" of {Model.ClassName(c)}" : "")}, {Options.Describe(Model.Config!)}" +
         (Options.Labels is null ? "" : $", guidance {Options.Guidance.ToString(CultureInfo.InvariantCulture)}") + $", seed {Seed}";
 }

@@ -9,7 +9,7 @@ namespace LatentDiffusion.Server;
 /// <summary>One denoising frame as the page shows it: the grid of the digits decoded at <see cref="Step"/> of <see cref="Steps"/>, as PNG.</summary>
 public sealed record GenerationFrame(int Step, int Steps, byte[] Png);
 
-/// <summary>What the classifier read in digit <see cref="Index"/>: its label and probability; <see cref="Requested"/> is the digit asked for (null: unconditional).</summary>
+/// <summary>What the classifier read in image <see cref="Index"/>: its label (a class index) and probability; <see cref="Requested"/> is the class asked for (null: unconditional).</summary>
 public sealed record DigitResult(int Index, int? Requested, int Label, double Confidence);
 
 /// <summary>A finished generation: the job, each digit's reading, the final grid (captioned with the readings) and the seconds it took.</summary>
@@ -20,13 +20,14 @@ public sealed record GenerationResult(GenerationJob Job, IReadOnlyList<DigitResu
 /// (its trajectory frames, every k-th step so that at most <see cref="ServerOptions.MaxFrames"/> are made, handed on as
 /// PNG grids while it samples; cancellation checked between steps), <see cref="DigitReading.Read"/> and <see cref="DigitGrid.Render"/>.
 /// </summary>
-public sealed class GenerationRunner(ModelCatalog catalog, ServerOptions options)
+public sealed class GenerationRunner(ServerOptions options)
 {
     /// <summary>Samples, reads and draws the digits of <paramref name="job"/>; blocks the calling thread (the API runs it on its own).</summary>
     public GenerationResult Run(GenerationJob job, Action<GenerationFrame>? onFrame, CancellationToken cancellation)
     {
         var config = job.Model.Config ?? throw new InvalidOperationException($"model '{job.Model.Id}' is not loaded");
         var unet = job.Model.Model ?? throw new InvalidOperationException($"model '{job.Model.Id}' is not loaded");
+        ModelFolder folder = job.Model.Folder ?? throw new InvalidOperationException($"model '{job.Model.Id}' belongs to no models folder");
         int steps = job.Options.StepsFor(config);
         int columns = DigitGrid.DefaultColumns(job.Count);
         string sampler = job.Options.SamplerFor(config).Name;
@@ -38,11 +39,16 @@ public sealed class GenerationRunner(ModelCatalog catalog, ServerOptions options
             OnFrame = onFrame is null ? null : (step, images) => onFrame(new GenerationFrame(step, steps, DigitGrid.Render(images, columns, captionBand: true, fast: true, title: $"{sampler}: step {step} of {steps}").Png)),
         };
         var watch = Stopwatch.StartNew();
-        using LatentSamples samples = LatentDiffusionSampler.Generate(unet, config, catalog.Vae, job.Count, job.Seed, sampling);
-        IReadOnlyList<DigitReading> readings = DigitReading.Read(catalog.Classifier, samples.Images);
-        string[] captions = readings.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Label}  {100 * r.Confidence:F0}%")).ToArray();
+        using LatentSamples samples = LatentDiffusionSampler.Generate(unet, config, folder.Vae, job.Count, job.Seed, sampling);
+        IReadOnlyList<DigitReading> readings = DigitReading.Read(folder.Classifier, samples.Images);
+        string[] captions = readings.Select(r => string.Create(CultureInfo.InvariantCulture, $"{Caption(job.Model.ClassName(r.Label))}  {100 * r.Confidence:F0}%")).ToArray();
         byte[] grid = DigitGrid.Render(samples.Images, columns, captions, fast: true, title: $"{sampler}: {steps} steps, seed {job.Seed}").Png;
         var digits = readings.Select((r, i) => new DigitResult(i, job.Options.Labels?[i], r.Label, r.Confidence)).ToList();
         return new GenerationResult(job, digits, grid, columns, watch.Elapsed.TotalSeconds);
     }
+
+    /// <summary>A class name short enough to sit under its image ("ankle-boot" → "ankle-bo…").</summary>
+    static string Caption(string name) => name.Length <= MaxCaption ? name : name[..(MaxCaption - 1)] + "…";
+
+    const int MaxCaption = 9;
 }

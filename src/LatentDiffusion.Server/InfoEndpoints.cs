@@ -7,7 +7,8 @@ using Microsoft.AspNetCore.Http;
 namespace LatentDiffusion.Server;
 
 /// <summary>
-/// The read-only API: <c>GET /api/models</c> (the models, their samplers and defaults, the limits),
+/// The read-only API: <c>GET /api/models</c> (the models with their data — dataset, class names, channels, side —
+/// their samplers and defaults, the folders, the limits),
 /// <c>GET /api/status</c> (the queue and what happened to the requests so far) and <c>GET /api/reports</c> (the
 /// reports under /docs, for the page's second tab).
 /// </summary>
@@ -23,6 +24,12 @@ public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue 
             kind = m.Config is null ? null : m.Kind,
             conditional = m.Conditional,
             classes = m.Config?.UNet.Classes ?? 0,
+            dataset = m.DatasetName,
+            class_names = m.ClassNames,
+            channels = m.Channels,
+            resolution = m.Resolution,
+            vae = m.Folder is { } folder ? Path.GetFileName(folder.Set.VaePath) : null,
+            classifier = m.Folder is { } f ? Path.GetFileName(f.Set.ClassifierPath) : null,
             diffusion_steps = m.Config?.Steps,
             samplers = m.Config is not { } config ? [] : m.Samplers.Select(s => new
             {
@@ -38,8 +45,9 @@ public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue 
             }).ToArray(),
             problem = m.Problem,
         }),
-        vae = Path.GetFileName(options.VaePath),
-        classifier = Path.GetFileName(options.ClassifierPath),
+        vae = Path.GetFileName(options.ModelSets[0].VaePath),                                 // the first folder's; each model names its own
+        classifier = Path.GetFileName(options.ModelSets[0].ClassifierPath),
+        folders = catalog.Folders.Select(f => new { name = f.Set.Name, id_prefix = f.IdPrefix, dataset = f.Data?.Name ?? Data.KnownDatasets.Mnist.Name }),
         default_guidance = options.DefaultGuidance,
         limits = new
         {

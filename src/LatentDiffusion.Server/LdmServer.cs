@@ -45,12 +45,12 @@ public sealed class LdmServer : IAsyncDisposable
     /// <summary>The models the server offers now.</summary>
     public IReadOnlyList<ModelEntry> Models => catalog.List();
 
-    /// <summary>Loads the VAE and the classifier (a missing or broken one throws here), then listens.</summary>
+    /// <summary>Loads every models folder's VAE and classifier (a missing or broken one throws here), then listens.</summary>
     public static async Task<LdmServer> StartAsync(ServerOptions options, CancellationToken cancellation = default)
     {
         options.Validate();
         TorchRuntime.EnsureLoaded();
-        var catalog = new ModelCatalog(options.ModelsDirectory, options.VaePath, options.ClassifierPath);
+        var catalog = new ModelCatalog(options.ModelSets);
         var threads = new GenerationThreads(options.Workers);
         try
         {
@@ -85,7 +85,7 @@ public sealed class LdmServer : IAsyncDisposable
     {
         var queue = new GenerationQueue(options.Workers, options.MaxWaiting);
         var counters = new ServerCounters();
-        var runner = new GenerationRunner(catalog, options);
+        var runner = new GenerationRunner(options);
         var info = new InfoEndpoints(catalog, queue, options, counters);
         var generate = new GenerateEndpoint(catalog, queue, threads, runner, options, counters, app.Lifetime.ApplicationStopping);
 

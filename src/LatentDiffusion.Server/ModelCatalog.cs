@@ -1,3 +1,5 @@
+using System.Globalization;
+using LatentDiffusion.Data;
 using LatentDiffusion.Diffusion;
 using LatentDiffusion.Sampling;
 using LatentDiffusion.IO;
@@ -6,39 +8,94 @@ using LatentDiffusion.Models;
 namespace LatentDiffusion.Server;
 
 /// <summary>
-/// The diffusion models a folder holds, as the server offers them: every *.safetensors whose metadata records a UNet
-/// (the raw twins of EMA runs, *.raw.safetensors, are left out), loaded once and kept, looked at again when a file
-/// appears, changes or goes. Models land while the server runs, so <see cref="List"/> rescans the folder each time
-/// (a directory listing and a stat per file; only new or changed files are read). One VAE decodes every model's
-/// latents and part 1's classifier reads the digits; both are loaded at start, so a missing one stops the server
-/// before it listens.
+/// The diffusion models the server offers: those of each <see cref="ModelSet"/>'s folder (<see cref="ModelFolder"/>),
+/// the first folder's first. Every folder's VAE and classifier are loaded at start, so a missing or broken one stops
+/// the server before it listens.
 /// </summary>
 public sealed class ModelCatalog : IDisposable
 {
-    readonly string directory;
-    readonly string vaePath;
-    readonly object gate = new();
-    readonly Dictionary<string, ModelEntry> known = new(StringComparer.Ordinal);
+    readonly List<ModelFolder> folders = [];
 
-    public ModelCatalog(string modelsDirectory, string vaePath, string classifierPath)
+    public ModelCatalog(IReadOnlyList<ModelSet> sets)
     {
-        directory = modelsDirectory;
-        this.vaePath = vaePath;
-        Vae = ModelFile.LoadVae(vaePath);
+        if (ModelSet.Problem(sets) is { } problem) throw new ArgumentException(problem, nameof(sets));
         try
         {
-            Classifier = ModelFile.LoadClassifier(classifierPath);
+            for (int i = 0; i < sets.Count; i++) folders.Add(new ModelFolder(sets[i], sets[i].IdPrefix(i)));
         }
         catch
         {
-            Vae.Dispose();
+            foreach (ModelFolder folder in folders) folder.Dispose();
             throw;
         }
     }
 
+    public IReadOnlyList<ModelFolder> Folders => folders;
+
+    /// <summary>The models now in the folders, folder by folder in the order given (each ordered as <see cref="ModelFolder.List"/> says).</summary>
+    public IReadOnlyList<ModelEntry> List() => folders.SelectMany(f => f.List()).ToList();
+
+    /// <summary>The model called <paramref name="id"/>, or null.</summary>
+    public ModelEntry? Find(string id) => List().FirstOrDefault(e => e.Id == id);
+
+    public void Dispose()
+    {
+        foreach (ModelFolder folder in folders) folder.Dispose();
+    }
+}
+
+/// <summary>
+/// The diffusion models one folder holds, as the server offers them: every *.safetensors whose metadata records a UNet
+/// (the raw twins of EMA runs, *.raw.safetensors, are left out), loaded once and kept, looked at again when a file
+/// appears, changes or goes. Models land while the server runs, so <see cref="List"/> rescans the folder each time
+/// (a directory listing and a stat per file; only new or changed files are read). One VAE decodes the folder's models'
+/// latents and one classifier reads their images; both are loaded here, and a classifier that cannot read the VAE's
+/// images is refused in one line.
+/// </summary>
+public sealed class ModelFolder : IDisposable
+{
+    readonly string directory;
+    readonly string vaePath;
+    readonly string idPrefix;
+    readonly object gate = new();
+    readonly Dictionary<string, ModelEntry> known = new(StringComparer.Ordinal);
+
+    public ModelFolder(ModelSet set, string idPrefix)
+    {
+        directory = set.Directory;
+        vaePath = set.VaePath;
+        this.idPrefix = idPrefix;
+        Set = set;
+        Vae = ModelFile.LoadVae(vaePath);
+        try
+        {
+            Classifier = ModelFile.LoadClassifier(set.ClassifierPath);
+            ClassifierConfig reads = Classifier.Config;
+            VaeConfig makes = Vae.Config;
+            if (reads.Channels != makes.Channels || reads.Resolution != makes.Side)
+                throw new DataFormatException(set.ClassifierPath,
+                    $"the classifier reads {reads.Describe()} images but the VAE {vaePath} makes {makes.Channels}x{makes.Side}x{makes.Side}; give the classifier trained on the same data");
+            Data = ModelFile.ReadData(vaePath) ?? ModelFile.ReadData(set.ClassifierPath);
+        }
+        catch
+        {
+            Vae.Dispose();
+            Classifier?.Dispose();
+            throw;
+        }
+    }
+
+    public ModelSet Set { get; }
+
+    /// <summary>What the folder's model ids start with: "" for the first folder, "NAME/" for the others.</summary>
+    public string IdPrefix => idPrefix;
+
     public Vae Vae { get; }
 
     public Classifier Classifier { get; }
+
+    /// <summary>The data the VAE (else the classifier) records having been trained on; null for models/ (MNIST, recorded by nothing).</summary>
+    public DatasetInfo? Data { get; }
 
     /// <summary>
     /// The models now in the folder: distilled students first (the page's default: "instant"), then unconditional
@@ -67,12 +124,11 @@ public sealed class ModelCatalog : IDisposable
         }
     }
 
-    /// <summary>The model called <paramref name="id"/> (its file name without .safetensors), or null.</summary>
-    public ModelEntry? Find(string id) => List().FirstOrDefault(e => e.Id == id);
-
     ModelEntry Read(string file, FileInfo info)
     {
-        string id = Path.GetFileName(file)[..^".safetensors".Length];
+        string id = idPrefix + Path.GetFileName(file)[..^".safetensors".Length];
+        ModelEntry Unusable(string? architecture, DiffusionConfig? config, string problem) =>
+            new(id, file, info.Length, info.LastWriteTimeUtc, architecture, null, config, problem, null, this);
         string? architecture;
         try
         {
@@ -80,26 +136,30 @@ public sealed class ModelCatalog : IDisposable
         }
         catch (Exception e) when (e is DataFormatException or IOException)
         {
-            return new ModelEntry(id, file, info.Length, info.LastWriteTimeUtc, nameof(UNet), null, null, e.Message);
+            return Unusable(nameof(UNet), null, e.Message);
         }
-        if (architecture != nameof(UNet)) return new ModelEntry(id, file, info.Length, info.LastWriteTimeUtc, architecture, null, null, null);
+        if (architecture != nameof(UNet)) return new ModelEntry(id, file, info.Length, info.LastWriteTimeUtc, architecture, null, null, null, null, this);
         try
         {
+            DatasetInfo? data = ModelFile.ReadData(file);
             (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(file);
             try
             {
                 ModelFile.RequireFits(config, file, Vae, vaePath);
+                VaeConfig makes = Vae.Config;
+                if (data is not null && (data.Channels != makes.Channels || data.Resolution != makes.Side))
+                    throw new DataFormatException(file, $"trained on {data.Describe()} but the VAE {vaePath} makes {makes.Channels}x{makes.Side}x{makes.Side} images; use the VAE the model was trained with");
             }
             catch (DataFormatException e)
             {
                 unet.Dispose();
-                return new ModelEntry(id, file, info.Length, info.LastWriteTimeUtc, architecture, null, config, e.Message);
+                return Unusable(architecture, config, e.Message);
             }
-            return new ModelEntry(id, file, info.Length, info.LastWriteTimeUtc, architecture, unet, config, null);
+            return new ModelEntry(id, file, info.Length, info.LastWriteTimeUtc, architecture, unet, config, null, data, this);
         }
         catch (Exception e) when (e is DataFormatException or IOException or ArgumentException)
         {
-            return new ModelEntry(id, file, info.Length, info.LastWriteTimeUtc, architecture, null, null, e.Message);
+            return Unusable(architecture, null, e.Message);
         }
     }
 
@@ -116,12 +176,45 @@ public sealed class ModelCatalog : IDisposable
 }
 
 /// <summary>
-/// One model file of the catalog: its id (the file name without .safetensors), the loaded UNet and its settings, or
-/// why it cannot be used (<see cref="Problem"/>: unreadable, or its latents do not fit the VAE).
+/// One model file of the catalog: its id (the file name without .safetensors, after its folder's prefix), the loaded UNet
+/// and its settings, the data it records having been trained on and the <see cref="ModelFolder"/> whose VAE and
+/// classifier it goes with, or why it cannot be used (<see cref="Problem"/>: unreadable, or its latents or its data do
+/// not fit the VAE).
 /// </summary>
-public sealed record ModelEntry(string Id, string Path, long Length, DateTime Modified, string? Architecture, UNet? Model, DiffusionConfig? Config, string? Problem)
+public sealed record ModelEntry(string Id, string Path, long Length, DateTime Modified, string? Architecture, UNet? Model, DiffusionConfig? Config, string? Problem,
+    DatasetInfo? Data = null, ModelFolder? Folder = null)
 {
     public bool Conditional => Config?.UNet.Classes > 0;
+
+    /// <summary>The data the model records, else its folder's (its VAE's or classifier's), else null: MNIST, as every model from before data was recorded.</summary>
+    public DatasetInfo? Dataset => Data ?? Folder?.Data;
+
+    /// <summary>"MNIST", "Fashion-MNIST", an image folder's name.</summary>
+    public string DatasetName => Dataset?.Name ?? KnownDatasets.Mnist.Name;
+
+    /// <summary>Image channels: 1 gray, 3 RGB (the VAE's, which makes them).</summary>
+    public int Channels => Folder?.Vae.Config.Channels ?? Dataset?.Channels ?? 1;
+
+    /// <summary>Image side in pixels (the VAE's).</summary>
+    public int Resolution => Folder?.Vae.Config.Side ?? Dataset?.Resolution ?? 32;
+
+    /// <summary>
+    /// Class i's name: the recorded data's (MNIST's "0".."9" when none is recorded); a conditional model whose class count
+    /// differs from them gets its indices as names.
+    /// </summary>
+    public IReadOnlyList<string> ClassNames
+    {
+        get
+        {
+            IReadOnlyList<string> names = Dataset?.ClassNames ?? KnownDataset.Digits;
+            int classes = Config?.UNet.Classes ?? 0;
+            return classes == 0 || names.Count == classes ? names
+                : Enumerable.Range(0, classes).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        }
+    }
+
+    /// <summary>Class <paramref name="index"/>'s name, or the index itself when it has none (a classifier of more classes).</summary>
+    public string ClassName(int index) => index >= 0 && index < ClassNames.Count ? ClassNames[index] : index.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>"epsilon" or "alpha-deblending".</summary>
     public string Kind => Config?.Objective == DiffusionObjective.AlphaDeblending ? "alpha-deblending" : "epsilon";

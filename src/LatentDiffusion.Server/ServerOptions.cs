@@ -5,14 +5,12 @@ namespace LatentDiffusion.Server;
 /// <summary>What <c>ldm serve</c> serves and the limits it keeps. Defaults in the property comments.</summary>
 public sealed record ServerOptions
 {
-    /// <summary>The folder whose diffusion models (UNet weights, *.safetensors, not *.raw.safetensors) are offered.</summary>
-    public required string ModelsDirectory { get; init; }
-
-    /// <summary>The VAE that decodes every model's latents.</summary>
-    public required string VaePath { get; init; }
-
-    /// <summary>Part 1's classifier, which reads each generated digit.</summary>
-    public required string ClassifierPath { get; init; }
+    /// <summary>
+    /// The folders whose diffusion models (UNet weights, *.safetensors, not *.raw.safetensors) are offered, each with the
+    /// VAE that decodes its models' latents and the classifier that reads their images; the first keeps its models' file
+    /// names as ids, the others prefix them (<see cref="ModelSet"/>).
+    /// </summary>
+    public required IReadOnlyList<ModelSet> ModelSets { get; init; }
 
     /// <summary>The reports folder served under /docs (null or missing: the reports tab says so).</summary>
     public string? DocsDirectory { get; init; }
@@ -61,9 +59,14 @@ public sealed record ServerOptions
 
     public void Validate()
     {
-        ArgumentException.ThrowIfNullOrEmpty(ModelsDirectory);
-        ArgumentException.ThrowIfNullOrEmpty(VaePath);
-        ArgumentException.ThrowIfNullOrEmpty(ClassifierPath);
+        ArgumentNullException.ThrowIfNull(ModelSets);
+        foreach (ModelSet set in ModelSets)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(set.Directory);
+            ArgumentException.ThrowIfNullOrEmpty(set.VaePath);
+            ArgumentException.ThrowIfNullOrEmpty(set.ClassifierPath);
+        }
+        if (ModelSet.Problem(ModelSets) is { } sets) throw new ArgumentException(sets, nameof(ModelSets));
         if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "must be 0-65535");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Workers);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxWaiting);

@@ -41,3 +41,18 @@ public sealed record GrayImage(int Width, int Height, byte[] Pixels)
         return Enumerable.Range(0, n).Select(i => FromValues(all.AsSpan(i * h * w, h * w), w, h, 0, 1)).ToArray();
     }
 }
+
+/// <summary>A colour image, three bytes (R, G, B) per pixel, row-major: <c>Pixels[3 * (row * Width + col) + channel]</c>.</summary>
+public sealed record RgbImage(int Width, int Height, byte[] Pixels)
+{
+    /// <summary>Image <paramref name="index"/> of planar (N, 3, H, W) values in [0, 1] (clamped, rounded to bytes).</summary>
+    public static RgbImage FromPlanar(ReadOnlySpan<float> values, int index, int width, int height)
+    {
+        int plane = width * height, offset = index * 3 * plane;
+        var pixels = new byte[3 * plane];
+        for (int p = 0; p < plane; p++)
+            for (int c = 0; c < 3; c++)
+                pixels[3 * p + c] = (byte)Math.Round(255 * Math.Clamp(values[offset + c * plane + p], 0f, 1f));
+        return new RgbImage(width, height, pixels);
+    }
+}

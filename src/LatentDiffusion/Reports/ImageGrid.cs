@@ -28,7 +28,7 @@ public sealed record ImageGridSpec(string Title, int Rows, int Columns, int Cell
 }
 
 /// <summary>
-/// Draws grayscale images into a titled grid with SkiaSharp and encodes it as PNG. Each image is scaled to its cell
+/// Draws grayscale (or RGB) images into a titled grid with SkiaSharp and encodes it as PNG. Each image is scaled to its cell
 /// with nearest-neighbour sampling, so every source pixel stays a sharp square (MNIST is 28×28; a 2×2 activation
 /// map must not blur into a gradient). Row r, column c of an image is drawn at y = r, x = c: upright, not mirrored.
 /// </summary>
@@ -69,17 +69,24 @@ public static class ImageGrid
     /// encodes the PNG as 8-bit gray at zlib level 1 (a grid has no colour, so nothing is lost): several times faster to
     /// encode and a little larger, for figures made many times a second (the frames of <c>ldm serve</c>).
     /// </summary>
-    public static RenderedFigure Render(ImageGridSpec spec, IReadOnlyList<GrayImage?> cells, IReadOnlyList<string?>? captions = null, bool fast = false)
+    public static RenderedFigure Render(ImageGridSpec spec, IReadOnlyList<GrayImage?> cells, IReadOnlyList<string?>? captions = null, bool fast = false) =>
+        RenderCells(spec, cells.Count, i => cells[i] is { } image ? ToSkImage(image) : null, captions, fast, colour: false);
+
+    /// <summary>As the gray <see cref="Render(ImageGridSpec, IReadOnlyList{GrayImage?}, IReadOnlyList{string?}?, bool)"/>, for colour cells; <paramref name="fast"/> then encodes RGB at zlib level 1.</summary>
+    public static RenderedFigure RenderRgb(ImageGridSpec spec, IReadOnlyList<RgbImage?> cells, IReadOnlyList<string?>? captions = null, bool fast = false) =>
+        RenderCells(spec, cells.Count, i => cells[i] is { } image ? ToSkImage(image) : null, captions, fast, colour: true);
+
+    static RenderedFigure RenderCells(ImageGridSpec spec, int cellCount, Func<int, SKImage?> cell, IReadOnlyList<string?>? captions, bool fast, bool colour)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(spec.Rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(spec.Columns);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(spec.CellWidth);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(spec.CellHeight);
-        if (cells.Count != spec.Rows * spec.Columns)
-            throw new ArgumentException($"{cells.Count} cells for a {spec.Rows}x{spec.Columns} grid", nameof(cells));
+        if (cellCount != spec.Rows * spec.Columns)
+            throw new ArgumentException($"{cellCount} cells for a {spec.Rows}x{spec.Columns} grid", "cells");
         if (spec.RowLabels is { } rl && rl.Count != spec.Rows) throw new ArgumentException($"{rl.Count} row labels for {spec.Rows} rows");
         if (spec.ColumnLabels is { } cl && cl.Count != spec.Columns) throw new ArgumentException($"{cl.Count} column labels for {spec.Columns} columns");
-        if (captions is not null && captions.Count != cells.Count) throw new ArgumentException($"{captions.Count} captions for {cells.Count} cells", nameof(captions));
+        if (captions is not null && captions.Count != cellCount) throw new ArgumentException($"{captions.Count} captions for {cellCount} cells", nameof(captions));
 
         GridLayout layout = Measure(spec);
         int width = layout.Width, height = layout.Height, left = layout.Left, top = layout.Top;
@@ -109,9 +116,9 @@ public static class ImageGrid
             for (int c = 0; c < spec.Columns; c++)
             {
                 int x = left + c * layout.ColumnPitch;
-                if (cells[r * spec.Columns + c] is { } image)
+                using SKImage? source = cell(r * spec.Columns + c);
+                if (source is not null)
                 {
-                    using SKImage source = ToSkImage(image);
                     canvas.DrawImage(source, SKRect.Create(x, y, spec.CellWidth, spec.CellHeight), nearest, null);
                     canvas.DrawRect(SKRect.Create(x - 0.5f, y - 0.5f, spec.CellWidth + 1, spec.CellHeight + 1), frame);   // keeps a white map apart from the page
                 }
@@ -121,16 +128,17 @@ public static class ImageGrid
         }
 
         using SKImage snapshot = surface.Snapshot();
-        using SKData png = fast ? FastGrayPng(snapshot) : snapshot.Encode(SKEncodedImageFormat.Png, 100);
+        using SKData png = fast ? FastPng(snapshot, colour) : snapshot.Encode(SKEncodedImageFormat.Png, 100);
         return new RenderedFigure(png.ToArray(), width, height);
     }
 
-    static SKData FastGrayPng(SKImage image)
+    /// <summary>8-bit gray (or opaque RGB for a colour grid) at zlib level 1.</summary>
+    static SKData FastPng(SKImage image, bool colour)
     {
-        using var gray = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Gray8, SKAlphaType.Opaque));
-        using (SKPixmap target = gray.PeekPixels())
-            if (!image.ReadPixels(target)) throw new InvalidOperationException("SkiaSharp could not convert the grid to gray");
-        using SKPixmap pixels = gray.PeekPixels();
+        using var target = new SKBitmap(new SKImageInfo(image.Width, image.Height, colour ? SKColorType.Rgba8888 : SKColorType.Gray8, SKAlphaType.Opaque));
+        using (SKPixmap converted = target.PeekPixels())
+            if (!image.ReadPixels(converted)) throw new InvalidOperationException("SkiaSharp could not convert the grid's pixels");
+        using SKPixmap pixels = target.PeekPixels();
         return pixels.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.Sub, 1)) ?? throw new InvalidOperationException("SkiaSharp could not encode the grid");
     }
 
@@ -142,6 +150,24 @@ public static class ImageGrid
         var info = new SKImageInfo(image.Width, image.Height, SKColorType.Gray8, SKAlphaType.Opaque);
         return SKImage.FromPixelCopy(info, image.Pixels, image.Width)
             ?? throw new InvalidOperationException($"SkiaSharp refused a {image.Width}x{image.Height} gray image");
+    }
+
+    /// <summary>An opaque SkiaSharp image of the same RGB pixels, row 0 at the top.</summary>
+    static SKImage ToSkImage(RgbImage image)
+    {
+        if (image.Pixels.Length != 3 * image.Width * image.Height)
+            throw new ArgumentException($"{image.Pixels.Length} bytes for a {image.Width}x{image.Height} RGB image", nameof(image));
+        var rgba = new byte[4 * image.Width * image.Height];
+        for (int p = 0; p < image.Width * image.Height; p++)
+        {
+            rgba[4 * p] = image.Pixels[3 * p];
+            rgba[4 * p + 1] = image.Pixels[3 * p + 1];
+            rgba[4 * p + 2] = image.Pixels[3 * p + 2];
+            rgba[4 * p + 3] = 255;
+        }
+        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        return SKImage.FromPixelCopy(info, rgba, 4 * image.Width)
+            ?? throw new InvalidOperationException($"SkiaSharp refused a {image.Width}x{image.Height} RGB image");
     }
 
     /// <summary>The grid's typefaces and sizes, disposed together.</summary>

@@ -54,4 +54,31 @@ public sealed class DigitGridTests
         Assert.Throws<ArgumentException>(() => DigitGrid.Render(wrong));
         Assert.Throws<ArgumentException>(() => DigitGrid.Render(images, captions: ["only one"]));
     }
+
+    [Theory]
+    [InlineData(3, 64, 64)]
+    [InlineData(3, 32, 64)]
+    [InlineData(1, 64, 64)]
+    public void Render_AnotherDatasetsShape_IsUncroppedInItsColours(int channels, int side, int cell)
+    {
+        using Tensor images = rand(3, channels, side, side);
+        string[] captions = ["red  90%", "green  80%", "blue  70%"];
+        RenderedFigure slow = DigitGrid.Render(images, captions: captions);
+        RenderedFigure fast = DigitGrid.Render(images, captions: captions, fast: true);
+        RenderedFigure band = DigitGrid.Render(images, captionBand: true, fast: true);
+        Assert.Equal((slow.Width, slow.Height), (band.Width, band.Height));
+        Assert.True(slow.Width >= 3 * cell + 2 * 2 && slow.Width < 3 * cell + 2 * 2 + 64, $"width {slow.Width} for cells of {cell}");
+        using var a = SKBitmap.Decode(slow.Png);
+        using var b = SKBitmap.Decode(fast.Png);
+        Assert.Equal((slow.Width, slow.Height), (b.Width, b.Height));
+        bool coloured = false;
+        for (int y = 0; y < a.Height; y++)
+            for (int x = 0; x < a.Width; x++)
+            {
+                SKColor p = a.GetPixel(x, y), q = b.GetPixel(x, y);
+                coloured |= p.Red != p.Green || p.Green != p.Blue;
+                Assert.True(Math.Abs(p.Red - q.Red) <= 1 && Math.Abs(p.Green - q.Green) <= 1 && Math.Abs(p.Blue - q.Blue) <= 1, $"pixel ({x}, {y}): {p} vs {q}");
+            }
+        Assert.Equal(channels == 3, coloured);
+    }
 }

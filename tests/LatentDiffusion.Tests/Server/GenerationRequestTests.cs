@@ -1,4 +1,5 @@
 using System.Text;
+using LatentDiffusion.Data;
 using LatentDiffusion.Diffusion;
 using LatentDiffusion.Sampling;
 using LatentDiffusion.Models;
@@ -9,10 +10,12 @@ namespace LatentDiffusion.Tests.Server;
 /// <summary>Requests are checked before they take a place in the queue: every bad field is one line.</summary>
 public sealed class GenerationRequestTests
 {
-    static readonly ServerOptions Limits = new() { ModelsDirectory = "m", VaePath = "v", ClassifierPath = "c", MaxCount = 64, MaxSteps = 1000 };
+    static readonly ServerOptions Limits = new() { ModelSets = [ModelSet.In("m")], MaxCount = 64, MaxSteps = 1000 };
 
-    static ModelEntry Entry(string id, DiffusionConfig? config, string? problem = null) =>
-        new(id, $"/models/{id}.safetensors", 1, DateTime.UnixEpoch, nameof(UNet), null, config, problem);
+    static ModelEntry Entry(string id, DiffusionConfig? config, string? problem = null, DatasetInfo? data = null) =>
+        new(id, $"/models/{id}.safetensors", 1, DateTime.UnixEpoch, nameof(UNet), null, config, problem, data);
+
+    static readonly DatasetInfo Fashion = new("Fashion-MNIST", "/data/fashion", 1, 32, KnownDatasets.ClassNamesOf("Fashion-MNIST"), new string('0', 64), "files");
 
     static readonly DiffusionConfig Epsilon = new();
     static readonly DiffusionConfig Conditional = new() { Objective = DiffusionObjective.AlphaDeblending, UNet = new UNetConfig { Classes = 10 } };
@@ -49,7 +52,7 @@ public sealed class GenerationRequestTests
     [InlineData("""{"sampler": "ddpm", "steps": 10}""", "model 'diffusion': DDPM walks all T = 1000 steps (got 10); use ddim or dpmpp2m for fewer")]
     [InlineData("""{"model": "conditional", "eta": 0.5}""", "model 'conditional': eta applies to the ddim sampler only")]
     [InlineData("""{"steps":""", "malformed JSON: not JSON (line 1, byte 10)")]
-    [InlineData("""{"foo": 1}""", "malformed JSON: unknown field 'foo' (fields: model, sampler, steps, count, seed, digit, guidance, eta, heun)")]
+    [InlineData("""{"foo": 1}""", "malformed JSON: unknown field 'foo' (fields: model, sampler, steps, count, seed, class, digit, guidance, eta, heun)")]
     [InlineData("""{"steps": "ten"}""", "malformed JSON: 'steps' has the wrong type")]
     [InlineData("""{"steps": 1.5}""", "malformed JSON: 'steps' has the wrong type")]
     [InlineData("""[1, 2]""", "malformed JSON: the body must be a JSON object")]
@@ -103,5 +106,65 @@ public sealed class GenerationRequestTests
     {
         GenerationJob job = GenerationRequest.Parse("""{"sampler": "ddpm"}"""u8).Request!.Resolve(Models, Limits).Job!;
         Assert.Equal(1000, job.Options.StepsFor(Epsilon));
+    }
+
+    static readonly ModelEntry[] WithFashion = [.. Models, Entry("fashion-mnist/conditional", Conditional, data: Fashion)];
+
+    static (GenerationJob? Job, string? Problem) ResolveClass(string json)
+    {
+        (GenerationRequest? request, string? problem) = GenerationRequest.Parse(Encoding.UTF8.GetBytes(json));
+        Assert.NotNull(request);
+        return request.Resolve(WithFashion, Limits);
+    }
+
+    [Theory]
+    [InlineData("""{"model": "conditional", "class": 3}""", 3)]
+    [InlineData("""{"model": "conditional", "class": "7"}""", 7)]
+    [InlineData("""{"model": "conditional", "digit": 7}""", 7)]
+    [InlineData("""{"model": "fashion-mnist/conditional", "class": "sneaker"}""", 7)]
+    [InlineData("""{"model": "fashion-mnist/conditional", "class": "Ankle-Boot"}""", 9)]
+    [InlineData("""{"model": "fashion-mnist/conditional", "class": 0}""", 0)]
+    public void Resolve_ClassByIndexOrName_AsksEverySampleForIt(string json, int expected)
+    {
+        (GenerationJob? job, string? problem) = ResolveClass(json.Replace("}", ", \"count\": 3}", StringComparison.Ordinal));
+        Assert.Null(problem);
+        Assert.Equal(expected, job!.Class);
+        Assert.Equal([expected, expected, expected], job.Options.Labels!);
+    }
+
+    [Fact]
+    public void Resolve_NullClass_IsARandomClassPerSample()
+    {
+        (GenerationJob? job, string? problem) = ResolveClass("""{"model": "fashion-mnist/conditional", "class": null, "count": 40, "seed": 2}""");
+        Assert.Null(problem);
+        Assert.Null(job!.Class);
+        Assert.True(job.Options.Labels!.Distinct().Count() > 5, "random classes, not one");
+    }
+
+    [Theory]
+    [InlineData("""{"model": "fashion-mnist/conditional", "class": "sock"}""",
+        "unknown class 'sock' for model 'fashion-mnist/conditional' (classes: t-shirt-top, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, ankle-boot)")]
+    [InlineData("""{"model": "fashion-mnist/conditional", "class": 10}""", "class must be an index 0-9 or a class name, or absent for a random class (got 10)")]
+    [InlineData("""{"model": "conditional", "class": -1}""", "class must be an index 0-9 or a class name, or absent for a random class (got -1)")]
+    [InlineData("""{"model": "conditional", "class": 2.5}""", "class must be an index 0-9 or a class name, or absent for a random class (got 2.5)")]
+    [InlineData("""{"model": "conditional", "class": 1e400}""", "class must be an index 0-9 or a class name, or absent for a random class (got 1e400)")]
+    [InlineData("""{"model": "conditional", "class": true}""", "class must be an index 0-9 or a class name, or absent for a random class (got a JSON true)")]
+    [InlineData("""{"model": "conditional", "class": [1]}""", "class must be an index 0-9 or a class name, or absent for a random class (got a JSON array)")]
+    [InlineData("""{"model": "conditional", "class": "seven"}""", "unknown class 'seven' for model 'conditional' (classes: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)")]
+    [InlineData("""{"model": "conditional", "class": 3, "digit": 3}""", "give class or digit, not both (class: an index or a name; digit: an index, MNIST's name for it)")]
+    [InlineData("""{"class": "3"}""", "model 'diffusion' is unconditional: it cannot be asked for a class")]
+    public void Resolve_BadClass_IsOneLine(string json, string expected)
+    {
+        (GenerationJob? job, string? problem) = ResolveClass(json);
+        Assert.Null(job);
+        Assert.Equal(expected, problem);
+    }
+
+    [Fact]
+    public void Resolve_LongUnknownClass_IsQuotedShort()
+    {
+        string name = new('x', 5000);
+        (_, string? problem) = ResolveClass($$"""{"model": "conditional", "class": "{{name}}"}""");
+        Assert.StartsWith($"unknown class '{new string('x', 40)}…' for model 'conditional'", problem);
     }
 }

@@ -1,3 +1,4 @@
+using LatentDiffusion.IO;
 using System.Net;
 using System.Net.Sockets;
 using LatentDiffusion.Tests.Cli;
@@ -43,5 +44,45 @@ public sealed class ServeCommandTests
         var result = LdmProcess.Run(["serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1" });
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"127.0.0.1:{port}", OneLine(result));
+    }
+
+    [Fact]
+    public void Serve_VaeWithSeveralFolders_IsAUsageError()
+    {
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(dir.File("a"));
+        Directory.CreateDirectory(dir.File("b"));
+        var result = LdmProcess.Run(["serve", "--port", "0", "--models", dir.File("a"), dir.File("b"), "--vae", dir.File("a/v.safetensors")]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("ldm: --vae applies to one models folder; with several, each folder's own latent-vae.safetensors is used", OneLine(result));
+    }
+
+    [Fact]
+    public void Serve_FolderWithoutClassifier_NamesTheFolderAndTheFile()
+    {
+        using var dir = new TempDirectory();
+        string shipped = RepositoryPaths.Find("models") ?? throw new DirectoryNotFoundException("models");
+        string flowers = dir.File("flowers");
+        Directory.CreateDirectory(flowers);
+        File.Copy(Path.Combine(shipped, "latent-vae.safetensors"), Path.Combine(flowers, "latent-vae.safetensors"));
+        var result = LdmProcess.Run(["serve", "--port", "0", "--models", shipped, "--models", flowers]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"ldm: models folder {flowers} has no classifier: {Path.Combine(flowers, "classifier.safetensors")} does not exist", OneLine(result));
+    }
+
+    [Fact]
+    public void Serve_TwoFoldersOfTheSameName_IsAUsageError()
+    {
+        using var dir = new TempDirectory();
+        string shipped = RepositoryPaths.Find("models") ?? throw new DirectoryNotFoundException("models");
+        foreach (string parent in new[] { "a", "b" })
+        {
+            Directory.CreateDirectory(dir.File($"{parent}/x"));
+            foreach (string file in new[] { "latent-vae.safetensors", "classifier.safetensors" })
+                File.Copy(Path.Combine(shipped, file), dir.File($"{parent}/x/{file}"));
+        }
+        var result = LdmProcess.Run(["serve", "--port", "0", "--models", shipped, dir.File("a/x"), dir.File("b/x")]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("are both called 'x'", OneLine(result));
     }
 }

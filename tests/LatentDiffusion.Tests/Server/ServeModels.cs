@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LatentDiffusion.Data;
 using LatentDiffusion.Diffusion;
 using LatentDiffusion.IO;
 using LatentDiffusion.Models;
@@ -31,9 +32,44 @@ internal static class ServeModels
         return models;
     }
 
-    static void Save(string path, DiffusionConfig config)
+    /// <summary>The classes of <see cref="CreateRgb"/>'s set.</summary>
+    public static readonly string[] Colours = ["red", "green", "blue"];
+
+    /// <summary>
+    /// A tiny untrained model set of another dataset, as <c>ldm pipeline --out</c> publishes one: RGB 64-px images of
+    /// three classes (<see cref="Colours"/>), recorded as data called <paramref name="name"/> by all three files — a VAE
+    /// with (2, 4, 4) latents, a classifier and a class-conditional α-deblending UNet (conditional.safetensors).
+    /// </summary>
+    public static string CreateRgb(TempDirectory dir, string name)
+    {
+        string models = Path.Combine(dir.Path, name);
+        Directory.CreateDirectory(models);
+        string data = new DatasetInfo(name, "/data/" + name, 3, 64, Colours, new string('0', 64), "folders").ToJson();
+        VaeConfig vae = new VaeConfig { Features = [1, 4, 4, 8], LatentChannels = 2 }.ForResolution(3, 64);
+        using (var model = new Vae(vae))
+            ModelWeights.Save(model, Path.Combine(models, "latent-vae.safetensors"), Metadata(nameof(Vae), JsonSerializer.Serialize(vae), data));
+        var classifier = new ClassifierConfig { Channels = 3, Resolution = 64, Classes = Colours.Length };
+        using (var model = new Classifier(classifier))
+            ModelWeights.Save(model, Path.Combine(models, "classifier.safetensors"), Metadata(nameof(Classifier), classifier.ToSettings(), data));
+        Save(Path.Combine(models, "conditional.safetensors"), new DiffusionConfig
+        {
+            UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16], Classes = Colours.Length },
+            Objective = DiffusionObjective.AlphaDeblending,
+        }, data);
+        return models;
+    }
+
+    static void Save(string path, DiffusionConfig config, string? data = null)
     {
         using var unet = new UNet(config.UNet);
-        ModelWeights.Save(unet, path, new Dictionary<string, string> { ["architecture"] = nameof(UNet), ["config"] = JsonSerializer.Serialize(config) });
+        ModelWeights.Save(unet, path, Metadata(nameof(UNet), JsonSerializer.Serialize(config), data));
+    }
+
+    static Dictionary<string, string> Metadata(string architecture, string? settings, string? data)
+    {
+        var metadata = new Dictionary<string, string> { ["architecture"] = architecture };
+        if (settings is not null) metadata["config"] = settings;
+        if (data is not null) metadata["data"] = data;
+        return metadata;
     }
 }
