@@ -67,7 +67,7 @@ public sealed class ServeCommandTests
         File.Copy(Path.Combine(shipped, "latent-vae.safetensors"), Path.Combine(flowers, "latent-vae.safetensors"));
         var result = LdmProcess.Run(["serve", "--port", "0", "--models", shipped, "--models", flowers]);
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal($"ldm: models folder {flowers} has no classifier: {Path.Combine(flowers, "classifier.safetensors")} does not exist", OneLine(result));
+        Assert.Equal($"ldm: error: models folder {flowers} has no classifier: {Path.Combine(flowers, "classifier.safetensors")} does not exist", OneLine(result));
     }
 
     [Fact]

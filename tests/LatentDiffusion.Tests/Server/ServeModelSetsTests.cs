@@ -81,7 +81,7 @@ public sealed class ServeModelSetsTests(ServeModelSetsFixture fixture) : IClassF
     [Fact]
     public async Task Generate_RgbStream_FramesHaveTheFinalGridSize()
     {
-        using HttpResponseMessage response = await ServerSentEvents.Post(Http, """{"model": "colours/conditional", "class": 2, "steps": 4, "count": 2, "seed": 3}""");
+        using HttpResponseMessage response = await ServerSentEvents.Post(Http, """{"model": "colours/conditional", "class": 2, "steps": 4, "count": 8, "seed": 3}""");
         var events = new List<(string Name, JsonElement Data)>();
         await foreach (var e in ServerSentEvents.Read(response)) events.Add(e);
         Assert.Equal("result", events[^1].Name);
