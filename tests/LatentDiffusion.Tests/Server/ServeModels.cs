@@ -47,7 +47,17 @@ internal static class ServeModels
         string data = new DatasetInfo(name, "/data/" + name, 3, 64, Colours, new string('0', 64), "folders").ToJson();
         VaeConfig vae = new VaeConfig { Features = [1, 4, 4, 8], LatentChannels = 2 }.ForResolution(3, 64);
         using (var model = new Vae(vae))
+        {
+            // The decoder's last 1x1 convolution made nearly constant, red < green < blue: the images are in colour whatever the random init.
+            using (TorchSharp.torch.no_grad())
+            {
+                var (_, weight) = model.named_parameters().Last(p => p.name.StartsWith("decoder", StringComparison.Ordinal) && p.name.EndsWith("weight", StringComparison.Ordinal));
+                var (_, bias) = model.named_parameters().Last(p => p.name.StartsWith("decoder", StringComparison.Ordinal) && p.name.EndsWith("bias", StringComparison.Ordinal));
+                weight.mul_(0.05);
+                bias.copy_(TorchSharp.torch.tensor(new[] { 0.2f, 0.5f, 0.8f }));
+            }
             ModelWeights.Save(model, Path.Combine(models, "latent-vae.safetensors"), Metadata(nameof(Vae), JsonSerializer.Serialize(vae), data));
+        }
         var classifier = new ClassifierConfig { Channels = 3, Resolution = 64, Classes = Colours.Length };
         using (var model = new Classifier(classifier))
             ModelWeights.Save(model, Path.Combine(models, "classifier.safetensors"), Metadata(nameof(Classifier), classifier.ToSettings(), data));
