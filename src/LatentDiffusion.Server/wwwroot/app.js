@@ -56,11 +56,27 @@ function onModelChange() {
     option.title = s.summary;
     sampler.append(option);
   }
-  $("model-description").textContent = model.problem || model.description;
+  $("model-description").textContent = model.problem || (model.dataset === "MNIST" ? model.description : `${model.description}, ${model.dataset}`);
+  showClasses(model);
   for (const field of document.querySelectorAll(".conditional"))
     for (const input of field.querySelectorAll("input, select")) input.disabled = !model.conditional;
   onSamplerChange();
 }
+
+// The class picker lists the model's classes by name; MNIST's are its digits, and the picker says "Digit".
+function showClasses(model) {
+  const digits = isMnist(model);
+  $("digit-label").textContent = digits ? "Digit" : "Class";
+  const select = $("digit");
+  const kept = select.value;
+  select.replaceChildren(new Option("random", ""));
+  model.class_names.forEach((name, index) => select.append(new Option(name, String(index))));
+  select.value = kept !== "" && Number(kept) < model.class_names.length ? kept : "";
+}
+
+function isMnist(model) { return model.dataset === "MNIST"; }
+
+function className(model, index) { return model && index < model.class_names.length ? model.class_names[index] : String(index); }
 
 function onSamplerChange() {
   const s = currentSampler();
@@ -81,7 +97,7 @@ function request() {
   const body = { model: model.id, sampler: sampler.name, steps: Number($("steps").value), count: Number($("count").value) };
   if ($("seed").value !== "") body.seed = Number($("seed").value);
   if (model.conditional) {
-    if ($("digit").value !== "") body.digit = Number($("digit").value);
+    if ($("digit").value !== "") body[isMnist(model) ? "digit" : "class"] = Number($("digit").value);
     body.guidance = Number($("guidance").value);
   }
   if (sampler.parameters.includes("eta") && Number($("eta").value) > 0) body.eta = Number($("eta").value);
@@ -156,7 +172,7 @@ function onEvent(name, data) {
       setState("queued");
       break;
     case "started":
-      setStatus(`Sampling ${data.count} digits with ${data.sampler}, ${data.steps} steps, seed ${data.seed}…`);
+      setStatus(`Sampling ${data.count} ${isMnist(currentModel()) ? "digits" : "images"} with ${data.sampler}, ${data.steps} steps, seed ${data.seed}…`);
       setState("running");
       break;
     case "frame":
@@ -178,7 +194,7 @@ function onEvent(name, data) {
 function showGrid(png, alt) {
   $("result").hidden = false;
   $("grid").src = `data:image/png;base64,${png}`;
-  $("grid").alt = `The generated digits, ${alt}`;
+  $("grid").alt = `The generated images, ${alt}`;
 }
 
 function showResult(data) {
@@ -186,8 +202,10 @@ function showResult(data) {
   const hits = data.digits.filter(d => d.requested === null || d.requested === d.label).length;
   const asked = data.digits.some(d => d.requested !== null);
   const guidance = data.guidance === null ? "" : `, guidance ${data.guidance}`;
+  const model = state.models.find(m => m.id === data.model);
+  const noun = data.dataset === "MNIST" ? "digits" : "images";
   $("summary").textContent =
-    `${data.count} digits from ${data.model} (${data.description}), ${data.sampler} ${data.steps} steps` +
+    `${data.count} ${noun} from ${data.model} (${data.description}), ${data.sampler} ${data.steps} steps` +
     `${guidance}, seed ${data.seed}: ${data.seconds.toFixed(2)} s` +
     (data.queued_seconds >= 0.05 ? ` after ${data.queued_seconds.toFixed(1)} s in the queue` : "") +
     (asked ? `; the classifier reads ${hits} of ${data.count} as asked.` : ".");
@@ -196,8 +214,8 @@ function showResult(data) {
   for (const d of data.digits) {
     const item = document.createElement("li");
     item.className = "reading" + (d.requested !== null && d.requested !== d.label ? " miss" : "");
-    const asked = d.requested === null ? "" : `asked ${d.requested}, `;
-    item.innerHTML = `<span class="index">#${d.index + 1}</span> ${asked}read <b class="label">${d.label}</b> <span class="confidence">${(100 * d.confidence).toFixed(0)}%</span>`;
+    const asked = d.requested === null ? "" : `asked ${className(model, d.requested)}, `;
+    item.innerHTML = `<span class="index">#${d.index + 1}</span> ${escapeHtml(asked)}read <b class="label">${escapeHtml(className(model, d.label))}</b> <span class="confidence">${(100 * d.confidence).toFixed(0)}%</span>`;
     list.append(item);
   }
   setStatus(`Done in ${data.seconds.toFixed(2)} s.`);
@@ -239,6 +257,8 @@ async function fidTable(url) {
   }
   return found.length ? found : [text("p", "No FID table in part 3's report.")];
 }
+
+function escapeHtml(s) { return s.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`); }
 
 function text(tag, content) { const e = document.createElement(tag); e.textContent = content; return e; }
 

@@ -104,6 +104,34 @@ public sealed class ServePageBrowserTests
     }
 
     [SkippableFact]
+    public async Task Page_AnotherDatasetsModel_OffersItsClassesByName()
+    {
+        (IPlaywright playwright, IBrowser browser) = await Launch();
+        using var _ = playwright;
+        await using var __ = browser;
+        using var dir = new TempDirectory();
+        using ServeProcess server = ServeProcess.Start("--models", ServeModels.Create(dir), ServeModels.CreateRgb(dir, "colours"));
+        IPage page = await OpenReady(browser, server);
+        await page.SelectOptionAsync("#model", "colours/conditional");
+        Assert.Equal("Class", await page.InnerTextAsync("#digit-label"));
+        Assert.Equal(["random", "red", "green", "blue"], await page.EvalOnSelectorAllAsync<string[]>("#digit option", "os => os.map(o => o.textContent)"));
+        await page.SelectOptionAsync("#digit", new SelectOptionValue { Label = "green" });
+        await page.FillAsync("#steps", "3");
+        await page.FillAsync("#count", "4");
+        await page.ClickAsync("#generate");
+        await page.WaitForSelectorAsync("body[data-state='done']", new PageWaitForSelectorOptions { Timeout = 60_000 });
+        Assert.True(await page.EvalOnSelectorAsync<bool>("#grid", "img => img.complete && img.naturalWidth >= 4 * 64"));
+        var readings = await page.QuerySelectorAllAsync("#readings li");
+        Assert.Equal(4, readings.Count);
+        foreach (IElementHandle reading in readings) Assert.Matches(@"asked green, read (red|green|blue) \d+%", await reading.InnerTextAsync());
+        Assert.Contains("4 images from colours/conditional", await page.InnerTextAsync("#summary"));
+
+        await page.SelectOptionAsync("#model", "conditional");                               // back to MNIST: its digits
+        Assert.Equal("Digit", await page.InnerTextAsync("#digit-label"));
+        Assert.Equal(11, (await page.QuerySelectorAllAsync("#digit option")).Count);
+    }
+
+    [SkippableFact]
     public async Task Page_ClosedWhileSampling_CancelsItsGeneration()
     {
         (IPlaywright playwright, IBrowser browser) = await Launch();
