@@ -61,7 +61,7 @@ public sealed class ServeFuzzTests(ServeFuzzFixture fixture) : IClassFixture<Ser
 
     const string Base = """{"model": "conditional", "steps": 2, "count": 2, "seed": 1}""";
 
-    static readonly string[] Fields = ["model", "sampler", "steps", "count", "seed", "digit", "guidance", "eta", "heun"];
+    static readonly string[] Fields = ["model", "sampler", "steps", "count", "seed", "class", "digit", "guidance", "eta", "heun"];
 
     /// <summary>JSON values for any field: numbers at and past every limit, −0, non-finite spelled as strings, wrong types, a huge string.</summary>
     static readonly string[] Values =
