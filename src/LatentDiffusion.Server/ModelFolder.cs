@@ -35,7 +35,7 @@ public sealed class ModelFolder : IDisposable
             VaeConfig makes = Vae.Config;
             if (reads.Channels != makes.Channels || reads.Resolution != makes.Side)
                 throw new DataFormatException(set.ClassifierPath,
-                    $"the classifier reads {reads.Describe()} images but the VAE {vaePath} makes {makes.Channels}x{makes.Side}x{makes.Side}; give the classifier trained on the same data");
+                    $"the classifier reads {reads.Channels}x{reads.Resolution}x{reads.Resolution} images but the VAE {vaePath} makes {makes.Channels}x{makes.Side}x{makes.Side}; give the classifier trained on the same data");
             Data = ModelFile.ReadData(vaePath) ?? ModelFile.ReadData(set.ClassifierPath);
         }
         catch

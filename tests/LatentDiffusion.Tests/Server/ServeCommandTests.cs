@@ -85,4 +85,16 @@ public sealed class ServeCommandTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("are both called 'x'", OneLine(result));
     }
+
+    [Fact]
+    public void Serve_ClassifierOfAnotherShape_IsOneLineNamingBoth()
+    {
+        using var dir = new TempDirectory();
+        string rgb = ServeModels.CreateRgb(dir, "colours");
+        string shipped = RepositoryPaths.Find("models/classifier.safetensors") ?? throw new FileNotFoundException("models/classifier.safetensors");
+        var result = LdmProcess.Run(["serve", "--port", "0", "--models", rgb, "--classifier", shipped], new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1" });
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"ldm: error: {shipped}: the classifier reads 1x32x32 images but the VAE {Path.Combine(rgb, "latent-vae.safetensors")} makes 3x64x64; give the classifier trained on the same data",
+            OneLine(result));
+    }
 }

@@ -40,7 +40,7 @@ public sealed class ServeModelSetsTests(ServeModelSetsFixture fixture) : IClassF
     {
         JsonElement info = await Http.GetFromJsonAsync<JsonElement>("api/models");
         var models = info.GetProperty("models").EnumerateArray().ToDictionary(m => m.GetProperty("id").GetString()!);
-        Assert.Equal(["diffusion", "misfit", "conditional", "colours/conditional"], info.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+        Assert.Equal(["diffusion", "misfit", "conditional", "colours/gray", "colours/conditional"], info.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
         JsonElement mnist = models["conditional"];
         Assert.Equal("MNIST", mnist.GetProperty("dataset").GetString());
         Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), mnist.GetProperty("class_names").EnumerateArray().Select(n => n.GetString()));
@@ -50,6 +50,7 @@ public sealed class ServeModelSetsTests(ServeModelSetsFixture fixture) : IClassF
         Assert.Equal("colours", colours.GetProperty("dataset").GetString());
         Assert.Equal(ServeModels.Colours, colours.GetProperty("class_names").EnumerateArray().Select(n => n.GetString()));
         Assert.Equal((3, 64), (colours.GetProperty("channels").GetInt32(), colours.GetProperty("resolution").GetInt32()));
+        Assert.Contains("trained on gray (1x64x64, 3 classes, sha256 000000000000) but the VAE ", models["colours/gray"].GetProperty("problem").GetString());
         Assert.Equal(["", "colours/"], info.GetProperty("folders").EnumerateArray().Select(f => f.GetProperty("id_prefix").GetString()));
     }
 

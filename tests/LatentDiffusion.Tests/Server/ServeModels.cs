@@ -38,7 +38,8 @@ internal static class ServeModels
     /// <summary>
     /// A tiny untrained model set of another dataset, as <c>ldm pipeline --out</c> publishes one: RGB 64-px images of
     /// three classes (<see cref="Colours"/>), recorded as data called <paramref name="name"/> by all three files — a VAE
-    /// with (2, 4, 4) latents, a classifier and a class-conditional α-deblending UNet (conditional.safetensors).
+    /// with (2, 4, 4) latents, a classifier and a class-conditional α-deblending UNet (conditional.safetensors) — and a
+    /// UNet that records gray data, which the VAE does not make (gray.safetensors).
     /// </summary>
     public static string CreateRgb(TempDirectory dir, string name)
     {
@@ -66,6 +67,8 @@ internal static class ServeModels
             UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16], Classes = Colours.Length },
             Objective = DiffusionObjective.AlphaDeblending,
         }, data);
+        string gray = new DatasetInfo("gray", "/data/gray", 1, 64, Colours, new string('0', 64), "folders").ToJson();
+        Save(Path.Combine(models, "gray.safetensors"), new DiffusionConfig { UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] } }, gray);
         return models;
     }
 
