@@ -46,6 +46,8 @@ public static class ReproduceCommand
         command.Subcommands.Add(ReproducePart2.Create());
         command.Subcommands.Add(ReproducePart3.Create());
         command.Subcommands.Add(ReproduceConditional.Create());
+        command.Subcommands.Add(ReproduceDataset.CreateFashionMnist());
+        command.Subcommands.Add(ReproduceDataset.CreateAny());
         return command;
     }
 

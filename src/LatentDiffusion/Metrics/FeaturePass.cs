@@ -10,7 +10,8 @@ namespace LatentDiffusion.Metrics;
 /// features' Gaussian statistics — what FID, the k-NN manifold metrics and the memorisation check all read.
 /// </summary>
 /// <param name="Features">(N, 128) float64, row i the features of image i.</param>
-/// <param name="Pixels">(N, 32, 32) uint8 row-major: the images as the classifier saw them (28x28 zero-padded by 2).</param>
+/// <param name="Pixels">(N, 32, 32) uint8 row-major: the images as the classifier saw them (28x28 zero-padded by 2); empty
+/// for another dataset's shape (C, S, S), whose metrics here are the features' only.</param>
 /// <param name="Statistics">μ and Σ of the features, accumulated in the same batches as <see cref="FidCalculator"/>, so the FID is the same bits.</param>
 public sealed record ImageFeatures(string Name, FeatureMatrix Features, byte[] Pixels, FeatureStatistics Statistics)
 {
@@ -19,8 +20,12 @@ public sealed record ImageFeatures(string Name, FeatureMatrix Features, byte[] P
     /// <summary>Bytes of one image in <see cref="Pixels"/>.</summary>
     public const int ImageBytes = ImageBatch.ImageBytes;
 
+    /// <summary>Whether the pixels were kept (gray 32x32 images: MNIST's layout).</summary>
+    public bool HasPixels => Pixels.Length == (long)Count * ImageBytes;
+
     /// <summary>The pixels as a (N, 1024) uint8 tensor, for distances in pixel space.</summary>
-    public Tensor PixelRows() => tensor(Pixels, [Count, ImageBytes], ScalarType.Byte);
+    public Tensor PixelRows() => HasPixels ? tensor(Pixels, [Count, ImageBytes], ScalarType.Byte)
+        : throw new InvalidOperationException($"{Name}: pixels are kept for gray 32x32 images only");
 
     /// <summary>Images <paramref name="indices"/> as model inputs (K, 1, 32, 32) float32 in [0, 1], e.g. for a figure.</summary>
     public Tensor Images(IReadOnlyList<int> indices)
@@ -73,8 +78,10 @@ public sealed class FeaturePass(Classifier classifier, FidConfig? config = null,
     public ImageFeatures OfInputs(Tensor inputs, string name)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.dim() != 4 || inputs.shape[1] != 1 || inputs.shape[2] != ImageBatch.Side || inputs.shape[3] != ImageBatch.Side)
-            throw new ArgumentException($"expected inputs (N, 1, 32, 32), got [{string.Join(", ", inputs.shape)}]", nameof(inputs));
+        ClassifierConfig shape = classifier.Config;
+        if (inputs.dim() != 4 || inputs.shape[1] != shape.Channels || inputs.shape[2] != shape.Resolution || inputs.shape[3] != shape.Resolution)
+            throw new ArgumentException($"expected inputs (N, {shape.Channels}, {shape.Resolution}, {shape.Resolution}), got [{string.Join(", ", inputs.shape)}]", nameof(inputs));
+        bool keepPixels = shape.Channels == 1 && shape.Resolution == ImageBatch.Side;
         var features = new List<double>();
         var pixels = new List<byte>();
         using var running = new RunningStatistics();
@@ -83,9 +90,35 @@ public sealed class FeaturePass(Classifier classifier, FidConfig? config = null,
         for (long start = 0; start < n; start += config.BatchSize)
         {
             using var scope = NewDisposeScope();
-            Tensor batch = inputs.narrow(0, start, Math.Min(config.BatchSize, n - start));   // (B, 1, 32, 32)
+            Tensor batch = inputs.narrow(0, start, Math.Min(config.BatchSize, n - start));   // (B, C, S, S)
             Add(running, features, classifier.Features(batch, config.Features));
-            pixels.AddRange(batch.mul(255.0).round_().clamp_(0, 255).to_type(ScalarType.Byte).contiguous().data<byte>().ToArray());
+            if (keepPixels) pixels.AddRange(batch.mul(255.0).round_().clamp_(0, 255).to_type(ScalarType.Byte).contiguous().data<byte>().ToArray());
+        }
+        return Finish(name, running, features, pixels);
+    }
+
+    /// <summary>
+    /// The features of a dataset split held as bytes (the classifier's (C, S, S)), made float one batch at a time as
+    /// <see cref="FidCalculator.StatisticsOfImages"/> does; pixels kept as for <see cref="OfInputs"/>.
+    /// </summary>
+    public ImageFeatures OfImages(LabelledImages images, string name)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ClassifierConfig shape = classifier.Config;
+        if (images.Channels != shape.Channels || images.Side != shape.Resolution)
+            throw new DataFormatException(name, $"images are {images.Channels}x{images.Side}x{images.Side}; the classifier reads {shape.Describe()}");
+        bool keepPixels = shape.Channels == 1 && shape.Resolution == ImageBatch.Side;
+        var features = new List<double>();
+        var pixels = new List<byte>();
+        using var running = new RunningStatistics();
+        using var noGrad = no_grad();
+        for (long start = 0; start < images.Count; start += config.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            int count = (int)Math.Min(config.BatchSize, images.Count - start);
+            Add(running, features, classifier.Features(images.Inputs(start, count), config.Features));   // (B, 128)
+            if (keepPixels)
+                for (int i = 0; i < count; i++) pixels.AddRange(images.Image((int)start + i).ToArray());
         }
         return Finish(name, running, features, pixels);
     }

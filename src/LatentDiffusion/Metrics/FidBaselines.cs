@@ -78,6 +78,36 @@ public static class FidBaselines
         return padded.contiguous().MoveToOuterDisposeScope();                                                   // (N, 1, 32, 32)
     }
 
+    /// <summary>
+    /// Part 1's noise for any dataset held as bytes: <paramref name="count"/> images (count, C, S, S) float32, x = clip(μ + σ·z, 0, 1)
+    /// per pixel position and channel, μ and σ (unbiased) over <paramref name="reference"/>'s /255 pixels, z from a
+    /// generator seeded with <paramref name="seed"/>.
+    /// </summary>
+    public static Tensor RandomImages(LabelledImages reference, int count, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        if (reference.Count < 2) throw new ArgumentException($"{reference.Count} image(s); a per-pixel std needs at least 2", nameof(reference));
+        using var scope = NewDisposeScope();
+        long[] shape = [reference.Channels, reference.Side, reference.Side];
+        Tensor sum = zeros(shape, ScalarType.Float64);
+        Tensor sumSquares = zeros(shape, ScalarType.Float64);
+        const int chunk = 10_000;
+        for (long start = 0; start < reference.Count; start += chunk)
+        {
+            using var chunkScope = NewDisposeScope();
+            Tensor x = reference.Inputs(start, Math.Min(chunk, reference.Count - start)).to_type(ScalarType.Float64);   // (B, C, S, S)
+            sum.add_(x.sum([0]));
+            sumSquares.add_(x.square().sum([0]));
+        }
+        long n = reference.Count;
+        Tensor mean = (sum / n).to_type(ScalarType.Float32);
+        Tensor std = (sumSquares - sum.square() / n).div_(n - 1).clamp_min_(0.0).sqrt_().to_type(ScalarType.Float32);
+        using var generator = new Generator(unchecked((ulong)seed));
+        Tensor z = randn([count, .. shape], ScalarType.Float32, generator: generator);   // (N, C, S, S)
+        return z.mul_(std).add_(mean).clamp_(0.0, 1.0).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Per-pixel mean and unbiased std (H, W) float32 of the images /255, summed in float64 one chunk at a time.</summary>
     static (Tensor Mean, Tensor Std) PixelMeanStd(IdxImages images)
     {

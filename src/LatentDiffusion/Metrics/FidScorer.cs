@@ -12,10 +12,13 @@ namespace LatentDiffusion.Metrics;
 /// fraction; the training set's k-NN radii and the test set's nearest-training distances (the memorisation
 /// threshold) are computed at the first such row and kept for the rest.
 /// </summary>
-public sealed class FidScorer(Classifier classifier, MnistData data)
+public sealed class FidScorer
 {
-    readonly FeaturePass pre = new(classifier, new FidConfig(FeatureKind.PreAct));
-    readonly FidCalculator flat = new(classifier, new FidConfig(FeatureKind.Flatten));
+    readonly FeaturePass pre;
+    readonly FidCalculator flat;
+    readonly Func<ImageFeatures> trainFeatures;
+    readonly Func<FeatureStatistics> trainFlatStatistics;
+    readonly Func<Tensor> testInputs;
     ImageFeatures? trainPre;
     ImageFeatures? testPre;
     RealManifold? trainManifold;
@@ -24,7 +27,32 @@ public sealed class FidScorer(Classifier classifier, MnistData data)
     FidScore? validation;
     FidScore? validationQuality;
 
-    public MnistData Data { get; } = data;
+    /// <summary>Scores against MNIST-layout data: part 1's IDX path (the series' tables).</summary>
+    public FidScorer(Classifier classifier, MnistData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        pre = new FeaturePass(classifier, new FidConfig(FeatureKind.PreAct));
+        flat = new FidCalculator(classifier, new FidConfig(FeatureKind.Flatten));
+        Data = data;
+        trainFeatures = () => pre.OfIdx(data.Train.Images);
+        trainFlatStatistics = () => flat.StatisticsOfIdx(data.Train.Images);
+        testInputs = data.Test.ToInputs;
+    }
+
+    /// <summary>Scores against any dataset's splits held as bytes at the classifier's (C, S, S) (<see cref="ImageDataset"/>).</summary>
+    public FidScorer(Classifier classifier, LabelledImages train, LabelledImages test)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(test);
+        pre = new FeaturePass(classifier, new FidConfig(FeatureKind.PreAct));
+        flat = new FidCalculator(classifier, new FidConfig(FeatureKind.Flatten));
+        trainFeatures = () => pre.OfImages(train, "the training images");
+        trainFlatStatistics = () => flat.StatisticsOfImages(train);
+        testInputs = test.ToInputs;
+    }
+
+    /// <summary>The MNIST-layout data scored against (null for a scorer over <see cref="LabelledImages"/>).</summary>
+    public MnistData? Data { get; }
 
     /// <summary>The neighbourhood sizes of precision/recall and density/coverage.</summary>
     public ManifoldConfig Manifold { get; init; } = new();
@@ -41,7 +69,7 @@ public sealed class FidScorer(Classifier classifier, MnistData data)
     /// <summary>The memorisation threshold τ once a row has asked for the metrics beyond FID (null before).</summary>
     public double? MemorisationThreshold => memorisation?.Threshold;
 
-    /// <summary>(preact, flatten) FID of (N, 1, 32, 32) images in [0, 1] against the training images, and the sample-size warnings of the row named <paramref name="name"/>.</summary>
+    /// <summary>(preact, flatten) FID of (N, C, S, S) images in [0, 1] against the training images, and the sample-size warnings of the row named <paramref name="name"/>.</summary>
     public FidScore Score(Tensor images, string name) => Score(images, name, quality: false);
 
     /// <summary>
@@ -57,8 +85,8 @@ public sealed class FidScorer(Classifier classifier, MnistData data)
 
     FidScore Fid(Tensor images, string name, out ImageFeatures row)
     {
-        trainPre ??= pre.OfIdx(Data.Train.Images);
-        trainFlat ??= flat.StatisticsOfIdx(Data.Train.Images);
+        trainPre ??= trainFeatures();
+        trainFlat ??= trainFlatStatistics();
         row = pre.OfInputs(images, $"row {name}");
         FeatureStatistics stats = row.Statistics;
         var warnings = new[] { stats.SampleSizeWarning($"row {name}"), trainPre.Statistics.SampleSizeWarning("the training images") }.OfType<string>().ToList();
@@ -92,7 +120,7 @@ public sealed class FidScorer(Classifier classifier, MnistData data)
         return score with { Manifold = manifold, MemorisedFraction = memorised };
     }
 
-    /// <summary>(preact, flatten) FID of (N, 1, 32, 32) images in [0, 1] against the training images.</summary>
+    /// <summary>(preact, flatten) FID of (N, C, S, S) images in [0, 1] against the training images.</summary>
     public (double Preact, double Flatten) Fid(Tensor images)
     {
         FidScore s = Score(images, "images");
@@ -105,7 +133,7 @@ public sealed class FidScorer(Classifier classifier, MnistData data)
         get
         {
             if (validation is { } v) return v;
-            using Tensor test = Data.Test.ToInputs();
+            using Tensor test = testInputs();
             validation = Fid(test, "Validation", out ImageFeatures features);
             testPre = features;
             return validation;

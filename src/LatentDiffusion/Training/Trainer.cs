@@ -81,6 +81,7 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
         {
             Checkpoint.State saved = Checkpoint.ReadState(checkpointPath);
             RequireSameRun(saved, task, checkpointPath);
+            RequireSameData(Path.Combine(runDirectory, RunDirectory.ConfigFileName), task);
             Checkpoint.Load(checkpointPath, model, optimizer, generator, ema, averages.Sweep);
             history = saved.History;
             startEpoch = saved.Epoch + 1;
@@ -266,6 +267,30 @@ public sealed class Trainer<TModel>(TrainingConfig config, ITrainingObserver? ob
             throw new DataFormatException(path,
                 $"checkpoint was made with {Describe(saved.Config)}; this run asks for {Describe(config)}. " +
                 "Use the same settings to resume, or another --out to start afresh");
+    }
+
+    /// <summary>
+    /// A run resumes on the data it started on: the content hash its config.json records (runs from before data was
+    /// recorded carry none and are not checked) against this run's data.
+    /// </summary>
+    static void RequireSameData(string configPath, ITrainingTask<TModel> task)
+    {
+        if (task.Data is null || !File.Exists(configPath)) return;
+        Data.DatasetInfo? recorded;
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(configPath));
+            recorded = document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && document.RootElement.TryGetProperty("Data", out var data)
+                ? Data.DatasetInfo.FromJson(data.GetRawText()) : null;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new DataFormatException(configPath, $"not a run's config ({e.Message})", e);
+        }
+        Data.DatasetInfo? current = Data.DatasetInfo.FromJson(task.Data);
+        if (recorded is null || current is null || recorded.ContentSha256 == current.ContentSha256) return;
+        throw new DataFormatException(configPath,
+            $"this run was trained on {recorded.Describe()}; the data given now is {current.Describe()}. Use the same data to resume, or another --out to start afresh");
     }
 
     static string Describe(TrainingConfig c) => string.Create(CultureInfo.InvariantCulture,

@@ -127,6 +127,22 @@ public sealed class DatasetTrainingTests
     }
 
     [Fact]
+    public void Resume_OnOtherData_IsRefusedNamingBoth()
+    {
+        using var dir = new TempDirectory();
+        var oneEpoch = Tiny with { Epochs = 1 };
+        ImageDataset synthetic = IdxDatasetKind.FromMnist(SyntheticData.Dataset(64, 32));
+        ImageDataset first = synthetic with { Info = synthetic.Info with { ContentSha256 = new string('a', 64) } };
+        ImageDataset other = synthetic with { Info = synthetic.Info with { ContentSha256 = new string('b', 64) } };
+        ClassifierTask.Train(oneEpoch, first, dir.File("run")).Model.Dispose();
+        var e = Assert.Throws<DataFormatException>(() => ClassifierTask.Train(Tiny, other, dir.File("run"), resume: true));
+        Assert.Contains("this run was trained on", e.Message);
+        Assert.Contains(first.Info.ContentSha256[..12], e.Message);
+        Assert.Contains(other.Info.ContentSha256[..12], e.Message);
+        ClassifierTask.Train(Tiny, first, dir.File("run"), resume: true).Model.Dispose();   // the same data resumes
+    }
+
+    [Fact]
     public void DataOfAnotherShape_IsOneLineNamingBoth()
     {
         using var dir = new TempDirectory();
