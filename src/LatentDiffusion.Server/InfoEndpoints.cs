@@ -28,8 +28,8 @@ public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue 
             class_names = m.ClassNames,
             channels = m.Channels,
             resolution = m.Resolution,
-            vae = m.Folder is { } folder ? Path.GetFileName(folder.Set.VaePath) : null,
-            classifier = m.Folder is { } f ? Path.GetFileName(f.Set.ClassifierPath) : null,
+            vae = m.Folder is { } folder ? Path.GetFileName(folder.Served.VaePath) : null,
+            classifier = m.Folder is { } f ? Path.GetFileName(f.Served.ClassifierPath) : null,
             diffusion_steps = m.Config?.Steps,
             samplers = m.Config is not { } config ? [] : m.Samplers.Select(s => new
             {
@@ -45,9 +45,9 @@ public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue 
             }).ToArray(),
             problem = m.Problem,
         }),
-        vae = Path.GetFileName(options.ModelSets[0].VaePath),                                 // the first folder's; each model names its own
-        classifier = Path.GetFileName(options.ModelSets[0].ClassifierPath),
-        folders = catalog.Folders.Select(f => new { name = f.Set.Name, id_prefix = f.IdPrefix, dataset = f.Data?.Name ?? Data.KnownDatasets.Mnist.Name }),
+        vae = Path.GetFileName(options.Folders[0].VaePath),                                 // the first folder's; each model names its own
+        classifier = Path.GetFileName(options.Folders[0].ClassifierPath),
+        folders = catalog.Folders.Select(f => new { name = f.Served.Name, id_prefix = f.IdPrefix, dataset = f.Data?.Name ?? Data.KnownDatasets.Mnist.Name }),
         default_guidance = options.DefaultGuidance,
         limits = new
         {

@@ -50,7 +50,7 @@ public sealed class LdmServer : IAsyncDisposable
     {
         options.Validate();
         TorchRuntime.EnsureLoaded();
-        var catalog = new ModelCatalog(options.ModelSets);
+        var catalog = new ModelCatalog(options.Folders);
         var threads = new GenerationThreads(options.Workers);
         try
         {

@@ -7,7 +7,7 @@ using LatentDiffusion.Models;
 namespace LatentDiffusion.Server;
 
 /// <summary>
-/// The diffusion models the server offers: those of each <see cref="ModelSet"/>'s folder (<see cref="ModelFolder"/>),
+/// The diffusion models the server offers: those of each <see cref="ServedFolder"/>'s folder (<see cref="ModelFolder"/>),
 /// the first folder's first. Every folder's VAE and classifier are loaded at start, so a missing or broken one stops
 /// the server before it listens.
 /// </summary>
@@ -15,12 +15,12 @@ public sealed class ModelCatalog : IDisposable
 {
     readonly List<ModelFolder> folders = [];
 
-    public ModelCatalog(IReadOnlyList<ModelSet> sets)
+    public ModelCatalog(IReadOnlyList<ServedFolder> served)
     {
-        if (ModelSet.Problem(sets) is { } problem) throw new ArgumentException(problem, nameof(sets));
+        if (ServedFolder.Problem(served) is { } problem) throw new ArgumentException(problem, nameof(served));
         try
         {
-            for (int i = 0; i < sets.Count; i++) folders.Add(new ModelFolder(sets[i], sets[i].IdPrefix(i)));
+            for (int i = 0; i < served.Count; i++) folders.Add(new ModelFolder(served[i], served[i].IdPrefix(i)));
         }
         catch
         {

@@ -21,22 +21,22 @@ public sealed class ModelFolder : IDisposable
     readonly object gate = new();
     readonly Dictionary<string, ModelEntry> known = new(StringComparer.Ordinal);
 
-    public ModelFolder(ModelSet set, string idPrefix)
+    public ModelFolder(ServedFolder served, string idPrefix)
     {
-        directory = set.Directory;
-        vaePath = set.VaePath;
+        directory = served.Directory;
+        vaePath = served.VaePath;
         this.idPrefix = idPrefix;
-        Set = set;
+        Served = served;
         Vae = ModelFile.LoadVae(vaePath);
         try
         {
-            Classifier = ModelFile.LoadClassifier(set.ClassifierPath);
+            Classifier = ModelFile.LoadClassifier(served.ClassifierPath);
             ClassifierConfig reads = Classifier.Config;
             VaeConfig makes = Vae.Config;
             if (reads.Channels != makes.Channels || reads.Resolution != makes.Side)
-                throw new DataFormatException(set.ClassifierPath,
+                throw new DataFormatException(served.ClassifierPath,
                     $"the classifier reads {reads.Channels}x{reads.Resolution}x{reads.Resolution} images but the VAE {vaePath} makes {makes.Channels}x{makes.Side}x{makes.Side}; give the classifier trained on the same data");
-            Data = ModelFile.ReadData(vaePath) ?? ModelFile.ReadData(set.ClassifierPath);
+            Data = ModelFile.ReadData(vaePath) ?? ModelFile.ReadData(served.ClassifierPath);
         }
         catch
         {
@@ -46,7 +46,7 @@ public sealed class ModelFolder : IDisposable
         }
     }
 
-    public ModelSet Set { get; }
+    public ServedFolder Served { get; }
 
     /// <summary>What the folder's model ids start with: "" for the first folder, "NAME/" for the others.</summary>
     public string IdPrefix => idPrefix;

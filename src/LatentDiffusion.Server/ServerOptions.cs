@@ -8,9 +8,9 @@ public sealed record ServerOptions
     /// <summary>
     /// The folders whose diffusion models (UNet weights, *.safetensors, not *.raw.safetensors) are offered, each with the
     /// VAE that decodes its models' latents and the classifier that reads their images; the first keeps its models' file
-    /// names as ids, the others prefix them (<see cref="ModelSet"/>).
+    /// names as ids, the others prefix them (<see cref="ServedFolder"/>).
     /// </summary>
-    public required IReadOnlyList<ModelSet> ModelSets { get; init; }
+    public required IReadOnlyList<ServedFolder> Folders { get; init; }
 
     /// <summary>The reports folder served under /docs (null or missing: the reports tab says so).</summary>
     public string? DocsDirectory { get; init; }
@@ -59,14 +59,14 @@ public sealed record ServerOptions
 
     public void Validate()
     {
-        ArgumentNullException.ThrowIfNull(ModelSets);
-        foreach (ModelSet set in ModelSets)
+        ArgumentNullException.ThrowIfNull(Folders);
+        foreach (ServedFolder folder in Folders)
         {
-            ArgumentException.ThrowIfNullOrEmpty(set.Directory);
-            ArgumentException.ThrowIfNullOrEmpty(set.VaePath);
-            ArgumentException.ThrowIfNullOrEmpty(set.ClassifierPath);
+            ArgumentException.ThrowIfNullOrEmpty(folder.Directory);
+            ArgumentException.ThrowIfNullOrEmpty(folder.VaePath);
+            ArgumentException.ThrowIfNullOrEmpty(folder.ClassifierPath);
         }
-        if (ModelSet.Problem(ModelSets) is { } sets) throw new ArgumentException(sets, nameof(ModelSets));
+        if (ServedFolder.Problem(Folders) is { } clash) throw new ArgumentException(clash, nameof(Folders));
         if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "must be 0-65535");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Workers);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxWaiting);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using LatentDiffusion.Experiments;
 using LatentDiffusion.Server;
 using Spectre.Console;
 
@@ -13,7 +14,7 @@ public static class ServeCommand
 
     public static Command Create()
     {
-        var defaults = new ServerOptions { ModelSets = [] };
+        var defaults = new ServerOptions { Folders = [] };
         var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1 (0: any free port; the address is printed).", DefaultValueFactory = _ => DefaultPort };
         var models = new Option<string[]>("--models")
         {
@@ -42,10 +43,10 @@ public static class ServeCommand
             if (p is < 0 or > 65535) throw new InvalidOptionException($"--port must be 0-65535 (got {p})");
             string? secret = parse.GetValue(token) is "auto" ? RequestGuard.NewToken() : parse.GetValue(token);
             if (secret is not null && RequestGuard.TokenProblem(secret) is { } weak) throw new InvalidOptionException($"--token: {weak}");
-            IReadOnlyList<ModelSet> sets = Sets(parse.GetValue(models) ?? [], parse.GetValue(vae), parse.GetValue(classifier));
+            IReadOnlyList<ServedFolder> sets = Folders(parse.GetValue(models) ?? [], parse.GetValue(vae), parse.GetValue(classifier));
             var options = defaults with
             {
-                ModelSets = sets,
+                Folders = sets,
                 DocsDirectory = parse.GetValue(docs),
                 Port = p,
                 Workers = Positive(parse.GetValue(workers), "--workers"),
@@ -77,25 +78,25 @@ public static class ServeCommand
 
     /// <summary>
     /// The folders to serve, each with its VAE and classifier, or a one-line error: an empty list, --vae or --classifier
-    /// with several folders, a folder given twice or two later ones of the same name (<see cref="ModelSet.Problem"/>), a
+    /// with several folders, a folder given twice or two later ones of the same name (<see cref="ServedFolder.Problem"/>), a
     /// missing folder, or a folder without its VAE or classifier (named with the file it lacks).
     /// </summary>
-    static IReadOnlyList<ModelSet> Sets(string[] folders, string? vae, string? classifier)
+    static IReadOnlyList<ServedFolder> Folders(string[] folders, string? vae, string? classifier)
     {
         if (folders.Length == 0) throw new InvalidOptionException("--models needs a folder");
         if (folders.Length > 1 && (vae ?? classifier) is not null)
             throw new InvalidOptionException($"{(vae is not null ? "--vae" : "--classifier")} applies to one models folder; with several, each folder's own {(vae is not null ? ModelSet.VaeFile : ModelSet.ClassifierFile)} is used");
-        var sets = new List<ModelSet>();
+        var sets = new List<ServedFolder>();
         foreach (string folder in folders)
         {
             if (string.IsNullOrWhiteSpace(folder)) throw new InvalidOptionException("--models: an empty folder name");
             if (!Directory.Exists(folder)) throw new UsageException($"models folder {folder} does not exist");
-            ModelSet set = ModelSet.In(folder, vae, classifier);
-            if (vae is null && !File.Exists(set.VaePath)) throw new UsageException($"models folder {folder} has no VAE: {set.VaePath} does not exist");
-            if (classifier is null && !File.Exists(set.ClassifierPath)) throw new UsageException($"models folder {folder} has no classifier: {set.ClassifierPath} does not exist");
-            sets.Add(ModelSet.In(folder, vae is null ? null : CliApp.RequireFile(vae, "VAE"), classifier is null ? null : CliApp.RequireFile(classifier, "classifier")));
+            ServedFolder served = ServedFolder.In(folder, vae, classifier);
+            if (vae is null && !File.Exists(served.VaePath)) throw new UsageException($"models folder {folder} has no VAE: {served.VaePath} does not exist");
+            if (classifier is null && !File.Exists(served.ClassifierPath)) throw new UsageException($"models folder {folder} has no classifier: {served.ClassifierPath} does not exist");
+            sets.Add(ServedFolder.In(folder, vae is null ? null : CliApp.RequireFile(vae, "VAE"), classifier is null ? null : CliApp.RequireFile(classifier, "classifier")));
         }
-        if (ModelSet.Problem(sets) is { } problem) throw new InvalidOptionException($"--models: {problem}");
+        if (ServedFolder.Problem(sets) is { } problem) throw new InvalidOptionException($"--models: {problem}");
         return sets;
     }
 

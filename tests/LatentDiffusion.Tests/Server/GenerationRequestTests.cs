@@ -10,7 +10,7 @@ namespace LatentDiffusion.Tests.Server;
 /// <summary>Requests are checked before they take a place in the queue: every bad field is one line.</summary>
 public sealed class GenerationRequestTests
 {
-    static readonly ServerOptions Limits = new() { ModelSets = [ModelSet.In("m")], MaxCount = 64, MaxSteps = 1000 };
+    static readonly ServerOptions Limits = new() { Folders = [ServedFolder.In("m")], MaxCount = 64, MaxSteps = 1000 };
 
     static ModelEntry Entry(string id, DiffusionConfig? config, string? problem = null, DatasetInfo? data = null) =>
         new(id, $"/models/{id}.safetensors", 1, DateTime.UnixEpoch, nameof(UNet), null, config, problem, data);
