@@ -101,7 +101,8 @@ public static class Pipeline
             if (!skipped) Report("finished", $"{stage.What} trained in {PipelineProgress.Duration(trainingSeconds)}; published {weights}");
             results.Add(new StageResult(stage.Name, weights, config.Epochs, skipped, trainingSeconds, eta.Elapsed - started));
         }
-        // The series' FID table and report of the model set (stage 4) are made from outDirectory by the caller.
+        // Stage 4, the series' FID table and report of the model set, belongs here: one call on outDirectory (the model
+        // set, all three models published) and data, its paths added to PipelineResult, skipped when done like the others.
         return new PipelineResult(outDirectory, plan, results, clock.Elapsed.TotalSeconds);
     }
 

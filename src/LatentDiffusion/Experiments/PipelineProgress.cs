@@ -30,9 +30,10 @@ public sealed record PipelineProgress(int Stage, int Stages, string Name, string
     public override string ToString() =>
         $"[{Stage}/{Stages}] {Name}: {Detail} ({Duration(ElapsedSeconds)} elapsed; pipeline ETA {(EtaSeconds > 0 ? Duration(EtaSeconds) : "done")})";
 
-    /// <summary>"42 s", "3.5 min", "2.1 h".</summary>
+    /// <summary>"0.4 s", "42 s", "3.5 min", "2.1 h".</summary>
     public static string Duration(double seconds) => seconds switch
     {
+        < 10 => string.Create(CultureInfo.InvariantCulture, $"{seconds:F1} s"),
         < 90 => string.Create(CultureInfo.InvariantCulture, $"{seconds:F0} s"),
         < 5400 => string.Create(CultureInfo.InvariantCulture, $"{seconds / 60:F1} min"),
         _ => string.Create(CultureInfo.InvariantCulture, $"{seconds / 3600:F1} h"),
