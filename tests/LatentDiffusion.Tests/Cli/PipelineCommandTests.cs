@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LatentDiffusion.Data;
 using LatentDiffusion.Experiments;
 using LatentDiffusion.Tests.Data;
@@ -6,8 +7,8 @@ namespace LatentDiffusion.Tests.Cli;
 
 /// <summary>
 /// <c>ldm pipeline</c> through the real executable: data that cannot be used and a folder of another dataset are one
-/// line before any training, with nothing written; a budget that cannot work is a usage error. (The stages themselves:
-/// <see cref="Experiments.PipelineTests"/>.)
+/// line before any training, with nothing written; a budget that cannot work is a usage error; Ctrl-C inside a stage
+/// stops cleanly and the same command finishes the pipeline. (The stages themselves: <see cref="Experiments.PipelineTests"/>.)
 /// </summary>
 [Collection("Torch")]
 public sealed class PipelineCommandTests : IDisposable
@@ -61,6 +62,43 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.Contains("pets2 (", r.Stderr);
         Assert.Equal(before, File.ReadAllText(Path.Combine(outDir, PipelineRecord.FileName)));
         Assert.False(Directory.Exists(Path.Combine(outDir, Pipeline.TrainFolder)));
+    }
+
+    /// <summary>The shipped recipes for one epoch each (a budget below that) on 72 training images: SIGINT in the VAE's first epoch, then the same command.</summary>
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Sigint_InsideAStage_StopsAtACheckpoint_AndTheSameCommandFinishes()
+    {
+        string data = dir.File("many");
+        foreach (string c in new[] { "cat", "dog" })
+            for (int i = 0; i < 40; i++)
+                TestPngs.Write(Path.Combine(data, c, $"{i:D2}.png"), 8, 8, (x, y) => ((byte)(x * 30 + i), (byte)(c == "cat" ? 200 : 20), (byte)(y * 30)));
+        string outDir = dir.File("run");
+        string[] args = ["pipeline", "--data", data, "--out", outDir, "--budget-minutes", "0.001", "--json"];
+        int code;
+        string stderr;
+        using (var child = new StopSignalTests.Child(args, new Dictionary<string, string> { ["LDM_TEST_SLOW_BATCH_MS"] = "200" }))
+        {
+            child.WaitForLine("test hook: batch 2 of epoch 1");   // only the VAE has a second batch (72 images: 1 of 256, 3 of 32)
+            LdmProcess.Signal(child.Process, LdmProcess.SIGINT);
+            code = child.Exit();
+            stderr = child.Stderr;
+        }
+        Assert.True(code == 130, $"exit {code}: {stderr}");
+        Assert.Contains($"resume with: ldm pipeline --data {data}", stderr);
+        Assert.True(File.Exists(Path.Combine(outDir, "classifier.safetensors")), stderr);
+        Assert.False(File.Exists(Path.Combine(outDir, "latent-vae.safetensors")));
+        Assert.True(File.Exists(Path.Combine(outDir, Pipeline.TrainFolder, "latent-vae", "checkpoint.ckpt")));
+
+        LdmProcess.Result r = LdmProcess.Run(args, timeoutSeconds: 300);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("[1/3] classifier: the classifier run", r.Stderr);
+        using JsonDocument json = JsonDocument.Parse(r.Stdout.TrimEnd().Split('\n')[^1]);
+        Assert.Equal([true, false, false], json.RootElement.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("skipped").GetBoolean()));
+        Assert.True(File.Exists(json.RootElement.GetProperty("conditional").GetString()));
+        using JsonDocument config = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "conditional.config.json")));
+        Assert.Equal(["cat", "dog"], config.RootElement.GetProperty("Data").GetProperty("ClassNames").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(2, config.RootElement.GetProperty("Model").GetProperty("UNet").GetProperty("Classes").GetInt32());
     }
 
     [Theory]
