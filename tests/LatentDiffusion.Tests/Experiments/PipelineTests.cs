@@ -129,6 +129,22 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public void Run_CorruptImage_FailsNamingIt_OrWithSkipBadIsCountedAndLeftOutOfTheHash()
+    {
+        string folder = dir.File("colored");
+        File.WriteAllBytes(Path.Combine(folder, "train", "3", "broken.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3]);
+        var e = Assert.Throws<DataFormatException>(() => Pipeline.Run(folder, new DatasetOptions(), dir.File("strict"), Tiny));
+        Assert.Contains("broken.png", e.Message);
+        Assert.False(Directory.Exists(dir.File("strict")));
+
+        var notes = new Recorder();
+        PipelineResult result = Pipeline.Run(folder, new DatasetOptions { SkipBad = true }, dir.File("run"), Tiny, notes);
+        Assert.Contains(notes.Notices, n => n.Contains("1 unreadable images skipped", StringComparison.Ordinal));
+        Assert.Equal(data.Info.ContentSha256, PipelineRecord.Read(result.ModelSet)!.Data.ContentSha256);   // the same images as without the broken file
+        Assert.Equal(data.Info.ContentSha256, ModelFile.ReadData(result.Weights(ModelSet.Conditional))!.ContentSha256);
+    }
+
+    [Fact]
     public void Run_FolderLockedByAnotherPipeline_IsRefusedInOneLine()
     {
         string outDir = dir.File("locked");
