@@ -10,19 +10,13 @@ namespace LatentDiffusion.Experiments;
 /// <summary>One stage of a plan: its name in the model set, the epochs it trains, and the measured estimate of one epoch.</summary>
 /// <param name="RecipeEpochs">The epochs of the stage's recipe, which a budget can only cut.</param>
 /// <param name="EpochSeconds">Training steps per epoch × the seconds of one step, timed on this machine before the plan was made.</param>
-public sealed record StagePlan(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("epochs")] int Epochs,
-    [property: JsonPropertyName("recipe_epochs")] int RecipeEpochs,
-    [property: JsonPropertyName("epoch_seconds")] double EpochSeconds);
+public sealed record StagePlan(string Name, int Epochs, int RecipeEpochs, double EpochSeconds);
 
 /// <summary>
 /// How many epochs each stage of a <see cref="Pipeline"/> trains. Made once, when a pipeline starts in a new folder,
 /// and recorded there (<see cref="PipelineRecord"/>), so that a resumed pipeline trains exactly the same runs.
 /// </summary>
-public sealed record PipelinePlan(
-    [property: JsonPropertyName("budget_minutes")] double? BudgetMinutes,
-    [property: JsonPropertyName("stages")] IReadOnlyList<StagePlan> Stages)
+public sealed record PipelinePlan(double? BudgetMinutes, IReadOnlyList<StagePlan> Stages)
 {
     /// <summary>
     /// The budget rule. Without a budget every stage trains its recipe's epochs. With a budget of M minutes, the
@@ -71,12 +65,10 @@ public sealed record PipelinePlan(
 }
 
 /// <summary>
-/// What a pipeline folder records about itself (<see cref="FileName"/>): the data it was made from and its plan. A
-/// pipeline resumed in the folder must be given the same data and budget.
+/// What a pipeline folder records about itself (<see cref="FileName"/>, laid out as config.json: the data as a model
+/// records it, then the plan). A pipeline resumed in the folder must be given the same data and budget.
 /// </summary>
-public sealed record PipelineRecord(
-    [property: JsonPropertyName("data")] DatasetInfo Data,
-    [property: JsonPropertyName("plan")] PipelinePlan Plan)
+public sealed record PipelineRecord(DatasetInfo Data, PipelinePlan Plan)
 {
     public const string FileName = "pipeline.json";
 
