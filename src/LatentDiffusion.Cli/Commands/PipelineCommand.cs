@@ -39,9 +39,7 @@ public static class PipelineCommand
             if (settings.BudgetMinutes is { } minutes && !(minutes > 0 && double.IsFinite(minutes)))
                 throw new InvalidOptionException(string.Create(CultureInfo.InvariantCulture, $"--budget-minutes must be a positive number of minutes (got {minutes})"));
             var options = dataOptions.Read(parse);
-            PipelineResult result;
-            using (CliApp.Stop.Graceful())
-                result = Pipeline.Run(parse.GetValue(data)!, options, parse.GetValue(outDir)!, settings, new ConsoleObserver(), CliApp.Stop.Token);
+            PipelineResult result = Pipeline.Run(parse.GetValue(data)!, options, parse.GetValue(outDir)!, settings, new ConsoleObserver(), CliApp.Stop.Token);
             Print(result);
             if (parse.GetValue(json))
                 CliApp.WriteJson(new
@@ -68,7 +66,7 @@ public static class PipelineCommand
         CliApp.Out.MarkupLineInterpolated($"Model set: [bold]{result.ModelSet}[/] ({PipelineProgress.Duration(result.Seconds)}); try ldm serve --models {result.ModelSet}");
     }
 
-    /// <summary>Stage lines and notices on stderr; each stage's epochs as the train commands print them without a terminal.</summary>
+    /// <summary>Stage lines and notices on stderr; each stage's epochs as the train commands print them without a terminal; Ctrl-C as for them.</summary>
     sealed class ConsoleObserver : IPipelineObserver
     {
         public void Notice(string line) => CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {line}");
@@ -76,5 +74,8 @@ public static class PipelineCommand
         public void Progress(PipelineProgress progress) => CliApp.Err.MarkupLineInterpolated($"[bold]{progress.ToString()}[/]");
 
         public ITrainingObserver? Training { get; } = new SpectreTrainingObserver(null);
+
+        /// <summary>A stage's training stops cleanly at the first Ctrl-C; loading the data or timing the steps ends at once, as without a handler.</summary>
+        public IDisposable StopSection() => CliApp.Stop.Graceful();
     }
 }

@@ -93,7 +93,7 @@ public static class Pipeline
             {
                 Report("started", $"training the {stage.What}, {config.Epochs} epochs, in {stage.Run}");
                 var trainer = new StageTrainer(eta.Observe(i, observer.Training, line => Report("epoch", line)), cancel);
-                stage.Train(trainer, config);
+                using (observer.StopSection()) stage.Train(trainer, config);
                 eta.Done(i);
             }
             string weights = ModelSet.Publish(stage.Run, outDirectory, stage.Name);

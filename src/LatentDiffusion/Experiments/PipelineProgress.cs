@@ -16,6 +16,13 @@ public interface IPipelineObserver
 
     /// <summary>Observes each stage's training (epochs, batches, logs), or null.</summary>
     ITrainingObserver? Training => null;
+
+    /// <summary>
+    /// Called around each stage's training, where the pipeline's stop token is honoured cleanly (between batches, at a
+    /// checkpoint); disposed when the stage ends. Outside these sections (loading, timing, publishing) a host may end
+    /// the process at once: every file is written atomically.
+    /// </summary>
+    IDisposable? StopSection() => null;
 }
 
 /// <summary>One progress line of a pipeline.</summary>
