@@ -12,12 +12,19 @@ namespace LatentDiffusion.Cli;
 /// <summary>The options and option parsers that several commands share: data, --json, counts, seeds, outputs, model files, guidance, digits.</summary>
 internal static class CommonOptions
 {
-    public static Option<string> DataOption() => new("--data", "--dataset")
+    /// <param name="required">True for a command that has no default data (<c>pipeline</c>).</param>
+    public static Option<string> DataOption(bool required = false)
     {
-        Description = "The data: mnist (the shipped data/mnist), fashion-mnist, a directory with the four MNIST-layout IDX files (raw or .gz), " +
-                      "or, for the train commands and classifier evaluate, a labelled image folder (DIR/<class>/*.png, or DIR/train/… and DIR/test/…; docs/datasets.md). Default: mnist.",
-        DefaultValueFactory = _ => Datasets.Default,
-    };
+        var option = new Option<string>("--data", "--dataset")
+        {
+            Description = "The data: mnist (the shipped data/mnist), fashion-mnist, a directory with the four MNIST-layout IDX files (raw or .gz), " +
+                          "or, for the train commands, classifier evaluate and pipeline, a labelled image folder (DIR/<class>/*.png, or DIR/train/… and DIR/test/…; docs/datasets.md)." +
+                          (required ? "" : " Default: mnist."),
+            Required = required,
+        };
+        if (!required) option.DefaultValueFactory = _ => Datasets.Default;
+        return option;
+    }
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object as the last line of stdout." };
 

@@ -15,4 +15,5 @@ root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(DistributedCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(PipelineCommand.Create());
 return CliApp.Run(root, args);

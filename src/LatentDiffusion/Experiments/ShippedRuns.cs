@@ -1,5 +1,6 @@
 using LatentDiffusion.Data;
 using LatentDiffusion.Diffusion;
+using LatentDiffusion.Models;
 using LatentDiffusion.Training;
 using static TorchSharp.torch;
 
@@ -37,10 +38,7 @@ public static class ShippedRuns
     /// <summary>Part 3's models under <paramref name="run"/>: latent-vae/, diffusion/, alpha-deblending/ and (with <paramref name="wide"/>) alpha-deblending-wide/.</summary>
     public static Part3Runs TrainPart3(MnistData mnist, string run, bool wide, IRunTrainer trainer)
     {
-        string vaePath;
-        using (Tensor train = mnist.Train.ToInputs())
-        using (Tensor test = mnist.Test.ToInputs())
-            vaePath = trainer.EnsureTrained(new VaeTask(train, test, Recipes.LatentVae.Model), Recipes.LatentVae.Training, Path.Combine(run, "latent-vae"), "latent VAE");
+        string vaePath = TrainLatentVae(IdxDatasetKind.FromMnist(mnist), Path.Combine(run, "latent-vae"), trainer, recordData: false);
         using var latents = LatentSet.Encode(vaePath, mnist, Recipes.DiffusionTraining.Seed);
         string Train(DiffusionConfig config, string name, string what)
         {
@@ -56,12 +54,43 @@ public static class ShippedRuns
         return new Part3Runs(vaePath, modelPath, alphaPath, widePath);
     }
 
-    /// <summary>The class-conditional model (<see cref="Recipes.ConditionalModel"/>, <see cref="Recipes.ConditionalTraining"/>) on the latents of <paramref name="vaePath"/>, in <paramref name="run"/>.</summary>
-    public static string TrainConditional(MnistData mnist, string vaePath, string run, IRunTrainer trainer)
+    /// <summary>
+    /// Part 3's latent VAE (<see cref="Recipes.LatentVae"/>, or <paramref name="model"/>, at the data's channels and side)
+    /// on <paramref name="data"/>, in <paramref name="run"/>, with <paramref name="training"/> (default the recipe's).
+    /// <paramref name="recordData"/> records the data with the weights (false: MNIST's shipped runs, which record none).
+    /// </summary>
+    public static string TrainLatentVae(ImageDataset data, string run, IRunTrainer trainer, TrainingConfig? training = null, VaeConfig? model = null,
+        bool recordData = true)
     {
-        using var latents = LatentSet.Encode(vaePath, mnist, Recipes.ConditionalTraining.Seed);
-        DiffusionConfig config = Recipes.ConditionalModel(latents.Config(Recipes.DiffusionUNet(latents.Channels)));
-        using var task = new DiffusionTask(latents.Train, latents.Test, config, latents.TrainLabels, latents.TestLabels);
-        return trainer.EnsureTrained(task, Recipes.ConditionalTraining, run, "class-conditional model");
+        VaeConfig config = (model ?? Recipes.LatentVae.Model).ForResolution(data.Channels, data.Resolution);   // MNIST: unchanged
+        var task = new VaeTask(data.Train, data.Test, config, recordData ? data.Info : null);
+        return trainer.EnsureTrained(task, training ?? Recipes.LatentVae.Training, run, "latent VAE");
+    }
+
+    /// <summary>The class-conditional model (<see cref="Recipes.ConditionalModel"/>, <see cref="Recipes.ConditionalTraining"/>) on the latents of <paramref name="vaePath"/>, in <paramref name="run"/>.</summary>
+    public static string TrainConditional(MnistData mnist, string vaePath, string run, IRunTrainer trainer) =>
+        TrainConditional(IdxDatasetKind.FromMnist(mnist), vaePath, run, trainer, recordData: false);
+
+    /// <summary>
+    /// The class-conditional model on the latents of <paramref name="vaePath"/> (<paramref name="data"/> encoded once,
+    /// the training seed's draws): <see cref="Recipes.ConditionalModel"/> for the data's classes, with
+    /// <paramref name="unet"/>'s widths when given, trained with <paramref name="training"/> (default
+    /// <see cref="Recipes.ConditionalTraining"/>) in <paramref name="run"/>.
+    /// </summary>
+    public static string TrainConditional(ImageDataset data, string vaePath, string run, IRunTrainer trainer, TrainingConfig? training = null,
+        UNetConfig? unet = null, bool recordData = true)
+    {
+        training ??= Recipes.ConditionalTraining;
+        using var latents = LatentSet.Encode(vaePath, data, training.Seed);
+        DiffusionConfig config = ConditionalConfig(latents.Config(Recipes.DiffusionUNet(latents.Channels)), data.Classes, unet);
+        using var task = new DiffusionTask(latents.Train, latents.Test, config, latents.TrainLabels, latents.TestLabels, recordData ? latents.Data : null);
+        return trainer.EnsureTrained(task, training, run, "class-conditional model");
+    }
+
+    /// <summary>The conditional model's settings on <paramref name="latents"/>' config: the recipe's, with <paramref name="unet"/>'s shape when given.</summary>
+    public static DiffusionConfig ConditionalConfig(DiffusionConfig latents, int classes, UNetConfig? unet = null)
+    {
+        DiffusionConfig config = Recipes.ConditionalModel(latents, classes);
+        return unet is null ? config : config with { UNet = unet with { LatentChannels = latents.UNet.LatentChannels, Classes = classes } };
     }
 }

@@ -80,10 +80,13 @@ public static class Recipes
         Epochs = 30, LearningRate = 4e-4, WarmupSteps = 200, LogEvery = 1, CheckpointEvery = 1,
     };
 
-    /// <summary>The class-conditional model: part 3's UNet with ten classes, α-deblending (α·1000 in the embedding), labels dropped with p = 0.1.</summary>
-    public static DiffusionConfig ConditionalModel(DiffusionConfig latents) => latents with
+    /// <summary>
+    /// The class-conditional model: part 3's UNet with <paramref name="classes"/> classes (MNIST's ten by default),
+    /// α-deblending (α·1000 in the embedding), labels dropped with p = 0.1.
+    /// </summary>
+    public static DiffusionConfig ConditionalModel(DiffusionConfig latents, int classes = 10) => latents with
     {
-        UNet = DiffusionUNet(latents.UNet.LatentChannels) with { Classes = 10 },
+        UNet = DiffusionUNet(latents.UNet.LatentChannels) with { Classes = classes },
         Objective = DiffusionObjective.AlphaDeblending,
         LabelDropout = 0.1,
     };

@@ -18,7 +18,7 @@ namespace LatentDiffusion.Tests.Cli;
 public sealed class StopSignalTests
 {
     /// <summary>A started child whose stderr lines are collected as they come.</summary>
-    sealed class Child : IDisposable
+    internal sealed class Child : IDisposable
     {
         readonly ConcurrentQueue<string> lines = new();
         readonly Task reading;

@@ -73,6 +73,22 @@ public sealed class DatasetTrainingTests
         Assert.Equal(ModelFile.ReadHeader(dir.File("reference/model.safetensors")).Settings, ModelFile.ReadHeader(dir.File("bytes/model.safetensors")).Settings);
     }
 
+    /// <summary>The shipped conditional run now encodes MNIST through <see cref="ImageDataset"/> (as <c>ldm pipeline</c>): the same latents and labels bit for bit.</summary>
+    [Fact]
+    public void LatentSet_MnistThroughBytes_IsBitIdenticalToTheIdxPath()
+    {
+        using var dir = new TempDirectory();
+        MnistData mnist = SyntheticData.Dataset(64, 32);
+        using (Tensor train = mnist.Train.ToInputs(), test = mnist.Test.ToInputs())
+            new Trainer<Vae>(Tiny with { Epochs = 1 }).Train(new VaeTask(train, test, new VaeConfig { Features = [1, 4, 4, 8], LatentChannels = 2 }), dir.File("vae")).Model.Dispose();
+        string vaePath = dir.File("vae/model.safetensors");
+        using var viaIdx = LatentSet.Encode(vaePath, mnist, 3);
+        using var viaBytes = LatentSet.Encode(vaePath, IdxDatasetKind.FromMnist(mnist), 3);
+        static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+        Assert.True(Same(viaIdx.Train, viaBytes.Train) && Same(viaIdx.Test, viaBytes.Test));
+        Assert.True(Same(viaIdx.TrainLabels, viaBytes.TrainLabels) && Same(viaIdx.TestLabels, viaBytes.TestLabels));
+    }
+
     [Fact]
     public void ColoredFolder_ClassifierVaeAndConditionalDiffusion_TrainAndSample()
     {

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Globalization;
+using LatentDiffusion.Experiments;
+using LatentDiffusion.Training;
+using Spectre.Console;
+
+namespace LatentDiffusion.Cli.Commands;
+
+/// <summary><c>ldm pipeline --data DIR --out runs/NAME</c>: a user's labelled images to a classifier, a latent VAE and a class-conditional generator (<see cref="Pipeline"/>).</summary>
+public static class PipelineCommand
+{
+    public static Command Create()
+    {
+        var data = CommonOptions.DataOption(required: true);
+        var outDir = new Option<string>("--out")
+        {
+            Description = "The pipeline's folder (new, empty, or a pipeline's to resume): the stages' runs in train/, the finished models as a model set " +
+                          "(classifier, latent-vae, conditional .safetensors with their config and history), for ldm serve --models.",
+            Required = true,
+        };
+        var budget = new Option<double?>("--budget-minutes")
+        {
+            Description = "Fit the pipeline in about M minutes: each stage's training steps are timed first, and every stage trains the same fraction " +
+                          "(at most 1) of its recipe's epochs, so the minutes left after loading are split in proportion to the recipes' timed cost; " +
+                          "at least one epoch each. The plan is recorded and a resume keeps it. Default: the recipes' epochs.",
+        };
+        var dataOptions = new DataOptions();
+        var json = CommonOptions.JsonOption();
+        var command = new Command("pipeline",
+            "Train on your labelled images, stage by stage: (1) part 1's classifier (for the data's FID), (2) the latent VAE, (3) the class-conditional " +
+            "α-deblending generator on its latents. Each stage is resumable and skipped when done; rerun the same command to continue.")
+        {
+            data, outDir, budget, json,
+        };
+        dataOptions.AddTo(command);
+        command.SetAction(CliApp.Action(parse =>
+        {
+            var settings = new PipelineSettings { BudgetMinutes = parse.GetValue(budget) };
+            if (settings.BudgetMinutes is { } minutes && !(minutes > 0 && double.IsFinite(minutes)))
+                throw new InvalidOptionException(string.Create(CultureInfo.InvariantCulture, $"--budget-minutes must be a positive number of minutes (got {minutes})"));
+            var options = dataOptions.Read(parse);
+            PipelineResult result = Pipeline.Run(parse.GetValue(data)!, options, parse.GetValue(outDir)!, settings, new ConsoleObserver(), CliApp.Stop.Token);
+            Print(result);
+            if (parse.GetValue(json))
+                CliApp.WriteJson(new
+                {
+                    model_set = result.ModelSet,
+                    classifier = result.Weights(ModelSet.Classifier),
+                    latent_vae = result.Weights(ModelSet.LatentVae),
+                    conditional = result.Weights(ModelSet.Conditional),
+                    budget_minutes = result.Plan.BudgetMinutes,
+                    stages = result.Stages.Select(s => new { name = s.Name, epochs = s.Epochs, skipped = s.Skipped, training_seconds = s.TrainingSeconds, seconds = s.Seconds }),
+                    seconds = result.Seconds,
+                });
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    static void Print(PipelineResult result)
+    {
+        var table = new Table().AddColumns("stage", "epochs", "this run", "training").Title("ldm pipeline");
+        foreach (StageResult s in result.Stages)
+            table.AddRow(s.Name, s.Epochs.ToString(CultureInfo.InvariantCulture), s.Skipped ? "skipped (done)" : "trained", PipelineProgress.Duration(s.TrainingSeconds));
+        CliApp.Out.Write(table);
+        CliApp.Out.MarkupLineInterpolated($"Model set: [bold]{result.ModelSet}[/] ({PipelineProgress.Duration(result.Seconds)}); try ldm serve --models {result.ModelSet}");
+    }
+
+    /// <summary>Stage lines and notices on stderr; each stage's epochs as the train commands print them without a terminal; Ctrl-C as for them.</summary>
+    sealed class ConsoleObserver : IPipelineObserver
+    {
+        public void Notice(string line) => CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {line}");
+
+        public void Progress(PipelineProgress progress) => CliApp.Err.MarkupLineInterpolated($"[bold]{progress.ToString()}[/]");
+
+        public ITrainingObserver? Training { get; } = new SpectreTrainingObserver(null);
+
+        /// <summary>A stage's training stops cleanly at the first Ctrl-C; loading the data or timing the steps ends at once, as without a handler.</summary>
+        public IDisposable StopSection() => CliApp.Stop.Graceful();
+    }
+}

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LatentDiffusion.Data;
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.IO;
+using LatentDiffusion.Models;
+using LatentDiffusion.Training;
+using static TorchSharp.torch;
+
+namespace LatentDiffusion.Experiments;
+
+/// <summary>One stage's outcome: its published weights, whether it was already done, its training seconds (over every run of it) and the wall seconds spent on it here.</summary>
+public sealed record StageResult(string Name, string Weights, int Epochs, bool Skipped, double TrainingSeconds, double Seconds);
+
+/// <summary>A finished pipeline: the model set (the folder the FID table and report read) and each stage's outcome.</summary>
+public sealed record PipelineResult(string ModelSet, PipelinePlan Plan, IReadOnlyList<StageResult> Stages, double Seconds)
+{
+    public string Weights(string name) => Stages.Single(s => s.Name == name).Weights;
+}
+
+/// <summary>
+/// A user's labelled images to a generator, stage by stage (<c>ldm pipeline</c>): (1) part 1's classifier, whose
+/// features define the data's FID; (2) the latent VAE; (3) the class-conditional α-deblending UNet on the VAE's
+/// latents. Each stage is a normal run directory, <c>OUT/train/NAME</c> (its own lock, checkpoint and resume), and when
+/// it is finished its model is published into <c>OUT</c> as a <see cref="ModelSet"/> (<c>classifier</c>,
+/// <c>latent-vae</c>, <c>conditional</c>). A stage already finished is skipped, an interrupted one resumed. The whole
+/// folder is locked (<see cref="RunLock"/>) and bound to its data and plan (<see cref="PipelineRecord"/>): another
+/// dataset, split or budget into the same folder is one line naming both.
+/// </summary>
+public static class Pipeline
+{
+    /// <summary>Where the stages' run directories go inside the pipeline folder.</summary>
+    public const string TrainFolder = "train";
+
+    /// <summary>Loads <paramref name="dataSpec"/> (any <c>--data</c>, see <see cref="Datasets.Load"/>) and runs the pipeline on it; a dataset that cannot be used fails before anything is written.</summary>
+    public static PipelineResult Run(string dataSpec, DatasetOptions dataOptions, string outDirectory, PipelineSettings? settings = null,
+        IPipelineObserver? observer = null, CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        RequireOutFolder(outDirectory);
+        (settings ?? new PipelineSettings()).Validate();
+        ImageDataset data = Datasets.Load(dataSpec, dataOptions, observer is null ? null : observer.Notice);
+        return Run(data, outDirectory, settings, observer, cancel, clock);
+    }
+
+    /// <summary>Runs the pipeline on <paramref name="data"/> into <paramref name="outDirectory"/>; see the class summary.</summary>
+    public static PipelineResult Run(ImageDataset data, string outDirectory, PipelineSettings? settings = null, IPipelineObserver? observer = null,
+        CancellationToken cancel = default) => Run(data, outDirectory, settings, observer, cancel, Stopwatch.StartNew());
+
+    static PipelineResult Run(ImageDataset data, string outDirectory, PipelineSettings? settings, IPipelineObserver? observer, CancellationToken cancel, Stopwatch clock)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        settings ??= new PipelineSettings();
+        settings.Validate();
+        observer ??= new NullObserver();
+        RequireOutFolder(outDirectory);
+        using RunLock folderLock = RunLock.Acquire(outDirectory);   // one pipeline per folder; each stage locks its own run too
+        AtomicFile.CleanLeftovers(outDirectory);
+
+        IReadOnlyList<Stage> stages = Stages(data, settings, outDirectory);
+        PipelineRecord? record = PipelineRecord.Read(outDirectory);
+        if (record?.Problem(data.Info, settings.BudgetMinutes) is { } problem) throw new DataFormatException(outDirectory, problem);
+        if (record is not null && !record.Plan.Stages.Select(s => s.Name).SequenceEqual(stages.Select(s => s.Name)))
+            throw new DataFormatException(Path.Combine(outDirectory, PipelineRecord.FileName), "plans other stages than this version's; give another --out");
+        if (record is null)
+        {
+            record = new PipelineRecord(data.Info, MakePlan(stages, settings, clock, observer));
+            record.Write(outDirectory);
+        }
+        PipelinePlan plan = record.Plan;
+        observer.Notice($"plan: {plan.Describe()}{(plan.BudgetMinutes is { } m ? $" (--budget-minutes {m})" : "")}; about {PipelineProgress.Duration(plan.EstimatedSeconds)} of training as timed");
+
+        var eta = new PipelineEta(plan, clock);
+        TrainingConfig[] configs = stages.Select((s, i) => PipelinePlan.StageTraining(s.Recipe, plan.Stages[i].Epochs, data.Train.Count)).ToArray();
+        for (int i = 0; i < stages.Count; i++)
+            if (stages[i].IsFinished(configs[i])) eta.Done(i);   // the ETA leaves out what is done; each stage is asked again when reached
+        var results = new List<StageResult>();
+        for (int i = 0; i < stages.Count; i++)
+        {
+            Stage stage = stages[i];
+            int index = i;
+            void Report(string what, string detail) =>
+                observer.Progress(new PipelineProgress(index + 1, stages.Count, stage.Name, what, detail, eta.Elapsed, eta.Remaining()));
+            TrainingConfig config = configs[i];
+            double started = eta.Elapsed;
+            bool skipped = stage.IsFinished(config);
+            if (skipped)
+            {
+                eta.Done(i);
+                Report("skipped", $"the {stage.What} run in {stage.Run} is finished ({config.Epochs} epochs); skipped");
+            }
+            else
+            {
+                Report("started", $"training the {stage.What}, {config.Epochs} epochs, in {stage.Run}");
+                var trainer = new StageTrainer(eta.Observe(i, observer.Training, line => Report("epoch", line)), cancel);
+                using (observer.StopSection()) stage.Train(trainer, config);
+                eta.Done(i);
+            }
+            string weights = ModelSet.Publish(stage.Run, outDirectory, stage.Name);
+            double trainingSeconds = Checkpoint.ReadState(Path.Combine(stage.Run, Checkpoint.FileName)).TrainingSeconds;
+            if (!skipped) Report("finished", $"{stage.What} trained in {PipelineProgress.Duration(trainingSeconds)}; published {weights}");
+            results.Add(new StageResult(stage.Name, weights, config.Epochs, skipped, trainingSeconds, eta.Elapsed - started));
+        }
+        // Stage 4, the series' FID table and report of the model set, belongs here: one call on outDirectory (the model
+        // set, all three models published) and data, its paths added to PipelineResult, skipped when done like the others.
+        return new PipelineResult(outDirectory, plan, results, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>--out must be a folder that is new, empty, or a pipeline's (one line otherwise, before anything is loaded).</summary>
+    static void RequireOutFolder(string outDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outDirectory);
+        if (File.Exists(outDirectory)) throw new DataFormatException(outDirectory, "is a file; --out takes a folder for the pipeline");
+        if (!Directory.Exists(outDirectory) || File.Exists(Path.Combine(outDirectory, PipelineRecord.FileName))) return;
+        var foreign = Directory.EnumerateFileSystemEntries(outDirectory)
+            .Select(Path.GetFileName)
+            .Where(n => n is not (RunLock.FileName or RunLock.OwnerFileName or TrainFolder) && !n!.EndsWith(AtomicFile.TempSuffix, StringComparison.Ordinal))
+            .ToList();
+        if (foreign.Count > 0)
+            throw new DataFormatException(outDirectory, $"holds other files ({foreign[0]}{(foreign.Count > 1 ? ", …" : "")}) and no {PipelineRecord.FileName}; give a new or empty folder to --out");
+    }
+
+    /// <summary>Times each stage's training steps, then fits the plan (<see cref="PipelinePlan.Fit"/>).</summary>
+    static PipelinePlan MakePlan(IReadOnlyList<Stage> stages, PipelineSettings settings, Stopwatch clock, IPipelineObserver observer)
+    {
+        var timed = new List<(string, int, double)>();
+        foreach (Stage stage in stages)
+        {
+            double step = stage.SecondsPerStep(settings.TimedSteps);
+            timed.Add((stage.Name, stage.Recipe.Epochs, step * stage.StepsPerEpoch));
+        }
+        PipelinePlan plan = PipelinePlan.Fit(settings.BudgetMinutes, clock.Elapsed.TotalSeconds, timed);
+        if (settings.BudgetMinutes is { } minutes && clock.Elapsed.TotalSeconds + plan.EstimatedSeconds > minutes * 60 * 1.05)
+            observer.Notice($"--budget-minutes {minutes} is less than one epoch of each stage needs (about {PipelineProgress.Duration(clock.Elapsed.TotalSeconds + plan.EstimatedSeconds)} as timed); training one epoch each");
+        return plan;
+    }
+
+    /// <summary>
+    /// One stage: its name in the model set, its run directory and recipe, the timing of its training step, whether
+    /// its run is finished, and its training through an <see cref="IRunTrainer"/>.
+    /// </summary>
+    sealed record Stage(string Name, string What, string Run, TrainingConfig Recipe, long StepsPerEpoch, Func<int, double> SecondsPerStep,
+        Func<TrainingConfig, bool> IsFinished, Action<IRunTrainer, TrainingConfig> Train);
+
+    static IReadOnlyList<Stage> Stages(ImageDataset data, PipelineSettings settings, string outDirectory)
+    {
+        string RunOf(string name) => Path.Combine(outDirectory, TrainFolder, name);
+        long StepsPerEpoch(TrainingConfig recipe) => (data.Train.Count + recipe.BatchSize - 1) / recipe.BatchSize;
+        string classifierRun = RunOf(ModelSet.Classifier), vaeRun = RunOf(ModelSet.LatentVae), conditionalRun = RunOf(ModelSet.Conditional);
+        string vaePath = Path.Combine(vaeRun, RunDirectory.ModelFileName);
+        VaeConfig vae = settings.LatentVae.ForResolution(data.Channels, data.Resolution);
+        UNetConfig unet = (settings.UNet ?? Recipes.DiffusionUNet(vae.LatentChannels)) with { LatentChannels = vae.LatentChannels, Classes = data.Classes };
+        return
+        [
+            new(ModelSet.Classifier, "classifier", classifierRun, settings.ClassifierTraining, StepsPerEpoch(settings.ClassifierTraining),
+                steps => TimeSteps(ClassifierTask.For(data), settings.ClassifierTraining, steps),
+                config => IsFinished(ClassifierTask.For(data), config, classifierRun),
+                (trainer, config) =>
+                {
+                    using ClassifierTask task = ClassifierTask.For(data);
+                    trainer.EnsureTrained(task, config, classifierRun, "classifier");
+                }),
+            new(ModelSet.LatentVae, "latent VAE", vaeRun, settings.LatentVaeTraining, StepsPerEpoch(settings.LatentVaeTraining),
+                steps => TimeSteps(new VaeTask(data.Train, data.Test, vae, data.Info), settings.LatentVaeTraining, steps),
+                config => IsFinished(new VaeTask(data.Train, data.Test, vae, data.Info), config, vaeRun),
+                (trainer, config) => ShippedRuns.TrainLatentVae(data, vaeRun, trainer, config, settings.LatentVae)),
+            new(ModelSet.Conditional, "class-conditional generator", conditionalRun, settings.ConditionalTraining, StepsPerEpoch(settings.ConditionalTraining),
+                steps => TimeConditionalSteps(vae, unet, data.Train.Count, settings.ConditionalTraining, steps),
+                config => IsConditionalFinished(conditionalRun, config, vaePath, unet),
+                (trainer, config) => ShippedRuns.TrainConditional(data, vaePath, conditionalRun, trainer, config, settings.UNet)),
+        ];
+    }
+
+    static bool IsFinished<TModel>(ITrainingTask<TModel> task, TrainingConfig config, string run) where TModel : nn.Module =>
+        RunDirectory.IsFinished(run, config, task.Architecture, task.Settings);
+
+    /// <summary>
+    /// Whether the conditional run is finished without encoding the data again: its recorded model must be
+    /// <paramref name="unet"/> on the latents of the VAE at <paramref name="vaePath"/> (by SHA-256); the latents are a
+    /// function of that VAE, the data and the seed, which the pipeline folder fixes.
+    /// </summary>
+    static bool IsConditionalFinished(string run, TrainingConfig config, string vaePath, UNetConfig unet)
+    {
+        string checkpoint = Path.Combine(run, Checkpoint.FileName);
+        if (!File.Exists(checkpoint) || !File.Exists(Path.Combine(run, RunDirectory.ModelFileName)) || !File.Exists(vaePath)) return false;
+        Checkpoint.State state = Checkpoint.ReadState(checkpoint);
+        if (state.Settings is null || !RunDirectory.IsFinished(run, config, nameof(UNet), state.Settings)) return false;
+        DiffusionConfig? recorded = JsonSerializer.Deserialize<DiffusionConfig>(state.Settings);
+        return recorded is not null && recorded.VaeSha256 == ModelWeights.Sha256(vaePath) && recorded.UNet == unet &&
+               recorded.Objective == DiffusionObjective.AlphaDeblending;
+    }
+
+    /// <summary>
+    /// Seconds of one training step (forward, backward, Adam) of <paramref name="task"/>'s model on its first batch:
+    /// the mean of <paramref name="steps"/> steps after an untimed one. Draws come from a generator of the config's seed;
+    /// the global generator the model's initialisation uses is reseeded by the trainer before it trains.
+    /// </summary>
+    static double TimeSteps<TModel>(ITrainingTask<TModel> task, TrainingConfig config, int steps) where TModel : nn.Module
+    {
+        using TModel model = task.CreateModel();
+        model.train();
+        using var optimizer = optim.Adam(model.parameters(), lr: config.LearningRate);
+        using var generator = new Generator((ulong)config.Seed);
+        using Tensor indices = arange(Math.Min(config.BatchSize, task.TrainCount), dtype: ScalarType.Int64);
+        var clock = new Stopwatch();
+        for (int s = 0; s <= steps; s++)
+        {
+            if (s == 1) clock.Start();
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            task.Loss(model, indices, generator).Loss.backward();
+            optimizer.step();
+        }
+        return clock.Elapsed.TotalSeconds / steps;
+    }
+
+    /// <summary>As <see cref="TimeSteps{TModel}"/> for the conditional UNet, on random latents of the VAE's shape (the VAE is not trained yet).</summary>
+    static double TimeConditionalSteps(VaeConfig vae, UNetConfig unet, long trainCount, TrainingConfig config, int steps)
+    {
+        long[] latent;
+        using (var untrained = new Vae(vae)) latent = untrained.LatentShape;
+        long n = Math.Min(config.BatchSize, trainCount);
+        using var generator = new Generator((ulong)config.Seed);
+        using Tensor latents = randn([n, .. latent], generator: generator);
+        using Tensor labels = randint(0, unet.Classes, [n], dtype: ScalarType.Int64, generator: generator);
+        var diffusion = ShippedRuns.ConditionalConfig(new DiffusionConfig { UNet = unet with { Classes = 0 } }, unet.Classes, unet);
+        using var task = new DiffusionTask(latents, latents, diffusion, labels, labels);
+        return TimeSteps(task, config, steps);
+    }
+
+    /// <summary>Trains a stage's run (resuming it when interrupted) with the pipeline's observer and stop token.</summary>
+    sealed class StageTrainer(ITrainingObserver observer, CancellationToken cancel) : IRunTrainer
+    {
+        public string EnsureTrained<TModel>(ITrainingTask<TModel> task, TrainingConfig config, string run, string what) where TModel : nn.Module
+        {
+            if (!RunDirectory.IsFinished(run, config, task.Architecture, task.Settings))
+                using (new Trainer<TModel>(config, observer).Train(task, run, resume: true, cancel)) { }
+            return Path.Combine(run, RunDirectory.ModelFileName);
+        }
+    }
+
+    sealed class NullObserver : IPipelineObserver;
+}

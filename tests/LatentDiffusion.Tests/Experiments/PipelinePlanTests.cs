@@ -1,0 +1,47 @@
+using LatentDiffusion.Experiments;
+using LatentDiffusion.Training;
+
+namespace LatentDiffusion.Tests.Experiments;
+
+/// <summary>The budget rule and the stages' training configs: recipes unchanged without a budget or on MNIST, one fraction of every recipe with one.</summary>
+public sealed class PipelinePlanTests
+{
+    static readonly (string, int, double)[] Stages = [("classifier", 100, 2.0), ("latent-vae", 20, 30.0), ("conditional", 100, 3.0)];
+
+    [Fact]
+    public void Fit_WithoutBudget_TrainsTheRecipesEpochs()
+    {
+        PipelinePlan plan = PipelinePlan.Fit(null, 1000, Stages);
+        Assert.Null(plan.BudgetMinutes);
+        Assert.Equal([100, 20, 100], plan.Stages.Select(s => s.Epochs));
+        Assert.Equal(100 * 2.0 + 20 * 30.0 + 100 * 3.0, plan.EstimatedSeconds);
+    }
+
+    [Fact]
+    public void Fit_WithBudget_TrainsOneFractionOfEveryRecipe_AfterWhatWasSpent()
+    {
+        // The recipes take 200 + 600 + 300 = 1100 s; 10 minutes less 50 s spent leave 550 s: half of each recipe.
+        PipelinePlan plan = PipelinePlan.Fit(10, 50, Stages);
+        Assert.Equal(10, plan.BudgetMinutes);
+        Assert.Equal([50, 10, 50], plan.Stages.Select(s => s.Epochs));
+        Assert.Equal([100, 20, 100], plan.Stages.Select(s => s.RecipeEpochs));
+        Assert.True(plan.EstimatedSeconds <= 550);
+    }
+
+    [Fact]
+    public void Fit_BudgetAboveTheRecipes_NeverTrainsMore_AndBelowOneEpoch_TrainsOneEach()
+    {
+        Assert.Equal([100, 20, 100], PipelinePlan.Fit(1000, 0, Stages).Stages.Select(s => s.Epochs));
+        Assert.Equal([1, 1, 1], PipelinePlan.Fit(0.01, 30, Stages).Stages.Select(s => s.Epochs));
+        Assert.Equal([33, 6, 33], PipelinePlan.Fit(6.2, 0, Stages).Stages.Select(s => s.Epochs));   // 372 / 1100 = 0.338…, rounded down
+    }
+
+    [Fact]
+    public void StageTraining_OnMnist_IsTheRecipe_AndOnAFewImages_CutsTheWarmUp()
+    {
+        foreach (TrainingConfig recipe in new[] { new TrainingConfig(), Recipes.LatentVae.Training, Recipes.ConditionalTraining })
+            Assert.Equal(recipe, PipelinePlan.StageTraining(recipe, recipe.Epochs, 60_000));
+        TrainingConfig small = PipelinePlan.StageTraining(Recipes.LatentVae.Training, 5, 640);   // 20 steps an epoch, 100 in all
+        Assert.Equal((5, 10, 1), (small.Epochs, small.WarmupSteps, small.CheckpointEvery));
+    }
+}
