@@ -102,7 +102,7 @@ public static class ReproducePart3
                 Seeds = seeds,
                 Samplers = parse.GetValue(samplers) switch { "none" => null, "full" => SamplerTableSize.Full, _ => SamplerTableSize.Quick },
             }, ConsoleProgress.Instance);
-            PrintTable(result.Rows, result.Census, n, result.SampleSeconds, result.ClassifierSha256);
+            PrintTable(result.Rows, result.Census, n, s, seeds, result.SampleSeconds, result.ClassifierSha256);
             if (result.SamplerRows.Count > 0) PrintSamplerTable(result.SamplerRows);
             foreach (string note in result.Notes) ConsoleProgress.Instance.Note(note);
             CliApp.Out.MarkupLineInterpolated($"Report: [bold]{result.Report.IndexPath}[/] ({result.Report.Figures.Count} figures; also {result.Report.MarkdownPath}).");
@@ -157,10 +157,11 @@ public static class ReproducePart3
         CliApp.Out.Write(table);
     }
 
-    static void PrintTable(IReadOnlyList<GeneratorFidRow> rows, DigitCensus census, int n, double sampleSeconds, string classifierSha)
+    static void PrintTable(IReadOnlyList<GeneratorFidRow> rows, DigitCensus census, int n, long seed, int seeds, double sampleSeconds, string classifierSha)
     {
+        string which = seeds > 1 ? $" (seed {seed}, the first of {seeds})" : "";
         string note = string.Create(CultureInfo.InvariantCulture,
-            $"Diffusion: {n} digits in {sampleSeconds:F0} s. Classifier labels: {string.Join(" ", census.Counts.Select((c, d) => $"{d}:{c}"))} (total variation from MNIST's proportions {census.TotalVariation:F3}; mean confidence {census.MeanConfidence:P1}).");
+            $"Diffusion: {n} digits{which} in {sampleSeconds:F0} s. Classifier labels: {string.Join(" ", census.Counts.Select((c, d) => $"{d}:{c}"))} (total variation from MNIST's proportions {census.TotalVariation:F3}; mean confidence {census.MeanConfidence:P1}).");
         ReproducePart2.PrintTable("The series' FID table (every row against the 60k training images)", Part3Reproduction.RowOrder.Select(name => rows.First(x => x.Name == name)).ToList(), classifierSha, note);
     }
 }
