@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using LatentDiffusion.Data;
 using LatentDiffusion.IO;
+using LatentDiffusion.Metrics;
 using LatentDiffusion.Reports;
 using LatentDiffusion.Sampling;
 using LatentDiffusion.Training;
@@ -58,6 +59,21 @@ internal static class CommonOptions
     public static Option<int> CountOption(int defaultCount) => new("-n", "--count") { Description = "Number of digits.", DefaultValueFactory = _ => defaultCount };
 
     public static Option<long> SeedOption() => new("--seed") { Description = "Seed of the random draws.", DefaultValueFactory = _ => 0 };
+
+    /// <summary>--seeds K: <paramref name="rows"/> sampled at seeds SEED … SEED+K-1, shown as the mean with the range (<see cref="SeedMeans"/>).</summary>
+    public static Option<int> SeedsOption(string rows) => new("--seeds")
+    {
+        Description = $"Sampling seeds K for {rows}: each is sampled at seeds SEED, SEED+1, …, SEED+K-1 and shows the mean, with the lowest and highest value. " +
+                      $"Multiplies their time. At most {SeedMeans.MaxSeeds}; default 1.",
+        DefaultValueFactory = _ => 1,
+    };
+
+    /// <summary><paramref name="seeds"/> when it is a number of seeds (1 … <see cref="SeedMeans.MaxSeeds"/>), else a usage error naming --seeds.</summary>
+    public static int RequireSeeds(int seeds)
+    {
+        if (SeedMeans.Problem(seeds) is { } problem) throw new InvalidOptionException(problem);
+        return seeds;
+    }
 
     public static Option<string> OutOption(string what) => new("--out")
     {

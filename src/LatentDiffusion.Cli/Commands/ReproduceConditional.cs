@@ -48,10 +48,11 @@ public static class ReproduceConditional
         var train = new Option<bool>("--train") { Description = "Train the conditional model with the shipped recipe (resumable, OUT/model) on the latents of --vae instead of using --model." };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
         var interval = CommonOptions.GuidanceIntervalOption();
+        var seedsOption = CommonOptions.SeedsOption("every guidance weight's row (accuracy, confidence, per-class FID and the metrics beyond it; not the test digits or the unconditional reference)");
         var json = CommonOptions.JsonOption();
         var command = new Command("conditional", "Grade the class-conditional model: sweep the guidance weight (classifier accuracy, per-class FID), the balanced grid, the report.")
         {
-            data, classifierModel, model, vae, count, weights, seed, outDir, unconditional, train, report, json,
+            data, classifierModel, model, vae, count, weights, seed, seedsOption, outDir, unconditional, train, report, json,
         };
         samplers.AddTo(command);
         command.Options.Add(interval);
@@ -61,6 +62,7 @@ public static class ReproduceConditional
             if (CountLimit.Problem(10L * n, "-n (per digit, x10)") is { } tooMany) throw new InvalidOptionException(tooMany);
             double[] sweep = ParseWeights(parse.GetValue(weights)!);
             long s = parse.GetValue(seed);
+            int seeds = CommonOptions.RequireSeeds(parse.GetValue(seedsOption));
             string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
             string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel), "classifier");
             MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
@@ -82,6 +84,7 @@ public static class ReproduceConditional
                 using GuidanceSweepResult result = GuidanceSweep.Run(new GuidanceSweepInputs(unet, config, decoder, vaePath, classifier, mnist, n, sweep, s, template)
                 {
                     Unconditional = (unconditionalPath, unconditionalGiven),
+                    Seeds = seeds,
                 }, ConsoleProgress.Instance);
                 string reportDir = parse.GetValue(report) ?? Path.Combine(parse.GetValue(outDir)!, "report");
                 ConditionalReport.Write(new ConditionalReportInputs(result.Rows, result.Grid, result.GridGuidance)
@@ -102,6 +105,15 @@ public static class ReproduceConditional
                             mean_precision = r.Mean(d => d.Manifold?.Precision), mean_recall = r.Mean(d => d.Manifold?.Recall), mean_density = r.Mean(d => d.Manifold?.Density),
                             mean_coverage = r.Mean(d => d.Manifold?.Coverage), mean_memorised_fraction = r.Mean(d => d.MemorisedFraction),
                             digits = r.Digits.Select(d => new { digit = d.Digit, correct = d.Correct, count = d.Count, mean_confidence = d.MeanConfidence, fid = d.Fid, quality = Quality(d) }),
+                            seeds = r.Seeds, accuracy_min = r.AccuracyRange.Min, accuracy_max = r.AccuracyRange.Max, mean_fid_min = r.MeanFidRange.Min, mean_fid_max = r.MeanFidRange.Max,
+                            per_seed = r.PerSeed.Select((p, k) => new
+                            {
+                                seed = s + k, accuracy = p.Accuracy, worst_accuracy = p.WorstAccuracy, mean_confidence = p.MeanConfidence, mean_fid = p.MeanFid, worst_fid = p.WorstFid,
+                                seconds = p.Seconds,
+                                mean_precision = p.Mean(d => d.Manifold?.Precision), mean_recall = p.Mean(d => d.Manifold?.Recall), mean_density = p.Mean(d => d.Manifold?.Density),
+                                mean_coverage = p.Mean(d => d.Manifold?.Coverage), mean_memorised_fraction = p.Mean(d => d.MemorisedFraction),
+                                digits = p.Digits.Select(d => new { digit = d.Digit, correct = d.Correct, count = d.Count, mean_confidence = d.MeanConfidence, fid = d.Fid }),
+                            }),
                         }),
                         test_digits = result.TestDigits.Select(d => new { digit = d.Digit, accuracy = d.Accuracy, fid = d.Fid, quality = Quality(d) }),
                         unconditional = result.Unconditional?.Select(d => new { digit = d.Digit, count = d.Count, fid = d.Fid, quality = Quality(d) }),
@@ -136,7 +148,9 @@ public static class ReproduceConditional
 
     static void PrintSweep(IReadOnlyList<GuidanceRow> rows, IReadOnlyList<DigitGrade> test, IReadOnlyList<DigitGrade>? reference)
     {
-        var table = new Table().Title("Guidance sweep (part 1's classifier grades every digit; the metrics beyond FID are means over the digits)");
+        int seeds = rows.Max(r => r.Seeds);
+        var table = new Table().Title("Guidance sweep (part 1's classifier grades every digit; the metrics beyond FID are means over the digits" +
+                                      (seeds > 1 ? $"; each weight the mean of {seeds} sampling seeds, the lowest-highest in brackets)" : ")"));
         foreach (string h in new[] { "w", "read as asked", "worst digit", "mean confidence", "per-class FID (mean)", "(worst)", "precision", "recall", "density", "coverage", "memorised", "seconds" })
             table.AddColumn(h);
         static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
@@ -146,8 +160,10 @@ public static class ReproduceConditional
             return [M(r.Mean(d => d.Manifold?.Precision)), M(r.Mean(d => d.Manifold?.Recall)), M(r.Mean(d => d.Manifold?.Density)), M(r.Mean(d => d.Manifold?.Coverage)), M(r.Mean(d => d.MemorisedFraction))];
         }
         foreach (GuidanceRow r in rows)
-            table.AddRow([r.Guidance.ToString("0.0#", CultureInfo.InvariantCulture), $"{100 * r.Accuracy:F2} %", $"{100 * r.WorstAccuracy:F1} %", $"{100 * r.MeanConfidence:F1} %",
-                F(r.MeanFid, "F2"), F(r.WorstFid, "F2"), .. Quality(r), F(r.Seconds, "F0")]);
+            table.AddRow([r.Guidance.ToString("0.0#", CultureInfo.InvariantCulture),
+                $"{100 * r.Accuracy:F2} %" + (r.Seeds > 1 ? $" ({F(100 * r.AccuracyRange.Min, "F2")}-{F(100 * r.AccuracyRange.Max, "F2")})" : ""),
+                $"{100 * r.WorstAccuracy:F1} %", $"{100 * r.MeanConfidence:F1} %",
+                F(r.MeanFid, "F2") + (r.Seeds > 1 ? $" ({F(r.MeanFidRange.Min, "F2")}-{F(r.MeanFidRange.Max, "F2")})" : ""), F(r.WorstFid, "F2"), .. Quality(r), F(r.Seconds, "F0")]);
         var testRow = new GuidanceRow(double.NaN, test, 0);
         table.AddRow(["test digits", $"{100 * testRow.Accuracy:F2} %", $"{100 * testRow.WorstAccuracy:F1} %", $"{100 * testRow.MeanConfidence:F1} %",
             F(testRow.MeanFid, "F2"), F(testRow.WorstFid, "F2"), .. Quality(testRow), ""]);

@@ -32,15 +32,17 @@ public static class ReproducePart2
         var train = new Option<bool>("--train") { Description = "Retrain the autoencoder and the VAE with the shipped recipes (resumable) instead of using the shipped weights." };
         var outDir = new Option<string>("--out") { Description = "Run directory: report/ (and the training runs with --train).", DefaultValueFactory = _ => "runs/part2" };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
+        var seedsOption = CommonOptions.SeedsOption("the sampled rows (VAE, AE; not Validation, Random or the reconstructions)");
         var json = CommonOptions.JsonOption();
         var command = new Command("part2", "Part 2: evaluate the autoencoder and the VAE, MNIST-FID of their samples (and reconstructions), the post's figures as a report.")
         {
-            data, classifierModel, ae, vae, count, seed, train, outDir, report, json,
+            data, classifierModel, ae, vae, count, seed, train, outDir, report, seedsOption, json,
         };
         command.SetAction(CliApp.Action(parse =>
         {
             int n = CommonOptions.RequireCount(parse.GetValue(count));
             long s = parse.GetValue(seed);
+            int seeds = CommonOptions.RequireSeeds(parse.GetValue(seedsOption));
             string run = parse.GetValue(outDir)!;
             MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             string aePath = parse.GetValue(ae)!, vaePath = parse.GetValue(vae)!;
@@ -52,7 +54,6 @@ public static class ReproducePart2
             using Classifier classifier = ModelFile.LoadClassifier(classifierPath);
             using ConvAutoencoder autoencoder = ModelFile.LoadAutoencoder(aePath);
             using Vae model = ModelFile.LoadVae(vaePath);
-            using Tensor trainImages = mnist.Train.ToInputs();
             using Tensor test = mnist.Test.ToInputs();
             var evalGenerator = new Generator(unchecked((ulong)s));
             ValidationResult aeEval, vaeEval;
@@ -64,21 +65,8 @@ public static class ReproducePart2
             evalGenerator.Dispose();
 
             CliApp.Err.MarkupLine("[grey]Sampling and computing MNIST-FID (both feature definitions)…[/]");
-            (Tensor mean, Tensor std) = Part2Sampling.LatentStatistics(autoencoder, trainImages);
-            using Tensor aeSamples = Part2Sampling.AutoencoderSamples(autoencoder, mean, std, n, s);
-            mean.Dispose();
-            std.Dispose();
-            using Tensor vaeSamples = Part2Sampling.VaeSamples(model, n, s);
-            using Tensor aeRecon = Part2Sampling.AutoencoderReconstructions(autoencoder, test);
-            using Tensor vaeRecon = Part2Sampling.VaeReconstructions(model, test, s);
             var scorer = new FidScorer(classifier, mnist);
-            IReadOnlyList<GeneratorFidRow> rows = GeneratorFid.Table(classifier, mnist,
-            [
-                ("VAE", $"{n} VAE samples, z ~ N(0, I), clipped to [0, 1]", vaeSamples, (double?)BlogPart2.FidVae),
-                ("AE", $"{n} autoencoder samples, latents ~ N(training latents' per-element mean, std), clipped", aeSamples, null),
-                ("VAE reconstructions", "the VAE's reconstructions of the test set, decode(μ + σ·ε): the floor of any generator in its latent space", vaeRecon, null),
-                ("AE reconstructions", "the autoencoder's reconstructions of the test set", aeRecon, null),
-            ], s, scorer);
+            IReadOnlyList<GeneratorFidRow> rows = Part2Reproduction.FidTable(classifier, autoencoder, model, mnist, n, s, seeds, scorer);
 
             string reportDir = parse.GetValue(report) ?? Path.Combine(run, "report");
             var inputs = new Part2ReportInputs(autoencoder, model, mnist)
@@ -106,7 +94,7 @@ public static class ReproducePart2
                     count = n,
                     seed = s,
                     classifier_sha256 = ModelWeights.Sha256(classifierPath),
-                    rows = rows.Select(RowJson),
+                    rows = rows.Select(r => RowJson(r, s)),
                     memorisation_threshold = scorer.MemorisationThreshold,
                     seconds_quality = scorer.QualitySeconds,
                     seconds_quality_setup = scorer.QualitySetupSeconds,
@@ -117,23 +105,34 @@ public static class ReproducePart2
         return command;
     }
 
-    /// <summary>A row of parts 2 and 3's FID table in <c>--json</c>: the FIDs and ratios, then the metrics beyond FID (null for a row too small for them).</summary>
-    internal static object RowJson(GeneratorFidRow r) => new
+    /// <summary>
+    /// A row of parts 2 and 3's FID table in <c>--json</c>: the FIDs and ratios, then the metrics beyond FID (null for a row
+    /// too small for them); a row sampled at several seeds (from <paramref name="seed"/> on) also gives its range and each seed's numbers, as the sampler table's rows.
+    /// </summary>
+    internal static object RowJson(GeneratorFidRow r, long seed) => new
     {
         name = r.Name, fid_preact = r.FidPreact, fid_flatten = r.FidFlatten, ratio_to_random = r.RatioToRandom, ratio_to_validation = r.RatioToValidation, post_fid = r.BlogFid,
         precision = r.Manifold?.Precision, recall = r.Manifold?.Recall, density = r.Manifold?.Density, coverage = r.Manifold?.Coverage,
         memorised_fraction = r.MemorisedFraction, warnings = r.Warnings,
+        seeds = r.Seeds, fid_preact_min = r.FidPreactRange.Min, fid_preact_max = r.FidPreactRange.Max,
+        per_seed = r.PerSeed.Select((p, k) => new
+        {
+            seed = seed + k, fid_preact = p.FidPreact, fid_flatten = p.FidFlatten, ratio_to_random = p.RatioToRandom, ratio_to_validation = p.RatioToValidation,
+            precision = p.Manifold?.Precision, recall = p.Manifold?.Recall, density = p.Manifold?.Density, coverage = p.Manifold?.Coverage,
+            memorised_fraction = p.MemorisedFraction,
+        }),
     };
 
     /// <summary>An FID table (rows in the given order) and the classifier it was computed with; parts 2 and 3 print theirs with it.</summary>
-    internal static void PrintTable(string title, IEnumerable<GeneratorFidRow> rows, string classifierSha, string? note = null)
+    internal static void PrintTable(string title, IReadOnlyList<GeneratorFidRow> rows, string classifierSha, string? note = null)
     {
-        var table = new Table().Title(title);
+        int seeds = rows.Max(r => r.Seeds);
+        var table = new Table().Title(title + (seeds > 1 ? $"; the sampled rows the mean of {seeds} sampling seeds, the FID's lowest-highest in brackets" : ""));
         foreach (string c in new[] { "row", "FID preact", "FID flatten", "÷ Random", "÷ Validation", "post FID", "post ÷ Validation", "precision", "recall", "density", "coverage", "memorised" })
             table.AddColumn(c == "row" ? new TableColumn(c) : new TableColumn(c).RightAligned());
         static string M(double? value) => value is double v ? F(v, "F3") : "-";
         foreach (GeneratorFidRow r in rows)
-            table.AddRow(Markup.Escape(r.Name), F(r.FidPreact, "F2"), F(r.FidFlatten, "F2"), F(r.RatioToRandom, "F4"), F(r.RatioToValidation, "F1") + "x",
+            table.AddRow(Markup.Escape(r.Name), F(r.FidPreact, "F2") + (r.Seeds > 1 ? $" ({F(r.FidPreactRange.Min, "F2")}-{F(r.FidPreactRange.Max, "F2")})" : ""), F(r.FidFlatten, "F2"), F(r.RatioToRandom, "F4"), F(r.RatioToValidation, "F1") + "x",
                 r.BlogFid is double b ? F(b, "F2") : "", r.BlogRatioToValidation is double br ? F(br, "F1") + "x" : "",
                 M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density), M(r.Manifold?.Coverage), M(r.MemorisedFraction));
         CliApp.Out.Write(table);

@@ -64,11 +64,7 @@ public static class ReproducePart3
             DefaultValueFactory = _ => "quick",
         };
         samplers.AcceptOnlyFromAmong("none", "quick", "full");
-        var samplerSeeds = new Option<int>("--seeds")
-        {
-            Description = "Sampling seeds per sampler-table row: each row is sampled at seeds SEED, SEED+1, … and shows the mean, with the lowest and highest FID. Multiplies the table's time. Default 1.",
-            DefaultValueFactory = _ => 1,
-        };
+        var samplerSeeds = CommonOptions.SeedsOption("the rows that depend on the sampling seed (the series' VAE and Diffusion rows, every sampler-table row; not Validation, Random or the floors)");
         var json = CommonOptions.JsonOption();
         var command = new Command("part3", "Part 3: sample the latent diffusion model, score it and part 2's VAE with MNIST-FID (the series' table), compare samplers, write the report.")
         {
@@ -78,8 +74,7 @@ public static class ReproducePart3
         {
             int n = CommonOptions.RequireCount(parse.GetValue(count));
             long s = parse.GetValue(seed);
-            int seeds = parse.GetValue(samplerSeeds);
-            if (seeds is < 1 or > MaxSeeds) throw new InvalidOptionException($"--seeds must be between 1 and {MaxSeeds} (got {seeds})");
+            int seeds = CommonOptions.RequireSeeds(parse.GetValue(samplerSeeds));
             string run = parse.GetValue(outDir)!;
             MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
             string vaePath = parse.GetValue(vae)!, modelPath = parse.GetValue(model)!;
@@ -104,10 +99,10 @@ public static class ReproducePart3
             {
                 Count = n, Seed = s, ClipX0 = parse.GetValue(clip), AlphaPath = iadbPath, Wide = widePath is null ? null : (widePath, wideGiven),
                 Student = studentPath is null ? null : (studentPath, studentGiven),
-                SamplerSeeds = seeds,
+                Seeds = seeds,
                 Samplers = parse.GetValue(samplers) switch { "none" => null, "full" => SamplerTableSize.Full, _ => SamplerTableSize.Quick },
             }, ConsoleProgress.Instance);
-            PrintTable(result.Rows, result.Census, n, result.SampleSeconds, result.ClassifierSha256);
+            PrintTable(result.Rows, result.Census, n, s, seeds, result.SampleSeconds, result.ClassifierSha256);
             if (result.SamplerRows.Count > 0) PrintSamplerTable(result.SamplerRows);
             foreach (string note in result.Notes) ConsoleProgress.Instance.Note(note);
             CliApp.Out.MarkupLineInterpolated($"Report: [bold]{result.Report.IndexPath}[/] ({result.Report.Figures.Count} figures; also {result.Report.MarkdownPath}).");
@@ -120,7 +115,7 @@ public static class ReproducePart3
                     diffusion_model = modelPath,
                     vae = vaePath,
                     classifier_sha256 = result.ClassifierSha256,
-                    rows = result.Rows.Select(ReproducePart2.RowJson),
+                    rows = result.Rows.Select(r => ReproducePart2.RowJson(r, s)),
                     memorisation_threshold = result.MemorisationThreshold,
                     seconds_quality = result.QualitySeconds,
                     seconds_quality_setup = result.QualitySetupSeconds,
@@ -146,9 +141,6 @@ public static class ReproducePart3
         return command;
     }
 
-    /// <summary>The most sampling seeds a sampler-table row may average (each one is a full row's sampling and scoring).</summary>
-    const int MaxSeeds = 10;
-
     static void PrintSamplerTable(IReadOnlyList<SamplerRow> rows)
     {
         bool seeds = rows.Any(r => r.Seeds > 1);
@@ -165,10 +157,11 @@ public static class ReproducePart3
         CliApp.Out.Write(table);
     }
 
-    static void PrintTable(IReadOnlyList<GeneratorFidRow> rows, DigitCensus census, int n, double sampleSeconds, string classifierSha)
+    static void PrintTable(IReadOnlyList<GeneratorFidRow> rows, DigitCensus census, int n, long seed, int seeds, double sampleSeconds, string classifierSha)
     {
+        string which = seeds > 1 ? $" (seed {seed}, the first of {seeds})" : "";
         string note = string.Create(CultureInfo.InvariantCulture,
-            $"Diffusion: {n} digits in {sampleSeconds:F0} s. Classifier labels: {string.Join(" ", census.Counts.Select((c, d) => $"{d}:{c}"))} (total variation from MNIST's proportions {census.TotalVariation:F3}; mean confidence {census.MeanConfidence:P1}).");
-        ReproducePart2.PrintTable("The series' FID table (every row against the 60k training images)", Part3Reproduction.RowOrder.Select(name => rows.First(x => x.Name == name)), classifierSha, note);
+            $"Diffusion: {n} digits{which} in {sampleSeconds:F0} s. Classifier labels: {string.Join(" ", census.Counts.Select((c, d) => $"{d}:{c}"))} (total variation from MNIST's proportions {census.TotalVariation:F3}; mean confidence {census.MeanConfidence:P1}).");
+        ReproducePart2.PrintTable("The series' FID table (every row against the 60k training images)", Part3Reproduction.RowOrder.Select(name => rows.First(x => x.Name == name)).ToList(), classifierSha, note);
     }
 }

@@ -19,6 +19,9 @@ public sealed record GuidanceSweepInputs(UNet Model, DiffusionConfig Config, Vae
 {
     /// <summary>The unconditional model's file (absent: no reference), and whether the user named it (a default that does not fit the VAE is skipped with a note).</summary>
     public (string Path, bool Given)? Unconditional { get; init; }
+
+    /// <summary>Sampling seeds K of every weight's row: sampled at seeds Seed … Seed + K − 1, each number the mean over them (<see cref="GuidanceRow.Mean(IReadOnlyList{GuidanceRow})"/>).</summary>
+    public int Seeds { get; init; } = 1;
 }
 
 /// <summary>
@@ -42,6 +45,7 @@ public static class GuidanceSweep
         observer ??= SilentObserver.Instance;
         if (inputs.Config.UNet.Classes != 10) throw new ArgumentException($"the guidance sweep needs a class-conditional MNIST model (this one has {inputs.Config.UNet.Classes} classes)");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs.PerDigit);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs.Seeds);
         if (inputs.Weights.Count == 0) throw new ArgumentException("the sweep needs at least one guidance weight");
         int n = inputs.PerDigit;
         int[] labels = Enumerable.Range(0, 10).SelectMany(d => Enumerable.Repeat(d, n)).ToArray();
@@ -55,20 +59,26 @@ public static class GuidanceSweep
         {
             foreach (double w in inputs.Weights)
             {
-                var watch = System.Diagnostics.Stopwatch.StartNew();
-                using LatentSamples samples = observer.Step($"w = {w.ToString(CultureInfo.InvariantCulture)}: {labels.Length} digits, {how}", p =>
-                    LatentDiffusionSampler.Generate(inputs.Model, inputs.Config, inputs.Vae, labels.Length, inputs.Seed, template with { Guidance = w }, p));
-                double seconds = watch.Elapsed.TotalSeconds;
-                var grades = Enumerable.Range(0, 10).Select(d => grading.Grade(samples.Images.narrow(0, (long)d * n, n), d)).ToList();
-                var row = new GuidanceRow(w, grades, seconds);
-                rows.Add(row);
-                observer.Result(string.Create(CultureInfo.InvariantCulture,
-                    $"w = {w}: {100 * row.Accuracy:F2} % read as asked (worst digit {100 * row.WorstAccuracy:F1} %), per-class FID mean {row.MeanFid:F2} (worst {row.WorstFid:F2}), {seconds:F0} s"));
-                if (w == Training.Recipes.Guidance || (grid is null && w == inputs.Weights[^1]))
+                var seeds = new List<GuidanceRow>();
+                for (int k = 0; k < inputs.Seeds; k++)
                 {
-                    grid?.Dispose();
-                    grid = cat(Enumerable.Range(0, 10).Select(d => samples.Images.narrow(0, (long)d * n, Math.Min(n, 10))).ToArray(), 0);
+                    long seed = inputs.Seed + k;
+                    string which = inputs.Seeds > 1 ? $", seed {seed}" : "";
+                    var watch = System.Diagnostics.Stopwatch.StartNew();
+                    using LatentSamples samples = observer.Step($"w = {w.ToString(CultureInfo.InvariantCulture)}: {labels.Length} digits, {how}{which}", p =>
+                        LatentDiffusionSampler.Generate(inputs.Model, inputs.Config, inputs.Vae, labels.Length, seed, template with { Guidance = w }, p));
+                    double seconds = watch.Elapsed.TotalSeconds;
+                    var grades = Enumerable.Range(0, 10).Select(d => grading.Grade(samples.Images.narrow(0, (long)d * n, n), d)).ToList();
+                    seeds.Add(new GuidanceRow(w, grades, seconds));
+                    if (k == 0 && (w == Training.Recipes.Guidance || (grid is null && w == inputs.Weights[^1])))
+                    {
+                        grid?.Dispose();
+                        grid = cat(Enumerable.Range(0, 10).Select(d => samples.Images.narrow(0, (long)d * n, Math.Min(n, 10))).ToArray(), 0);
+                    }
                 }
+                GuidanceRow row = GuidanceRow.Mean(seeds);
+                rows.Add(row);
+                observer.Result(Summary(row));
             }
             IReadOnlyList<DigitGrade> testGrades = TestGrades(inputs.Mnist, grading);
             (IReadOnlyList<DigitGrade>? reference, string? referenceName) = UnconditionalReference(inputs, labels.Length, grading, observer);
@@ -80,6 +90,16 @@ public static class GuidanceSweep
             grid?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The progress line of a finished weight: accuracy and per-class FID, with the range over the seeds when it averages several.</summary>
+    static string Summary(GuidanceRow row)
+    {
+        string seeds = row.Seeds > 1
+            ? string.Create(CultureInfo.InvariantCulture, $" (mean of {row.Seeds} seeds: read as asked {100 * row.AccuracyRange.Min:F2}-{100 * row.AccuracyRange.Max:F2} %, FID {row.MeanFidRange.Min:F2}-{row.MeanFidRange.Max:F2})")
+            : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"w = {row.Guidance}: {100 * row.Accuracy:F2} % read as asked (worst digit {100 * row.WorstAccuracy:F1} %), per-class FID mean {row.MeanFid:F2} (worst {row.WorstFid:F2}), {row.Seconds:F0} s{(row.Seeds > 1 ? " a seed" : "")}{seeds}");
     }
 
     /// <summary>e.g. "α-deblending 50 Euler steps, guidance at noise levels 0.1-0.5".</summary>

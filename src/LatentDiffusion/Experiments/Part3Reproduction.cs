@@ -23,8 +23,12 @@ public sealed record Part3Inputs(MnistData Mnist, string ClassifierPath, string 
     /// <summary>Clamp x̂_0 while sampling (not in the post).</summary>
     public bool ClipX0 { get; init; }
 
-    /// <summary>Sampling seeds per sampler-table row (<see cref="SamplerTableInputs.Seeds"/>).</summary>
-    public int SamplerSeeds { get; init; } = 1;
+    /// <summary>
+    /// Sampling seeds K of every generated row of both tables (the series' VAE and Diffusion rows, every sampler-table row,
+    /// <see cref="SamplerTableInputs.Seeds"/>): each sampled at seeds Seed … Seed + K − 1, shown as the mean with the range.
+    /// Validation, Random and the reconstruction floors stay one set: references, not generators.
+    /// </summary>
+    public int Seeds { get; init; } = 1;
 
     /// <summary>The sampler table's extent (null: none).</summary>
     public SamplerTableSize? Samplers { get; init; } = SamplerTableSize.Quick;
@@ -74,63 +78,92 @@ public static class Part3Reproduction
         using (unet)
         {
             ModelFile.RequireFits(config, inputs.ModelPath, latentVae, inputs.VaePath);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs.Seeds);
             var watch = System.Diagnostics.Stopwatch.StartNew();
             using LatentSamples samples = observer.Step($"sampling {n} digits × {config.Steps} DDPM steps", p =>
                 LatentDiffusionSampler.Generate(unet, config, latentVae, n, inputs.Seed, new SamplingOptions { ClipX0 = inputs.ClipX0, TrajectoryEvery = 50, TrajectoryCount = 8 }, p));
             double sampleSeconds = watch.Elapsed.TotalSeconds;
             Directory.CreateDirectory(inputs.RunDirectory);
             ImageOutput.Write(samples.Images.narrow(0, 0, Math.Min(72, n)), Path.Combine(inputs.RunDirectory, "generated_72.png"));
-
-            using Tensor test = inputs.Mnist.Test.ToInputs();
-            using Tensor vaeSamples = Part2Sampling.VaeSamples(postVae, n, inputs.Seed);
-            using Tensor postRecon = Part2Sampling.VaeReconstructions(postVae, test, inputs.Seed);
-            using Tensor latentRecon = Part2Sampling.VaeReconstructions(latentVae, test, inputs.Seed);
-            observer.Result("Computing MNIST-FID (both feature definitions)…");
-            var scorer = new FidScorer(classifier, inputs.Mnist);   // the training statistics and Validation, shared with the sampler table
-            IReadOnlyList<GeneratorFidRow> rows = GeneratorFid.Table(classifier, inputs.Mnist,
-            [
-                ("VAE", $"{n} samples of part 2's VAE ({inputs.Part2VaePath}), z ~ N(0, I), clipped", vaeSamples, (double?)BlogPart2.FidVae),
-                ("Diffusion", $"{n} DDPM samples ({config.Steps} steps{(inputs.ClipX0 ? ", x̂0 clipped" : "")}) decoded by {inputs.VaePath}", samples.Images, BlogPart3.FidDiffusion),
-                ("VAE reconstructions", "part 2's VAE's reconstructions of the test set: the floor of any generator in its latent space", postRecon, null),
-                ("Latent VAE reconstructions", $"{inputs.VaePath}'s reconstructions of the test set: the floor of the diffusion row", latentRecon, null),
-            ], scorer: scorer);
-            DigitCensus census = DigitCensus.Of(classifier, samples.Images, inputs.Mnist.Test.Labels);
-            using SamplerTableResult? table = inputs.Samplers is not { } size ? null : SamplerTable.Run(
-                new SamplerTableInputs(unet, config, inputs.ModelPath, latentVae, inputs.VaePath, samples.Images, sampleSeconds)
+            // Seeds beyond the first: the Diffusion row's (and the sampler table's DDPM row's) further digits, and part 2's VAE's.
+            var diffusion = new List<(Tensor Images, double Seconds)> { (samples.Images, sampleSeconds) };
+            var vaeSamples = new List<Tensor>();
+            try
+            {
+                for (int k = 1; k < inputs.Seeds; k++)
                 {
-                    AlphaPath = inputs.AlphaPath, Wide = inputs.Wide, Student = inputs.Student, ClipX0 = inputs.ClipX0, Count = n, Seed = inputs.Seed,
-                    Seeds = inputs.SamplerSeeds,
-                },
-                size, scorer, observer);
-            IReadOnlyList<SamplerRow> samplerRows = table?.Rows ?? [];
-            var reportInputs = new Part3ReportInputs(inputs.Mnist, config, samples)
+                    long seed = inputs.Seed + k;
+                    var seedWatch = System.Diagnostics.Stopwatch.StartNew();
+                    using LatentSamples more = observer.Step($"sampling {n} digits × {config.Steps} DDPM steps, seed {seed}", p =>
+                        LatentDiffusionSampler.Generate(unet, config, latentVae, n, seed, new SamplingOptions { ClipX0 = inputs.ClipX0, Sampler = Samplers.Ddpm }, p));
+                    diffusion.Add((more.Images.clone(), seedWatch.Elapsed.TotalSeconds));
+                }
+                for (int k = 0; k < inputs.Seeds; k++) vaeSamples.Add(Part2Sampling.VaeSamples(postVae, n, inputs.Seed + k));
+                return Score(inputs, observer, classifier, latentVae, postVae, unet, config, samples, diffusion, vaeSamples);
+            }
+            finally
             {
-                ModelPath = inputs.ModelPath,
-                VaePath = inputs.VaePath,
-                History = TrainingHistory.Beside(inputs.ModelPath),
-                FidRows = rows,
-                Census = census,
-                SampleSeconds = sampleSeconds,
-                SampleCount = n,
-                ClipX0 = inputs.ClipX0,
-                Seed = inputs.Seed,
-                UNetDescription = $"UNet ({string.Join(", ", config.UNet.Widths)}), {unet.ParameterCount()} parameters",
-                SamplerRows = samplerRows,
-                AlphaDeblendingSamples = table?.AlphaImages,
-                AlphaDeblendingDescription = table?.AlphaDescription,
-            };
-            var reportConfig = new Part3ReportConfig();
-            reportConfig = reportConfig with   // the post's noising times are for T = 1000: the same fractions of T
-            {
-                NoisingTimes = reportConfig.NoisingTimes.Select(t => (int)Math.Round(t * (double)config.Steps / 1000)).Distinct().ToArray(),
-            };
-            Part3ReportResult written = Part3Report.Write(reportInputs, inputs.ReportDirectory, reportConfig, progress: new Progress<string>(observer.Result));
-            return new Part3Result(rows, census, sampleSeconds, samplerRows, table?.Notes ?? [], written, ModelWeights.Sha256(inputs.ClassifierPath))
-            {
-                MemorisationThreshold = scorer.MemorisationThreshold,
-                QualitySeconds = scorer.QualitySeconds,
-                QualitySetupSeconds = scorer.QualitySetupSeconds,
-            };
+                foreach (var (images, _) in diffusion.Skip(1)) images.Dispose();
+                foreach (Tensor images in vaeSamples) images.Dispose();
+            }
         }
+    }
+
+    /// <summary>Both tables, the census and the report, from the DDPM digits of every seed (the first with its trajectory) and part 2's VAE's samples of every seed.</summary>
+    static Part3Result Score(Part3Inputs inputs, IExperimentObserver observer, Classifier classifier, Vae latentVae, Vae postVae, UNet unet, DiffusionConfig config,
+        LatentSamples samples, IReadOnlyList<(Tensor Images, double Seconds)> diffusion, IReadOnlyList<Tensor> vaeSamples)
+    {
+        int n = inputs.Count;
+        double sampleSeconds = diffusion[0].Seconds;
+        string seeds = inputs.Seeds > 1 ? $"; the mean of seeds {inputs.Seed}-{inputs.Seed + inputs.Seeds - 1}" : "";
+        using Tensor test = inputs.Mnist.Test.ToInputs();
+        using Tensor postRecon = Part2Sampling.VaeReconstructions(postVae, test, inputs.Seed);
+        using Tensor latentRecon = Part2Sampling.VaeReconstructions(latentVae, test, inputs.Seed);
+        observer.Result("Computing MNIST-FID (both feature definitions)…");
+        var scorer = new FidScorer(classifier, inputs.Mnist);   // the training statistics and Validation, shared with the sampler table
+        IReadOnlyList<GeneratorFidRow> rows = GeneratorFid.TableOverSeeds(classifier, inputs.Mnist,
+        [
+            ("VAE", $"{n} samples of part 2's VAE ({inputs.Part2VaePath}), z ~ N(0, I), clipped{seeds}", vaeSamples, (double?)BlogPart2.FidVae),
+            ("Diffusion", $"{n} DDPM samples ({config.Steps} steps{(inputs.ClipX0 ? ", x̂0 clipped" : "")}) decoded by {inputs.VaePath}{seeds}", diffusion.Select(d => d.Images).ToList(), BlogPart3.FidDiffusion),
+            ("VAE reconstructions", "part 2's VAE's reconstructions of the test set: the floor of any generator in its latent space", [postRecon], null),
+            ("Latent VAE reconstructions", $"{inputs.VaePath}'s reconstructions of the test set: the floor of the diffusion row", [latentRecon], null),
+        ], scorer: scorer);
+        DigitCensus census = DigitCensus.Of(classifier, samples.Images, inputs.Mnist.Test.Labels);
+        using SamplerTableResult? table = inputs.Samplers is not { } size ? null : SamplerTable.Run(
+            new SamplerTableInputs(unet, config, inputs.ModelPath, latentVae, inputs.VaePath, diffusion)
+            {
+                AlphaPath = inputs.AlphaPath, Wide = inputs.Wide, Student = inputs.Student, ClipX0 = inputs.ClipX0, Count = n, Seed = inputs.Seed,
+                Seeds = inputs.Seeds,
+            },
+            size, scorer, observer);
+        IReadOnlyList<SamplerRow> samplerRows = table?.Rows ?? [];
+        var reportInputs = new Part3ReportInputs(inputs.Mnist, config, samples)
+        {
+            ModelPath = inputs.ModelPath,
+            VaePath = inputs.VaePath,
+            History = TrainingHistory.Beside(inputs.ModelPath),
+            FidRows = rows,
+            Census = census,
+            SampleSeconds = sampleSeconds,
+            SampleCount = n,
+            ClipX0 = inputs.ClipX0,
+            Seed = inputs.Seed,
+            UNetDescription = $"UNet ({string.Join(", ", config.UNet.Widths)}), {unet.ParameterCount()} parameters",
+            SamplerRows = samplerRows,
+            AlphaDeblendingSamples = table?.AlphaImages,
+            AlphaDeblendingDescription = table?.AlphaDescription,
+        };
+        var reportConfig = new Part3ReportConfig();
+        reportConfig = reportConfig with   // the post's noising times are for T = 1000: the same fractions of T
+        {
+            NoisingTimes = reportConfig.NoisingTimes.Select(t => (int)Math.Round(t * (double)config.Steps / 1000)).Distinct().ToArray(),
+        };
+        Part3ReportResult written = Part3Report.Write(reportInputs, inputs.ReportDirectory, reportConfig, progress: new Progress<string>(observer.Result));
+        return new Part3Result(rows, census, sampleSeconds, samplerRows, table?.Notes ?? [], written, ModelWeights.Sha256(inputs.ClassifierPath))
+        {
+            MemorisationThreshold = scorer.MemorisationThreshold,
+            QualitySeconds = scorer.QualitySeconds,
+            QualitySetupSeconds = scorer.QualitySetupSeconds,
+        };
     }
 }

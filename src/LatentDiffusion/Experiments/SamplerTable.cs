@@ -17,11 +17,12 @@ public enum SamplerTableSize
 }
 
 /// <summary>
-/// What the sampler table compares: the ε-model (with its DDPM digits already made for the series' table), the
-/// α-deblending model and the wide α-deblending model (null paths: absent), all decoded by one VAE.
+/// What the sampler table compares: the ε-model (with its DDPM digits already made for the series' table: the images and
+/// seconds of seeds Seed, Seed + 1, …, in order), the α-deblending model and the wide α-deblending model (null paths:
+/// absent), all decoded by one VAE.
 /// </summary>
 public sealed record SamplerTableInputs(UNet EpsilonModel, DiffusionConfig EpsilonConfig, string EpsilonPath, Vae Vae, string VaePath,
-    Tensor DdpmImages, double DdpmSeconds)
+    IReadOnlyList<(Tensor Images, double Seconds)> Ddpm)
 {
     /// <summary>The α-deblending model's file (when absent, a note says its rows are missing).</summary>
     public string? AlphaPath { get; init; }
@@ -88,10 +89,10 @@ public static class SamplerTable
 
         DiffusionConfig config = inputs.EpsilonConfig;
         var ddpm = new ComparedModel("DDPM", inputs.EpsilonModel, config, Ema: IsEma(inputs.EpsilonPath));
-        // The DDPM row's first seed is the series' table's digits; further seeds are sampled here.
+        // The DDPM row's seeds are the series' table's digits; seeds beyond them are sampled here.
         SamplingOptions ddpmOptions = template with { Sampler = Samplers.Ddpm };
-        var ddpmSeeds = new List<SamplerRow> { SamplerComparison.Score(ddpm, ddpmOptions, inputs.DdpmImages, inputs.DdpmSeconds, scorer) };
-        for (int k = 1; k < inputs.Seeds; k++)
+        var ddpmSeeds = inputs.Ddpm.Take(inputs.Seeds).Select(d => SamplerComparison.Score(ddpm, ddpmOptions, d.Images, d.Seconds, scorer)).ToList();
+        for (int k = ddpmSeeds.Count; k < inputs.Seeds; k++)
         {
             long seed = inputs.Seed + k;
             ddpmSeeds.Add(observer.Step($"DDPM: {n} digits, {ddpmOptions.Describe(config)}, seed {seed}", p => SamplerComparison.Measure(ddpm, inputs.Vae, ddpmOptions, n, seed, scorer, p)));

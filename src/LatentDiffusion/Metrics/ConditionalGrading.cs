@@ -17,24 +17,74 @@ public sealed record DigitGrade(int Digit, int Count, int Correct, double MeanCo
 
     /// <summary>The share of the digits nearer to a training image of their digit than 99% of that digit's test images are; null as <see cref="Manifold"/>.</summary>
     public double? MemorisedFraction { get; init; }
+
+    /// <summary>
+    /// One digit's grades at several sampling seeds: the counts summed, the confidence, FID and metrics beyond FID averaged
+    /// over the seeds (the metrics only when every seed has them).
+    /// </summary>
+    public static DigitGrade Mean(IReadOnlyList<DigitGrade> seeds)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (seeds.Count == 0) throw new ArgumentException("no grades to average", nameof(seeds));
+        if (seeds.Count == 1) return seeds[0];
+        if (seeds.Any(g => g.Digit != seeds[0].Digit)) throw new ArgumentException("the grades to average are of different digits", nameof(seeds));
+        return new DigitGrade(seeds[0].Digit, seeds.Sum(g => g.Count), seeds.Sum(g => g.Correct), seeds.Average(g => g.MeanConfidence), seeds.Average(g => g.Fid))
+        {
+            Manifold = SeedMeans.Manifold(seeds.Select(g => g.Manifold).ToList()),
+            MemorisedFraction = SeedMeans.Mean(seeds.Select(g => g.MemorisedFraction)),
+        };
+    }
 }
 
-/// <summary>One guidance weight's grades over the ten digits, and the wall time of generating them.</summary>
+/// <summary>
+/// One guidance weight's grades over the ten digits, and the wall time of generating them. A row of several sampling
+/// seeds (<see cref="Mean(IReadOnlyList{GuidanceRow})"/>) keeps the rows of its seeds in <see cref="PerSeed"/>; each of
+/// its numbers is then the mean over them of the number a single seed's row shows (the worst digit: the mean of each
+/// seed's worst), and <see cref="Digits"/> holds each digit's grades averaged over the seeds.
+/// </summary>
 public sealed record GuidanceRow(double Guidance, IReadOnlyList<DigitGrade> Digits, double Seconds)
 {
+    /// <summary>The rows of the single seeds this row averages (seeds S, S + 1, …), or empty for a row of one seed.</summary>
+    public IReadOnlyList<GuidanceRow> PerSeed { get; init; } = [];
+
+    /// <summary>The number of sampling seeds the row's numbers average.</summary>
+    public int Seeds => Math.Max(1, PerSeed.Count);
+
     /// <summary>The share of all samples labelled as requested.</summary>
-    public double Accuracy => (double)Digits.Sum(d => d.Correct) / Digits.Sum(d => d.Count);
+    public double Accuracy => OverSeeds(r => r.Accuracy, () => (double)Digits.Sum(d => d.Correct) / Digits.Sum(d => d.Count));
 
-    public double WorstAccuracy => Digits.Min(d => d.Accuracy);
+    public double WorstAccuracy => OverSeeds(r => r.WorstAccuracy, () => Digits.Min(d => d.Accuracy));
 
-    public double MeanFid => Digits.Average(d => d.Fid);
+    public double MeanFid => OverSeeds(r => r.MeanFid, () => Digits.Average(d => d.Fid));
 
-    public double WorstFid => Digits.Max(d => d.Fid);
+    public double WorstFid => OverSeeds(r => r.WorstFid, () => Digits.Max(d => d.Fid));
 
-    public double MeanConfidence => Digits.Average(d => d.MeanConfidence);
+    public double MeanConfidence => OverSeeds(r => r.MeanConfidence, () => Digits.Average(d => d.MeanConfidence));
 
-    /// <summary>The mean over digits of a metric beyond FID (null when a digit lacks it).</summary>
-    public double? Mean(Func<DigitGrade, double?> metric) => Digits.All(d => metric(d) is not null) ? Digits.Average(d => metric(d)!.Value) : null;
+    /// <summary>The lowest and highest accuracy over the seeds (the row's own for one seed).</summary>
+    public (double Min, double Max) AccuracyRange => PerSeed.Count == 0 ? (Accuracy, Accuracy) : SeedMeans.Range(PerSeed.Select(r => r.Accuracy));
+
+    /// <summary>The lowest and highest mean per-class FID over the seeds (the row's own for one seed).</summary>
+    public (double Min, double Max) MeanFidRange => PerSeed.Count == 0 ? (MeanFid, MeanFid) : SeedMeans.Range(PerSeed.Select(r => r.MeanFid));
+
+    /// <summary>The mean over digits of a metric beyond FID (null when a digit lacks it); over seeds, the mean of each seed's.</summary>
+    public double? Mean(Func<DigitGrade, double?> metric) => PerSeed.Count > 0
+        ? SeedMeans.Mean(PerSeed.Select(r => r.Mean(metric)))
+        : Digits.All(d => metric(d) is not null) ? Digits.Average(d => metric(d)!.Value) : null;
+
+    double OverSeeds(Func<GuidanceRow, double> number, Func<double> single) => PerSeed.Count > 0 ? PerSeed.Average(number) : single();
+
+    /// <summary>The row of one weight sampled at several seeds: the seeds' rows kept, each digit's grades averaged (<see cref="DigitGrade.Mean"/>), the seconds a seed's mean. One row is returned as it is.</summary>
+    public static GuidanceRow Mean(IReadOnlyList<GuidanceRow> seeds)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (seeds.Count == 0) throw new ArgumentException("no rows to average", nameof(seeds));
+        if (seeds.Count == 1) return seeds[0];
+        if (seeds.Any(r => r.Guidance != seeds[0].Guidance || !r.Digits.Select(d => d.Digit).SequenceEqual(seeds[0].Digits.Select(d => d.Digit))))
+            throw new ArgumentException("the rows to average are of different weights or digits", nameof(seeds));
+        var digits = seeds[0].Digits.Select((d, i) => DigitGrade.Mean(seeds.Select(r => r.Digits[i]).ToList())).ToList();
+        return new GuidanceRow(seeds[0].Guidance, digits, seeds.Average(r => r.Seconds)) { PerSeed = seeds };
+    }
 }
 
 /// <summary>

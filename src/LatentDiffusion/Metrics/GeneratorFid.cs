@@ -26,6 +26,18 @@ public sealed record GeneratorFidRow(string Name, string Description, double Fid
 
     /// <summary>The share of the row's images nearer to a training image than the test images' 1st percentile (<see cref="Memorisation"/>); null as <see cref="Manifold"/>.</summary>
     public double? MemorisedFraction { get; init; }
+
+    /// <summary>
+    /// The rows of the single sampling seeds this row averages (seeds S, S + 1, …), or empty for a row of one seed. When
+    /// set, every number of this row (FIDs, ratios, metrics beyond FID) is the mean over them.
+    /// </summary>
+    public IReadOnlyList<GeneratorFidRow> PerSeed { get; init; } = [];
+
+    /// <summary>The number of sampling seeds the row's numbers average.</summary>
+    public int Seeds => Math.Max(1, PerSeed.Count);
+
+    /// <summary>The lowest and highest preact FID over the seeds (the row's own value for one seed).</summary>
+    public (double Min, double Max) FidPreactRange => PerSeed.Count == 0 ? (FidPreact, FidPreact) : SeedMeans.Range(PerSeed.Select(r => r.FidPreact));
 }
 
 /// <summary>
@@ -41,20 +53,55 @@ public static class GeneratorFid
 {
     /// <param name="scorer">Scores against <paramref name="data"/>'s training images; pass the one a run shares with its other tables (statistics and Validation computed once). Default: a new one.</param>
     public static IReadOnlyList<GeneratorFidRow> Table(Classifier classifier, MnistData data,
-        IReadOnlyList<(string Name, string Description, Tensor Images, double? BlogFid)> generated, long randomSeed = 0, FidScorer? scorer = null)
+        IReadOnlyList<(string Name, string Description, Tensor Images, double? BlogFid)> generated, long randomSeed = 0, FidScorer? scorer = null) =>
+        TableOverSeeds(classifier, data, generated.Select(g => (g.Name, g.Description, (IReadOnlyList<Tensor>)[g.Images], g.BlogFid)).ToList(), randomSeed, scorer);
+
+    /// <summary>
+    /// The table with generated rows sampled at several seeds: a row given the images of K seeds (S, S + 1, …) is the
+    /// mean of its K single-seed rows (<see cref="Mean"/>), each kept in <see cref="GeneratorFidRow.PerSeed"/>; a row of
+    /// one tensor is a row of one seed. Validation and Random are one set each.
+    /// </summary>
+    public static IReadOnlyList<GeneratorFidRow> TableOverSeeds(Classifier classifier, MnistData data,
+        IReadOnlyList<(string Name, string Description, IReadOnlyList<Tensor> Seeds, double? BlogFid)> generated, long randomSeed = 0, FidScorer? scorer = null)
     {
         scorer ??= new FidScorer(classifier, data);
         if (!ReferenceEquals(scorer.Data, data)) throw new ArgumentException("the scorer scores against another data set", nameof(scorer));
-        var raw = new List<(string Name, string Description, FidScore Score, double? Blog)>
+        if (generated.Any(g => g.Seeds.Count == 0)) throw new ArgumentException("a generated row without images", nameof(generated));
+        var raw = new List<(string Name, string Description, IReadOnlyList<FidScore> Scores, double? Blog)>
         {
-            ("Validation", $"the {data.Test.Count} test images", scorer.ValidationQuality, BlogPart1.FidValidation),
+            ("Validation", $"the {data.Test.Count} test images", [scorer.ValidationQuality], BlogPart1.FidValidation),
         };
         using (Tensor noise = FidBaselines.RandomImages(data.Train.Images, data.Test.Count, randomSeed))
-            raw.Add(("Random", $"{data.Test.Count} Gaussian noise images with the training set's per-pixel mean and std, clipped (seed {randomSeed})", scorer.Score(noise, "Random", quality: true), BlogPart1.FidRandom));
-        foreach (var (name, description, images, blog) in generated)
-            raw.Add((name, description, scorer.Score(images, name, quality: true), blog));
-        double validation = raw[0].Score.Preact, random = raw[1].Score.Preact;
-        return raw.Select(r => new GeneratorFidRow(r.Name, r.Description, r.Score.Preact, r.Score.Flatten, r.Score.Preact / random, r.Score.Preact / validation, r.Blog)
-            { Warnings = r.Score.Warnings, Manifold = r.Score.Manifold, MemorisedFraction = r.Score.MemorisedFraction }).ToList();
+            raw.Add(("Random", $"{data.Test.Count} Gaussian noise images with the training set's per-pixel mean and std, clipped (seed {randomSeed})", [scorer.Score(noise, "Random", quality: true)], BlogPart1.FidRandom));
+        foreach (var (name, description, seeds, blog) in generated)
+            raw.Add((name, description, seeds.Select(images => scorer.Score(images, name, quality: true)).ToList(), blog));
+        double validation = raw[0].Scores[0].Preact, random = raw[1].Scores[0].Preact;
+        GeneratorFidRow Row(string name, string description, FidScore score, double? blog) =>
+            new(name, description, score.Preact, score.Flatten, score.Preact / random, score.Preact / validation, blog)
+                { Warnings = score.Warnings, Manifold = score.Manifold, MemorisedFraction = score.MemorisedFraction };
+        return raw.Select(r => Mean(r.Scores.Select(score => Row(r.Name, r.Description, score, r.Blog)).ToList())).ToList();
+    }
+
+    /// <summary>
+    /// The row of several sampling seeds of the same generator: every number the mean over <paramref name="seeds"/>, which
+    /// it keeps in <see cref="GeneratorFidRow.PerSeed"/> for the spread; the warnings of all. The metrics beyond FID are
+    /// averaged only when every seed has them. One row is returned as it is.
+    /// </summary>
+    public static GeneratorFidRow Mean(IReadOnlyList<GeneratorFidRow> seeds)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (seeds.Count == 0) throw new ArgumentException("no rows to average", nameof(seeds));
+        if (seeds.Count == 1) return seeds[0];
+        GeneratorFidRow first = seeds[0];
+        if (seeds.Any(r => r.Name != first.Name)) throw new ArgumentException("the rows to average are of different generators", nameof(seeds));
+        return first with
+        {
+            FidPreact = seeds.Average(r => r.FidPreact), FidFlatten = seeds.Average(r => r.FidFlatten),
+            RatioToRandom = seeds.Average(r => r.RatioToRandom), RatioToValidation = seeds.Average(r => r.RatioToValidation),
+            Warnings = seeds.SelectMany(r => r.Warnings).Distinct().ToList(),
+            Manifold = SeedMeans.Manifold(seeds.Select(r => r.Manifold).ToList()),
+            MemorisedFraction = SeedMeans.Mean(seeds.Select(r => r.MemorisedFraction)),
+            PerSeed = seeds,
+        };
     }
 }

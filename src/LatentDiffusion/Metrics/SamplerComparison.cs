@@ -34,7 +34,7 @@ public sealed record SamplerRow(string Model, string Sampler, int Steps, int Eva
     public int Seeds => Math.Max(1, PerSeed.Count);
 
     /// <summary>The lowest and highest preact FID over the seeds (the row's own value for one seed).</summary>
-    public (double Min, double Max) FidPreactRange => PerSeed.Count == 0 ? (FidPreact, FidPreact) : (PerSeed.Min(r => r.FidPreact), PerSeed.Max(r => r.FidPreact));
+    public (double Min, double Max) FidPreactRange => PerSeed.Count == 0 ? (FidPreact, FidPreact) : SeedMeans.Range(PerSeed.Select(r => r.FidPreact));
 
     /// <summary>e.g. "α-deblending · Heun 25 (49 NFE) · EMA".</summary>
     public string Label => $"{Model} · {Sampler} {Steps} ({Evaluations} NFE) · {(Ema ? "EMA" : "raw")}";
@@ -90,19 +90,11 @@ public static class SamplerComparison
         if (seeds.Count == 1) return seeds[0];
         SamplerRow first = seeds[0];
         if (seeds.Any(r => r.Label != first.Label || r.Count != first.Count)) throw new ArgumentException("the rows to average are of different settings", nameof(seeds));
-        ManifoldResult? manifold = seeds.All(r => r.Manifold is not null)
-            ? first.Manifold! with
-            {
-                Precision = seeds.Average(r => r.Manifold!.Precision), Recall = seeds.Average(r => r.Manifold!.Recall),
-                Density = seeds.Average(r => r.Manifold!.Density), Coverage = seeds.Average(r => r.Manifold!.Coverage),
-                Seconds = seeds.Sum(r => r.Manifold!.Seconds),
-            }
-            : null;
         return first with
         {
             FidPreact = seeds.Average(r => r.FidPreact), FidFlatten = seeds.Average(r => r.FidFlatten), RatioToValidation = seeds.Average(r => r.RatioToValidation),
-            Seconds = seeds.Average(r => r.Seconds), Manifold = manifold,
-            MemorisedFraction = seeds.All(r => r.MemorisedFraction is not null) ? seeds.Average(r => r.MemorisedFraction!.Value) : null,
+            Seconds = seeds.Average(r => r.Seconds), Manifold = SeedMeans.Manifold(seeds.Select(r => r.Manifold).ToList()),
+            MemorisedFraction = SeedMeans.Mean(seeds.Select(r => r.MemorisedFraction)),
             PerSeed = seeds,
         };
     }

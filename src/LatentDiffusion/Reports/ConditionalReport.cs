@@ -91,12 +91,19 @@ public static class ConditionalReport
             page.Table(["w", "read as asked", "worst digit", "mean confidence", "mean per-class FID", "worst per-class FID", "precision", "recall", "density", "coverage", "memorised", "seconds"],
                 inputs.Sweep.Select(r => new[]
                 {
-                    F(r.Guidance, 1), Pct(r.Accuracy), Pct(r.WorstAccuracy), Pct(r.MeanConfidence), F(r.MeanFid, 2), F(r.WorstFid, 2),
+                    F(r.Guidance, 1), Pct(r.Accuracy) + (r.Seeds > 1 ? $" ({Pct(r.AccuracyRange.Min)}–{Pct(r.AccuracyRange.Max)})" : ""), Pct(r.WorstAccuracy), Pct(r.MeanConfidence),
+                    F(r.MeanFid, 2) + (r.Seeds > 1 ? $" ({F(r.MeanFidRange.Min, 2)}–{F(r.MeanFidRange.Max, 2)})" : ""), F(r.WorstFid, 2),
                     M(r.Mean(d => d.Manifold?.Precision)), M(r.Mean(d => d.Manifold?.Recall)), M(r.Mean(d => d.Manifold?.Density)),
                     M(r.Mean(d => d.Manifold?.Coverage)), M(r.Mean(d => d.MemorisedFraction)), F(r.Seconds, 0),
                 }).ToList());
-            int n = inputs.Sweep[0].Digits[0].Count;
-            var notes = new List<string>
+            int seeds = inputs.Sweep[0].Seeds;
+            int n = inputs.Sweep[0].Digits[0].Count / seeds;
+            var notes = new List<string>();
+            if (seeds > 1)
+                notes.Add($"Each weight sampled at {seeds} seeds ({inputs.Seed}–{inputs.Seed + seeds - 1}): every number is the mean of the seeds' own (the worst digit: " +
+                          "the mean of each seed's worst), with the lowest and highest accuracy and mean per-class FID in brackets; the grid is the first seed's. " +
+                          "The test digits and the unconditional reference are one set each.");
+            notes.AddRange(new List<string>
             {
                 $"{n} samples per digit and weight; accuracy = the share part 1's classifier (99.1 % on real test digits) labels as the digit asked for.",
                 "Per-class FID: the samples of one digit against the ~6,000 training images of that digit (preact features); with " +
@@ -104,7 +111,7 @@ public static class ConditionalReport
                 "Precision, recall (k = 3), density, coverage (k = 5) and memorised (the share nearer to a training image of the digit than 99 % of " +
                 "that digit's test images are), each per digit against that digit's training images, then averaged over the digits (docs/metrics.md). " +
                 "They depend on the set sizes: compare them with the test digits' row below, not with the unconditional tables.",
-            };
+            });
             if (inputs.UnconditionalByLabel is { Count: > 0 } plain)
                 notes.Add($"Unconditional reference: {inputs.UnconditionalName ?? "an unconditional model"}: mean per-class FID {F(plain.Average(g => g.Fid), 2)} " +
                           $"(worst {F(plain.Max(g => g.Fid), 2)}; groups of {plain.Min(g => g.Count)}–{plain.Max(g => g.Count)} digits) — the same measure at a similar sample size.");

@@ -120,15 +120,25 @@ public static class Part2Page
                 "precision", "recall", "density", "coverage", "memorised"],
             rows.Select(r => new[]
             {
-                r.Name, F(r.FidPreact, 2), F(r.FidFlatten, 2), F(r.RatioToRandom, 4), F(r.RatioToValidation, 2),
+                r.Name, F(r.FidPreact, 2) + SeedRange(r), F(r.FidFlatten, 2), F(r.RatioToRandom, 4), F(r.RatioToValidation, 2),
                 r.BlogFid is { } b ? F(b, 2) : "", r.BlogRatioToRandom is { } rr ? F(rr, 4) : "", r.BlogRatioToValidation is { } rv ? F(rv, 2) : "",
                 M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density), M(r.Manifold?.Coverage), M(r.MemorisedFraction),
             }).ToList());
         page.List(rows.Select(r => $"{r.Name}: {ReportPaths.InText(r.Description)}").ToList());
         page.Paragraph("Every row against the training images. FID values depend on the classifier's weights, so compare the ratios: " +
                        "ours to our Random and Validation rows, the post's to its own (part 3's table). Preact: part 1's features (the third " +
-                       "convolution before its ReLU, average-pooled); flatten: the 128 inputs of the last linear layer, the layer part 3 names. " + QualityNote);
+                       "convolution before its ReLU, average-pooled); flatten: the 128 inputs of the last linear layer, the layer part 3 names. " + QualityNote + SeedsNote(rows));
     }
+
+    /// <summary>A row of several sampling seeds: its FID's lowest and highest, after the mean (nothing for one seed).</summary>
+    internal static string SeedRange(GeneratorFidRow r) =>
+        r.Seeds > 1 ? $" ({F(r.FidPreactRange.Min, 2)}–{F(r.FidPreactRange.Max, 2)}, {r.Seeds} seeds)" : "";
+
+    /// <summary>What a table with rows of several sampling seeds shows (nothing when every row is one seed).</summary>
+    internal static string SeedsNote(IReadOnlyList<GeneratorFidRow> rows) => rows.Max(r => r.Seeds) is int k and > 1
+        ? $" The sampled rows are each the mean of {k} sampling seeds, every number averaged, with the preact FID's lowest and highest in brackets; " +
+          "Validation, Random and the reconstructions (references, not generators) are one set each."
+        : "";
 
     /// <summary>What the columns beyond FID of parts 2 and 3's tables mean.</summary>
     internal const string QualityNote =

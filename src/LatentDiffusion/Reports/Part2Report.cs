@@ -23,7 +23,7 @@ public sealed record Part2ReportInputs(ConvAutoencoder Autoencoder, Vae Vae, Mni
     /// <summary>The VAE's logged epochs (with train_rec, train_kl, val_rec, val_kl); null or empty skips vae_loss.png with a note.</summary>
     public IReadOnlyList<EpochLog>? VaeHistory { get; init; }
 
-    /// <summary>The FID table (<see cref="GeneratorFid.Table"/>); null or empty says it was not computed.</summary>
+    /// <summary>The FID table (<see cref="GeneratorFid"/>); null or empty says it was not computed.</summary>
     public IReadOnlyList<GeneratorFidRow>? FidRows { get; init; }
 }
 

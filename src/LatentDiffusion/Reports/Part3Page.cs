@@ -151,7 +151,7 @@ public static class Part3Page
         page.Table(["row", "FID preact", "FID flatten", "÷ Random", "÷ Validation", "post FID", "post ÷ Validation", "precision", "recall", "density", "coverage", "memorised"],
             ordered.Select(r => new[]
             {
-                r.Name, F(r.FidPreact, 2), F(r.FidFlatten, 2), F(r.RatioToRandom, 4), F(r.RatioToValidation, 2),
+                r.Name, F(r.FidPreact, 2) + Part2Page.SeedRange(r), F(r.FidFlatten, 2), F(r.RatioToRandom, 4), F(r.RatioToValidation, 2),
                 r.BlogFid is { } b ? F(b, 2) : "", r.BlogRatioToValidation is { } rv ? F(rv, 2) : "",
                 M(r.Manifold?.Precision), M(r.Manifold?.Recall), M(r.Manifold?.Density), M(r.Manifold?.Coverage), M(r.MemorisedFraction),
             }).ToList());
@@ -160,7 +160,7 @@ public static class Part3Page
                        "the ratios: ours to our Random and Validation rows, the post's to its own. Preact: part 1's features (the third convolution " +
                        "before its ReLU, average-pooled); flatten: the 128 inputs of the last linear layer, the layer part 3 names. Our Diffusion row " +
                        "is decoded by a VAE of our own, not the post's; that VAE's reconstructions of the test set (a floor row, when given) show how " +
-                       "close any sampler in its latent space can be expected to get. " + Part2Page.QualityNote);
+                       "close any sampler in its latent space can be expected to get. " + Part2Page.QualityNote + Part2Page.SeedsNote(rows));
     }
 
     public static string ForwardNoisingCaption(IReadOnlyList<int> indices, IReadOnlyList<int> times, NoiseSchedule schedule, long seed)

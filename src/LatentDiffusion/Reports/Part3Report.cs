@@ -24,7 +24,7 @@ public sealed record Part3ReportInputs(MnistData Data, DiffusionConfig Config, L
     /// <summary>The diffusion model's logged epochs; null or empty skips loss.png with a note.</summary>
     public IReadOnlyList<EpochLog>? History { get; init; }
 
-    /// <summary>The FID table (<see cref="GeneratorFid.Table"/>), shown in the post's row order; null or empty says it was not computed.</summary>
+    /// <summary>The FID table (<see cref="GeneratorFid"/>), shown in the post's row order; null or empty says it was not computed.</summary>
     public IReadOnlyList<GeneratorFidRow>? FidRows { get; init; }
 
     /// <summary>The classifier's census of the generated digits; null skips census.png with a note.</summary>

@@ -180,12 +180,21 @@ public sealed class GenerativeCommandsTests
 
         // The guidance sweep, graded by the shipped classifier, with its report.
         var sweep = LdmProcess.Run(["reproduce", "conditional", "--model", iadbModel, "--vae", vae, "--data", data, "-n", "3", "--guidance", "2,0",
-            "--steps", "2", "--out", Out("cond"), "--json"], timeoutSeconds: 300);
+            "--steps", "2", "--seeds", "2", "--out", Out("cond"), "--json"], timeoutSeconds: 300);
         Assert.True(sweep.ExitCode == 0, sweep.Stderr);
         using (var json = JsonDocument.Parse(sweep.Stdout.TrimEnd().Split('\n')[^1]))
         {
             Assert.Equal([0.0, 2.0], json.RootElement.GetProperty("sweep").EnumerateArray().Select(r => r.GetProperty("guidance").GetDouble()));
             Assert.All(json.RootElement.GetProperty("sweep").EnumerateArray(), r => Assert.Equal(10, r.GetProperty("digits").GetArrayLength()));
+            // --seeds 2: every weight's accuracy, per-class FID and the rest the mean of seeds 0 and 1, with the range; each digit's FID the mean of its two.
+            foreach (JsonElement row in json.RootElement.GetProperty("sweep").EnumerateArray())
+            {
+                ReproduceTests.AssertMeanOfSeeds(row, ["accuracy", "worst_accuracy", "mean_confidence", "mean_fid", "worst_fid"], "accuracy");
+                ReproduceTests.AssertMeanOfSeeds(row, [], "mean_fid");
+                for (int d = 0; d < 10; d++)
+                    Assert.Equal(row.GetProperty("per_seed").EnumerateArray().Average(p => p.GetProperty("digits")[d].GetProperty("fid").GetDouble()),
+                        row.GetProperty("digits")[d].GetProperty("fid").GetDouble(), 1e-12);
+            }
             string report = json.RootElement.GetProperty("report").GetString()!;
             Assert.True(File.Exists(Path.Combine(report, "index.html")) && File.Exists(Path.Combine(report, "guidance_sweep.png")) && File.Exists(Path.Combine(report, "balanced_grid.png")));
         }

@@ -39,11 +39,13 @@ public sealed class ReproduceTests
         Assert.True(File.Exists(dir.File("vae/model.raw.safetensors")), "every train command takes --ema: the raw weights beside the averaged ones");
         Assert.True(File.Exists(dir.File("vae/model.ema-0.5.safetensors")), "every train command takes --ema-sweep");
         var r = Ok(["reproduce", "part2", "--data", data, "--autoencoder", dir.File("ae/model.safetensors"), "--vae", dir.File("vae/model.safetensors"),
-            "-n", "60", "--out", dir.File("run"), "--json"]);
+            "-n", "60", "--seeds", "2", "--out", dir.File("run"), "--json"]);
         JsonElement json = LastJson(r);
         string[] rows = json.GetProperty("rows").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray();
         Assert.Equal(["Validation", "Random", "VAE", "AE", "VAE reconstructions", "AE reconstructions"], rows);
         AssertQuality(json.GetProperty("rows"));
+        // --seeds 2: the sampled rows (VAE, AE) the mean of seeds 0 and 1; the references one set each.
+        AssertSeeds(json.GetProperty("rows"), ["VAE", "AE"]);
         Assert.True(File.Exists(json.GetProperty("report").GetString()));
         Assert.Contains("memorised", File.ReadAllText(Path.Combine(Path.GetDirectoryName(json.GetProperty("report").GetString())!, "report.md")));
         Assert.Contains("VAE", r.Stdout);
@@ -79,15 +81,14 @@ public sealed class ReproduceTests
         // images (40 digits, 160 images: enough for k + 1).
         AssertQuality(json.GetProperty("rows"));
         AssertQuality(json.GetProperty("samplers"));
-        // --seeds 2: every sampler row the mean of seeds 0 and 1, each kept, the FID between their lowest and highest.
-        foreach (JsonElement row in json.GetProperty("samplers").EnumerateArray())
-        {
-            Assert.Equal(2, row.GetProperty("seeds").GetInt32());
-            double[] fids = row.GetProperty("per_seed").EnumerateArray().Select(p => p.GetProperty("fid_preact").GetDouble()).ToArray();
-            Assert.Equal([0L, 1L], row.GetProperty("per_seed").EnumerateArray().Select(p => p.GetProperty("seed").GetInt64()));
-            Assert.Equal(fids.Average(), row.GetProperty("fid_preact").GetDouble(), 1e-12);
-            Assert.Equal((fids.Min(), fids.Max()), (row.GetProperty("fid_preact_min").GetDouble(), row.GetProperty("fid_preact_max").GetDouble()));
-        }
+        // --seeds 2: every sampler row and the series' VAE and Diffusion rows the mean of seeds 0 and 1, each kept, the FID
+        // between their lowest and highest; Validation, Random and the floors one set each.
+        foreach (JsonElement row in json.GetProperty("samplers").EnumerateArray()) AssertMeanOfSeeds(row, ["fid_preact", "fid_flatten", "ratio_to_validation", "coverage"], "fid_preact");
+        AssertSeeds(json.GetProperty("rows"), ["VAE", "Diffusion"]);
+        // The DDPM sampler row scores the series' Diffusion digits of both seeds, not a second sampling.
+        JsonElement diffusionRow = json.GetProperty("rows").EnumerateArray().Single(e => e.GetProperty("name").GetString() == "Diffusion");
+        Assert.Equal(diffusionRow.GetProperty("per_seed").EnumerateArray().Select(p => p.GetProperty("fid_preact").GetDouble()),
+            json.GetProperty("samplers")[0].GetProperty("per_seed").EnumerateArray().Select(p => p.GetProperty("fid_preact").GetDouble()));
         Assert.True(json.GetProperty("memorisation_threshold").GetDouble() > 0);
         string reportDir = Path.GetDirectoryName(json.GetProperty("report").GetString())!;
         Assert.True(File.Exists(Path.Combine(reportDir, "samplers.png")));
@@ -101,6 +102,37 @@ public sealed class ReproduceTests
         var noSeeds = LdmProcess.Run(["reproduce", "part3", "--data", data, "--seeds", "0", "--out", dir.File("run3")]);
         Assert.Equal(2, noSeeds.ExitCode);
         Assert.Contains("--seeds must be between 1 and 10 (got 0)", noSeeds.Stderr);
+        foreach (string command in new[] { "part2", "conditional" })
+            LdmProcess.AssertOneLineError(LdmProcess.Run(["reproduce", command, "--data", data, "--seeds", "11", "--out", dir.File("run4")]), 2, "--seeds must be between 1 and 10 (got 11)");
+    }
+
+    /// <summary>The rows named <paramref name="sampled"/> are the mean of seeds 0 and 1 (<see cref="AssertMeanOfSeeds"/>); every other row is one seed, without per-seed rows.</summary>
+    static void AssertSeeds(JsonElement rows, string[] sampled)
+    {
+        foreach (JsonElement row in rows.EnumerateArray())
+            if (sampled.Contains(row.GetProperty("name").GetString()))
+                AssertMeanOfSeeds(row, ["fid_preact", "fid_flatten", "ratio_to_random", "ratio_to_validation", "precision", "memorised_fraction"], "fid_preact");
+            else
+            {
+                Assert.Equal(1, row.GetProperty("seeds").GetInt32());
+                Assert.Equal(0, row.GetProperty("per_seed").GetArrayLength());
+                Assert.Equal(row.GetProperty("fid_preact").GetDouble(), row.GetProperty("fid_preact_min").GetDouble());
+            }
+    }
+
+    /// <summary>
+    /// A row of <c>--seeds 2 --seed 0</c>: per_seed holds seeds 0 and 1, each of <paramref name="keys"/> is the mean of theirs, and
+    /// <paramref name="range"/>_min / _max are the lowest and highest of that key.
+    /// </summary>
+    internal static void AssertMeanOfSeeds(JsonElement row, string[] keys, string range)
+    {
+        Assert.Equal(2, row.GetProperty("seeds").GetInt32());
+        JsonElement[] perSeed = row.GetProperty("per_seed").EnumerateArray().ToArray();
+        Assert.Equal([0L, 1L], perSeed.Select(p => p.GetProperty("seed").GetInt64()));
+        foreach (string key in keys)
+            Assert.Equal(perSeed.Average(p => p.GetProperty(key).GetDouble()), row.GetProperty(key).GetDouble(), 1e-12);
+        double[] values = perSeed.Select(p => p.GetProperty(range).GetDouble()).ToArray();
+        Assert.Equal((values.Min(), values.Max()), (row.GetProperty(range + "_min").GetDouble(), row.GetProperty(range + "_max").GetDouble()));
     }
 
     /// <summary>Every row of a table carries the metrics beyond FID; the Validation row's memorised fraction is the held-out percentile's share of its own images.</summary>

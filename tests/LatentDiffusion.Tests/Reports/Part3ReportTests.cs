@@ -16,7 +16,7 @@ namespace LatentDiffusion.Tests.Reports;
 /// <summary>
 /// One report written once from fakes: 100 synthetic test images, 80 random "samples" with a 3-step trajectory, two
 /// small files standing in for the model and the VAE (to be hashed), a history, a census and FID rows in
-/// <see cref="GeneratorFid.Table"/>'s order (Validation first), not the post's.
+/// <see cref="GeneratorFid"/>'s order (Validation first), not the post's.
 /// </summary>
 public sealed class Part3ReportFixture : IDisposable
 {
