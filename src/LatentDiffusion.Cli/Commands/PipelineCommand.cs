@@ -24,18 +24,23 @@ public static class PipelineCommand
                           "(at most 1) of its recipe's epochs, so the minutes left after loading are split in proportion to the recipes' timed cost; " +
                           "at least one epoch each. The plan is recorded and a resume keeps it. Default: the recipes' epochs.",
         };
+        var reportSamples = new Option<int>("--report-samples")
+        {
+            Description = "The last stage's samples per generator row of the FID table (unguided and guided, balanced over the classes).",
+            DefaultValueFactory = _ => new PipelineSettings().ReportSamples,
+        };
         var dataOptions = new DataOptions();
         var json = CommonOptions.JsonOption();
         var command = new Command("pipeline",
             "Train on your labelled images, stage by stage: (1) part 1's classifier (for the data's FID), (2) the latent VAE, (3) the class-conditional " +
-            "α-deblending generator on its latents. Each stage is resumable and skipped when done; rerun the same command to continue.")
+            "α-deblending generator on its latents, then (4) the series' FID table and a report (OUT/report). Each stage is resumable and skipped when done; rerun the same command to continue.")
         {
-            data, outDir, budget, json,
+            data, outDir, budget, reportSamples, json,
         };
         dataOptions.AddTo(command);
         command.SetAction(CliApp.Action(parse =>
         {
-            var settings = new PipelineSettings { BudgetMinutes = parse.GetValue(budget) };
+            var settings = new PipelineSettings { BudgetMinutes = parse.GetValue(budget), ReportSamples = CommonOptions.RequireCount(parse.GetValue(reportSamples), "--report-samples") };
             if (settings.BudgetMinutes is { } minutes && !(minutes > 0 && double.IsFinite(minutes)))
                 throw new InvalidOptionException(string.Create(CultureInfo.InvariantCulture, $"--budget-minutes must be a positive number of minutes (got {minutes})"));
             var options = dataOptions.Read(parse);
@@ -51,6 +56,12 @@ public static class PipelineCommand
                     budget_minutes = result.Plan.BudgetMinutes,
                     stages = result.Stages.Select(s => new { name = s.Name, epochs = s.Epochs, skipped = s.Skipped, training_seconds = s.TrainingSeconds, seconds = s.Seconds }),
                     seconds = result.Seconds,
+                    report = result.ReportDirectory,
+                    fid = result.Table?.Rows.Select(r => new
+                    {
+                        name = r.Name, fid = r.Fid, ratio_to_validation = r.RatioToValidation, precision = r.Manifold?.Precision, recall = r.Manifold?.Recall,
+                        density = r.Manifold?.Density, coverage = r.Manifold?.Coverage, memorised_fraction = r.MemorisedFraction,
+                    }),
                 });
             return CliApp.Ok;
         }));
@@ -63,7 +74,8 @@ public static class PipelineCommand
         foreach (StageResult s in result.Stages)
             table.AddRow(s.Name, s.Epochs.ToString(CultureInfo.InvariantCulture), s.Skipped ? "skipped (done)" : "trained", PipelineProgress.Duration(s.TrainingSeconds));
         CliApp.Out.Write(table);
-        CliApp.Out.MarkupLineInterpolated($"Model set: [bold]{result.ModelSet}[/] ({PipelineProgress.Duration(result.Seconds)}); try ldm serve --models {result.ModelSet}");
+        if (result.Table is { } fid) ReproduceDataset.Print(fid);
+        CliApp.Out.MarkupLineInterpolated($"Model set: [bold]{result.ModelSet}[/] ({PipelineProgress.Duration(result.Seconds)}); report {result.ReportDirectory}; try ldm serve --models {result.ModelSet}");
     }
 
     /// <summary>Stage lines and notices on stderr; each stage's epochs as the train commands print them without a terminal; Ctrl-C as for them.</summary>
@@ -74,6 +86,8 @@ public static class PipelineCommand
         public void Progress(PipelineProgress progress) => CliApp.Err.MarkupLineInterpolated($"[bold]{progress.ToString()}[/]");
 
         public ITrainingObserver? Training { get; } = new SpectreTrainingObserver(null);
+
+        public IExperimentObserver Report => ConsoleProgress.Instance;
 
         /// <summary>A stage's training stops cleanly at the first Ctrl-C; loading the data or timing the steps ends at once, as without a handler.</summary>
         public IDisposable StopSection() => CliApp.Stop.Graceful();

@@ -72,7 +72,8 @@ public static class ReproduceDataset
         return command;
     }
 
-    static void Print(DatasetReproductionResult result)
+    /// <summary>The table and the per-class readings, as <c>reproduce fashion-mnist</c> and <c>pipeline</c> print them.</summary>
+    internal static void Print(DatasetReproductionResult result)
     {
         static string F(double? v) => v is double d && !double.IsNaN(d) ? d.ToString("F3", CultureInfo.InvariantCulture) : "-";
         static string P(double v) => double.IsNaN(v) ? "-" : (100 * v).ToString("F1", CultureInfo.InvariantCulture) + " %";

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Text.Json;
 using LatentDiffusion.Data;
@@ -15,6 +16,12 @@ public sealed record StageResult(string Name, string Weights, int Epochs, bool S
 /// <summary>A finished pipeline: the model set (the folder the FID table and report read) and each stage's outcome.</summary>
 public sealed record PipelineResult(string ModelSet, PipelinePlan Plan, IReadOnlyList<StageResult> Stages, double Seconds)
 {
+    /// <summary>The last stage's FID table and report (null when the report was already current and skipped: its files are in <see cref="ReportDirectory"/>).</summary>
+    public DatasetReproductionResult? Table { get; init; }
+
+    /// <summary>Where the report is: <c>OUT/report</c>.</summary>
+    public string? ReportDirectory { get; init; }
+
     public string Weights(string name) => Stages.Single(s => s.Name == name).Weights;
 }
 
@@ -80,7 +87,7 @@ public static class Pipeline
             Stage stage = stages[i];
             int index = i;
             void Report(string what, string detail) =>
-                observer.Progress(new PipelineProgress(index + 1, stages.Count, stage.Name, what, detail, eta.Elapsed, eta.Remaining()));
+                observer.Progress(new PipelineProgress(index + 1, stages.Count + 1, stage.Name, what, detail, eta.Elapsed, eta.Remaining()));
             TrainingConfig config = configs[i];
             double started = eta.Elapsed;
             bool skipped = stage.IsFinished(config);
@@ -101,9 +108,46 @@ public static class Pipeline
             if (!skipped) Report("finished", $"{stage.What} trained in {PipelineProgress.Duration(trainingSeconds)}; published {weights}");
             results.Add(new StageResult(stage.Name, weights, config.Epochs, skipped, trainingSeconds, eta.Elapsed - started));
         }
-        // Stage 4, the series' FID table and report of the model set, belongs here: one call on outDirectory (the model
-        // set, all three models published) and data, its paths added to PipelineResult, skipped when done like the others.
-        return new PipelineResult(outDirectory, plan, results, clock.Elapsed.TotalSeconds);
+        // The last stage: the series' FID table and the report of the model set, skipped when a report of these very
+        // weights (their SHA-256) at this sample count is there.
+        string reportDirectory = Path.Combine(outDirectory, ReportFolder);
+        void ReportStage(string what, string detail) =>
+            observer.Progress(new PipelineProgress(stages.Count + 1, stages.Count + 1, ReportFolder, what, detail, eta.Elapsed, 0));
+        ModelSet set = ModelSet.Open(outDirectory);
+        DatasetReproductionResult? table = null;
+        if (ReportIsCurrent(reportDirectory, set, settings.ReportSamples))
+            ReportStage("skipped", $"the report in {reportDirectory} is of these models; skipped");
+        else
+        {
+            ReportStage("started", $"the FID table: {settings.ReportSamples} samples unguided and guided, precision, recall, density, coverage, memorisation");
+            table = DatasetReproduction.Run(new DatasetReproductionInputs(set, data, reportDirectory) { Count = settings.ReportSamples }, observer.Report);
+            DatasetRow generator = table.Rows.Single(r => r.Name == "Generator, guided");
+            ReportStage("finished", string.Create(CultureInfo.InvariantCulture,
+                $"generator {generator.RatioToValidation:F2}x Validation FID; report {table.Report!.IndexPath}"));
+        }
+        return new PipelineResult(outDirectory, plan, results, clock.Elapsed.TotalSeconds) { Table = table, ReportDirectory = reportDirectory };
+    }
+
+    /// <summary>The report's folder inside the pipeline folder.</summary>
+    public const string ReportFolder = "report";
+
+    /// <summary>Whether <paramref name="reportDirectory"/> holds a report of <paramref name="set"/>'s weights at <paramref name="samples"/> samples.</summary>
+    static bool ReportIsCurrent(string reportDirectory, ModelSet set, int samples)
+    {
+        string json = Path.Combine(reportDirectory, Reports.DatasetReportPage.JsonName);
+        if (!File.Exists(json) || !File.Exists(Path.Combine(reportDirectory, Reports.Page.IndexName))) return false;
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+            var root = document.RootElement;
+            string[] recorded = root.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("sha256").GetString() ?? "").ToArray();
+            string[] current = [ModelWeights.Sha256(set.ClassifierPath), ModelWeights.Sha256(set.VaePath), ModelWeights.Sha256(set.GeneratorPath)];
+            return root.GetProperty("count").GetInt32() == samples && recorded.SequenceEqual(current);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return false;   // not a report this version wrote: write it again
+        }
     }
 
     /// <summary>--out must be a folder that is new, empty, or a pipeline's (one line otherwise, before anything is loaded).</summary>

@@ -17,6 +17,9 @@ public interface IPipelineObserver
     /// <summary>Observes each stage's training (epochs, batches, logs), or null.</summary>
     ITrainingObserver? Training => null;
 
+    /// <summary>Observes the last stage, the FID table (sampling progress, rows as they come). Default: silent.</summary>
+    IExperimentObserver Report => SilentObserver.Instance;
+
     /// <summary>
     /// Called around each stage's training, where the pipeline's stop token is honoured cleanly (between batches, at a
     /// checkpoint); disposed when the stage ends. Outside these sections (loading, timing, publishing) a host may end

@@ -31,6 +31,9 @@ public sealed record PipelineSettings
     /// </summary>
     public double? BudgetMinutes { get; init; }
 
+    /// <summary>The last stage's samples per generator row (<see cref="DatasetReproductionInputs.Count"/>). Default 10,000.</summary>
+    public int ReportSamples { get; init; } = 10_000;
+
     /// <summary>Training steps timed per stage before the plan is made (after one untimed step). Default 2.</summary>
     public int TimedSteps { get; init; } = 2;
 
@@ -43,6 +46,7 @@ public sealed record PipelineSettings
         UNet?.Validate();
         ConditionalTraining.Validate();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(TimedSteps);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ReportSamples);
         if (BudgetMinutes is { } minutes && !(minutes > 0 && double.IsFinite(minutes)))
             throw new ArgumentOutOfRangeException(nameof(BudgetMinutes), minutes, "must be a positive number of minutes");
     }

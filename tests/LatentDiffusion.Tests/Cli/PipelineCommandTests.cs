@@ -74,7 +74,7 @@ public sealed class PipelineCommandTests : IDisposable
             for (int i = 0; i < 40; i++)
                 TestPngs.Write(Path.Combine(data, c, $"{i:D2}.png"), 8, 8, (x, y) => ((byte)(x * 30 + i), (byte)(c == "cat" ? 200 : 20), (byte)(y * 30)));
         string outDir = dir.File("run");
-        string[] args = ["pipeline", "--data", data, "--out", outDir, "--budget-minutes", "0.001", "--json"];
+        string[] args = ["pipeline", "--data", data, "--out", outDir, "--budget-minutes", "0.001", "--report-samples", "20", "--json"];
         int code;
         string stderr;
         using (var child = new StopSignalTests.Child(args, new Dictionary<string, string> { ["LDM_TEST_SLOW_BATCH_MS"] = "200" }))
@@ -92,10 +92,12 @@ public sealed class PipelineCommandTests : IDisposable
 
         LdmProcess.Result r = LdmProcess.Run(args, timeoutSeconds: 300);
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("[1/3] classifier: the classifier run", r.Stderr);
+        Assert.Contains("[1/4] classifier: the classifier run", r.Stderr);
         using JsonDocument json = JsonDocument.Parse(r.Stdout.TrimEnd().Split('\n')[^1]);
         Assert.Equal([true, false, false], json.RootElement.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("skipped").GetBoolean()));
         Assert.True(File.Exists(json.RootElement.GetProperty("conditional").GetString()));
+        Assert.True(File.Exists(Path.Combine(json.RootElement.GetProperty("report").GetString()!, "index.html")));
+        Assert.Equal(5, json.RootElement.GetProperty("fid").GetArrayLength());
         using JsonDocument config = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "conditional.config.json")));
         Assert.Equal(["cat", "dog"], config.RootElement.GetProperty("Data").GetProperty("ClassNames").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(2, config.RootElement.GetProperty("Model").GetProperty("UNet").GetProperty("Classes").GetInt32());

@@ -24,6 +24,7 @@ public sealed class PipelineTests : IDisposable
         UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] },
         ConditionalTraining = Recipes.ConditionalTraining with { Epochs = 2, BatchSize = 32 },
         TimedSteps = 1,
+        ReportSamples = 20,
     };
 
     static readonly string[] Names = [ModelSet.Classifier, ModelSet.LatentVae, ModelSet.Conditional];
@@ -77,12 +78,20 @@ public sealed class PipelineTests : IDisposable
         Assert.Equal(ModelWeights.Sha256(ModelSet.WeightsPath(outDir, ModelSet.LatentVae)), diffusion.VaeSha256);
         Assert.Equal(["started", "finished"], first.Lines.Where(l => l.Stage == 1 && l.Event != "epoch").Select(l => l.Event));
         Assert.Equal(0, first.Lines[^1].EtaSeconds);
+        // The last stage: the FID table of the published set and its report.
+        Assert.Equal(["Validation", "Random", "Latent VAE reconstructions", "Generator", "Generator, guided"], result.Table!.Rows.Select(r => r.Name));
+        Assert.All(result.Table.Rows, r => Assert.True(double.IsFinite(r.Fid) && r.Manifold is not null && r.MemorisedFraction is not null, r.Name));
+        Assert.Equal(data.Info.ClassNames, result.Table.Classes.Select(c => c.Name));
+        foreach (string file in new[] { "index.html", "report.md", "results.json", "generated.png", "real.png" })
+            Assert.True(File.Exists(Path.Combine(outDir, Pipeline.ReportFolder, file)), $"report/{file} missing");
+        Assert.Equal(["report", "report"], first.Lines.Where(l => l.Stage == 4).Select(l => l.Name));
 
         var published = Names.ToDictionary(n => n, n => File.GetLastWriteTimeUtc(ModelSet.WeightsPath(outDir, n)));
         var second = new Recorder();
         PipelineResult again = Pipeline.Run(data, outDir, Tiny, second);
         Assert.All(again.Stages, s => Assert.True(s.Skipped));
-        Assert.Equal(["skipped", "skipped", "skipped"], second.Lines.Select(l => l.Event));
+        Assert.Equal(["skipped", "skipped", "skipped", "skipped"], second.Lines.Select(l => l.Event));   // the three stages and the report
+        Assert.Null(again.Table);
         Assert.All(Names, n => Assert.Equal(published[n], File.GetLastWriteTimeUtc(ModelSet.WeightsPath(outDir, n))));   // nothing rewritten
 
         ColoredMnist.Write(SyntheticData.Dataset(64, 32), dir.File("other"), seed: 1);
