@@ -57,6 +57,7 @@ function onModelChange() {
     sampler.append(option);
   }
   $("model-description").textContent = model.problem || (model.dataset === "MNIST" ? model.description : `${model.description}, ${model.dataset}`);
+  $("dataset").textContent = model.dataset;
   showClasses(model);
   for (const field of document.querySelectorAll(".conditional"))
     for (const input of field.querySelectorAll("input, select")) input.disabled = !model.conditional;
