@@ -62,8 +62,9 @@ public sealed class ServePageBrowserTests
         string table = await page.InnerTextAsync("#fid-table table");
         Assert.Contains("Diffusion", table);
         Assert.Contains("Validation", table);
-        Assert.Equal(4, (await page.QuerySelectorAllAsync("#report-links button")).Count);   // parts 1-3, then docs/conditional
-        Assert.Equal("/docs/conditional/index.html", await page.GetAttributeAsync("#report-links button:nth-child(4)", "data-url"));
+        string[] urls = await page.EvalOnSelectorAllAsync<string[]>("#report-links button", "bs => bs.map(b => b.dataset.url)");
+        string[] expected = ["part1", "part2", "part3", "colored-mnist", "conditional", "fashion-mnist"];   // the series' parts in order, then the rest by name
+        Assert.Equal(expected.Select(name => $"/docs/{name}/index.html"), urls);
         Assert.Equal("/docs/part1/index.html", await page.GetAttributeAsync("#report-frame", "src"));
         await page.ClickAsync("#report-links button:nth-child(3)");
         IFrame? report = page.Frames.FirstOrDefault(f => f.Url.EndsWith("/docs/part3/index.html", StringComparison.Ordinal));
