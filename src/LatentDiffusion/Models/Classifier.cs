@@ -119,6 +119,17 @@ public sealed class Classifier : Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// The third convolution's map (B, C, S, S) → (B, 32, 8, 8), before its ReLU: the map the 128-d features average
+    /// 4x4-wise, kept whole so a perceptual loss compares where each feature fires, not only how much. Differentiable
+    /// with respect to <paramref name="x"/>; NCHW order.
+    /// </summary>
+    public Tensor FeatureMap(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return Trunk(x).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// The 128-d FID features of a batch (B, C, S, S) → (B, 128). Call in eval mode under no_grad; the result
     /// does not depend on Dropout since it is taken before layer 10.
     /// </summary>

@@ -57,6 +57,13 @@ public sealed record VaeConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Resolution { get; init; }
 
+    /// <summary>
+    /// Set on a VAE whose decoder was tuned after training (<see cref="DecoderTuning"/>): what it was tuned from and with.
+    /// Null (not written) for a trained VAE. Not part of equality: it changes no shape.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DecoderTuning? Tuning { get; init; }
+
     /// <summary>Input and output channels: the first feature count (1 gray, 3 RGB).</summary>
     [JsonIgnore]
     public int Channels => Features[0];

@@ -44,6 +44,18 @@ public static class Recipes
         TrainingConfig.Part2 with { Epochs = 20, BatchSize = 32, LearningRate = 2e-3, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 500, LogEvery = 4, CheckpointEvery = 1 },
         "a small KL weight and more latent channels, as latent-diffusion practice does");
 
+    /// <summary>
+    /// <c>ldm vae tune-decoder</c>'s defaults: a short cosine run from a lower rate than the VAE's own (the decoder
+    /// starts trained), batches of 64, perceptual weight 1.
+    /// </summary>
+    public static TrainingConfig DecoderTuning { get; } = TrainingConfig.Part2 with
+    {
+        Epochs = 6, BatchSize = 64, LearningRate = 5e-4, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 200, LogEvery = 1, CheckpointEvery = 1,
+    };
+
+    /// <summary>λ of <see cref="DecoderTuningTask"/>'s perceptual term by default.</summary>
+    public const double DecoderFeatureWeight = 1.0;
+
     /// <summary><c>ldm diffusion train</c>'s defaults: the post's loop (Adam, validation every 10 epochs); the post does not state rate, batch or epochs.</summary>
     public static TrainingConfig DiffusionTrainingDefaults { get; } = new() { Epochs = 200, BatchSize = 128, LearningRate = 1e-3 };
 

@@ -1,0 +1,21 @@
+namespace LatentDiffusion.Models;
+
+/// <summary>
+/// How a VAE's decoder was tuned after training (<see cref="Training.DecoderTuningTask"/>): the VAE it started from, the
+/// classifier whose feature maps the perceptual term compares, and that term's weight. The encoder is the base's, bit
+/// for bit, so <see cref="EncoderSha256"/> also names the latent space every generator trained on the base shares.
+/// </summary>
+public sealed record DecoderTuning
+{
+    /// <summary>SHA-256 of the VAE file whose encoder (kept) and decoder (the starting point) were taken.</summary>
+    public required string BaseSha256 { get; init; }
+
+    /// <summary>SHA-256 of the base's encoder weights alone (<see cref="Training.DecoderTuningTask.EncoderSha256"/>).</summary>
+    public required string EncoderSha256 { get; init; }
+
+    /// <summary>SHA-256 of the perceptual classifier's file; it should not be the classifier that scores the FID.</summary>
+    public required string ClassifierSha256 { get; init; }
+
+    /// <summary>λ of the perceptual term: loss = ‖x̂ − x‖² + λ·‖φ(x̂) − φ(x)‖², both summed per image.</summary>
+    public required double FeatureWeight { get; init; }
+}
