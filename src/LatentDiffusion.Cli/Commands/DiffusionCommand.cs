@@ -153,7 +153,7 @@ public static class DiffusionCommand
                 var options = samplers.Read(parse, config, modelPath, new SamplingOptions { BatchSize = batchSize, ClipX0 = parse.GetValue(clip), Device = on });
                 if (options.ClipX0 && config.Objective != DiffusionObjective.Epsilon) throw new InvalidOptionException($"--clip-x0: {modelPath} is {config.KindName}; --clip-x0 applies to ε-models only");
                 if (options.ClipX0 && config.LatentRange is null) throw new InvalidOptionException($"--clip-x0: {modelPath} records no latent range; sample without --clip-x0");
-                if (config.VaeSha256 is { } sha && sha != ModelWeights.Sha256(vaePath))
+                if (config.VaeSha256 is { } sha && !VaeLineage.SharesLatents(sha, vaePath))
                     CliApp.Err.MarkupLineInterpolated($"[yellow]warning:[/] {modelPath} was trained on the latents of another VAE (sha256 {sha[..12]}), not {vaePath}");
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 unet.to(on);

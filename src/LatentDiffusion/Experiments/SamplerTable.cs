@@ -112,7 +112,7 @@ public static class SamplerTable
             (UNet wideNet, DiffusionConfig wideConfig) = ModelFile.LoadDiffusion(path);
             using (wideNet)
             {
-                if (!given && (wideConfig.UNet.LatentChannels != config.UNet.LatentChannels || wideConfig.VaeSha256 is { } sha && sha != ModelWeights.Sha256(inputs.VaePath)))
+                if (!given && (wideConfig.UNet.LatentChannels != config.UNet.LatentChannels || !VaeLineage.SharesLatents(wideConfig.VaeSha256, inputs.VaePath)))
                 {
                     notes.Add($"The default wide α-deblending model {path} was trained on another VAE than {inputs.VaePath}, so the table has no rows for it.");
                     return;
@@ -139,7 +139,7 @@ public static class SamplerTable
             (UNet studentNet, DiffusionConfig studentConfig) = ModelFile.LoadDiffusion(path);
             using (studentNet)
             {
-                if (!given && studentConfig.VaeSha256 is { } sha && sha != ModelWeights.Sha256(inputs.VaePath))
+                if (!given && !VaeLineage.SharesLatents(studentConfig.VaeSha256, inputs.VaePath))
                 {
                     notes.Add($"The default student {path} was trained on another VAE's latents than {inputs.VaePath}, so the table has no rows for it.");
                     return;

@@ -83,7 +83,9 @@ public static class Part3Page
         {
             (null, _) => "",
             (_, null) => " (the model records no VAE)",
-            (var ours, var recorded) => string.Equals(ours, recorded, StringComparison.OrdinalIgnoreCase) ? " (the VAE the model was trained on)" : " (NOT the VAE the model was trained on)",
+            (var ours, var recorded) when string.Equals(ours, recorded, StringComparison.OrdinalIgnoreCase) => " (the VAE the model was trained on)",
+            _ when result.VaeRelation == IO.VaeRelation.TunedDecoder => " (a decoder tuned from the VAE the model was trained on: its encoder and latents)",
+            _ => " (NOT the VAE the model was trained on)",
         };
         string timing = inputs.SampleSeconds is { } s
             ? string.Create(Inv, $"{count} digits in {s:F0} s ({1000 * s / count:F1} ms each)")

@@ -64,6 +64,9 @@ public sealed record Part3ReportResult(string Directory, IReadOnlyList<ReportFig
 
     public string? VaeSha256 { get; init; }
 
+    /// <summary>How that VAE relates to the one the model recorded (a tuned decoder shares its latents).</summary>
+    public IO.VaeRelation VaeRelation { get; init; }
+
     public string IndexPath => Path.Combine(Directory, Page.IndexName);
     public string MarkdownPath => Path.Combine(Directory, Page.MarkdownName);
 }
@@ -176,12 +179,14 @@ public static class Part3Report
             notes.Add("No FID table was given (ldm reproduce part3 computes it).");
 
         string? vaeSha = inputs.VaePath is { } vaeFile ? ModelWeights.Sha256(vaeFile) : null;
-        if (vaeSha is not null && model.VaeSha256 is { } recorded && !string.Equals(vaeSha, recorded, StringComparison.OrdinalIgnoreCase))
+        VaeRelation relation = inputs.VaePath is { } vaeOf ? VaeLineage.Of(model.VaeSha256, vaeOf) : VaeRelation.Unrecorded;
+        if (relation == VaeRelation.Other && model.VaeSha256 is { } recorded)
             notes.Add($"The VAE {ReportPaths.Display(inputs.VaePath!)} (SHA-256 {vaeSha}) is not the one the model was trained on ({recorded}).");
         var result = new Part3ReportResult(outDirectory, figures.Figures, noised.Select(n => n.Index).ToArray(), notes)
         {
             ModelSha256 = inputs.ModelPath is { } modelFile ? ModelWeights.Sha256(modelFile) : null,
             VaeSha256 = vaeSha,
+            VaeRelation = relation,
         };
         progress?.Report("index.html and report.md");
         Part3Page.Write(inputs, result);

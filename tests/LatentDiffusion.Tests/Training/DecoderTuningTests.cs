@@ -46,6 +46,10 @@ public sealed class DecoderTuningTests
         Assert.Equal(ModelWeights.Sha256(classifierPath), tuning.ClassifierSha256);
         Assert.Equal(1.0, tuning.FeatureWeight);
         Assert.Equal(based.Config, reloaded.Config);                        // the same shape: it loads wherever the base does
+        string tunedPath = dir.File("tuned/model.safetensors"), baseSha = ModelWeights.Sha256(vaePath);
+        Assert.Equal(VaeRelation.TunedDecoder, VaeLineage.Of(baseSha, tunedPath));     // a generator of the base samples through it, unwarned
+        Assert.Equal(VaeRelation.Same, VaeLineage.Of(baseSha, vaePath));
+        Assert.Equal(VaeRelation.Other, VaeLineage.Of(ModelWeights.Sha256(classifierPath), tunedPath));
     }
 
     [Fact]
