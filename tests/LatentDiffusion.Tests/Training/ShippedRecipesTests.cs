@@ -9,6 +9,7 @@ namespace LatentDiffusion.Tests.Training;
 /// <c>ldm reproduce --train</c> retrains with <see cref="Recipes"/> and <see cref="Recipes.DiffusionTraining"/>; the
 /// shipped models must be what those recipes make, so each models/*.config.json is held to its recipe.
 /// </summary>
+[Collection("Torch")]
 public sealed class ShippedRecipesTests
 {
     static string Shipped(string file) => RepositoryPaths.Find(Path.Combine("models", file)) ?? throw new FileNotFoundException(file);
@@ -62,5 +63,29 @@ public sealed class ShippedRecipesTests
         Assert.Equal(expected, model);
         Assert.Equal(1000, model.AlphaScale);
         Assert.Equal(ModelWeights.Sha256(Shipped("latent-vae.safetensors")), model.VaeSha256);
+    }
+    /// <summary>
+    /// The sharp decoders (models/latent-vae-sharp, models/fashion-mnist/latent-vae): <see cref="Recipes.DecoderTuning"/>
+    /// at the default weight, from the shipped base VAE (whose encoder they keep bit for bit) against the shipped
+    /// perceptual classifier — not the FID's.
+    /// </summary>
+    [Theory]
+    [InlineData("latent-vae-sharp", "latent-vae", "perceptual-classifier", "classifier")]
+    [InlineData("fashion-mnist/latent-vae", null, "fashion-mnist/perceptual-classifier", "fashion-mnist/classifier")]
+    public void SharpDecoders_AreTheTuningRecipe_FromTheShippedBase(string name, string? basis, string perceptual, string fid)
+    {
+        using JsonDocument shipped = JsonDocument.Parse(File.ReadAllText(Shipped($"{name}.config.json")));
+        Assert.Equal(Recipes.DecoderTuning, shipped.RootElement.GetProperty("Training").Deserialize<TrainingConfig>());
+        using Vae tuned = ModelFile.LoadVae(Shipped($"{name}.safetensors"));
+        DecoderTuning tuning = tuned.Config.Tuning ?? throw new Xunit.Sdk.XunitException($"{name} records no tuning");
+        Assert.Equal(Recipes.DecoderFeatureWeight, tuning.FeatureWeight);
+        Assert.Equal(tuning.EncoderSha256, DecoderTuningTask.EncoderSha256(tuned));
+        Assert.Equal(ModelWeights.Sha256(Shipped($"{perceptual}.safetensors")), tuning.ClassifierSha256);
+        Assert.NotEqual(ModelWeights.Sha256(Shipped($"{fid}.safetensors")), tuning.ClassifierSha256);
+        if (basis is not null) Assert.Equal(ModelWeights.Sha256(Shipped($"{basis}.safetensors")), tuning.BaseSha256);
+        string generator = name.StartsWith("fashion-mnist/", StringComparison.Ordinal) ? "fashion-mnist/conditional" : "alpha-deblending-wide";
+        (UNet net, LatentDiffusion.Diffusion.DiffusionConfig config) = ModelFile.LoadDiffusion(Shipped($"{generator}.safetensors"));
+        net.Dispose();
+        Assert.Equal(VaeRelation.TunedDecoder, VaeLineage.Of(config.VaeSha256, Shipped($"{name}.safetensors")));
     }
 }
