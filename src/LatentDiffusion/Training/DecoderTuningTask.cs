@@ -90,17 +90,7 @@ public sealed class DecoderTuningTask : ITrainingTask<Vae>
 
     public ValidationResult Validate(Vae model, int batchSize, Generator generator)
     {
-        double rec = 0, feature = 0;
-        long n = validationCount;
-        for (long start = 0; start < n; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            (Tensor r, Tensor f) = Terms(model, validationBatch(start, Math.Min(batchSize, n - start)), generator);
-            rec += r.to_type(ScalarType.Float64).sum().item<double>();
-            feature += f.to_type(ScalarType.Float64).sum().item<double>();
-        }
-        rec /= n;
-        feature /= n;
+        (double rec, double feature) = PerImageMeans.Of(validationCount, batchSize, (start, count) => Terms(model, validationBatch(start, count), generator));
         return new ValidationResult(rec + featureWeight * feature, [("val_rec", rec), ("val_feature", feature)]);
     }
 

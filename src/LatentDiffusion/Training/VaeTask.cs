@@ -67,17 +67,7 @@ public sealed class VaeTask : ITrainingTask<Vae>
 
     public ValidationResult Validate(Vae model, int batchSize, Generator generator)
     {
-        double rec = 0, kl = 0;
-        long n = validationCount;
-        for (long start = 0; start < n; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            (Tensor r, Tensor k) = Terms(model, validationBatch(start, Math.Min(batchSize, n - start)), generator);
-            rec += r.to_type(ScalarType.Float64).sum().item<double>();
-            kl += k.to_type(ScalarType.Float64).sum().item<double>();
-        }
-        rec /= n;
-        kl /= n;
+        (double rec, double kl) = PerImageMeans.Of(validationCount, batchSize, (start, count) => Terms(model, validationBatch(start, count), generator));
         return new ValidationResult(rec + config.KlWeight * kl, [("val_rec", rec), ("val_kl", kl)]);
     }
 
