@@ -48,7 +48,7 @@ public static class VaeCommand
             double lambda = parse.GetValue(weight);
             if (!(lambda >= 0) || double.IsInfinity(lambda)) throw new InvalidOptionException($"--feature-weight: {lambda} is not a finite number ≥ 0");
             ImageDataset dataset = CommonOptions.LoadDataset(parse.GetValue(options.Data)!, dataOptions.Read(parse));
-            var task = new DecoderTuningTask(vaePath, classifierPath, lambda, dataset.Train, dataset.Test, dataset.Info);
+            var task = new DecoderTuningTask(vaePath, classifierPath, lambda, dataset.Train, dataset.Test, dataset.Info, device);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<Vae> result = SpectreTrainingObserver.Run(observer =>
                 new Trainer<Vae>(config, observer, device).Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));

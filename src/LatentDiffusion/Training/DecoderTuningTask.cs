@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Security.Cryptography;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -31,7 +32,7 @@ public sealed class DecoderTuningTask : ITrainingTask<Vae>
     /// <param name="basePath">The trained VAE whose decoder is tuned.</param>
     /// <param name="classifierPath">The perceptual classifier, for the images' channels and side.</param>
     /// <param name="featureWeight">λ, ≥ 0 (0: the squared error alone, the base's reconstruction term).</param>
-    public DecoderTuningTask(string basePath, string classifierPath, double featureWeight, LabelledImages train, LabelledImages validation, DatasetInfo? data = null)
+    public DecoderTuningTask(string basePath, string classifierPath, double featureWeight, LabelledImages train, LabelledImages validation, DatasetInfo? data = null, Device? device = null)
     {
         if (!(featureWeight >= 0) || double.IsInfinity(featureWeight)) throw new ArgumentOutOfRangeException(nameof(featureWeight), featureWeight, "must be a finite number ≥ 0");
         this.basePath = basePath;
@@ -47,6 +48,7 @@ public sealed class DecoderTuningTask : ITrainingTask<Vae>
             };
         }
         classifier = ModelFile.LoadClassifier(classifierPath);
+        if (device is not null) classifier.to(device);                             // beside the decoder the trainer moves there
         foreach (var p in classifier.parameters()) p.requires_grad_(false);
         if (classifier.Config.Channels != config.Channels || classifier.Config.Resolution != config.Side)
             throw new DataFormatException(classifierPath, $"a classifier of {classifier.Config.Channels}x{classifier.Config.Resolution} px for a VAE of {config.Channels}x{config.Side} px ({basePath})");
@@ -55,7 +57,7 @@ public sealed class DecoderTuningTask : ITrainingTask<Vae>
                 throw new ArgumentException($"images of {split.Channels}x{split.Side}x{split.Side} for a VAE of {config.Channels}x{config.Side}x{config.Side} ({basePath})");
         this.featureWeight = featureWeight;
         trainBatch = train.Inputs;
-        validationBatch = (start, count) => validation.Inputs(start, count);
+        validationBatch = (start, count) => validation.Inputs(start, count, device ?? CPU);
         TrainCount = train.Count;
         validationCount = validation.Count;
         Data = data?.ToJson();
