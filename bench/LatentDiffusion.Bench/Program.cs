@@ -19,14 +19,18 @@ var nfe = new Option<string>("--nfe") { Description = "With --solvers: network-e
 var count = new Option<int>("--count") { Description = "With --solvers: digits per row (default 10000)", DefaultValueFactory = _ => 10_000 };
 var solverSeed = new Option<long>("--seed") { Description = "With --solvers: the sampling seed (default 0)", DefaultValueFactory = _ => 0 };
 var only = new Option<string?>("--only") { Description = "With --solvers: only these comma-separated rows, as SAMPLER:SPACING (e.g. heun:uniform,iadb2m:karras)" };
+var solverVae = new Option<string?>("--vae") { Description = "With --solvers, --generation-profile or --onnx-digits: the latent VAE that decodes (default: models/latent-vae.safetensors; e.g. models/latent-vae-sharp.safetensors)" };
+var generationProfile = new Option<string?>("--generation-profile") { Description = "Instead: where generation's time goes for this diffusion model (noise, network, update, decode in both layouts, checks, copies, the whole Generate) at each --batches size, --count digits, decoded by --vae" };
+var batchSizes = new Option<string>("--batches") { Description = "With --generation-profile: comma-separated batch sizes (default 250,500,1000,2000,5000)", DefaultValueFactory = _ => "250,500,1000,2000,5000" };
 var peakOnly = new Option<bool>("--matmul-peak") { Description = "Instead: measure the float32 matmul peak (1024² to 4096²) and print it" };
 var onnxDigits = new Option<int>("--onnx-digits") { Description = "Instead: time this many digits from the conditional model, TorchSharp vs ONNX Runtime in one run (same sampler, same threads; --threads, default 2), and print JSON" };
+var onnxModel = new Option<string?>("--onnx-model") { Description = "With --onnx-digits: the diffusion model (default: models/conditional.safetensors), decoded by --vae" };
 var onnxOut = new Option<string?>("--onnx-out") { Description = "With --onnx-digits: write both image sets there (torch/, onnx/) for ldm fid" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks: classifier training, inference and FID on MNIST; training steps; few-step solvers; ONNX Runtime against TorchSharp; the matmul peak")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, peakOnly, only, onnxDigits, onnxOut,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, solverVae, generationProfile, batchSizes, peakOnly, only, onnxDigits, onnxOut, onnxModel,
 };
 root.SetAction(parse =>
 {
@@ -39,12 +43,18 @@ root.SetAction(parse =>
         Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(MatmulPeak.Measure([1024, 2048, 4096], log: Console.Error.WriteLine)));
         return 0;
     }
+    if (parse.GetValue(generationProfile) is string profiled)
+    {
+        Console.WriteLine(GenerationProfile.Run(profiled, parse.GetValue(solverVae) ?? LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"),
+            parse.GetValue(batchSizes)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(count), 3, Console.Error.WriteLine));
+        return 0;
+    }
     if (parse.GetValue(solvers) is string files)
     {
         // Forward MFLOP per sample counted on the PyTorch twins (python/count_flops.py): UNet by widths, the latent VAE's decoder.
         var unetMflops = new Dictionary<string, double> { ["32,64"] = FlopCounts.UNet32x64, ["64,128"] = FlopCounts.UNet64x128 };
         return SolverBench.Run(files.Split(','), parse.GetValue(nfe)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(count), parse.GetValue(solverSeed),
-            LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"), parse.GetValue(model) ?? LatentDiffusion.IO.ShippedFiles.Model("classifier.safetensors"),
+            parse.GetValue(solverVae) ?? LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"), parse.GetValue(model) ?? LatentDiffusion.IO.ShippedFiles.Model("classifier.safetensors"),
             unetMflops, FlopCounts.LatentDecoder, parse.GetValue(json), Console.Error.WriteLine,
             parse.GetValue(only) is string rows ? rows.ToLowerInvariant().Split(',').ToHashSet() : null);
     }
@@ -52,7 +62,7 @@ root.SetAction(parse =>
     {
         int t = parse.GetValue(threads) is int k && k > 0 ? k : 2;
         TorchSharp.torch.set_num_threads(t);
-        Console.WriteLine(OnnxGenerationBench.Run(digits, t, parse.GetValue(onnxOut), Console.Error.WriteLine).ToJson());
+        Console.WriteLine(OnnxGenerationBench.Run(digits, t, parse.GetValue(onnxOut), Console.Error.WriteLine, parse.GetValue(onnxModel), parse.GetValue(solverVae)).ToJson());
         return 0;
     }
     if (parse.GetValue(unetSteps) is int steps && steps > 0)

@@ -17,7 +17,7 @@ namespace LatentDiffusion.Cli.Commands;
 /// <summary>
 /// <c>ldm reproduce part3</c>: the series' FID table from the shipped weights — Random, VAE (part 2's samples),
 /// Diffusion (10,000 DDPM digits decoded by the latent VAE), Validation — plus the floors (each VAE's reconstructions of
-/// the test set) and the classifier's census of the generated digits. <c>--train</c> retrains the latent VAE and the
+/// the test set) and the classifier's census of the generated digits. <c>--train</c> retrains the latent VAE, tunes its decoder and retrains the
 /// diffusion model first (resumable).
 /// </summary>
 public static class ReproducePart3
@@ -40,7 +40,7 @@ public static class ReproducePart3
         var count = CommonOptions.CountOption(10_000);
         var seed = CommonOptions.SeedOption();
         var clip = new Option<bool>("--clip-x0") { Description = "Clamp x̂_0 to the training latents' range while sampling (not in the post)." };
-        var train = new Option<bool>("--train") { Description = "Retrain the latent VAE and the diffusion model with the shipped recipes (resumable) instead of using the shipped weights." };
+        var train = new Option<bool>("--train") { Description = "Retrain the latent VAE (and tune its decoder against a second classifier), then the diffusion models on its latents, with the shipped recipes (resumable) instead of using the shipped weights." };
         var outDir = new Option<string>("--out") { Description = "Run directory: samples, table, report (and training runs with --train).", DefaultValueFactory = _ => "runs/part3" };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
         var iadbModel = new Option<string>("--iadb-model")
@@ -81,7 +81,7 @@ public static class ReproducePart3
             string? trainedAlpha = null, trainedWide = null;
             string? widePath = parse.GetValue(iadbWideModel) is "none" ? null : parse.GetValue(iadbWideModel)!;
             bool wideGiven = widePath is not null && parse.GetResult(iadbWideModel) is { Implicit: false };
-            if (parse.GetValue(train)) (vaePath, modelPath, trainedAlpha, trainedWide) = ShippedRuns.TrainPart3(mnist, run, widePath is not null, ConsoleRunTrainer.Instance);
+            if (parse.GetValue(train)) (vaePath, _, modelPath, trainedAlpha, trainedWide) = ShippedRuns.TrainPart3(mnist, run, widePath is not null, ConsoleRunTrainer.Instance);
             if (trainedWide is not null && !wideGiven) widePath = trainedWide;
             if (wideGiven) widePath = CliApp.RequireFile(widePath, "wide α-deblending model");
             string? studentPath = parse.GetValue(studentModel) is "none" ? null : parse.GetValue(studentModel)!;

@@ -15,8 +15,11 @@ public interface IRunTrainer
     string EnsureTrained<TModel>(ITrainingTask<TModel> task, TrainingConfig config, string run, string what) where TModel : nn.Module;
 }
 
-/// <summary>The runs that made the shipped part-3 weights.</summary>
-public sealed record Part3Runs(string Vae, string Diffusion, string AlphaDeblending, string? WideAlphaDeblending);
+/// <summary>
+/// The runs that made the shipped part-3 weights: <see cref="Vae"/> the latent VAE that decodes (the tuned decoder of
+/// <see cref="BaseVae"/>, whose latents every generator was trained on).
+/// </summary>
+public sealed record Part3Runs(string Vae, string BaseVae, string Diffusion, string AlphaDeblending, string? WideAlphaDeblending);
 
 /// <summary>
 /// The shipped recipes as runs (what <c>ldm reproduce … --train</c> does), resumably: the latent VAE, then on its latents
@@ -35,10 +38,16 @@ public static class ShippedRuns
         return (ae, vae);
     }
 
-    /// <summary>Part 3's models under <paramref name="run"/>: latent-vae/, diffusion/, alpha-deblending/ and (with <paramref name="wide"/>) alpha-deblending-wide/.</summary>
+    /// <summary>
+    /// Part 3's models under <paramref name="run"/>: latent-vae-base/ (the latent VAE), perceptual-classifier/ and
+    /// latent-vae/ (its decoder tuned, <see cref="TuneDecoder"/>), then on the base's latents diffusion/,
+    /// alpha-deblending/ and (with <paramref name="wide"/>) alpha-deblending-wide/.
+    /// </summary>
     public static Part3Runs TrainPart3(MnistData mnist, string run, bool wide, IRunTrainer trainer)
     {
-        string vaePath = TrainLatentVae(IdxDatasetKind.FromMnist(mnist), Path.Combine(run, "latent-vae"), trainer, recordData: false);
+        ImageDataset data = IdxDatasetKind.FromMnist(mnist);
+        string vaePath = TrainLatentVae(data, Path.Combine(run, "latent-vae-base"), trainer, recordData: false);
+        string sharpPath = TuneDecoder(data, vaePath, run, trainer);
         using var latents = LatentSet.Encode(vaePath, mnist, Recipes.DiffusionTraining.Seed);
         string Train(DiffusionConfig config, string name, string what)
         {
@@ -51,7 +60,23 @@ public static class ShippedRuns
         string? widePath = wide
             ? Train(latents.Config(Recipes.WideUNet(latents.Channels)) with { Objective = DiffusionObjective.AlphaDeblending }, "alpha-deblending-wide", "wide α-deblending model")
             : null;
-        return new Part3Runs(vaePath, modelPath, alphaPath, widePath);
+        return new Part3Runs(sharpPath, vaePath, modelPath, alphaPath, widePath);
+    }
+
+    /// <summary>
+    /// The shipped decoder tuning of <paramref name="baseVaePath"/> on <paramref name="data"/>, under
+    /// <paramref name="run"/>: a second classifier of the data (<see cref="Recipes.PerceptualClassifier"/>, or
+    /// <paramref name="classifierTraining"/>: another seed than the FID's) in perceptual-classifier/, then the decoder
+    /// alone trained against its features (<see cref="DecoderTuningTask"/>, <see cref="Recipes.DecoderTuning"/>,
+    /// λ = <see cref="Recipes.DecoderFeatureWeight"/>) in latent-vae/. The encoder, and so every latent, stays the base's.
+    /// </summary>
+    public static string TuneDecoder(ImageDataset data, string baseVaePath, string run, IRunTrainer trainer, TrainingConfig? classifierTraining = null)
+    {
+        string classifierPath;
+        using (ClassifierTask classifier = ClassifierTask.For(data))
+            classifierPath = trainer.EnsureTrained(classifier, classifierTraining ?? Recipes.PerceptualClassifier, Path.Combine(run, "perceptual-classifier"), "perceptual classifier");
+        var task = new DecoderTuningTask(baseVaePath, classifierPath, Recipes.DecoderFeatureWeight, data.Train, data.Test, data.Info);
+        return trainer.EnsureTrained(task, Recipes.DecoderTuning, Path.Combine(run, "latent-vae"), "decoder tuning");
     }
 
     /// <summary>

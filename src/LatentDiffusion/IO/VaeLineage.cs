@@ -20,6 +20,13 @@ public static class VaeLineage
     /// <summary>True unless the VAE is known to be another latent space than the recorded one.</summary>
     public static bool SharesLatents(string? recordedSha, string vaePath) => Of(recordedSha, vaePath) != VaeRelation.Other;
 
+    /// <summary>
+    /// The SHA-256 a diffusion model trained on <paramref name="vaePath"/>'s latents records: the file's own, or for a
+    /// tuned decoder its base's — the encoder, and so every latent, is the base's, so a model trained through either
+    /// file is the same model and accepts both.
+    /// </summary>
+    public static string LatentSpaceOf(string vaePath) => TunedFrom(vaePath) ?? ModelWeights.Sha256(vaePath);
+
     /// <summary>The SHA-256 of the VAE whose decoder <paramref name="vaePath"/> tuned, or null for a trained VAE (or a file that records nothing readable).</summary>
     public static string? TunedFrom(string vaePath)
     {

@@ -61,7 +61,7 @@ public sealed class LatentSet : IDisposable
         return new LatentSet(train, test, Labels(mnist.Train, CPU), Labels(mnist.Test, CPU), vaePath, (int)vae.LatentShape[0]);
     }
 
-    /// <summary>A diffusion config for these latents with <paramref name="unet"/>: latent scale <paramref name="scale"/> (null: 1/std), the scaled range, the VAE's hash.</summary>
+    /// <summary>A diffusion config for these latents with <paramref name="unet"/>: latent scale <paramref name="scale"/> (null: 1/std), the scaled range, the hash of the VAE whose latents they are (<see cref="VaeLineage.LatentSpaceOf"/>).</summary>
     public DiffusionConfig Config(UNetConfig unet, double? scale = null)
     {
         scale ??= 1.0 / Train.std().item<float>();
@@ -70,7 +70,7 @@ public sealed class LatentSet : IDisposable
             UNet = unet,
             LatentScale = scale.Value,
             LatentRange = Train.abs().max().item<float>() * scale.Value,
-            VaeSha256 = ModelWeights.Sha256(VaePath),
+            VaeSha256 = VaeLineage.LatentSpaceOf(VaePath),
         };
     }
 

@@ -53,6 +53,12 @@ public static class Recipes
         Epochs = 6, BatchSize = 64, LearningRate = 5e-4, Schedule = LearningRateSchedule.Cosine, WarmupSteps = 200, LogEvery = 1, CheckpointEvery = 1,
     };
 
+    /// <summary>
+    /// The perceptual classifier the shipped decoder tuning measures against: part 1's network and loop (the train
+    /// command's defaults), seed 1 so that it is not the FID's classifier (seed 0), 40 epochs (98.9 % on MNIST).
+    /// </summary>
+    public static TrainingConfig PerceptualClassifier { get; } = new() { Epochs = 40, Seed = 1, LogEvery = 5, CheckpointEvery = 5 };
+
     /// <summary>λ of <see cref="DecoderTuningTask"/>'s perceptual term by default.</summary>
     public const double DecoderFeatureWeight = 1.0;
 

@@ -27,7 +27,15 @@ public sealed class ShippedRecipesTests
     public void Vae_IsTheRecipes() => AssertShippedWith("vae", nameof(Vae), Recipes.Vae);
 
     [Fact]
-    public void LatentVae_IsTheRecipes() => AssertShippedWith("latent-vae", nameof(Vae), Recipes.LatentVae);
+    public void LatentVae_IsTheRecipes() => AssertShippedWith("latent-vae-base", nameof(Vae), Recipes.LatentVae);
+
+    /// <summary>The perceptual classifier the shipped MNIST decoder was tuned against: <see cref="Recipes.PerceptualClassifier"/>.</summary>
+    [Fact]
+    public void PerceptualClassifier_IsTheRecipe()
+    {
+        using JsonDocument shipped = JsonDocument.Parse(File.ReadAllText(Shipped("perceptual-classifier.config.json")));
+        Assert.Equal(Recipes.PerceptualClassifier, shipped.RootElement.GetProperty("Training").Deserialize<TrainingConfig>());
+    }
 
     [Fact]
     public void Diffusion_IsTheRecipes()
@@ -37,12 +45,12 @@ public sealed class ShippedRecipesTests
         Assert.Equal(Recipes.DiffusionTraining, training);
         var unet = shipped.RootElement.GetProperty("Model").GetProperty("UNet").Deserialize<UNetConfig>()!;
         Assert.Equal(Recipes.DiffusionUNet(unet.LatentChannels), unet);
-        using JsonDocument latent = JsonDocument.Parse(File.ReadAllText(Shipped("latent-vae.config.json")));
+        using JsonDocument latent = JsonDocument.Parse(File.ReadAllText(Shipped("latent-vae-base.config.json")));
         Assert.Equal(latent.RootElement.GetProperty("Model").GetProperty("LatentChannels").GetInt32(), unet.LatentChannels);
-        Assert.Equal(ModelWeights.Sha256(Shipped("latent-vae.safetensors")), shipped.RootElement.GetProperty("Model").GetProperty("VaeSha256").GetString());
+        Assert.Equal(ModelWeights.Sha256(Shipped("latent-vae-base.safetensors")), shipped.RootElement.GetProperty("Model").GetProperty("VaeSha256").GetString());
     }
 
-    /// <summary>The α-deblending models and the conditional one: part 3's UNet (the wide one at twice its widths) and training (the conditional one cut to 100 epochs), on the shipped latent VAE.</summary>
+    /// <summary>The α-deblending models and the conditional one: part 3's UNet (the wide one at twice its widths) and training (the conditional one cut to 100 epochs), on the latents of the shipped latent VAE (its base: the same encoder).</summary>
     [Theory]
     [InlineData("alpha-deblending")]
     [InlineData("alpha-deblending-wide")]
@@ -62,15 +70,16 @@ public sealed class ShippedRecipesTests
         Assert.Equal(name == "conditional" ? Recipes.ConditionalTraining : Recipes.DiffusionTraining, training);
         Assert.Equal(expected, model);
         Assert.Equal(1000, model.AlphaScale);
-        Assert.Equal(ModelWeights.Sha256(Shipped("latent-vae.safetensors")), model.VaeSha256);
+        Assert.Equal(ModelWeights.Sha256(Shipped("latent-vae-base.safetensors")), model.VaeSha256);
+        Assert.Equal(model.VaeSha256, VaeLineage.LatentSpaceOf(Shipped("latent-vae.safetensors")));
     }
     /// <summary>
-    /// The sharp decoders (models/latent-vae-sharp, models/fashion-mnist/latent-vae): <see cref="Recipes.DecoderTuning"/>
+    /// The sharp decoders (models/latent-vae, models/fashion-mnist/latent-vae): <see cref="Recipes.DecoderTuning"/>
     /// at the default weight, from the shipped base VAE (whose encoder they keep bit for bit) against the shipped
     /// perceptual classifier — not the FID's.
     /// </summary>
     [Theory]
-    [InlineData("latent-vae-sharp", "latent-vae", "perceptual-classifier", "classifier")]
+    [InlineData("latent-vae", "latent-vae-base", "perceptual-classifier", "classifier")]
     [InlineData("fashion-mnist/latent-vae", null, "fashion-mnist/perceptual-classifier", "fashion-mnist/classifier")]
     public void SharpDecoders_AreTheTuningRecipe_FromTheShippedBase(string name, string? basis, string perceptual, string fid)
     {
