@@ -13,11 +13,11 @@ public sealed class VaeModelOptions
     public Option<string> Sigma { get; } = new("--sigma") { Description = "What the encoder's σ channels are: raw (the post: σ itself) or logvar (log σ²).", DefaultValueFactory = _ => "raw" };
     public Option<int> LatentChannels { get; } = new("--latent-channels") { Description = "Channels of the 4x4 latent (the post: 4).", DefaultValueFactory = _ => Defaults.LatentChannels };
     public Option<int> HeadChannels { get; } = new("--head-channels") { Description = "Hidden channels before a 1x1 conv head giving μ and σ (0, the post: none).", DefaultValueFactory = _ => Defaults.HeadChannels };
-    public Option<bool> ChannelsLast { get; } = Part2Commands.ChannelsLastOption();
+    public LayoutOptions Layout { get; } = new();
 
     public VaeModelOptions() => Sigma.AcceptOnlyFromAmong("raw", "logvar");
 
-    public IReadOnlyList<Option> All => [KlWeight, Sigma, LatentChannels, HeadChannels, ChannelsLast];
+    public IReadOnlyList<Option> All => [KlWeight, Sigma, LatentChannels, HeadChannels, .. Layout.All];
 
     public void AddTo(Command command)
     {
@@ -33,7 +33,7 @@ public sealed class VaeModelOptions
             Sigma = parse.GetValue(Sigma) == "logvar" ? SigmaParameterization.LogVariance : SigmaParameterization.Raw,
             LatentChannels = parse.GetValue(LatentChannels),
             HeadChannels = parse.GetValue(HeadChannels),
-            ChannelsLast = parse.GetValue(ChannelsLast),
+            ChannelsLast = Layout.IsChannelsLast(parse),
         };
         try { model.Validate(); }
         catch (ArgumentException e) { throw new InvalidOptionException($"{OptionOf(e.ParamName)}: {e.Message.Split(" (Parameter")[0]}"); }

@@ -22,11 +22,11 @@ public static class AutoencoderCommand
     {
         var defaults = TrainingConfig.Part2;
         var options = new TrainingOptions(defaults, "runs/autoencoder");
-        var channelsLast = Part2Commands.ChannelsLastOption();
+        var layout = new LayoutOptions();
         var json = CommonOptions.JsonOption();
         var command = new Command("train", "Train the autoencoder with the post's loss (summed squared error) and loop (Adam 1e-3, batch 128, 400 epochs by default).");
         options.AddTo(command);
-        command.Options.Add(channelsLast);
+        foreach (Option o in layout.All) command.Options.Add(o);
         command.Options.Add(json);
         command.SetAction(CliApp.Action(parse =>
         {
@@ -36,7 +36,7 @@ public static class AutoencoderCommand
             MnistData mnist = CommonOptions.LoadData(parse.GetValue(options.Data)!);
             using Tensor train = TorchDevices.MoveTo(mnist.Train.ToInputs(), device);
             using Tensor validation = TorchDevices.MoveTo(mnist.Test.ToInputs(), device);
-            var task = new AutoencoderTask(train, validation, new AutoencoderConfig { ChannelsLast = parse.GetValue(channelsLast) });
+            var task = new AutoencoderTask(train, validation, new AutoencoderConfig { ChannelsLast = layout.IsChannelsLast(parse) });
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<ConvAutoencoder> result = SpectreTrainingObserver.Run(observer =>
                 new Trainer<ConvAutoencoder>(config, observer, device) { EmaSweep = sweep }.Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));

@@ -204,12 +204,6 @@ public static class Part2Commands
         return command;
     }
 
-    /// <summary><c>--channels-last</c> of the conv models' train commands (<see cref="VaeConfig.ChannelsLast"/>).</summary>
-    public static Option<bool> ChannelsLastOption() => new("--channels-last")
-    {
-        Description = "Train (and later run) in the channels-last memory layout: about 1.5x faster steps on one thread (1.8x on two), same values to float32 rounding (the post: NCHW).",
-    };
-
     public static void PrintTrained(IReadOnlyList<EpochLog> history, double seconds, string run, bool json, long parameters)
     {
         EpochLog last = history[^1];

@@ -97,6 +97,8 @@ public sealed class CliBehaviourTests
     [InlineData("--to", "classifier", "export", "--to", "{out}/model.onnx")]
     [InlineData("--kl-weight", "vae", "train", "--kl-weight", "nan", "--out", "{out}")]
     [InlineData("--latent-channels", "vae", "train", "--latent-channels", "0", "--out", "{out}")]
+    [InlineData("--nchw", "vae", "train", "--nchw", "--channels-last", "--out", "{out}")]
+    [InlineData("--nchw", "autoencoder", "train", "--channels-last", "--nchw", "--out", "{out}")]
     [InlineData("--ema", "diffusion", "train", "--ema", "1", "--out", "{out}")]
     [InlineData("--ema-sweep", "diffusion", "train", "--ema-sweep", "0.99,1", "--out", "{out}")]
     [InlineData("--ema-sweep", "diffusion", "train", "--ema-sweep", "0.99,0.99", "--out", "{out}")]
@@ -115,6 +117,24 @@ public sealed class CliBehaviourTests
         Assert.True(code == CliApp.Usage, $"exit {code}: {stderr}");
         Assert.StartsWith($"ldm: {option}", stderr);
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));
+    }
+
+    /// <summary>The conv models train channels-last (the measured-faster layout) unless <c>--nchw</c>, and record it.</summary>
+    [Fact]
+    public void VaeAndAutoencoderTrain_AreChannelsLastUnlessNchw()
+    {
+        using var dir = new TempDirectory();
+        string data = SyntheticData.WriteIdxDirectory(dir.File("data"), SyntheticData.Dataset(40, 20));
+        foreach (string model in new[] { "vae", "autoencoder" })
+            foreach ((string? flag, bool channelsLast) in new (string?, bool)[] { (null, true), ("--channels-last", true), ("--nchw", false) })
+            {
+                string run = dir.File($"{model}{flag}");
+                string[] args = ["" + model, "train", "--data", data, "--epochs", "1", "--batch-size", "20", "--out", run];
+                var (code, stderr) = RunInProcess(flag is null ? args : [.. args, flag]);
+                Assert.True(code == 0, $"{model} {flag}: exit {code}: {stderr}");
+                using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+                Assert.Equal(channelsLast, config.RootElement.GetProperty("Model").GetProperty("ChannelsLast").GetBoolean());
+            }
     }
 
     [Fact]
