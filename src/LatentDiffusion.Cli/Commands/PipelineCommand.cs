@@ -35,7 +35,7 @@ public static class PipelineCommand
             Description = "Leave out stages 3 and 4: a second classifier (the classifier's recipe, seed + 1) and the decoder's tuning against its features " +
                           "(squared error + a perceptual term, the encoder frozen). They cost that classifier's training again and the tuning's epochs " +
                           "(the plan times both); they buy sharper reconstructions and samples: the VAE's own decoder blurs, which floors every generator's FID " +
-                          "(the tuning halved the generator's FID on MNIST and cut Fashion-MNIST's five-fold, docs/numbers.md). The generator is the same either way. " +
+                          "(the tuning halved the generator's FID on MNIST and cut Fashion-MNIST's five-fold, docs/numbers.md). The generator trains on the same latents either way; with --budget-minutes the two stages take their share of M. " +
                           "Recorded with the plan: a resume must give the same.",
         };
         var dataOptions = new DataOptions();
