@@ -1,5 +1,6 @@
 using System.CommandLine;
 using LatentDiffusion.Data;
+using LatentDiffusion.IO;
 using LatentDiffusion.Models;
 using LatentDiffusion.Native;
 using LatentDiffusion.Training;
@@ -48,6 +49,8 @@ public static class VaeCommand
             double lambda = parse.GetValue(weight);
             if (!(lambda >= 0) || double.IsInfinity(lambda)) throw new InvalidOptionException($"--feature-weight: {lambda} is not a finite number ≥ 0");
             ImageDataset dataset = CommonOptions.LoadDataset(parse.GetValue(options.Data)!, dataOptions.Read(parse));
+            if (DataMatch.PerceptualClassifierNote(ModelFile.ReadData(classifierPath), classifierPath, dataset.Info) is { } note)
+                CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {note}");
             var task = new DecoderTuningTask(vaePath, classifierPath, lambda, dataset.Train, dataset.Test, dataset.Info, device);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<Vae> result = SpectreTrainingObserver.Run(observer =>

@@ -4,7 +4,8 @@ namespace LatentDiffusion.Data;
 
 /// <summary>
 /// Whether a trained model fits a dataset: the one-line problems, naming both, for a model given data of another shape
-/// or a classifier of another dataset used for that dataset's FID.
+/// or a classifier of another dataset used for that dataset's FID; and the one-line note for a perceptual classifier of
+/// another dataset, which may be used.
 /// </summary>
 public static class DataMatch
 {
@@ -21,5 +22,18 @@ public static class DataMatch
         if (sameData && recorded is not null && recorded.ContentSha256 != data.ContentSha256)
             return $"{model} is another dataset's classifier; the FID of {data.Describe()} needs a classifier trained on it (ldm classifier train --data …)";
         return null;
+    }
+
+    /// <summary>
+    /// Null when the perceptual classifier at <paramref name="path"/> records no data or <paramref name="data"/>'s content;
+    /// else a one-line note naming both. Not a problem: a net trained on other data still defines a feature distance
+    /// for the decoder tuning, but its features are not those the data's own classifier would have learned.
+    /// </summary>
+    public static string? PerceptualClassifierNote(DatasetInfo? recorded, string path, DatasetInfo data)
+    {
+        if (recorded is null || recorded.ContentSha256 == data.ContentSha256) return null;
+        bool sameName = recorded.Name == data.Name;   // two folders of one name: their descriptions tell them apart
+        string trainedOn = sameName ? recorded.Describe() : recorded.Name, given = sameName ? data.Describe() : data.Name;
+        return $"{path} was trained on {trainedOn}, not {given}; its features still define the perceptual term";
     }
 }

@@ -10,7 +10,11 @@ using static TorchSharp.torch;
 
 namespace LatentDiffusion.Experiments;
 
-/// <summary>One stage's outcome: its published weights, whether it was already done, its training seconds (over every run of it) and the wall seconds spent on it here.</summary>
+/// <summary>
+/// One stage's outcome: its weights (published into the model set, or in its run for a stage whose model is not in the
+/// set: the perceptual classifier, and the trained VAE when its decoder is tuned), whether it was already done, its training seconds (over
+/// every run of it) and the wall seconds spent on it here.
+/// </summary>
 public sealed record StageResult(string Name, string Weights, int Epochs, bool Skipped, double TrainingSeconds, double Seconds);
 
 /// <summary>A finished pipeline: the model set (the folder the FID table and report read) and each stage's outcome.</summary>
@@ -27,17 +31,23 @@ public sealed record PipelineResult(string ModelSet, PipelinePlan Plan, IReadOnl
 
 /// <summary>
 /// A user's labelled images to a generator, stage by stage (<c>ldm pipeline</c>): (1) part 1's classifier, whose
-/// features define the data's FID; (2) the latent VAE; (3) the class-conditional α-deblending UNet on the VAE's
-/// latents. Each stage is a normal run directory, <c>OUT/train/NAME</c> (its own lock, checkpoint and resume), and when
-/// it is finished its model is published into <c>OUT</c> as a <see cref="ModelSet"/> (<c>classifier</c>,
-/// <c>latent-vae</c>, <c>conditional</c>). A stage already finished is skipped, an interrupted one resumed. The whole
-/// folder is locked (<see cref="RunLock"/>) and bound to its data and plan (<see cref="PipelineRecord"/>): another
-/// dataset, split or budget into the same folder is one line naming both.
+/// features define the data's FID; (2) the latent VAE; (3) a perceptual classifier, another seed of the first, and
+/// (4) the VAE's decoder tuned against its features, the encoder frozen (the shipped sets' sharper decoder;
+/// <see cref="PipelineSettings.DecoderTuning"/> leaves both out); (5) the class-conditional α-deblending UNet on the
+/// trained VAE's latents, which the tuned decoder shares bit for bit. Each stage is a normal run directory,
+/// <c>OUT/train/NAME</c> (its own lock, checkpoint and resume), and when it is finished its model is published into
+/// <c>OUT</c> as a <see cref="ModelSet"/> (<c>classifier</c>, <c>latent-vae</c> — the tuned decoder when there is one —
+/// and <c>conditional</c>). A stage already finished is skipped, an interrupted one resumed. The whole folder is locked
+/// (<see cref="RunLock"/>) and bound to its data, plan and stages (<see cref="PipelineRecord"/>): another dataset,
+/// split, budget or choice of decoder tuning into the same folder is one line naming both.
 /// </summary>
 public static class Pipeline
 {
     /// <summary>Where the stages' run directories go inside the pipeline folder.</summary>
     public const string TrainFolder = "train";
+
+    /// <summary>The names of the two decoder-tuning stages (their runs in <see cref="TrainFolder"/>; neither is a model-set name).</summary>
+    public const string PerceptualClassifierStage = "perceptual-classifier", DecoderTuningStage = "decoder-tuning";
 
     /// <summary>Loads <paramref name="dataSpec"/> (any <c>--data</c>, see <see cref="Datasets.Load"/>) and runs the pipeline on it; a dataset that cannot be used fails before anything is written.</summary>
     public static PipelineResult Run(string dataSpec, DatasetOptions dataOptions, string outDirectory, PipelineSettings? settings = null,
@@ -66,12 +76,12 @@ public static class Pipeline
 
         IReadOnlyList<Stage> stages = Stages(data, settings, outDirectory);
         PipelineRecord? record = PipelineRecord.Read(outDirectory);
-        if (record?.Problem(data.Info, settings.BudgetMinutes) is { } problem) throw new DataFormatException(outDirectory, problem);
+        if (record?.Problem(data.Info, settings.BudgetMinutes, settings.DecoderTuning) is { } problem) throw new DataFormatException(outDirectory, problem);
         if (record is not null && !record.Plan.Stages.Select(s => s.Name).SequenceEqual(stages.Select(s => s.Name)))
             throw new DataFormatException(Path.Combine(outDirectory, PipelineRecord.FileName), "plans other stages than this version's; give another --out");
         if (record is null)
         {
-            record = new PipelineRecord(data.Info, MakePlan(stages, settings, clock, observer));
+            record = new PipelineRecord(data.Info, MakePlan(stages, settings, clock, observer)) { DecoderTuning = settings.DecoderTuning };
             record.Write(outDirectory);
         }
         PipelinePlan plan = record.Plan;
@@ -103,9 +113,10 @@ public static class Pipeline
                 using (observer.StopSection()) stage.Train(trainer, config);
                 eta.Done(i);
             }
-            string weights = ModelSet.Publish(stage.Run, outDirectory, stage.Name);
+            string weights = stage.PublishAs is { } name ? ModelSet.Publish(stage.Run, outDirectory, name) : Path.Combine(stage.Run, RunDirectory.ModelFileName);
             double trainingSeconds = Checkpoint.ReadState(Path.Combine(stage.Run, Checkpoint.FileName)).TrainingSeconds;
-            if (!skipped) Report("finished", $"{stage.What} trained in {PipelineProgress.Duration(trainingSeconds)}; published {weights}");
+            if (!skipped)
+                Report("finished", $"{stage.What} trained in {PipelineProgress.Duration(trainingSeconds)}; {(stage.PublishAs is null ? "kept" : "published")} {weights}");
             results.Add(new StageResult(stage.Name, weights, config.Epochs, skipped, trainingSeconds, eta.Elapsed - started));
         }
         // The last stage: the series' FID table and the report of the model set, skipped when a report of these very
@@ -180,22 +191,25 @@ public static class Pipeline
     }
 
     /// <summary>
-    /// One stage: its name in the model set, its run directory and recipe, the timing of its training step, whether
-    /// its run is finished, and its training through an <see cref="IRunTrainer"/>.
+    /// One stage: its name (of its run, and in the plan), its run directory and recipe, the timing of its training step,
+    /// whether its run is finished, its training through an <see cref="IRunTrainer"/>, and the model-set name its model
+    /// is published under (null: it stays in its run).
     /// </summary>
     sealed record Stage(string Name, string What, string Run, TrainingConfig Recipe, long StepsPerEpoch, Func<int, double> SecondsPerStep,
-        Func<TrainingConfig, bool> IsFinished, Action<IRunTrainer, TrainingConfig> Train);
+        Func<TrainingConfig, bool> IsFinished, Action<IRunTrainer, TrainingConfig> Train, string? PublishAs);
 
     static IReadOnlyList<Stage> Stages(ImageDataset data, PipelineSettings settings, string outDirectory)
     {
         string RunOf(string name) => Path.Combine(outDirectory, TrainFolder, name);
         long StepsPerEpoch(TrainingConfig recipe) => (data.Train.Count + recipe.BatchSize - 1) / recipe.BatchSize;
         string classifierRun = RunOf(ModelSet.Classifier), vaeRun = RunOf(ModelSet.LatentVae), conditionalRun = RunOf(ModelSet.Conditional);
-        string vaePath = Path.Combine(vaeRun, RunDirectory.ModelFileName);
+        string perceptualRun = RunOf(PerceptualClassifierStage), tuningRun = RunOf(DecoderTuningStage);
+        string vaePath = Path.Combine(vaeRun, RunDirectory.ModelFileName), perceptualPath = Path.Combine(perceptualRun, RunDirectory.ModelFileName);
         VaeConfig vae = settings.LatentVae.ForResolution(data.Channels, data.Resolution);
         UNetConfig unet = (settings.UNet ?? Recipes.DiffusionUNet(vae.LatentChannels)) with { LatentChannels = vae.LatentChannels, Classes = data.Classes };
-        return
-        [
+        TrainingConfig perceptual = settings.PerceptualClassifierTraining, tuning = settings.DecoderTuningTraining;
+        var stages = new List<Stage>
+        {
             new(ModelSet.Classifier, "classifier", classifierRun, settings.ClassifierTraining, StepsPerEpoch(settings.ClassifierTraining),
                 steps => TimeSteps(ClassifierTask.For(data), settings.ClassifierTraining, steps),
                 config => IsFinished(ClassifierTask.For(data), config, classifierRun),
@@ -203,16 +217,41 @@ public static class Pipeline
                 {
                     using ClassifierTask task = ClassifierTask.For(data);
                     trainer.EnsureTrained(task, config, classifierRun, "classifier");
-                }),
+                },
+                ModelSet.Classifier),
             new(ModelSet.LatentVae, "latent VAE", vaeRun, settings.LatentVaeTraining, StepsPerEpoch(settings.LatentVaeTraining),
                 steps => TimeSteps(new VaeTask(data.Train, data.Test, vae, data.Info), settings.LatentVaeTraining, steps),
                 config => IsFinished(new VaeTask(data.Train, data.Test, vae, data.Info), config, vaeRun),
-                (trainer, config) => ShippedRuns.TrainLatentVae(data, vaeRun, trainer, config, settings.LatentVae)),
-            new(ModelSet.Conditional, "class-conditional generator", conditionalRun, settings.ConditionalTraining, StepsPerEpoch(settings.ConditionalTraining),
-                steps => TimeConditionalSteps(vae, unet, data.Train.Count, settings.ConditionalTraining, steps),
-                config => IsConditionalFinished(conditionalRun, config, vaePath, unet),
-                (trainer, config) => ShippedRuns.TrainConditional(data, vaePath, conditionalRun, trainer, config, settings.UNet)),
-        ];
+                (trainer, config) => ShippedRuns.TrainLatentVae(data, vaeRun, trainer, config, settings.LatentVae),
+                settings.DecoderTuning ? null : ModelSet.LatentVae),   // with a tuned decoder the trained VAE stays in its run
+        };
+        if (settings.DecoderTuning)
+        {
+            stages.Add(new(PerceptualClassifierStage, "perceptual classifier", perceptualRun, perceptual, StepsPerEpoch(perceptual),
+                steps =>
+                {
+                    using ClassifierTask task = ClassifierTask.For(data);
+                    return TimeSteps(task, perceptual, steps);
+                },
+                config =>
+                {
+                    using ClassifierTask task = ClassifierTask.For(data);
+                    return IsFinished(task, config, perceptualRun);
+                },
+                (trainer, config) => ShippedRuns.TrainPerceptualClassifier(data, perceptualRun, trainer, config),
+                null));
+            stages.Add(new(DecoderTuningStage, "decoder tuning", tuningRun, tuning, StepsPerEpoch(tuning),
+                steps => TimeDecoderTuningSteps(data, vae, tuning, steps),
+                config => IsDecoderTuningFinished(data, vaePath, perceptualPath, config, tuningRun),
+                (trainer, config) => ShippedRuns.TuneDecoderAgainst(data, vaePath, perceptualPath, tuningRun, trainer, config),
+                ModelSet.LatentVae));
+        }
+        stages.Add(new(ModelSet.Conditional, "class-conditional generator", conditionalRun, settings.ConditionalTraining, StepsPerEpoch(settings.ConditionalTraining),
+            steps => TimeConditionalSteps(vae, unet, data.Train.Count, settings.ConditionalTraining, steps),
+            config => IsConditionalFinished(conditionalRun, config, vaePath, unet),
+            (trainer, config) => ShippedRuns.TrainConditional(data, vaePath, conditionalRun, trainer, config, settings.UNet),
+            ModelSet.Conditional));
+        return stages;
     }
 
     static bool IsFinished<TModel>(ITrainingTask<TModel> task, TrainingConfig config, string run) where TModel : nn.Module =>
@@ -220,8 +259,9 @@ public static class Pipeline
 
     /// <summary>
     /// Whether the conditional run is finished without encoding the data again: its recorded model must be
-    /// <paramref name="unet"/> on the latents of the VAE at <paramref name="vaePath"/> (by SHA-256); the latents are a
-    /// function of that VAE, the data and the seed, which the pipeline folder fixes.
+    /// <paramref name="unet"/> on the latents of the VAE at <paramref name="vaePath"/> (by the SHA-256 of its latent
+    /// space, <see cref="VaeLineage.LatentSpaceOf"/>: the trained VAE's, which a tuned decoder shares); the latents are
+    /// a function of that VAE, the data and the seed, which the pipeline folder fixes.
     /// </summary>
     static bool IsConditionalFinished(string run, TrainingConfig config, string vaePath, UNetConfig unet)
     {
@@ -230,8 +270,18 @@ public static class Pipeline
         Checkpoint.State state = Checkpoint.ReadState(checkpoint);
         if (state.Settings is null || !RunDirectory.IsFinished(run, config, nameof(UNet), state.Settings)) return false;
         DiffusionConfig? recorded = JsonSerializer.Deserialize<DiffusionConfig>(state.Settings);
-        return recorded is not null && recorded.VaeSha256 == ModelWeights.Sha256(vaePath) && recorded.UNet == unet &&
+        return recorded is not null && recorded.VaeSha256 == VaeLineage.LatentSpaceOf(vaePath) && recorded.UNet == unet &&
                recorded.Objective == DiffusionObjective.AlphaDeblending;
+    }
+
+    /// <summary>
+    /// Whether the decoder tuning's run is finished: the same tuning (<see cref="DecoderTuningTask.Settings"/> records
+    /// the trained VAE's and the perceptual classifier's SHA-256) of a run that exists; false while either input is missing.
+    /// </summary>
+    static bool IsDecoderTuningFinished(ImageDataset data, string vaePath, string classifierPath, TrainingConfig config, string run)
+    {
+        if (!File.Exists(Path.Combine(run, RunDirectory.ModelFileName)) || !File.Exists(vaePath) || !File.Exists(classifierPath)) return false;
+        return IsFinished(ShippedRuns.DecoderTuningOf(data, vaePath, classifierPath), config, run);
     }
 
     /// <summary>
@@ -270,6 +320,31 @@ public static class Pipeline
         var diffusion = ShippedRuns.ConditionalConfig(new DiffusionConfig { UNet = unet with { Classes = 0 } }, unet.Classes, unet);
         using var task = new DiffusionTask(latents, latents, diffusion, labels, labels);
         return TimeSteps(task, config, steps);
+    }
+
+    /// <summary>
+    /// As <see cref="TimeSteps{TModel}"/> for the decoder tuning (an encoder and decoder forward, the decoder's backward,
+    /// the perceptual classifier's forward and backward), with the real task on an untrained VAE and classifier of the
+    /// data's shape: neither is trained yet when the plan is made. They are written to a temporary folder, removed after.
+    /// </summary>
+    static double TimeDecoderTuningSteps(ImageDataset data, VaeConfig vae, TrainingConfig config, int steps)
+    {
+        string folder = Directory.CreateTempSubdirectory("ldm-pipeline-timing-").FullName;
+        try
+        {
+            string vaeFile = Path.Combine(folder, "vae.safetensors"), classifierFile = Path.Combine(folder, "classifier.safetensors");
+            var vaeTask = new VaeTask(data.Train, data.Test, vae, data.Info);
+            using (Vae untrained = vaeTask.CreateModel())
+                ModelWeights.Save(untrained, vaeFile, RunDirectory.Metadata(vaeTask.Architecture, vaeTask.Settings, config));
+            using (ClassifierTask classifierTask = ClassifierTask.For(data))
+            using (Classifier untrained = classifierTask.CreateModel())
+                ModelWeights.Save(untrained, classifierFile, RunDirectory.Metadata(classifierTask.Architecture, classifierTask.Settings, config));
+            return TimeSteps(ShippedRuns.DecoderTuningOf(data, vaeFile, classifierFile), config, steps);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>Trains a stage's run (resuming it when interrupted) with the pipeline's observer and stop token.</summary>

@@ -66,10 +66,17 @@ public sealed record PipelinePlan(double? BudgetMinutes, IReadOnlyList<StagePlan
 
 /// <summary>
 /// What a pipeline folder records about itself (<see cref="FileName"/>, laid out as config.json: the data as a model
-/// records it, then the plan). A pipeline resumed in the folder must be given the same data and budget.
+/// records it, then the plan, then the stages chosen). A pipeline resumed in the folder must be given the same data,
+/// budget and stages.
 /// </summary>
 public sealed record PipelineRecord(DatasetInfo Data, PipelinePlan Plan)
 {
+    /// <summary>
+    /// Whether the pipeline tunes the VAE's decoder (<see cref="PipelineSettings.DecoderTuning"/>). A record written
+    /// before the option existed has no such key and reads as false: those pipelines had no tuning stages.
+    /// </summary>
+    public bool DecoderTuning { get; init; }
+
     public const string FileName = "pipeline.json";
 
     static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
@@ -93,10 +100,10 @@ public sealed record PipelineRecord(DatasetInfo Data, PipelinePlan Plan)
     public void Write(string directory) => AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Options));
 
     /// <summary>
-    /// Null when a pipeline on <paramref name="data"/> with <paramref name="budgetMinutes"/> continues this one; else one
-    /// line naming both (to follow the folder's name).
+    /// Null when a pipeline on <paramref name="data"/> with <paramref name="budgetMinutes"/> and
+    /// <paramref name="decoderTuning"/> continues this one; else one line naming both (to follow the folder's name).
     /// </summary>
-    public string? Problem(DatasetInfo data, double? budgetMinutes)
+    public string? Problem(DatasetInfo data, double? budgetMinutes, bool decoderTuning)
     {
         if (Data.ContentSha256 != data.ContentSha256 || Data.Channels != data.Channels || Data.Resolution != data.Resolution ||
             !Data.ClassNames.SequenceEqual(data.ClassNames))
@@ -107,8 +114,13 @@ public sealed record PipelineRecord(DatasetInfo Data, PipelinePlan Plan)
         if (Plan.BudgetMinutes != budgetMinutes)
             return $"holds a pipeline planned {Budget(Plan.BudgetMinutes)} ({Plan.Describe()}); this one asks {Budget(budgetMinutes)}. " +
                    "Give the same --budget-minutes to resume it, or another --out";
+        if (DecoderTuning != decoderTuning)
+            return $"holds a pipeline planned {Tuning(DecoderTuning)} ({Plan.Describe()}); this one asks {Tuning(decoderTuning)}. " +
+                   $"{(DecoderTuning ? "Leave out" : "Give")} --no-decoder-tuning to resume it, or give another --out";
         return null;
     }
+
+    static string Tuning(bool decoderTuning) => decoderTuning ? "with decoder tuning" : "without decoder tuning (--no-decoder-tuning)";
 
     static string Budget(double? minutes) => minutes is { } m
         ? string.Create(CultureInfo.InvariantCulture, $"with --budget-minutes {m}")

@@ -6,23 +6,47 @@ namespace LatentDiffusion.Experiments;
 /// <summary>
 /// What <see cref="Pipeline"/> trains, stage by stage: the shipped recipes by default (override with <c>with</c>; the
 /// tests shrink the models). Each model takes the data's channels, side and classes; only the epochs can be changed
-/// by the plan (<see cref="PipelinePlan"/>), from <see cref="BudgetMinutes"/>.
+/// by the plan (<see cref="PipelinePlan"/>), from <see cref="BudgetMinutes"/>. The stages: the classifier, the latent
+/// VAE, the perceptual classifier and the decoder tuning (unless <see cref="DecoderTuning"/> is off), the conditional
+/// generator.
 /// </summary>
 public sealed record PipelineSettings
 {
-    /// <summary>Stage 1, the classifier: part 1's training (Adam 1e-3, batches of 256, 100 epochs, constant rate).</summary>
+    /// <summary>The classifier whose features define the data's FID: part 1's training (Adam 1e-3, batches of 256, 100 epochs, constant rate).</summary>
     public TrainingConfig ClassifierTraining { get; init; } = new();
 
-    /// <summary>Stage 2, the latent VAE: <see cref="Recipes.LatentVae"/>'s model (brought to the data's channels and side).</summary>
+    /// <summary>The latent VAE: <see cref="Recipes.LatentVae"/>'s model (brought to the data's channels and side).</summary>
     public VaeConfig LatentVae { get; init; } = Recipes.LatentVae.Model;
 
-    /// <summary>Stage 2's training: <see cref="Recipes.LatentVae"/>'s (20 epochs of 32, 2e-3 cosine).</summary>
+    /// <summary>The latent VAE's training: <see cref="Recipes.LatentVae"/>'s (20 epochs of 32, 2e-3 cosine).</summary>
     public TrainingConfig LatentVaeTraining { get; init; } = Recipes.LatentVae.Training;
 
-    /// <summary>Stage 3, the class-conditional α-deblending UNet's shape; null (default): <see cref="Recipes.DiffusionUNet"/>, as <see cref="Recipes.ConditionalModel"/>.</summary>
+    /// <summary>
+    /// Whether the VAE's decoder is perceptually tuned (default true), as the shipped MNIST and Fashion-MNIST decoders
+    /// were: a second classifier (<see cref="PerceptualClassifierTraining"/>) is trained, then the decoder alone against
+    /// its features (<see cref="DecoderTuningTraining"/>); the model set's <c>latent-vae</c> is then the tuned decoder,
+    /// the trained VAE stays in its run. The encoder is frozen, so the conditional generator, trained on the trained
+    /// VAE's latents, is the same model either way. Recorded with the plan (<see cref="PipelineRecord.DecoderTuning"/>).
+    /// </summary>
+    public bool DecoderTuning { get; init; } = true;
+
+    /// <summary>
+    /// The perceptual classifier's training: <see cref="ClassifierTraining"/> with its seed + 1. The seed must differ
+    /// from the FID classifier's: a decoder tuned to match the FID net's own features would be scored by the net it was
+    /// tuned against, and its FID would flatter it.
+    /// </summary>
+    public TrainingConfig PerceptualClassifierTraining => ClassifierTraining with { Seed = ClassifierTraining.Seed + 1 };
+
+    /// <summary>
+    /// The decoder tuning's training: <see cref="Recipes.DecoderTuning"/> (6 epochs of 64, 5e-4 cosine), the perceptual
+    /// term weighted by <see cref="Recipes.DecoderFeatureWeight"/>.
+    /// </summary>
+    public TrainingConfig DecoderTuningTraining { get; init; } = Recipes.DecoderTuning;
+
+    /// <summary>The class-conditional α-deblending UNet's shape; null (default): <see cref="Recipes.DiffusionUNet"/>, as <see cref="Recipes.ConditionalModel"/>.</summary>
     public UNetConfig? UNet { get; init; }
 
-    /// <summary>Stage 3's training: <see cref="Recipes.ConditionalTraining"/> (100 epochs of 128, 2e-3 cosine, EMA 0.999).</summary>
+    /// <summary>The conditional generator's training: <see cref="Recipes.ConditionalTraining"/> (100 epochs of 128, 2e-3 cosine, EMA 0.999).</summary>
     public TrainingConfig ConditionalTraining { get; init; } = Recipes.ConditionalTraining;
 
     /// <summary>
@@ -43,6 +67,7 @@ public sealed record PipelineSettings
         ClassifierTraining.Validate();
         LatentVae.Validate();
         LatentVaeTraining.Validate();
+        DecoderTuningTraining.Validate();
         UNet?.Validate();
         ConditionalTraining.Validate();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(TimedSteps);

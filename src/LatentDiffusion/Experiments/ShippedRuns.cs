@@ -72,12 +72,32 @@ public static class ShippedRuns
     /// </summary>
     public static string TuneDecoder(ImageDataset data, string baseVaePath, string run, IRunTrainer trainer, TrainingConfig? classifierTraining = null)
     {
-        string classifierPath;
-        using (ClassifierTask classifier = ClassifierTask.For(data))
-            classifierPath = trainer.EnsureTrained(classifier, classifierTraining ?? Recipes.PerceptualClassifier, Path.Combine(run, "perceptual-classifier"), "perceptual classifier");
-        var task = new DecoderTuningTask(baseVaePath, classifierPath, Recipes.DecoderFeatureWeight, data.Train, data.Test, data.Info);
-        return trainer.EnsureTrained(task, Recipes.DecoderTuning, Path.Combine(run, "latent-vae"), "decoder tuning");
+        string classifierPath = TrainPerceptualClassifier(data, Path.Combine(run, "perceptual-classifier"), trainer, classifierTraining ?? Recipes.PerceptualClassifier);
+        return TuneDecoderAgainst(data, baseVaePath, classifierPath, Path.Combine(run, "latent-vae"), trainer);
     }
+
+    /// <summary>
+    /// The perceptual classifier of <paramref name="data"/> in <paramref name="run"/>: part 1's network trained with
+    /// <paramref name="training"/>, whose seed must not be the FID classifier's (else the FID would score the decoder
+    /// with the very features it was tuned to match).
+    /// </summary>
+    public static string TrainPerceptualClassifier(ImageDataset data, string run, IRunTrainer trainer, TrainingConfig training)
+    {
+        using ClassifierTask classifier = ClassifierTask.For(data);
+        return trainer.EnsureTrained(classifier, training, run, "perceptual classifier");
+    }
+
+    /// <summary>
+    /// The decoder of <paramref name="baseVaePath"/> tuned against <paramref name="classifierPath"/>'s features in
+    /// <paramref name="run"/> (<see cref="DecoderTuningOf"/>), trained with <paramref name="training"/> (default
+    /// <see cref="Recipes.DecoderTuning"/>).
+    /// </summary>
+    public static string TuneDecoderAgainst(ImageDataset data, string baseVaePath, string classifierPath, string run, IRunTrainer trainer, TrainingConfig? training = null) =>
+        trainer.EnsureTrained(DecoderTuningOf(data, baseVaePath, classifierPath), training ?? Recipes.DecoderTuning, run, "decoder tuning");
+
+    /// <summary>The shipped decoder tuning's task: λ = <see cref="Recipes.DecoderFeatureWeight"/>, <paramref name="data"/>'s splits, the data recorded.</summary>
+    public static DecoderTuningTask DecoderTuningOf(ImageDataset data, string baseVaePath, string classifierPath) =>
+        new(baseVaePath, classifierPath, Recipes.DecoderFeatureWeight, data.Train, data.Test, data.Info);
 
     /// <summary>
     /// Part 3's latent VAE (<see cref="Recipes.LatentVae"/>, or <paramref name="model"/>, at the data's channels and side)

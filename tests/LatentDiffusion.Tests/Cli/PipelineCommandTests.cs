@@ -7,8 +7,8 @@ namespace LatentDiffusion.Tests.Cli;
 
 /// <summary>
 /// <c>ldm pipeline</c> through the real executable: data that cannot be used and a folder of another dataset are one
-/// line before any training, with nothing written; a budget that cannot work is a usage error; Ctrl-C inside a stage
-/// stops cleanly and the same command finishes the pipeline. (The stages themselves: <see cref="Experiments.PipelineTests"/>.)
+/// line before any training, with nothing written; so is a resume that changes --no-decoder-tuning; a budget that cannot
+/// work is a usage error; Ctrl-C inside a stage stops cleanly and the same command finishes the pipeline. (The stages themselves: <see cref="Experiments.PipelineTests"/>.)
 /// </summary>
 [Collection("Torch")]
 public sealed class PipelineCommandTests : IDisposable
@@ -64,6 +64,26 @@ public sealed class PipelineCommandTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(outDir, Pipeline.TrainFolder)));
     }
 
+    /// <summary>A folder recorded with decoder tuning resumed without it, or the reverse: one line saying which option resumes it, nothing trained.</summary>
+    [Theory]
+    [InlineData(true, new string[0], "Give --no-decoder-tuning to resume it")]
+    [InlineData(false, new[] { "--no-decoder-tuning" }, "Leave out --no-decoder-tuning to resume it")]
+    public void AnotherChoiceOfDecoderTuning_IsOneLineNamingTheOption(bool recordedWithout, string[] extra, string says)
+    {
+        string data = Folder("pets");
+        string outDir = dir.File("run");
+        Directory.CreateDirectory(outDir);
+        ImageDataset loaded = Datasets.Load(data);
+        string[] stages = recordedWithout
+            ? [ModelSet.Classifier, ModelSet.LatentVae, ModelSet.Conditional]
+            : [ModelSet.Classifier, ModelSet.LatentVae, Pipeline.PerceptualClassifierStage, Pipeline.DecoderTuningStage, ModelSet.Conditional];
+        new PipelineRecord(loaded.Info, PipelinePlan.Fit(null, 0, stages.Select(n => (n, 10, 1.0)).ToList())) { DecoderTuning = !recordedWithout }.Write(outDir);
+
+        LdmProcess.Result r = LdmProcess.Run(["pipeline", "--data", data, "--out", outDir, .. extra]);
+        LdmProcess.AssertOneLineError(r, 1, says);
+        Assert.False(Directory.Exists(Path.Combine(outDir, Pipeline.TrainFolder)));
+    }
+
     /// <summary>The shipped recipes for one epoch each (a budget below that) on 72 training images: SIGINT in the VAE's first epoch, then the same command.</summary>
     [Fact]
     [Trait("Category", "Slow")]
@@ -79,7 +99,7 @@ public sealed class PipelineCommandTests : IDisposable
         string stderr;
         using (var child = new StopSignalTests.Child(args, new Dictionary<string, string> { ["LDM_TEST_SLOW_BATCH_MS"] = "200" }))
         {
-            child.WaitForLine("test hook: batch 2 of epoch 1");   // only the VAE has a second batch (72 images: 1 of 256, 3 of 32)
+            child.WaitForLine("test hook: batch 2 of epoch 1");   // the VAE is the first stage with a second batch (72 images: 1 of 256, 3 of 32)
             LdmProcess.Signal(child.Process, LdmProcess.SIGINT);
             code = child.Exit();
             stderr = child.Stderr;
@@ -92,9 +112,12 @@ public sealed class PipelineCommandTests : IDisposable
 
         LdmProcess.Result r = LdmProcess.Run(args, timeoutSeconds: 300);
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("[1/4] classifier: the classifier run", r.Stderr);
+        Assert.Contains("[1/6] classifier: the classifier run", r.Stderr);
         using JsonDocument json = JsonDocument.Parse(r.Stdout.TrimEnd().Split('\n')[^1]);
-        Assert.Equal([true, false, false], json.RootElement.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("skipped").GetBoolean()));
+        Assert.Equal([true, false, false, false, false], json.RootElement.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("skipped").GetBoolean()));
+        // latent_vae is the tuned decoder in the model set; latent_vae_base the trained VAE, left in its run.
+        Assert.Equal(Path.Combine(outDir, "latent-vae.safetensors"), json.RootElement.GetProperty("latent_vae").GetString());
+        Assert.Equal(Path.Combine(outDir, Pipeline.TrainFolder, "latent-vae", "model.safetensors"), json.RootElement.GetProperty("latent_vae_base").GetString());
         Assert.True(File.Exists(json.RootElement.GetProperty("conditional").GetString()));
         Assert.True(File.Exists(Path.Combine(json.RootElement.GetProperty("report").GetString()!, "index.html")));
         Assert.Equal(5, json.RootElement.GetProperty("fid").GetArrayLength());

@@ -1,3 +1,4 @@
+using LatentDiffusion.Data;
 using LatentDiffusion.Experiments;
 using LatentDiffusion.Training;
 
@@ -43,5 +44,26 @@ public sealed class PipelinePlanTests
             Assert.Equal(recipe, PipelinePlan.StageTraining(recipe, recipe.Epochs, 60_000));
         TrainingConfig small = PipelinePlan.StageTraining(Recipes.LatentVae.Training, 5, 640);   // 20 steps an epoch, 100 in all
         Assert.Equal((5, 10, 1), (small.Epochs, small.WarmupSteps, small.CheckpointEvery));
+    }
+
+    [Fact]
+    public void Record_WrittenBeforeDecoderTuning_ReadsAsWithout_AndAskingForItIsOneLine()
+    {
+        using var dir = new TempDirectory();
+        var data = new DatasetInfo("pets", "/data/pets", 3, 32, ["cat", "dog"], new string('a', 64), "the train/ and test/ folders");
+        var record = new PipelineRecord(data, PipelinePlan.Fit(null, 0, Stages)) { DecoderTuning = true };
+        record.Write(dir.Path);
+        Assert.True(PipelineRecord.Read(dir.Path)!.DecoderTuning);
+        string json = File.ReadAllText(Path.Combine(dir.Path, PipelineRecord.FileName));
+        string before = System.Text.RegularExpressions.Regex.Replace(json, @",\s*""DecoderTuning"":\s*true", "");
+        Assert.NotEqual(json, before);
+        File.WriteAllText(Path.Combine(dir.Path, PipelineRecord.FileName), before);
+
+        PipelineRecord old = PipelineRecord.Read(dir.Path)!;
+        Assert.False(old.DecoderTuning);
+        Assert.Null(old.Problem(data, null, decoderTuning: false));
+        string problem = old.Problem(data, null, decoderTuning: true)!;
+        Assert.Contains("--no-decoder-tuning", problem);
+        Assert.DoesNotContain('\n', problem);
     }
 }

@@ -9,9 +9,10 @@ namespace LatentDiffusion.Tests.Experiments;
 
 /// <summary>
 /// <see cref="Pipeline"/> end to end on a tiny coloured folder (64 training and 32 test images of ten classes, the
-/// models shrunk): the model set is published with the data recorded, a rerun skips every stage, a stop inside a stage
-/// resumes to the same weights as a run never stopped, and the folder refuses another dataset, another budget and a
-/// second writer in one line.
+/// models shrunk): the model set is published with the data recorded and the tuned decoder as its VAE (or the trained
+/// VAE without the tuning stages), a rerun skips every stage, a stop inside a stage resumes to the same weights as a run
+/// never stopped, and the folder refuses another dataset, another budget, another choice of decoder tuning and a second
+/// writer in one line.
 /// </summary>
 [Collection("Torch")]
 public sealed class PipelineTests : IDisposable
@@ -21,6 +22,7 @@ public sealed class PipelineTests : IDisposable
         ClassifierTraining = new TrainingConfig { Epochs = 2, BatchSize = 32, LogEvery = 1, CheckpointEvery = 1 },
         LatentVae = new VaeConfig { Features = [1, 4, 4, 8], LatentChannels = 2, Sigma = SigmaParameterization.LogVariance, HeadChannels = 8 },
         LatentVaeTraining = Recipes.LatentVae.Training with { Epochs = 2 },
+        DecoderTuningTraining = Recipes.DecoderTuning with { Epochs = 2, BatchSize = 32 },
         UNet = new UNetConfig { LatentChannels = 2, Widths = [8, 16] },
         ConditionalTraining = Recipes.ConditionalTraining with { Epochs = 2, BatchSize = 32 },
         TimedSteps = 1,
@@ -28,6 +30,15 @@ public sealed class PipelineTests : IDisposable
     };
 
     static readonly string[] Names = [ModelSet.Classifier, ModelSet.LatentVae, ModelSet.Conditional];
+
+    /// <summary>The stages in order, with decoder tuning (the default) and without.</summary>
+    static readonly string[] TunedStages =
+        [ModelSet.Classifier, ModelSet.LatentVae, Pipeline.PerceptualClassifierStage, Pipeline.DecoderTuningStage, ModelSet.Conditional];
+    static readonly string[] UntunedStages = [ModelSet.Classifier, ModelSet.LatentVae, ModelSet.Conditional];
+
+    /// <summary>The run whose model a model-set name publishes: the tuned decoder's for the VAE, with decoder tuning.</summary>
+    static string RunOf(string outDir, string name, bool tuned = true) => Path.Combine(outDir, Pipeline.TrainFolder,
+        tuned && name == ModelSet.LatentVae ? Pipeline.DecoderTuningStage : name, RunDirectory.ModelFileName);
 
     readonly TempDirectory dir = new();
     readonly ImageDataset data;
@@ -56,14 +67,16 @@ public sealed class PipelineTests : IDisposable
         PipelineResult result = Pipeline.Run(data, outDir, Tiny, first);
 
         Assert.Equal(outDir, result.ModelSet);
+        Assert.Equal(TunedStages, result.Stages.Select(s => s.Name));
+        Assert.Equal(TunedStages, PipelineRecord.Read(outDir)!.Plan.Stages.Select(s => s.Name));
+        Assert.True(PipelineRecord.Read(outDir)!.DecoderTuning);
         Assert.All(result.Stages, s => Assert.False(s.Skipped));
-        Assert.Equal([2, 2, 2], result.Stages.Select(s => s.Epochs));
+        Assert.Equal([2, 2, 2, 2, 2], result.Stages.Select(s => s.Epochs));
         foreach (string name in Names)
         {
             foreach (string suffix in new[] { ".safetensors", ".config.json", ".history.csv", ".history.json" })
                 Assert.True(File.Exists(Path.Combine(outDir, name + suffix)), $"{name}{suffix} not published");
-            Assert.Equal(File.ReadAllBytes(Path.Combine(outDir, Pipeline.TrainFolder, name, RunDirectory.ModelFileName)),
-                File.ReadAllBytes(ModelSet.WeightsPath(outDir, name)));
+            Assert.Equal(File.ReadAllBytes(RunOf(outDir, name)), File.ReadAllBytes(ModelSet.WeightsPath(outDir, name)));
             DatasetInfo recorded = ModelFile.ReadData(ModelSet.WeightsPath(outDir, name))!;
             Assert.Equal((3, 32, data.Info.ContentSha256), (recorded.Channels, recorded.Resolution, recorded.ContentSha256));
             Assert.Equal(data.Info.ClassNames, recorded.ClassNames);
@@ -75,7 +88,27 @@ public sealed class PipelineTests : IDisposable
         (UNet unet, var diffusion) = ModelFile.LoadDiffusion(ModelSet.WeightsPath(outDir, ModelSet.Conditional));
         unet.Dispose();
         Assert.Equal(10, diffusion.UNet.Classes);
-        Assert.Equal(ModelWeights.Sha256(ModelSet.WeightsPath(outDir, ModelSet.LatentVae)), diffusion.VaeSha256);
+        // The model set's VAE is the decoder tuned from the trained VAE, which stays in its run: the same encoder, and so the
+        // same latents the generator was trained on (it records the trained VAE's SHA-256).
+        string baseVae = result.Weights(ModelSet.LatentVae), tunedVae = ModelSet.WeightsPath(outDir, ModelSet.LatentVae);
+        Assert.Equal(Path.Combine(outDir, Pipeline.TrainFolder, ModelSet.LatentVae, RunDirectory.ModelFileName), baseVae);
+        Assert.Equal(tunedVae, result.Weights(Pipeline.DecoderTuningStage));
+        Assert.Equal(RunOf(outDir, Pipeline.PerceptualClassifierStage), result.Weights(Pipeline.PerceptualClassifierStage));
+        Assert.False(File.Exists(ModelSet.WeightsPath(outDir, Pipeline.PerceptualClassifierStage)));
+        using (Vae tuned = ModelFile.LoadVae(tunedVae))
+        using (Vae trained = ModelFile.LoadVae(baseVae))
+        {
+            Assert.Equal(ModelWeights.Sha256(baseVae), tuned.Config.Tuning?.BaseSha256);
+            Assert.Equal(ModelWeights.Sha256(result.Weights(Pipeline.PerceptualClassifierStage)), tuned.Config.Tuning!.ClassifierSha256);
+            Assert.Equal(Recipes.DecoderFeatureWeight, tuned.Config.Tuning.FeatureWeight);
+            Assert.Equal(DecoderTuningTask.EncoderSha256(trained), DecoderTuningTask.EncoderSha256(tuned));
+            Assert.Equal(DecoderTuningTask.EncoderSha256(trained), tuned.Config.Tuning.EncoderSha256);
+        }
+        Assert.Equal(ModelWeights.Sha256(baseVae), diffusion.VaeSha256);
+        Assert.Equal(VaeRelation.TunedDecoder, VaeLineage.Of(diffusion.VaeSha256, tunedVae));
+        // The perceptual classifier is the classifier's recipe at the next seed: not the FID's net.
+        Assert.Equal(Tiny.ClassifierTraining.Seed + 1, ReadTraining(outDir, Pipeline.PerceptualClassifierStage).Seed);
+        Assert.Equal(Tiny.ClassifierTraining.Seed, ReadTraining(outDir, ModelSet.Classifier).Seed);
         Assert.Equal(["started", "finished"], first.Lines.Where(l => l.Stage == 1 && l.Event != "epoch").Select(l => l.Event));
         Assert.Equal(0, first.Lines[^1].EtaSeconds);
         // The last stage: the FID table of the published set and its report.
@@ -84,13 +117,13 @@ public sealed class PipelineTests : IDisposable
         Assert.Equal(data.Info.ClassNames, result.Table.Classes.Select(c => c.Name));
         foreach (string file in new[] { "index.html", "report.md", "results.json", "generated.png", "real.png" })
             Assert.True(File.Exists(Path.Combine(outDir, Pipeline.ReportFolder, file)), $"report/{file} missing");
-        Assert.Equal(["report", "report"], first.Lines.Where(l => l.Stage == 4).Select(l => l.Name));
+        Assert.Equal(["report", "report"], first.Lines.Where(l => l.Stage == 6).Select(l => l.Name));
 
         var published = Names.ToDictionary(n => n, n => File.GetLastWriteTimeUtc(ModelSet.WeightsPath(outDir, n)));
         var second = new Recorder();
         PipelineResult again = Pipeline.Run(data, outDir, Tiny, second);
         Assert.All(again.Stages, s => Assert.True(s.Skipped));
-        Assert.Equal(["skipped", "skipped", "skipped", "skipped"], second.Lines.Select(l => l.Event));   // the three stages and the report
+        Assert.Equal(["skipped", "skipped", "skipped", "skipped", "skipped", "skipped"], second.Lines.Select(l => l.Event));   // the five stages and the report
         Assert.Null(again.Table);
         Assert.All(Names, n => Assert.Equal(published[n], File.GetLastWriteTimeUtc(ModelSet.WeightsPath(outDir, n))));   // nothing rewritten
 
@@ -100,6 +133,50 @@ public sealed class PipelineTests : IDisposable
         Assert.Contains(data.Info.Describe(), e.Message);
         Assert.Contains(other.Info.Describe(), e.Message);
         Assert.DoesNotContain('\n', e.Message);
+
+        var untuned = Assert.Throws<DataFormatException>(() => Pipeline.Run(data, outDir, Tiny with { DecoderTuning = false }));
+        Assert.Contains("Leave out --no-decoder-tuning to resume it", untuned.Message);
+        Assert.DoesNotContain('\n', untuned.Message);
+    }
+
+    /// <summary>
+    /// Without decoder tuning: the three stages of before, the trained VAE published as the model set's VAE, no
+    /// perceptual classifier trained, and the folder refuses a resume that asks for the tuning.
+    /// </summary>
+    [Fact]
+    public void Run_WithoutDecoderTuning_TrainsThreeStages_AndPublishesTheTrainedVae()
+    {
+        string outDir = dir.File("untuned");
+        PipelineSettings untuned = Tiny with { DecoderTuning = false };
+        PipelineResult result = Pipeline.Run(data, outDir, untuned, new Recorder());
+
+        Assert.Equal(UntunedStages, result.Stages.Select(s => s.Name));
+        PipelineRecord record = PipelineRecord.Read(outDir)!;
+        Assert.Equal(UntunedStages, record.Plan.Stages.Select(s => s.Name));
+        Assert.False(record.DecoderTuning);
+        foreach (string name in Names)
+            Assert.Equal(File.ReadAllBytes(RunOf(outDir, name, tuned: false)), File.ReadAllBytes(ModelSet.WeightsPath(outDir, name)));
+        string vaePath = ModelSet.WeightsPath(outDir, ModelSet.LatentVae);
+        Assert.Equal(vaePath, result.Weights(ModelSet.LatentVae));
+        using (Vae vae = ModelFile.LoadVae(vaePath)) Assert.Null(vae.Config.Tuning);
+        (UNet unet, var diffusion) = ModelFile.LoadDiffusion(ModelSet.WeightsPath(outDir, ModelSet.Conditional));
+        unet.Dispose();
+        Assert.Equal(ModelWeights.Sha256(vaePath), diffusion.VaeSha256);
+        Assert.False(Directory.Exists(Path.Combine(outDir, Pipeline.TrainFolder, Pipeline.PerceptualClassifierStage)));
+        Assert.False(Directory.Exists(Path.Combine(outDir, Pipeline.TrainFolder, Pipeline.DecoderTuningStage)));
+        Assert.Equal(["Validation", "Random", "Latent VAE reconstructions", "Generator", "Generator, guided"], result.Table!.Rows.Select(r => r.Name));
+
+        Assert.All(Pipeline.Run(data, outDir, untuned).Stages, s => Assert.True(s.Skipped));
+        var e = Assert.Throws<DataFormatException>(() => Pipeline.Run(data, outDir, Tiny));
+        Assert.Contains("without decoder tuning", e.Message);
+        Assert.Contains("Give --no-decoder-tuning to resume it", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    static TrainingConfig ReadTraining(string outDir, string run)
+    {
+        using JsonDocument config = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, Pipeline.TrainFolder, run, RunDirectory.ConfigFileName)));
+        return config.RootElement.GetProperty("Training").Deserialize<TrainingConfig>()!;
     }
 
     /// <summary>A stop in the VAE's first epoch, then a rerun: the classifier is skipped, the VAE resumed, and every weight is the uninterrupted run's.</summary>
@@ -120,8 +197,8 @@ public sealed class PipelineTests : IDisposable
 
         var resumed = new Recorder();
         PipelineResult result = Pipeline.Run(data, outDir, budget, resumed);
-        Assert.Equal([true, false, false], result.Stages.Select(s => s.Skipped));
-        Assert.Equal([1, 1, 1], result.Stages.Select(s => s.Epochs));
+        Assert.Equal([true, false, false, false, false], result.Stages.Select(s => s.Skipped));
+        Assert.Equal([1, 1, 1, 1, 1], result.Stages.Select(s => s.Epochs));
         foreach (string name in Names)
         {
             Assert.Equal(File.ReadAllBytes(ModelSet.WeightsPath(dir.File("whole"), name)), File.ReadAllBytes(ModelSet.WeightsPath(outDir, name)));
