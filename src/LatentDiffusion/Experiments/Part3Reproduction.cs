@@ -137,6 +137,8 @@ public static class Part3Reproduction
             },
             size, scorer, observer);
         IReadOnlyList<SamplerRow> samplerRows = table?.Rows ?? [];
+        observer.Result("Memorisation: every Diffusion digit's nearest training image, in features and in pixels…");
+        ClosestPairs closest = scorer.Closest(diffusion[0].Images, "Diffusion");
         var reportInputs = new Part3ReportInputs(inputs.Mnist, config, samples)
         {
             ModelPath = inputs.ModelPath,
@@ -152,6 +154,7 @@ public static class Part3Reproduction
             SamplerRows = samplerRows,
             AlphaDeblendingSamples = table?.AlphaImages,
             AlphaDeblendingDescription = table?.AlphaDescription,
+            Memorisation = closest,
         };
         var reportConfig = new Part3ReportConfig();
         reportConfig = reportConfig with   // the post's noising times are for T = 1000: the same fractions of T

@@ -120,6 +120,18 @@ public sealed class FidScorer
         return score with { Manifold = manifold, MemorisedFraction = memorised };
     }
 
+    /// <summary>
+    /// The full memorisation check of <paramref name="images"/> (N, C, S, S) in [0, 1] against the training images,
+    /// with the test images as the held-out reference: for the closest-pairs figure of a report. Exact, float64, in
+    /// blocks (<see cref="PairwiseDistances"/>); the pixel-space pass needs gray 32x32 images.
+    /// </summary>
+    public ClosestPairs Closest(Tensor images, string name)
+    {
+        trainPre ??= trainFeatures();
+        ImageFeatures row = pre.OfInputs(images, $"row {name}");
+        return new ClosestPairs(name, Metrics.Memorisation.Compute(row, trainPre, TestFeatures, Memorisation), row, trainPre);
+    }
+
     /// <summary>(preact, flatten) FID of (N, C, S, S) images in [0, 1] against the training images.</summary>
     public (double Preact, double Flatten) Fid(Tensor images)
     {

@@ -55,7 +55,8 @@ public static class MemorisationFigure
     }
 
     /// <summary>‖Δ‖ over 32·32 pixels in [0, 1] → the root-mean-square pixel difference.</summary>
-    static double RmsPixel(double distance) => distance / Math.Sqrt(ImageFeatures.ImageBytes);
+    /// <summary>A pixel-space distance (Euclidean, [0, 1] intensities, 32x32) as the RMS pixel difference.</summary>
+    public static double RmsPixel(double distance) => distance / Math.Sqrt(ImageFeatures.ImageBytes);
 
     /// <summary>Image <paramref name="index"/> of (N, 32, 32) bytes without the 2-pixel padding.</summary>
     static GrayImage Crop(byte[] pixels, int index)

@@ -65,6 +65,9 @@ public static class Part3Page
 
         page.Section("FID", [], () => FidTable(page, inputs.FidRows));
 
+        if (inputs.Memorisation is { } closest)
+            page.Section("Memorisation: the closest pairs", Figure("memorisation.png"), () => page.Paragraph(MemorisationSummary(closest)));
+
         if (inputs.SamplerRows is { Count: > 0 } samplerRows)
         {
             page.Section("α-deblending digits", Figure("alpha_deblending_samples.png"), null);
@@ -73,6 +76,24 @@ public static class Part3Page
 
         if (result.Notes.Count > 0)
             page.Section("Notes", [], () => page.List(result.Notes));
+    }
+
+    /// <summary>The closest-pairs figure's caption: what each triple shows and how to read the distances.</summary>
+    public static string MemorisationCaption(ClosestPairs closest) =>
+        $"The {closest.Result.Closest.Count} of {closest.Generated.Count} {closest.Row} digits nearest to a training image in the classifier's features, " +
+        "closest first, four triples a row: the generated digit (#index), its nearest training image in feature space (f: the feature distance) and its " +
+        "nearest training image in pixel space (px: the RMS difference of the [0, 1] pixels; 0 would be a copy). A copying model shows pairs that match " +
+        "stroke for stroke at a small px.";
+
+    /// <summary>The memorisation numbers under the figure: the memorised share against the test set's own, and the medians.</summary>
+    static string MemorisationSummary(ClosestPairs closest)
+    {
+        MemorisationResult m = closest.Result;
+        double pixelMin = m.PixelDistance.Length > 0 ? MemorisationFigure.RmsPixel(m.PixelDistance.Min()) : double.NaN;
+        return $"{Pct(m.MemorisedFraction)} of the {closest.Generated.Count} {closest.Row} digits lie nearer to a training image (in features) than " +
+               $"{F(100 - m.Percentile, 0)} % of the real test digits do (τ = {F(m.Threshold, 3)}; the test digits themselves: {F(m.Percentile, 0)} % by construction). " +
+               $"Median distance to the nearest training image: {F(m.MedianFeatureDistance, 3)} for the generated digits, {F(m.MedianHeldOutDistance, 3)} for the test digits. " +
+               $"Smallest RMS pixel difference to any training image: {F(pixelMin, 3)}. Method: docs/metrics.md.";
     }
 
     static List<string[]> ModelRows(Part3ReportInputs inputs, Part3ReportResult result)

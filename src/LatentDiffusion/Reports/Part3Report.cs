@@ -53,6 +53,9 @@ public sealed record Part3ReportInputs(MnistData Data, DiffusionConfig Config, L
 
     /// <summary>How <see cref="AlphaDeblendingSamples"/> were made, e.g. "α-deblending 50 Euler steps, EMA weights".</summary>
     public string? AlphaDeblendingDescription { get; init; }
+
+    /// <summary>The generated digits' full memorisation check (<see cref="FidScorer.Closest"/>); null skips memorisation.png and its section.</summary>
+    public ClosestPairs? Memorisation { get; init; }
 }
 
 /// <summary>What <see cref="Part3Report.Write"/> wrote.</summary>
@@ -174,6 +177,14 @@ public static class Part3Report
                 "Classifier census", Part3Page.CensusCaption(census));
         else
             notes.Add("No classifier census was given, so census.png was not drawn.");
+
+        if (inputs.Memorisation is { } closest && closest.Result.Closest.Count > 0 && closest.Generated.HasPixels && closest.Training.HasPixels)
+        {
+            progress?.Report("closest pairs");
+            figures.Save("memorisation.png", MemorisationFigure.Render(closest.Result, closest.Generated, closest.Training,
+                    $"The {closest.Result.Closest.Count} {closest.Row} digits nearest to a training image"),
+                "Closest pairs", Part3Page.MemorisationCaption(closest), isImageGrid: true);
+        }
 
         if (inputs.FidRows is not { Count: > 0 })
             notes.Add("No FID table was given (ldm reproduce part3 computes it).");

@@ -72,6 +72,10 @@ public sealed class ReproduceTests
         Assert.Equal(40, json.GetProperty("census").GetProperty("counts").EnumerateArray().Sum(c => c.GetInt64()));
         Assert.True(File.Exists(json.GetProperty("report").GetString()));
         Assert.True(File.Exists(Path.Combine(dir.File("run"), "generated_72.png")));
+        // The closest-pairs figure of the Diffusion digits, and the page's memorisation section under it.
+        string pairsDir = Path.GetDirectoryName(json.GetProperty("report").GetString())!;
+        Assert.True(File.Exists(Path.Combine(pairsDir, "memorisation.png")));
+        Assert.Contains("## Memorisation: the closest pairs", File.ReadAllText(Path.Combine(pairsDir, "report.md")));
         // The quick sampler table: DDPM (T = 20 here, so no DDIM 50), α-deblending Euler 50 and Heun 25 (49 evaluations), the
         // wide model's Heun 10 (19) and DPM-Solver++(2M) 10 (here the same tiny model under that option), with the figure.
         var samplers = json.GetProperty("samplers").EnumerateArray().Select(e => (e.GetProperty("sampler").GetString(), e.GetProperty("evaluations").GetInt32(), e.GetProperty("weights").GetString())).ToArray();
