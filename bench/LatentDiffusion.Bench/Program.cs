@@ -19,6 +19,7 @@ var nfe = new Option<string>("--nfe") { Description = "With --solvers: network-e
 var count = new Option<int>("--count") { Description = "With --solvers: digits per row (default 10000)", DefaultValueFactory = _ => 10_000 };
 var solverSeed = new Option<long>("--seed") { Description = "With --solvers: the sampling seed (default 0)", DefaultValueFactory = _ => 0 };
 var only = new Option<string?>("--only") { Description = "With --solvers: only these comma-separated rows, as SAMPLER:SPACING (e.g. heun:uniform,iadb2m:karras)" };
+var repeat = new Option<int>("--repeat") { Description = "With --solvers: time each row this many times (scored once) and report the median (default 1)", DefaultValueFactory = _ => 1 };
 var solverVae = new Option<string?>("--vae") { Description = "With --solvers, --generation-profile or --onnx-digits: the latent VAE that decodes (default: models/latent-vae.safetensors; e.g. models/latent-vae-sharp.safetensors)" };
 var generationProfile = new Option<string?>("--generation-profile") { Description = "Instead: where generation's time goes for this diffusion model (noise, network, update, decode in both layouts, checks, copies, the whole Generate) at each --batches size, --count digits, decoded by --vae" };
 var batchSizes = new Option<string>("--batches") { Description = "With --generation-profile: comma-separated batch sizes (default 250,500,1000,2000,5000)", DefaultValueFactory = _ => "250,500,1000,2000,5000" };
@@ -30,7 +31,7 @@ var unetWidths = new Option<string>("--unet-widths") { Description = "UNet width
 
 var root = new RootCommand("Benchmarks: classifier training, inference and FID on MNIST; training steps; few-step solvers; ONNX Runtime against TorchSharp; the matmul peak")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, solverVae, generationProfile, batchSizes, peakOnly, only, onnxDigits, onnxOut, onnxModel,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, repeat, solverVae, generationProfile, batchSizes, peakOnly, only, onnxDigits, onnxOut, onnxModel,
 };
 root.SetAction(parse =>
 {
@@ -56,7 +57,7 @@ root.SetAction(parse =>
         return SolverBench.Run(files.Split(','), parse.GetValue(nfe)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(count), parse.GetValue(solverSeed),
             parse.GetValue(solverVae) ?? LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"), parse.GetValue(model) ?? LatentDiffusion.IO.ShippedFiles.Model("classifier.safetensors"),
             unetMflops, FlopCounts.LatentDecoder, parse.GetValue(json), Console.Error.WriteLine,
-            parse.GetValue(only) is string rows ? rows.ToLowerInvariant().Split(',').ToHashSet() : null);
+            parse.GetValue(only) is string rows ? rows.ToLowerInvariant().Split(',').ToHashSet() : null, Math.Max(1, parse.GetValue(repeat)));
     }
     if (parse.GetValue(onnxDigits) is int digits && digits > 0)
     {

@@ -12,19 +12,24 @@ namespace LatentDiffusion.Bench;
 
 /// <summary>One measured row: model, sampler (with its spacing), evaluations, FID ratio, seconds, counted FLOPs and the efficiency against the measured peak.</summary>
 public sealed record SolverRow(string Model, string Sampler, string Spacing, int Steps, int Evaluations, double Fid, double RatioToValidation,
-    double Seconds, double TeraFlops, double Efficiency);
+    double Seconds, double TeraFlops, double Efficiency)
+{
+    /// <summary>Every timed run's seconds (the scored one first), when the row was timed more than once; <see cref="Seconds"/> is then their median.</summary>
+    public IReadOnlyList<double>? Runs { get; init; }
+}
 
 /// <summary>
 /// The few-step solvers side by side: for each model, every sampler that fits it under every <see cref="StepSpacing"/>
 /// at the asked numbers of network evaluations; 10,000 digits each (same seed), MNIST-FID against the training set,
 /// the wall time of sampling + decoding, and FLOP efficiency = counted FLOPs / (seconds × measured matmul peak).
 /// FLOPs per digit = evaluations × the UNet's forward FLOPs (× 2 with guidance's two halves) + the decoder's, as
-/// counted on the PyTorch twins (python/count_flops.py).
+/// counted on the PyTorch twins (python/count_flops.py). With <c>repeat</c> &gt; 1 each row is generated that many times
+/// (scored once: the seed fixes the digits) and its seconds are the median, every run kept in <see cref="SolverRow.Runs"/>.
 /// </summary>
 public static class SolverBench
 {
     public static int Run(IReadOnlyList<string> models, IReadOnlyList<int> evaluations, int count, long seed, string vaePath, string classifierPath,
-        IReadOnlyDictionary<string, double> unetMflops, double decoderMflops, string? jsonPath, Action<string> log, ISet<string>? only = null)
+        IReadOnlyDictionary<string, double> unetMflops, double decoderMflops, string? jsonPath, Action<string> log, ISet<string>? only = null, int repeat = 1)
     {
         IReadOnlyList<MatmulRate> rates = MatmulPeak.Measure([1024, 2048, 4096], log: log);
         double peak = rates.Max(r => r.BestGflops) * 1e9;
@@ -47,12 +52,20 @@ public static class SolverBench
                     if (only is not null && !only.Contains($"{sampler.Name}:{SpacingOf(sampler)}".ToLowerInvariant())) continue;
                     var options = new SamplingOptions { Sampler = sampler, Steps = steps };
                     SamplerRow row = SamplerComparison.Measure(model, vae, options, count, seed, scorer);
+                    var runs = new List<double> { row.Seconds };
+                    for (int r = 1; r < repeat; r++)   // the same digits again, timed only (the seed fixes them)
+                    {
+                        var watch = System.Diagnostics.Stopwatch.StartNew();
+                        using (LatentDiffusionSampler.Generate(model.UNet, model.Config, vae, count, seed, options)) { }
+                        runs.Add(watch.Elapsed.TotalSeconds);
+                    }
+                    double seconds = Median(runs);
                     double flops = count * (row.Evaluations * unetFlops + decoderMflops * 1e6);
                     string spacing = SpacingOf(sampler);
                     var result = new SolverRow(model.Name, sampler.Title, spacing, row.Steps, row.Evaluations, row.FidPreact, row.RatioToValidation,
-                        row.Seconds, flops / 1e12, flops / (row.Seconds * peak));
+                        seconds, flops / 1e12, flops / (seconds * peak)) { Runs = repeat > 1 ? runs : null };
                     log(string.Create(CultureInfo.InvariantCulture,
-                        $"{result.Model} · {result.Sampler} ({result.Spacing}) {result.Steps} steps, {result.Evaluations} NFE: {result.RatioToValidation:F2}x Validation, {result.Seconds:F1} s, {result.TeraFlops:F2} TFLOP, {100 * result.Efficiency:F0} % of peak"));
+                        $"{result.Model} · {result.Sampler} ({result.Spacing}) {result.Steps} steps, {result.Evaluations} NFE: {result.RatioToValidation:F2}x Validation, {result.Seconds:F2} s{(repeat > 1 ? $" (median of {repeat}: {string.Join(", ", runs.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))})" : "")}, {result.TeraFlops:F2} TFLOP, {100 * result.Efficiency:F0} % of peak"));
                     rows.Add(result);
                 }
             }
@@ -93,6 +106,13 @@ public static class SolverBench
                 foreach (StepSpacing s in spacings) yield return (new AlphaDpmSolverSampler(s), nfe);
             }
         }
+    }
+
+    static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int n = sorted.Count;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     static string SpacingOf(ISampler sampler) => sampler switch
