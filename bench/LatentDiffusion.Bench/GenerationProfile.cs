@@ -72,6 +72,14 @@ public static class GenerationProfile
             vae.ChannelsLastLayout = !decoderLast;
             Add($"decode, {(decoderLast ? "NCHW" : "channels-last")}", () => vae.Decode(x.div(config.LatentScale)).clamp_(0.0, 1.0), decoderFlops);
             vae.ChannelsLastLayout = decoderLast;
+            foreach (int chunk in new[] { 125, 250 }.Where(c => c < batch))
+            {
+                Tensor Chunked() => cat(x.div(config.LatentScale).split(chunk).Select(part => vae.Decode(part)).ToArray(), 0).clamp_(0.0, 1.0);
+                Add($"decode in chunks of {chunk}, {(decoderLast ? "channels-last" : "NCHW")}", () => Chunked(), decoderFlops);
+                using var check = NewDisposeScope();
+                double diff = vae.Decode(x.div(config.LatentScale)).clamp_(0.0, 1.0).sub(Chunked()).abs().max().item<float>();
+                log(string.Create(CultureInfo.InvariantCulture, $"batch {batch}: chunks of {chunk} differ from the whole batch's decode by at most {diff:E2}"));
+            }
             Add("finiteness checks (latents + images)", () => { _ = x.isfinite().all().item<bool>(); _ = decoded.isfinite().all().item<bool>(); });
             Add("copy to host (latents + images)", () => { x.cpu(); decoded.cpu(); });
             var options = new SamplingOptions { BatchSize = batch };

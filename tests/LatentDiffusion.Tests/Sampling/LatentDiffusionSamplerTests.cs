@@ -22,6 +22,55 @@ public sealed class LatentDiffusionSamplerTests
         return (new UNet(config.UNet), new Vae());
     }
 
+    /// <summary>
+    /// The chunked decode is the one-call decode bit for bit, for the shipped latent VAE in its channels-last layout and
+    /// in NCHW, on 1 and 2 threads: a batch of 1000 as the sampler decodes it, and one not a multiple of the chunk.
+    /// </summary>
+    [Theory]
+    [InlineData(1000, true)]
+    [InlineData(301, true)]
+    [InlineData(301, false)]
+    public void Decode_InChunks_IsTheWholeBatchsDecodeBitForBit(int count, bool channelsLast)
+    {
+        string path = LatentDiffusion.IO.RepositoryPaths.Find("models/latent-vae.safetensors") ?? throw new FileNotFoundException("models/latent-vae.safetensors");
+        using Vae vae = LatentDiffusion.IO.ModelFile.LoadVae(path);
+        vae.ChannelsLastLayout = channelsLast;
+        vae.eval();
+        using var noGrad = no_grad();
+        var config = new DiffusionConfig { UNet = new UNetConfig { LatentChannels = 8 }, LatentScale = 1.5 };
+        using var generator = new Generator(3);
+        using Tensor scaled = randn([count, 8, 4, 4], generator: generator);
+        int threads = get_num_threads();
+        try
+        {
+            foreach (int t in new[] { 1, 2 })
+            {
+                set_num_threads(t);
+                using Tensor chunked = LatentDiffusionSampler.Decode(vae, scaled, config);
+                using Tensor whole = vae.Decode(scaled.div(1.5)).clamp_(0.0, 1.0);
+                Assert.True(LatentDiffusionSampler.DecodeChunk < count);
+                Assert.True(chunked.eq(whole).all().item<bool>(), $"{t} thread(s): max |difference| {chunked.sub(whole).abs().max().item<float>()}");
+            }
+        }
+        finally { set_num_threads(threads); }
+    }
+
+    /// <summary>
+    /// A deterministic sampler's digits do not depend on <c>--batch-size</c>: the shipped student's 2,000 digits in one batch
+    /// are its two batches of 1,000 bit for bit (the noise is one stream; every layer works per image in eval mode).
+    /// </summary>
+    [Fact]
+    public void Generate_BatchOf2000_IsTwoBatchesOf1000BitForBit()
+    {
+        (UNet unet, DiffusionConfig config) = LatentDiffusion.IO.ModelFile.LoadDiffusion(LatentDiffusion.IO.RepositoryPaths.Find("models/student.safetensors")!);
+        using var _ = unet;
+        using Vae vae = LatentDiffusion.IO.ModelFile.LoadVae(LatentDiffusion.IO.RepositoryPaths.Find("models/latent-vae.safetensors")!);
+        using LatentSamples small = LatentDiffusionSampler.Generate(unet, config, vae, 2000, 5, new SamplingOptions { BatchSize = 1000, Steps = 2 });
+        using LatentSamples large = LatentDiffusionSampler.Generate(unet, config, vae, 2000, 5, new SamplingOptions { BatchSize = 2000, Steps = 2 });
+        Assert.True(small.Latents.eq(large.Latents).all().item<bool>(), $"latents differ by {small.Latents.sub(large.Latents).abs().max().item<float>()}");
+        Assert.True(small.Images.eq(large.Images).all().item<bool>(), $"images differ by {small.Images.sub(large.Images).abs().max().item<float>()}");
+    }
+
     [Fact]
     public void Generate_WithOnFrame_HandsEachKeptFrameOverWhileSampling()
     {
