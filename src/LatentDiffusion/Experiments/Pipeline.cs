@@ -108,7 +108,7 @@ public static class Pipeline
             }
             else
             {
-                Report("started", $"training the {stage.What}, {config.Epochs} epochs, in {stage.Run}");
+                Report("started", $"training the {stage.What}, {config.Epochs} epoch{(config.Epochs == 1 ? "" : "s")}, in {stage.Run}");
                 var trainer = new StageTrainer(eta.Observe(i, observer.Training, line => Report("epoch", line)), cancel);
                 using (observer.StopSection()) stage.Train(trainer, config);
                 eta.Done(i);
