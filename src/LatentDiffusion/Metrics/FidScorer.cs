@@ -129,7 +129,8 @@ public sealed class FidScorer
     {
         trainPre ??= trainFeatures();
         ImageFeatures row = pre.OfInputs(images, $"row {name}");
-        return new ClosestPairs(name, Metrics.Memorisation.Compute(row, trainPre, TestFeatures, Memorisation), row, trainPre);
+        // The test set's nearest-training distances (τ's reference), when the quality metrics already computed them.
+        return new ClosestPairs(name, Metrics.Memorisation.Compute(row, trainPre, TestFeatures, Memorisation, heldOutDistance: memorisation?.HeldOutDistance), row, trainPre);
     }
 
     /// <summary>(preact, flatten) FID of (N, C, S, S) images in [0, 1] against the training images.</summary>

@@ -70,8 +70,9 @@ public static class Memorisation
     /// <param name="generated">The generated set (features and pixels).</param>
     /// <param name="training">The training set the generator learned from.</param>
     /// <param name="heldOut">Real images the generator never saw (the test set); the same object as <paramref name="generated"/> when the generated set is the test set itself (one pass less).</param>
+    /// <param name="heldOutDistance">The held-out images' nearest-training distances when already known (<see cref="MemorisationReference.HeldOutDistance"/> of these very sets): that pass is then not repeated.</param>
     public static MemorisationResult Compute(ImageFeatures generated, ImageFeatures training, ImageFeatures heldOut,
-        MemorisationConfig? config = null, PairwiseDistances? distances = null)
+        MemorisationConfig? config = null, PairwiseDistances? distances = null, double[]? heldOutDistance = null)
     {
         ArgumentNullException.ThrowIfNull(generated);
         ArgumentNullException.ThrowIfNull(training);
@@ -86,7 +87,9 @@ public static class Memorisation
 
         using Tensor train = tensor(training.Features.Data, [training.Count, training.Features.Cols], ScalarType.Float64);   // (N, D)
         var (featureNearest, featureDistance) = Nearest(distances, generated, train);
-        double[] heldOutDistance = ReferenceEquals(heldOut, generated) ? featureDistance : Nearest(distances, heldOut, train).Distance;
+        if (heldOutDistance is not null && heldOutDistance.Length != heldOut.Count)
+            throw new ArgumentException($"{heldOutDistance.Length} held-out distances for {heldOut.Count} held-out images", nameof(heldOutDistance));
+        heldOutDistance ??= ReferenceEquals(heldOut, generated) ? featureDistance : Nearest(distances, heldOut, train).Distance;
         int[] pixelNearest;
         double[] pixelDistance;
         using (Tensor trainPixels = training.PixelRows())   // (N, 1024) uint8: converted a block at a time, exact

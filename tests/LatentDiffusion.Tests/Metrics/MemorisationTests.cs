@@ -45,6 +45,12 @@ public sealed class MemorisationTests
         Assert.Equal(full.HeldOutDistance.Length, reference.HeldOutDistance.Length);
         Assert.All(full.HeldOutDistance.Zip(reference.HeldOutDistance), p => Assert.Equal(p.First, p.Second, 1e-12));
         Assert.Equal(full.MemorisedFraction, Memorisation.MemorisedFraction(reference, f.Fake, distances));
+        // The full computation given the reference's held-out distances (part 3's closest pairs): the same result.
+        MemorisationResult reused = Memorisation.Compute(Set(f.Fake), Set(f.Real), Set(f.HeldOut), distances: distances, heldOutDistance: reference.HeldOutDistance);
+        Assert.Equal(full.Threshold, reused.Threshold, 1e-12);
+        Assert.Equal(full.MemorisedFraction, reused.MemorisedFraction);
+        Assert.Equal(full.Closest, reused.Closest);
+        Assert.Throws<ArgumentException>(() => Memorisation.Compute(Set(f.Fake), Set(f.Real), Set(f.HeldOut), heldOutDistance: [1.0]));
         // The held-out set itself: its own distances, the percentile (0.01 as in Compute_HeldOutAsGenerated_IsThePercentile).
         FeatureMatrix train = ManifoldMetricsTests.Gaussian(300, 8, seed: 1, shift: 0, "train");
         FeatureMatrix test = ManifoldMetricsTests.Gaussian(200, 8, seed: 2, shift: 0, "test");
