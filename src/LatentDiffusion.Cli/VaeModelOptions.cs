@@ -11,20 +11,33 @@ public sealed class VaeModelOptions
 
     public Option<double> KlWeight { get; } = new("--kl-weight") { Description = "Weight of the KL term (the post: 1).", DefaultValueFactory = _ => Defaults.KlWeight };
     public Option<string> Sigma { get; } = new("--sigma") { Description = "What the encoder's σ channels are: raw (the post: σ itself) or logvar (log σ²).", DefaultValueFactory = _ => "raw" };
-    public Option<int> LatentChannels { get; } = new("--latent-channels") { Description = "Channels of the 4x4 latent (the post: 4).", DefaultValueFactory = _ => Defaults.LatentChannels };
+    public Option<int> LatentChannels { get; } = new("--latent-channels") { Description = "Channels of the latent (the post: 4).", DefaultValueFactory = _ => Defaults.LatentChannels };
+    public Option<int?> LatentSide { get; } = new("--latent-side") { Description = "Side of the latent: 4 (the series: C x 4 x 4) or 8 (C x 8 x 8, one level fewer: more detail kept, a 4x dearer generator step). Default: 4." };
     public Option<int> HeadChannels { get; } = new("--head-channels") { Description = "Hidden channels before a 1x1 conv head giving μ and σ (0, the post: none).", DefaultValueFactory = _ => Defaults.HeadChannels };
     public LayoutOptions Layout { get; } = new();
 
     public VaeModelOptions() => Sigma.AcceptOnlyFromAmong("raw", "logvar");
 
-    public IReadOnlyList<Option> All => [KlWeight, Sigma, LatentChannels, HeadChannels, .. Layout.All];
+    public IReadOnlyList<Option> All => [KlWeight, Sigma, LatentChannels, LatentSide, HeadChannels, .. Layout.All];
 
     public void AddTo(Command command)
     {
         foreach (Option o in All) command.Options.Add(o);
     }
 
-    /// <summary>The VAE the options ask for; a setting that cannot work is a usage error naming its option.</summary>
+    /// <summary>
+    /// The VAE the options ask for at <paramref name="channels"/> and <paramref name="resolution"/> (the data's); a
+    /// setting that cannot work is a usage error naming its option.
+    /// </summary>
+    public VaeConfig Config(ParseResult parse, int channels, int resolution)
+    {
+        VaeConfig model = Config(parse).ForResolution(channels, resolution);
+        if (parse.GetValue(LatentSide) is not { } side) return model;
+        try { return model.ForLatentSide(side); }
+        catch (ArgumentException e) { throw new InvalidOptionException($"--latent-side: {e.Message.Split(" (Parameter")[0]}"); }
+    }
+
+    /// <summary>The VAE the options ask for at 1 channel and 32 px (before the data is known; no --latent-side).</summary>
     public VaeConfig Config(ParseResult parse)
     {
         var model = Defaults with

@@ -58,7 +58,7 @@ public static class DistributedCommand
                     spec = BundlePreparation.Classifier(bundle, config, mnist);
                     break;
                 case BundleKind.Vae:
-                    var model = vae.Config(parse);
+                    var model = vae.Config(parse, 1, 32);   // MNIST bundles: one channel, 32 px
                     mnist = CommonOptions.LoadData(parse.GetValue(options.Data)!);
                     spec = BundlePreparation.Vae(bundle, config, model, mnist);
                     break;

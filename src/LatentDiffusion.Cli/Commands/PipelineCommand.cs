@@ -38,6 +38,11 @@ public static class PipelineCommand
                           "(the tuning halved the generator's FID on MNIST and cut Fashion-MNIST's five-fold, docs/numbers.md). The generator trains on the same latents either way; with --budget-minutes the two stages take their share of M. " +
                           "Recorded with the plan: a resume must give the same.",
         };
+        var latentSide = new Option<int?>("--latent-side")
+        {
+            Description = "Side of the latent VAE's latents: 4 (the series: 8 x 4 x 4, default) or 8 (4 x 8 x 8 from a VAE with one level fewer: " +
+                          "textures the 4x4 latent loses, for a generator step about 4x dearer; docs/datasets.md).",
+        };
         var dataOptions = new DataOptions();
         var json = CommonOptions.JsonOption();
         var command = new Command("pipeline",
@@ -45,7 +50,7 @@ public static class PipelineCommand
             "(4) the VAE's decoder tuned against its features (--no-decoder-tuning leaves both out), (5) the class-conditional α-deblending generator on the VAE's " +
             "latents, then the series' FID table and a report (OUT/report). Each stage is resumable and skipped when done; rerun the same command to continue.")
         {
-            data, outDir, budget, noTuning, reportSamples, json,
+            data, outDir, budget, noTuning, latentSide, reportSamples, json,
         };
         dataOptions.AddTo(command);
         command.SetAction(CliApp.Action(parse =>
@@ -56,6 +61,11 @@ public static class PipelineCommand
                 DecoderTuning = !parse.GetValue(noTuning),
                 ReportSamples = CommonOptions.RequireCount(parse.GetValue(reportSamples), "--report-samples"),
             };
+            if (parse.GetValue(latentSide) is { } side)
+            {
+                try { settings = settings with { LatentVae = Recipes.LatentVaeAt(side) }; }
+                catch (ArgumentException e) { throw new InvalidOptionException($"--latent-side: {e.Message.Split(" (Parameter")[0]}"); }
+            }
             if (settings.BudgetMinutes is { } minutes && !(minutes > 0 && double.IsFinite(minutes)))
                 throw new InvalidOptionException(string.Create(CultureInfo.InvariantCulture, $"--budget-minutes must be a positive number of minutes (got {minutes})"));
             var options = dataOptions.Read(parse);

@@ -79,7 +79,7 @@ public static class VaeCommand
             double[] sweep = options.Sweep(parse);
             Device device = options.TrainingDevice(parse);
             ImageDataset dataset = CommonOptions.LoadDataset(parse.GetValue(options.Data)!, dataOptions.Read(parse));
-            VaeConfig model = modelOptions.Config(parse).ForResolution(dataset.Channels, dataset.Resolution);   // MNIST: unchanged
+            VaeConfig model = modelOptions.Config(parse, dataset.Channels, dataset.Resolution);   // MNIST: unchanged
             var task = new VaeTask(dataset.Train, dataset.Test, model, dataset.Info, device);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<Vae> result = SpectreTrainingObserver.Run(observer =>

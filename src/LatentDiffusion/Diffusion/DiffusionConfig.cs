@@ -64,9 +64,9 @@ public sealed record DiffusionConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public StudentConfig? Student { get; init; }
 
-    /// <summary>The latent shape (C, 4, 4) the UNet works on.</summary>
+    /// <summary>The latent shape (C, S, S) the UNet works on: S = 4 for the series' VAEs.</summary>
     [JsonIgnore]
-    public long[] LatentShape => [UNet.LatentChannels, 4, 4];
+    public long[] LatentShape => [UNet.LatentChannels, UNet.Side, UNet.Side];
 
     public NoiseSchedule CreateSchedule() => NoiseSchedule.Linear(Steps, BetaStart, BetaEnd);
 

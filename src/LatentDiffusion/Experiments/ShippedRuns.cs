@@ -136,6 +136,6 @@ public static class ShippedRuns
     public static DiffusionConfig ConditionalConfig(DiffusionConfig latents, int classes, UNetConfig? unet = null)
     {
         DiffusionConfig config = Recipes.ConditionalModel(latents, classes);
-        return unet is null ? config : config with { UNet = unet with { LatentChannels = latents.UNet.LatentChannels, Classes = classes } };
+        return unet is null ? config : config with { UNet = unet with { LatentChannels = latents.UNet.LatentChannels, LatentSide = latents.UNet.LatentSide, Classes = classes } };
     }
 }

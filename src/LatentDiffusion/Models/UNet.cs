@@ -16,6 +16,21 @@ public sealed record UNetConfig
     public int LatentChannels { get; init; } = 4;
 
     /// <summary>
+    /// Side of the latent the model was trained on when it is not 4 (a VAE with one level fewer gives 8x8); null, and then
+    /// not written, means 4, so every config written before it existed reads as it did. The network itself is
+    /// convolutional and takes any even side; samplers and exports draw and declare latents of this side.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? LatentSide { get; init; }
+
+    /// <summary>The latent side: <see cref="LatentSide"/>, or 4.</summary>
+    [JsonIgnore]
+    public int Side => LatentSide ?? 4;
+
+    /// <summary>This config for latents of <paramref name="side"/> (4 stays unwritten).</summary>
+    public UNetConfig ForLatentSide(int side) => this with { LatentSide = side == 4 ? null : side };
+
+    /// <summary>
     /// Channels per level; level i works at 4/2^i. With InstanceNorm a 4x4 latent halves at most once, so two levels.
     /// Default (32, 64), the shipped model's: about four times cheaper a step than (64, 128), so more steps fit the time budget.
     /// </summary>
@@ -43,16 +58,17 @@ public sealed record UNetConfig
     public double EmbeddingScale { get; init; } = 1000;
 
     public bool Equals(UNetConfig? other) =>
-        other is not null && LatentChannels == other.LatentChannels && Widths.SequenceEqual(other.Widths) &&
+        other is not null && LatentChannels == other.LatentChannels && Side == other.Side && Widths.SequenceEqual(other.Widths) &&
         EmbeddingDim == other.EmbeddingDim && EmbeddingScale.Equals(other.EmbeddingScale) && InputSkip == other.InputSkip && Classes == other.Classes;
 
-    public override int GetHashCode() => HashCode.Combine(LatentChannels, Widths.Aggregate(17, HashCode.Combine), EmbeddingDim, EmbeddingScale, InputSkip, Classes);
+    public override int GetHashCode() => HashCode.Combine(LatentChannels, Side, Widths.Aggregate(17, HashCode.Combine), EmbeddingDim, EmbeddingScale, InputSkip, Classes);
 
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LatentChannels);
         if (Widths.Count < 1 || Widths.Any(w => w <= 0)) throw new ArgumentException("UNet widths must be positive and at least one");
         ArgumentOutOfRangeException.ThrowIfNegative(Classes);
+        if (Side < 2 || !int.IsPow2(Side)) throw new ArgumentOutOfRangeException(nameof(LatentSide), Side, "the latent side is a power of two ≥ 2");
     }
 }
 

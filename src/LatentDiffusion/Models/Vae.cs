@@ -86,6 +86,27 @@ public sealed record VaeConfig
         return this with { Features = features, Resolution = resolution == 32 ? null : resolution };
     }
 
+    /// <summary>The latent's side: <see cref="Side"/> halved once per level of <see cref="Features"/> past the first (4 for the series' VAEs).</summary>
+    [JsonIgnore]
+    public int LatentSide => Side >> (Features.Count - 1);
+
+    /// <summary>
+    /// This VAE with (C, <paramref name="side"/>, <paramref name="side"/>) latents: the hidden levels are the last k of
+    /// <see cref="Features"/> (the narrowest dropped first) for k = log2(image side / latent side), so an 8x8 latent at
+    /// 32 px keeps the two deepest levels, [C, 16, 32] from [C, 8, 16, 32]. More levels than there are prepend halves of
+    /// the first. At the current latent side: this config unchanged.
+    /// </summary>
+    public VaeConfig ForLatentSide(int side)
+    {
+        if (side < 1 || side >= Side || Side % side != 0 || !int.IsPow2(Side / side))
+            throw new ArgumentOutOfRangeException(nameof(LatentSide), side, $"a {Side}-px VAE's latent side is {Side} halved one or more times (e.g. 4 or 8)");
+        if (side == LatentSide) return this;
+        int levels = int.Log2(Side / side);
+        List<int> hidden = [.. Features.Skip(1)];
+        while (hidden.Count < levels) hidden.Insert(0, Math.Max(1, hidden[0] / 2));
+        return this with { Features = [Channels, .. hidden.TakeLast(levels)] };
+    }
+
     public bool Equals(VaeConfig? other) =>
         other is not null && Features.SequenceEqual(other.Features) && LatentChannels == other.LatentChannels &&
         Sigma == other.Sigma && KlWeight.Equals(other.KlWeight) && HeadChannels == other.HeadChannels && ChannelsLast == other.ChannelsLast &&

@@ -17,6 +17,7 @@ public sealed class LatentSet : IDisposable
 {
     LatentSet(Tensor train, Tensor test, Tensor trainLabels, Tensor testLabels, string vaePath, int channels)
     {
+        Side = (int)train.shape[^1];
         Train = train;
         Test = test;
         TrainLabels = trainLabels;
@@ -31,6 +32,9 @@ public sealed class LatentSet : IDisposable
     public Tensor TestLabels { get; }
     public string VaePath { get; }
     public int Channels { get; }
+
+    /// <summary>The latents' side (4 for the series' VAEs, 8 for a VAE with one level fewer).</summary>
+    public int Side { get; }
 
     /// <summary>The images' dataset, when encoded from one (recorded with the diffusion model: its class names, its hash).</summary>
     public DatasetInfo? Data { get; private init; }
@@ -61,13 +65,13 @@ public sealed class LatentSet : IDisposable
         return new LatentSet(train, test, Labels(mnist.Train, CPU), Labels(mnist.Test, CPU), vaePath, (int)vae.LatentShape[0]);
     }
 
-    /// <summary>A diffusion config for these latents with <paramref name="unet"/>: latent scale <paramref name="scale"/> (null: 1/std), the scaled range, the hash of the VAE whose latents they are (<see cref="VaeLineage.LatentSpaceOf"/>).</summary>
+    /// <summary>A diffusion config for these latents with <paramref name="unet"/> (at the latents' side): latent scale <paramref name="scale"/> (null: 1/std), the scaled range, the hash of the VAE whose latents they are (<see cref="VaeLineage.LatentSpaceOf"/>).</summary>
     public DiffusionConfig Config(UNetConfig unet, double? scale = null)
     {
         scale ??= 1.0 / Train.std().item<float>();
         return new DiffusionConfig
         {
-            UNet = unet,
+            UNet = unet.ForLatentSide(Side),
             LatentScale = scale.Value,
             LatentRange = Train.abs().max().item<float>() * scale.Value,
             VaeSha256 = VaeLineage.LatentSpaceOf(VaePath),

@@ -1,5 +1,10 @@
 using System.Text.Json;
 using LatentDiffusion.Data;
+using LatentDiffusion.Diffusion;
+using LatentDiffusion.Export.Onnx;
+using LatentDiffusion.Onnx;
+using LatentDiffusion.Onnx.Sampling;
+using LatentDiffusion.Sampling;
 using LatentDiffusion.Experiments;
 using LatentDiffusion.IO;
 using LatentDiffusion.Models;
@@ -171,6 +176,51 @@ public sealed class PipelineTests : IDisposable
         Assert.Contains("without decoder tuning", e.Message);
         Assert.Contains("Give --no-decoder-tuning to resume it", e.Message);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    /// <summary>
+    /// A VAE with one level fewer gives 8x8 latents, and everything downstream follows the model files: the generator's
+    /// config records the side (and only then: a 4x4 model's config does not name it), sampling and the report run, the
+    /// ONNX export declares (B, C, 8, 8), and ldm-lite's digits from the same noise are TorchSharp's.
+    /// </summary>
+    [Fact]
+    public void Run_WithEightByEightLatents_TrainsSamplesReportsAndExportsAtThatSide()
+    {
+        string outDir = dir.File("side8");
+        PipelineSettings side8 = Tiny with { DecoderTuning = false, LatentVae = Tiny.LatentVae.ForLatentSide(8) };
+        Assert.Equal([1, 4, 8], side8.LatentVae.Features);
+        PipelineResult result = Pipeline.Run(data, outDir, side8, new Recorder());
+
+        string vaePath = ModelSet.WeightsPath(outDir, ModelSet.LatentVae), modelPath = ModelSet.WeightsPath(outDir, ModelSet.Conditional);
+        using (Vae vae = ModelFile.LoadVae(vaePath)) Assert.Equal([2L, 8, 8], vae.LatentShape);
+        (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
+        using var _ = unet;
+        Assert.Equal([2L, 8, 8], config.LatentShape);
+        Assert.Equal(8, config.UNet.LatentSide);
+        using (JsonDocument written = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, ModelSet.Conditional + ".config.json"))))
+            Assert.Equal(8, written.RootElement.GetProperty("Model").GetProperty("UNet").GetProperty("LatentSide").GetInt32());
+        Assert.All(result.Table!.Rows, r => Assert.True(double.IsFinite(r.Fid), r.Name));
+
+        string onnx = dir.File("side8-onnx");
+        OnnxExport.Export([modelPath, vaePath], onnx);
+        using LiteGenerator lite = LiteGenerator.Open(Path.Combine(onnx, ModelSet.Conditional + ".onnx"), Path.Combine(onnx, ModelSet.LatentVae + ".decoder.onnx"));
+        Assert.Equal([2, 8, 8], lite.UNet.Info.LatentShape);
+        const int n = 4;
+        const long seed = 5;
+        int[] labels = [0, 3, 7, 9];
+        var options = new SamplingOptions { Steps = 4, BatchSize = n, Labels = labels, Guidance = Recipes.Guidance, GuidanceInterval = Recipes.GuidanceInterval };
+        using Vae decoder = ModelFile.LoadVae(vaePath);
+        using LatentSamples ours = LatentDiffusionSampler.Generate(unet, config, decoder, n, seed, options);
+        float[] noise;
+        using (var generator = new TorchSharp.torch.Generator(unchecked((ulong)seed)))
+        using (var x1 = TorchSharp.torch.randn([n, .. config.LatentShape], generator: generator))
+            noise = x1.data<float>().ToArray();
+        var request = new LiteRequest { Count = n, Steps = 4, BatchSize = n, Labels = labels };
+        (ILiteSampler sampler, int steps) = lite.Resolve(request);
+        float[] theirs = lite.Decode(lite.SampleLatents(noise, n, sampler, steps, request, labels.Select(l => (long)l).ToArray(), new Gaussian(0)), n);
+        float[] images = ours.Images.detach().cpu().contiguous().data<float>().ToArray();
+        Assert.Equal(images.Length, theirs.Length);
+        Assert.True(images.Zip(theirs, (a, b) => Math.Abs(a - b)).Max() <= 1e-3);
     }
 
     static TrainingConfig ReadTraining(string outDir, string run)

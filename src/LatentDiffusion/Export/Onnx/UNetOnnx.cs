@@ -79,7 +79,7 @@ public sealed class UNetOnnx : IOnnxModelExport
     {
         UNetConfig c = unet.Config;
         var g = new OnnxGraph("unet");
-        string x = g.Input("x", OnnxType.Float, null, c.LatentChannels, 4, 4);
+        string x = g.Input("x", OnnxType.Float, null, c.LatentChannels, c.Side, c.Side);
         string t = g.Input("t", OnnxType.Float, [null]);
         string emb = TimeEmbedding(g, t, c);                                                    // (B, dim)
         if (c.Classes > 0)
@@ -117,7 +117,7 @@ public sealed class UNetOnnx : IOnnxModelExport
         }
         string prediction = OnnxLayers.Conv(g, h, Child<Conv2d>(unet, "out"), "out.");
         prediction = g.Node("Identity", [prediction], "prediction");
-        g.Output(prediction, OnnxType.Float, null, c.LatentChannels, 4, 4);
+        g.Output(prediction, OnnxType.Float, null, c.LatentChannels, c.Side, c.Side);
         return g;
     }
 
