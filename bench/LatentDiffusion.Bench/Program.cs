@@ -27,11 +27,13 @@ var peakOnly = new Option<bool>("--matmul-peak") { Description = "Instead: measu
 var onnxDigits = new Option<int>("--onnx-digits") { Description = "Instead: time this many digits from the conditional model, TorchSharp vs ONNX Runtime in one run (same sampler, same threads; --threads, default 2), and print JSON" };
 var onnxModel = new Option<string?>("--onnx-model") { Description = "With --onnx-digits: the diffusion model (default: models/conditional.safetensors), decoded by --vae" };
 var onnxOut = new Option<string?>("--onnx-out") { Description = "With --onnx-digits: write both image sets there (torch/, onnx/) for ldm fid" };
+var serveLatency = new Option<int>("--serve-latency") { Description = "Instead: start ldm serve's server in this process on --serve-models and time this many POST /api/generate of the page's defaults (the first model, 16 digits), after --step-warmup untimed ones" };
+var serveModels = new Option<string?>("--serve-models") { Description = "With --serve-latency: the models folder (default: the repository's models/)" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks: classifier training, inference and FID on MNIST; training steps; few-step solvers; ONNX Runtime against TorchSharp; the matmul peak")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, repeat, solverVae, generationProfile, batchSizes, peakOnly, only, onnxDigits, onnxOut, onnxModel,
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, repeat, solverVae, generationProfile, batchSizes, peakOnly, only, onnxDigits, onnxOut, onnxModel, serveLatency, serveModels
 };
 root.SetAction(parse =>
 {
@@ -42,6 +44,12 @@ root.SetAction(parse =>
     if (parse.GetValue(peakOnly))
     {
         Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(MatmulPeak.Measure([1024, 2048, 4096], log: Console.Error.WriteLine)));
+        return 0;
+    }
+    if (parse.GetValue(serveLatency) is int requests && requests > 0)
+    {
+        Console.WriteLine(ServeLatency.Run(parse.GetValue(serveModels) ?? Path.GetDirectoryName(LatentDiffusion.IO.ShippedFiles.Model("classifier.safetensors"))!,
+            requests, 16, parse.GetValue(stepWarmup), Console.Error.WriteLine));
         return 0;
     }
     if (parse.GetValue(generationProfile) is string profiled)

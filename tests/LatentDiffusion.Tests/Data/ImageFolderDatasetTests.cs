@@ -173,6 +173,29 @@ public sealed class ImageFolderDatasetTests
         Assert.Equal(1, palette.Split.Labels[palette.Index]);
     }
 
+    /// <summary>
+    /// An 8x8 CMYK JPEG of pure red (ImageMagick: <c>convert -size 8x8 xc:red -colorspace CMYK -quality 100 cmyk.jpg</c>,
+    /// Adobe's inverted CMYK as Photoshop writes it, 293 bytes) is converted to RGB red: the data becomes RGB and the
+    /// image's pixels read (255, 0, 0) within JPEG rounding.
+    /// </summary>
+    [Fact]
+    public void Load_CmykJpeg_IsConvertedToRgb()
+    {
+        const string CmykRedJpeg = "/9j/7gAOQWRvYmUAZAAAAAAC/9sAQwABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB/9sAQwEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB/8AAFAgACAAIBAERAAIRAQMRAQQRAP/EABUAAQEAAAAAAAAAAAAAAAAAAAkK/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/EABUBAQEAAAAAAAAAAAAAAAAAAAkL/8QAFBEBAAAAAAAAAAAAAAAAAAAAAP/aAA4EAQACEQMRBAAAPwBmCsJ/6/h//9k=";
+        using var dir = new TempDirectory();
+        TwoClasses(dir);
+        File.WriteAllBytes(dir.File("b/cmyk.jpg"), Convert.FromBase64String(CmykRedJpeg));
+        ImageDataset data = Load(dir.Path);
+        Assert.Equal(3, data.Channels);
+        var all = new[] { data.Train, data.Test }.SelectMany(s => Enumerable.Range(0, s.Count).Select(i => (Split: s, Index: i))).ToList();
+        const int plane = 32 * 32;
+        var red = all.Where(t => t.Split.Image(t.Index) is var px && px[0] >= 250 && px[plane] <= 5 && px[2 * plane] <= 5).ToList();
+        Assert.Single(red);
+        Assert.Equal(1, red[0].Split.Labels[red[0].Index]);
+        byte[] image = red[0].Split.Image(red[0].Index).ToArray();
+        Assert.All(Enumerable.Range(0, plane), i => Assert.True(image[i] >= 250 && image[plane + i] <= 5 && image[2 * plane + i] <= 5, $"pixel {i}"));
+    }
+
     [Fact]
     public void Load_HugeImage_IsRefusedFromItsHeader()
     {
