@@ -40,8 +40,8 @@ public static class PipelineCommand
         };
         var latentSide = new Option<int?>("--latent-side")
         {
-            Description = "Side of the latent VAE's latents: 4 (the series: 8 x 4 x 4, default) or 8 (4 x 8 x 8 from a VAE with one level fewer: " +
-                          "textures the 4x4 latent loses, for a generator step about 4x dearer; docs/datasets.md).",
+            Description = "Side of the latent VAE's latents: 4 (the series: 8 x 4 x 4, default) or 8 (Recipes.LatentVae8: 4 x 8 x 8 from a VAE with one level " +
+                          "fewer, 10 epochs; it keeps textures the 4x4 latent loses, and the generator's step costs about 4x, so it trains 40 epochs; docs/datasets.md).",
         };
         var dataOptions = new DataOptions();
         var json = CommonOptions.JsonOption();
@@ -63,7 +63,11 @@ public static class PipelineCommand
             };
             if (parse.GetValue(latentSide) is { } side)
             {
-                try { settings = settings with { LatentVae = Recipes.LatentVaeAt(side) }; }
+                try
+                {
+                    Recipe<LatentDiffusion.Models.VaeConfig> recipe = Recipes.LatentVaeAt(side);
+                    settings = settings with { LatentVae = recipe.Model, LatentVaeTraining = recipe.Training, ConditionalTraining = Recipes.ConditionalTrainingAt(side) };
+                }
                 catch (ArgumentException e) { throw new InvalidOptionException($"--latent-side: {e.Message.Split(" (Parameter")[0]}"); }
             }
             if (settings.BudgetMinutes is { } minutes && !(minutes > 0 && double.IsFinite(minutes)))

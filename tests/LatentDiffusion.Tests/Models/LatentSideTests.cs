@@ -26,9 +26,11 @@ public sealed class LatentSideTests
         Assert.Equal([3, 16, 32, 64], side8.ForResolution(3, 64).Features);     // 64 px keeps the latent side
         Assert.Equal(8, side8.ForResolution(3, 64).LatentSide);
 
-        VaeConfig recipe8 = Recipes.LatentVaeAt(8);
+        VaeConfig recipe8 = Recipes.LatentVaeAt(8).Model;
         Assert.Equal((4, 8), (recipe8.LatentChannels, recipe8.LatentSide));
-        Assert.Same(Recipes.LatentVae.Model, Recipes.LatentVaeAt(4));
+        Assert.Same(Recipes.LatentVae, Recipes.LatentVaeAt(4));
+        Assert.Equal(Recipes.ConditionalTraining, Recipes.ConditionalTrainingAt(4));
+        Assert.Equal(40, Recipes.ConditionalTrainingAt(8).Epochs);
 
         using var vae = new Vae(recipe8);
         vae.eval();
