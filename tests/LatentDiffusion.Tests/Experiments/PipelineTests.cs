@@ -221,6 +221,11 @@ public sealed class PipelineTests : IDisposable
         float[] images = ours.Images.detach().cpu().contiguous().data<float>().ToArray();
         Assert.Equal(images.Length, theirs.Length);
         Assert.True(images.Zip(theirs, (a, b) => Math.Abs(a - b)).Max() <= 1e-3);
+
+        var other = Assert.Throws<DataFormatException>(() => Pipeline.Run(data, outDir, Tiny with { DecoderTuning = false }));   // the 4x4 VAE: another side
+        Assert.Contains("\"Features\":[3,4,8]", other.Message);
+        Assert.Contains("Use another --out", other.Message);
+        Assert.DoesNotContain('\n', other.Message);
     }
 
     static TrainingConfig ReadTraining(string outDir, string run)
