@@ -31,11 +31,17 @@ public sealed record PipelineSettings
     public bool DecoderTuning { get; init; } = true;
 
     /// <summary>
-    /// The perceptual classifier's training: <see cref="ClassifierTraining"/> with its seed + 1. The seed must differ
+    /// The perceptual classifier's training: <see cref="ClassifierTraining"/> with its seed + 1, for at most
+    /// <see cref="Recipes.PerceptualClassifier"/>'s 40 epochs (its feature maps need a trained net, not the last tenth
+    /// of a point of accuracy; under a budget the epochs saved go to the tuning and the generator). The seed must differ
     /// from the FID classifier's: a decoder tuned to match the FID net's own features would be scored by the net it was
     /// tuned against, and its FID would flatter it.
     /// </summary>
-    public TrainingConfig PerceptualClassifierTraining => ClassifierTraining with { Seed = ClassifierTraining.Seed + 1 };
+    public TrainingConfig PerceptualClassifierTraining => ClassifierTraining with
+    {
+        Seed = ClassifierTraining.Seed + 1,
+        Epochs = Math.Min(ClassifierTraining.Epochs, Recipes.PerceptualClassifier.Epochs),
+    };
 
     /// <summary>
     /// The decoder tuning's training: <see cref="Recipes.DecoderTuning"/> (6 epochs of 64, 5e-4 cosine), the perceptual

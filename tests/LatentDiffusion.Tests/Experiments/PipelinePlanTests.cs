@@ -46,6 +46,17 @@ public sealed class PipelinePlanTests
         Assert.Equal((5, 10, 1), (small.Epochs, small.WarmupSteps, small.CheckpointEvery));
     }
 
+    /// <summary>The perceptual classifier: the classifier's recipe at the next seed, cut to the perceptual recipe's 40 epochs (never more than the classifier's).</summary>
+    [Fact]
+    public void PerceptualClassifierTraining_IsTheClassifiersAtTheNextSeed_ForAtMost40Epochs()
+    {
+        var settings = new PipelineSettings();
+        Assert.Equal(settings.ClassifierTraining with { Seed = 1, Epochs = 40 }, settings.PerceptualClassifierTraining);
+        Assert.Equal(Recipes.PerceptualClassifier.Epochs, settings.PerceptualClassifierTraining.Epochs);
+        var short_ = settings with { ClassifierTraining = new TrainingConfig { Epochs = 5, Seed = 7 } };
+        Assert.Equal((5, 8L), (short_.PerceptualClassifierTraining.Epochs, short_.PerceptualClassifierTraining.Seed));
+    }
+
     [Fact]
     public void Record_WrittenBeforeDecoderTuning_ReadsAsWithout_AndAskingForItIsOneLine()
     {
