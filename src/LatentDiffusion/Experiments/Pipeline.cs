@@ -206,7 +206,7 @@ public static class Pipeline
         string perceptualRun = RunOf(PerceptualClassifierStage), tuningRun = RunOf(DecoderTuningStage);
         string vaePath = Path.Combine(vaeRun, RunDirectory.ModelFileName), perceptualPath = Path.Combine(perceptualRun, RunDirectory.ModelFileName);
         VaeConfig vae = settings.LatentVae.ForResolution(data.Channels, data.Resolution);
-        UNetConfig unet = ((settings.UNet ?? Recipes.DiffusionUNet(vae.LatentChannels)) with { LatentChannels = vae.LatentChannels, Classes = data.Classes }).ForLatentSide(vae.LatentSide);
+        UNetConfig unet = ((settings.UNet ?? Recipes.ConditionalUNetAt(vae.LatentSide, vae.LatentChannels)) with { LatentChannels = vae.LatentChannels, Classes = data.Classes }).ForLatentSide(vae.LatentSide);
         TrainingConfig perceptual = settings.PerceptualClassifierTraining, tuning = settings.DecoderTuningTraining;
         var stages = new List<Stage>
         {

@@ -120,14 +120,14 @@ public static class ShippedRuns
     /// The class-conditional model on the latents of <paramref name="vaePath"/> (<paramref name="data"/> encoded once,
     /// the training seed's draws): <see cref="Recipes.ConditionalModel"/> for the data's classes, with
     /// <paramref name="unet"/>'s widths when given, trained with <paramref name="training"/> (default
-    /// <see cref="Recipes.ConditionalTraining"/>) in <paramref name="run"/>.
+    /// <see cref="Recipes.ConditionalTrainingAt"/> the latents' side) in <paramref name="run"/>.
     /// </summary>
     public static string TrainConditional(ImageDataset data, string vaePath, string run, IRunTrainer trainer, TrainingConfig? training = null,
         UNetConfig? unet = null, bool recordData = true)
     {
-        training ??= Recipes.ConditionalTraining;
-        using var latents = LatentSet.Encode(vaePath, data, training.Seed);
-        DiffusionConfig config = ConditionalConfig(latents.Config(Recipes.DiffusionUNet(latents.Channels)), data.Classes, unet);
+        using var latents = LatentSet.Encode(vaePath, data, (training ?? Recipes.ConditionalTraining).Seed);
+        training ??= Recipes.ConditionalTrainingAt(latents.Side);
+        DiffusionConfig config = ConditionalConfig(latents.Config(Recipes.ConditionalUNetAt(latents.Side, latents.Channels)), data.Classes, unet);
         using var task = new DiffusionTask(latents.Train, latents.Test, config, latents.TrainLabels, latents.TestLabels, recordData ? latents.Data : null);
         return trainer.EnsureTrained(task, training, run, "class-conditional model");
     }

@@ -31,6 +31,8 @@ public sealed class LatentSideTests
         Assert.Same(Recipes.LatentVae, Recipes.LatentVaeAt(4));
         Assert.Equal(Recipes.ConditionalTraining, Recipes.ConditionalTrainingAt(4));
         Assert.Equal(40, Recipes.ConditionalTrainingAt(8).Epochs);
+        Assert.Equal(Recipes.DiffusionUNet(8), Recipes.ConditionalUNetAt(4, 8));
+        Assert.Equal(Recipes.WideUNet(4) with { LatentSide = 8 }, Recipes.ConditionalUNetAt(8, 4));
 
         using var vae = new Vae(recipe8);
         vae.eval();

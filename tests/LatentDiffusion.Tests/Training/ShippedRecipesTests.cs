@@ -29,6 +29,27 @@ public sealed class ShippedRecipesTests
     [Fact]
     public void LatentVae_IsTheRecipes() => AssertShippedWith("latent-vae-base", nameof(Vae), Recipes.LatentVae);
 
+    /// <summary>
+    /// models/fashion-mnist: the latent VAE is <see cref="Recipes.LatentVae8"/> (4 x 8 x 8 latents) on Fashion-MNIST, and
+    /// the conditional generator <see cref="Recipes.ConditionalModel"/> trained by <see cref="Recipes.ConditionalTrainingAt"/>(8)
+    /// on its latents, recording the side.
+    /// </summary>
+    [Fact]
+    public void FashionMnist_IsTheEightByEightRecipes()
+    {
+        using JsonDocument vae = JsonDocument.Parse(File.ReadAllText(Shipped("fashion-mnist/latent-vae-base.config.json")));
+        Assert.Equal(Recipes.LatentVae8.Training, vae.RootElement.GetProperty("Training").Deserialize<TrainingConfig>());
+        Assert.Equal(Recipes.LatentVae8.Model, vae.RootElement.GetProperty("Model").Deserialize<VaeConfig>());
+        Assert.Equal("Fashion-MNIST", vae.RootElement.GetProperty("Data").GetProperty("Name").GetString());
+
+        using JsonDocument shipped = JsonDocument.Parse(File.ReadAllText(Shipped("fashion-mnist/conditional.config.json")));
+        Assert.Equal(Recipes.ConditionalTrainingAt(8), shipped.RootElement.GetProperty("Training").Deserialize<TrainingConfig>());
+        var model = shipped.RootElement.GetProperty("Model").Deserialize<LatentDiffusion.Diffusion.DiffusionConfig>()!;
+        Assert.Equal([4L, 8, 8], model.LatentShape);
+        Assert.Equal(Recipes.ConditionalModel(model, 10), model);
+        Assert.Equal(ModelWeights.Sha256(Shipped("fashion-mnist/latent-vae-base.safetensors")), model.VaeSha256);
+    }
+
     /// <summary>The perceptual classifier the shipped MNIST decoder was tuned against: <see cref="Recipes.PerceptualClassifier"/>.</summary>
     [Fact]
     public void PerceptualClassifier_IsTheRecipe()
@@ -80,7 +101,7 @@ public sealed class ShippedRecipesTests
     /// </summary>
     [Theory]
     [InlineData("latent-vae", "latent-vae-base", "perceptual-classifier", "classifier")]
-    [InlineData("fashion-mnist/latent-vae", null, "fashion-mnist/perceptual-classifier", "fashion-mnist/classifier")]
+    [InlineData("fashion-mnist/latent-vae", "fashion-mnist/latent-vae-base", "fashion-mnist/perceptual-classifier", "fashion-mnist/classifier")]
     public void SharpDecoders_AreTheTuningRecipe_FromTheShippedBase(string name, string? basis, string perceptual, string fid)
     {
         using JsonDocument shipped = JsonDocument.Parse(File.ReadAllText(Shipped($"{name}.config.json")));
