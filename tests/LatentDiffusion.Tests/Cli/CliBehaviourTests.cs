@@ -1,5 +1,7 @@
 using LatentDiffusion.Cli;
 using LatentDiffusion.Cli.Commands;
+using LatentDiffusion.IO;
+using LatentDiffusion.Models;
 
 namespace LatentDiffusion.Tests.Cli;
 
@@ -70,7 +72,7 @@ public sealed class CliBehaviourTests
     {
         var root = new System.CommandLine.RootCommand("ldm")
         {
-            ClassifierCommand.Create(), AutoencoderCommand.Create(), VaeCommand.Create(), DiffusionCommand.Create(), ReproduceCommand.Create(), FidCommand.Create(),
+            ClassifierCommand.Create(), AutoencoderCommand.Create(), VaeCommand.Create(), DiffusionCommand.Create(), ReproduceCommand.Create(), FidCommand.Create(), PipelineCommand.Create(),
         };
         TextWriter original = Console.Error;
         var captured = new StringWriter();
@@ -135,6 +137,28 @@ public sealed class CliBehaviourTests
                 using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
                 Assert.Equal(channelsLast, config.RootElement.GetProperty("Model").GetProperty("ChannelsLast").GetBoolean());
             }
+    }
+
+    /// <summary><c>--latent-side</c>: 8 trains a VAE with 8x8 latents; a side that no halving of 32 px gives (vae train) or no recipe has (pipeline) is a usage error naming it, before anything is written.</summary>
+    [Fact]
+    public void LatentSide_EightTrainsEightByEight_AndAnotherIsAUsageError()
+    {
+        using var dir = new TempDirectory();
+        string data = SyntheticData.WriteIdxDirectory(dir.File("data"), SyntheticData.Dataset(40, 20));
+        var (ok, okErr) = RunInProcess("vae", "train", "--data", data, "--epochs", "1", "--batch-size", "20", "--latent-side", "8", "--out", dir.File("side8"));
+        Assert.True(ok == 0, okErr);
+        using (Vae vae = ModelFile.LoadVae(Path.Combine(dir.File("side8"), "model.safetensors"))) Assert.Equal([4L, 8, 8], vae.LatentShape);
+        foreach (string[] args in new[]
+        {
+            new[] { "vae", "train", "--data", data, "--epochs", "1", "--latent-side", "3", "--out", dir.File("run") },
+            new[] { "pipeline", "--data", data, "--latent-side", "16", "--out", dir.File("run") },
+        })
+        {
+            var (code, stderr) = RunInProcess(args);
+            Assert.True(code == CliApp.Usage, $"{args[0]}: exit {code}: {stderr}");
+            Assert.StartsWith("ldm: --latent-side:", stderr);
+        }
+        Assert.False(Directory.Exists(dir.File("run")));
     }
 
     [Fact]
