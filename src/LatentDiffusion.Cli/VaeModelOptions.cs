@@ -37,8 +37,8 @@ public sealed class VaeModelOptions
         catch (ArgumentException e) { throw new InvalidOptionException($"--latent-side: {e.Message.Split(" (Parameter")[0]}"); }
     }
 
-    /// <summary>The VAE the options ask for at 1 channel and 32 px (before the data is known; no --latent-side).</summary>
-    public VaeConfig Config(ParseResult parse)
+    /// <summary>The VAE the options ask for at 1 channel and 32 px, before --latent-side (private: callers give the data's shape).</summary>
+    VaeConfig Config(ParseResult parse)
     {
         var model = Defaults with
         {
