@@ -29,11 +29,16 @@ var onnxModel = new Option<string?>("--onnx-model") { Description = "With --onnx
 var onnxOut = new Option<string?>("--onnx-out") { Description = "With --onnx-digits: write both image sets there (torch/, onnx/) for ldm fid" };
 var serveLatency = new Option<int>("--serve-latency") { Description = "Instead: start ldm serve's server in this process on --serve-models and time this many POST /api/generate of the page's defaults (the first model, 16 digits), after --step-warmup untimed ones" };
 var serveModels = new Option<string?>("--serve-models") { Description = "With --serve-latency: the models folder (default: the repository's models/)" };
+var threadCrossover = new Option<string?>("--thread-crossover") { Description = "Instead: time a whole generation (the model's default sampler, then the classifier's reading) of each --counts on one thread and on --threads alternately, --repeat pairs: where the server's one-thread rule comes from" };
+var crossoverCounts = new Option<string>("--counts") { Description = "With --thread-crossover: comma-separated digit counts (default 1,4,16,32,64,128,256)", DefaultValueFactory = _ => "1,4,16,32,64,128,256" };
+var serveCount = new Option<int>("--serve-count") { Description = "With --serve-latency: digits per request (default 16, the page's)", DefaultValueFactory = _ => 16 };
+var serveOneThread = new Option<int?>("--serve-one-thread-up-to") { Description = "With --serve-latency: the server's OneThreadUpTo (generations of at most this many digits on one thread; 0: never; default: the server's)" };
+var serveModel = new Option<string?>("--serve-model") { Description = "With --serve-latency: the model id to ask for (default: the page's, the first listed)" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks: classifier training, inference and FID on MNIST; training steps; few-step solvers; ONNX Runtime against TorchSharp; the matmul peak")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, repeat, solverVae, generationProfile, batchSizes, peakOnly, only, onnxDigits, onnxOut, onnxModel, serveLatency, serveModels
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, repeat, solverVae, generationProfile, batchSizes, peakOnly, only, onnxDigits, onnxOut, onnxModel, serveLatency, serveModels, threadCrossover, crossoverCounts, serveCount, serveOneThread, serveModel
 };
 root.SetAction(parse =>
 {
@@ -49,7 +54,14 @@ root.SetAction(parse =>
     if (parse.GetValue(serveLatency) is int requests && requests > 0)
     {
         Console.WriteLine(ServeLatency.Run(parse.GetValue(serveModels) ?? Path.GetDirectoryName(LatentDiffusion.IO.ShippedFiles.Model("classifier.safetensors"))!,
-            requests, 16, parse.GetValue(stepWarmup), Console.Error.WriteLine));
+            requests, parse.GetValue(serveCount), parse.GetValue(stepWarmup), parse.GetValue(serveOneThread), Console.Error.WriteLine, parse.GetValue(serveModel)));
+        return 0;
+    }
+    if (parse.GetValue(threadCrossover) is string crossoverModel)
+    {
+        Console.WriteLine(ThreadCrossover.Run(crossoverModel, parse.GetValue(solverVae) ?? LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"),
+            parse.GetValue(model) ?? LatentDiffusion.IO.ShippedFiles.Model("classifier.safetensors"),
+            parse.GetValue(crossoverCounts)!.Split(',').Select(int.Parse).ToArray(), Math.Max(3, parse.GetValue(repeat)), Console.Error.WriteLine));
         return 0;
     }
     if (parse.GetValue(generationProfile) is string profiled)

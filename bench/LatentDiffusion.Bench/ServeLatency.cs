@@ -15,15 +15,18 @@ namespace LatentDiffusion.Bench;
 /// </summary>
 public static class ServeLatency
 {
-    public static string Run(string modelsDirectory, int requests, int count, int warmups, Action<string> log)
+    /// <summary>Times <paramref name="requests"/> requests of <paramref name="count"/> digits; <paramref name="oneThreadUpTo"/> is the server's <see cref="ServerOptions.OneThreadUpTo"/> (null: its default).</summary>
+    public static string Run(string modelsDirectory, int requests, int count, int warmups, int? oneThreadUpTo, Action<string> log, string? modelId = null)
     {
         var folder = new ServedFolder(modelsDirectory, Path.Combine(modelsDirectory, "latent-vae.safetensors"), Path.Combine(modelsDirectory, "classifier.safetensors"));
-        return RunAsync(folder, requests, count, warmups, log).GetAwaiter().GetResult();
+        var options = new ServerOptions { Folders = [folder], Port = 0 };
+        if (oneThreadUpTo is int upTo) options = options with { OneThreadUpTo = upTo };
+        return RunAsync(options, requests, count, warmups, modelId, log).GetAwaiter().GetResult();
     }
 
-    static async Task<string> RunAsync(ServedFolder folder, int requests, int count, int warmups, Action<string> log)
+    static async Task<string> RunAsync(ServerOptions options, int requests, int count, int warmups, string? modelId, Action<string> log)
     {
-        await using LdmServer server = await LdmServer.StartAsync(new ServerOptions { Folders = [folder], Port = 0 });
+        await using LdmServer server = await LdmServer.StartAsync(options);
         using var http = new HttpClient { BaseAddress = server.Url };
         var roundTrips = new List<double>();
         var serverSeconds = new List<double>();
@@ -32,7 +35,7 @@ public static class ServeLatency
         for (int i = 0; i < warmups + requests; i++)
         {
             var clock = Stopwatch.StartNew();
-            using HttpResponseMessage response = await http.PostAsJsonAsync("api/generate", new { count, seed = i });
+            using HttpResponseMessage response = await (modelId is null ? http.PostAsJsonAsync("api/generate", new { count, seed = i }) : http.PostAsJsonAsync("api/generate", new { count, seed = i, model = modelId }));
             response.EnsureSuccessStatusCode();
             using JsonDocument answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
             double ms = clock.Elapsed.TotalMilliseconds;
@@ -44,11 +47,12 @@ public static class ServeLatency
             roundTrips.Add(ms);
             serverSeconds.Add(1000 * root.GetProperty("seconds").GetDouble());
         }
-        log($"{model}, {sampler} {steps} steps, {count} digits, {requests} requests: round trip median {Median(roundTrips):F1} ms, server {Median(serverSeconds):F1} ms");
+        log($"{model}, {sampler} {steps} steps, {count} digits, {requests} requests, one thread up to {options.OneThreadUpTo}: round trip median {Median(roundTrips):F1} ms, server {Median(serverSeconds):F1} ms");
         return JsonSerializer.Serialize(new
         {
             model, sampler, steps, count, requests, warmups,
             threads = TorchSharp.torch.get_num_threads(),
+            one_thread_up_to = options.OneThreadUpTo,
             round_trip_ms = Summary(roundTrips),
             server_ms = Summary(serverSeconds),
         }, new JsonSerializerOptions { WriteIndented = true });

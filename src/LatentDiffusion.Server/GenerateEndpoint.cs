@@ -237,6 +237,7 @@ public sealed class GenerateEndpoint(ModelCatalog catalog, GenerationQueue queue
             guidance = job.Options.Labels is null ? (double?)null : job.Options.Guidance,
             seconds = result.Seconds,
             queued_seconds = queuedSeconds,
+            threads = result.Threads,
             columns = result.Columns,
             digits = result.Digits.Select(d => new
             {

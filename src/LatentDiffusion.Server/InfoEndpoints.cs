@@ -51,7 +51,7 @@ public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue 
         default_guidance = options.DefaultGuidance,
         limits = new
         {
-            max_count = options.MaxCount, max_steps = options.MaxSteps, default_count = options.DefaultCount, workers = options.Workers, max_waiting = options.MaxWaiting,
+            max_count = options.MaxCount, max_steps = options.MaxSteps, default_count = options.DefaultCount, workers = options.Workers, max_waiting = options.MaxWaiting, one_thread_up_to = options.OneThreadUpTo,
             max_guidance = Diffusion.Guidance.MaxWeight, max_eta = Diffusion.Ddim.MaxEta,
         },
     });

@@ -1,3 +1,4 @@
+using LatentDiffusion.Native;
 using LatentDiffusion.Training;
 
 namespace LatentDiffusion.Server;
@@ -36,6 +37,14 @@ public sealed record ServerOptions
     /// </summary>
     public int MaxFrames { get; init; } = 25;
 
+    /// <summary>
+    /// Generations of at most this many digits run on one libtorch thread, larger ones on the process's count
+    /// (<see cref="TorchThreads"/>: the count is the generation thread's own). A generation thread's team of two was
+    /// slower than one thread at every count up to 64 on 2 cores, the whole request 1.15-1.8x (bench/README.md,
+    /// "Serving"). 0: never one thread. Default 64, <see cref="MaxCount"/>'s default: every request.
+    /// </summary>
+    public int OneThreadUpTo { get; init; } = 64;
+
     /// <summary>Digits generated when a request does not say. Default 16.</summary>
     public int DefaultCount { get; init; } = 16;
 
@@ -70,6 +79,7 @@ public sealed record ServerOptions
         if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "must be 0-65535");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Workers);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxWaiting);
+        ArgumentOutOfRangeException.ThrowIfNegative(OneThreadUpTo);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSteps);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxFrames);

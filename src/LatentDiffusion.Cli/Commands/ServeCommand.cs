@@ -32,10 +32,11 @@ public static class ServeCommand
         {
             Description = $"Require a secret on every request (for a port reached through an SSH tunnel or a reverse proxy; any host name is then answered): 'auto' makes a random one, or give one of {RequestGuard.MinTokenLength}+ letters and digits. Open the printed address (it carries the token) or send Authorization: Bearer TOKEN.",
         };
+        var oneThread = new Option<int>("--one-thread-up-to") { Description = "Generations of at most this many digits run on one libtorch thread (measured faster for a server's generation thread, docs/serve.md); larger ones on all of them. 0: never.", DefaultValueFactory = _ => defaults.OneThreadUpTo };
         var maxSteps = new Option<int>("--max-steps") { Description = "Most sampling steps per request (more: 400).", DefaultValueFactory = _ => defaults.MaxSteps };
         var command = new Command("serve", "A local web page: pick a model, sampler, digit (or class) and guidance, watch the images denoise, read the classifier's labels; the reports in a second tab. JSON/PNG API under /api.")
         {
-            port, models, vae, classifier, docs, workers, queue, maxCount, maxSteps, token,
+            port, models, vae, classifier, docs, workers, queue, maxCount, maxSteps, token, oneThread,
         };
         command.SetAction(CliApp.Action(parse =>
         {
@@ -53,6 +54,7 @@ public static class ServeCommand
                 MaxWaiting = parse.GetValue(queue) is >= 0 and var q ? q : throw new InvalidOptionException($"--queue must be 0 or more (got {parse.GetValue(queue)})"),
                 MaxCount = Positive(parse.GetValue(maxCount), "--max-count"),
                 MaxSteps = Positive(parse.GetValue(maxSteps), "--max-steps"),
+                OneThreadUpTo = parse.GetValue(oneThread) is >= 0 and var one ? one : throw new InvalidOptionException($"--one-thread-up-to must be 0 or more (got {parse.GetValue(oneThread)})"),
                 Token = secret,
                 Log = line => CliApp.Err.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]{DateTime.Now:HH:mm:ss} {line}[/]"),
             };

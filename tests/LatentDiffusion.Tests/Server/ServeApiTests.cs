@@ -88,6 +88,7 @@ public sealed class ServeApiTests(ServeFixture fixture) : IClassFixture<ServeFix
         Assert.Equal(3, result.GetProperty("seed").GetInt64());
         Assert.Equal("ddim", result.GetProperty("sampler").GetString());
         Assert.True(result.GetProperty("seconds").GetDouble() > 0);
+        Assert.Equal(1, result.GetProperty("threads").GetInt32());   // 4 digits: one thread (and the test server has one)
         var digits = result.GetProperty("digits").EnumerateArray().ToList();
         Assert.Equal(4, digits.Count);
         Assert.All(digits, d =>

@@ -27,6 +27,14 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public void Serve_NegativeOneThreadUpTo_IsAUsageError()
+    {
+        var result = LdmProcess.Run(["serve", "--port", "0", "--one-thread-up-to", "-1"]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("ldm: --one-thread-up-to must be 0 or more (got -1)", OneLine(result));
+    }
+
+    [Fact]
     public void Serve_MissingModelsFolder_SaysWhich()
     {
         using var dir = new TempDirectory();
