@@ -59,7 +59,20 @@ public sealed class ConvDecoder : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor h = ChannelsLastLayout ? ChannelsLast.Of(z) : z;   // NHWC: libtorch keeps the layout through conv, norm, pool, upsample
-        foreach (var layer in layers) h = layer.forward(h);
+        if (is_grad_enabled())
+        {
+            foreach (var layer in layers) h = layer.forward(h);
+            return h.contiguous().MoveToOuterDisposeScope();
+        }
+        // Without autograd nothing keeps an activation for a backward pass: each is freed as soon as the next exists, so
+        // the allocator hands the same few blocks back while they are still in cache (the same ops, the same bits).
+        foreach (var layer in layers)
+            foreach (var block in layer.children().Cast<Module<Tensor, Tensor>>())
+            {
+                Tensor next = block.forward(h);
+                if (!ReferenceEquals(h, z) && !ReferenceEquals(h, next)) h.Dispose();
+                h = next;
+            }
         return h.contiguous().MoveToOuterDisposeScope();
     }
 }
