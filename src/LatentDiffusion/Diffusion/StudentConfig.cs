@@ -20,6 +20,13 @@ public sealed record StudentConfig
 
     public int TeacherSteps { get; init; }
 
+    /// <summary>
+    /// SHA-256 of the weights it started from when they were not the teacher's (<c>ldm diffusion distill --init</c>: a
+    /// smaller α-deblending model on the same latents); null, and not written, when it started from the teacher.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? InitSha256 { get; init; }
+
     /// <summary>How many (noise, sample) pairs it was trained on.</summary>
     public int Pairs { get; init; }
 

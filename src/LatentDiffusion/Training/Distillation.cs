@@ -46,13 +46,31 @@ public static class Distillation
         : config.UNet.Classes > 0 ? "is class-conditional; distillation takes an unconditional α-deblending teacher"
         : null;
 
-    /// <summary>The student's settings: the teacher's, with what it is distilled for.</summary>
-    public static DiffusionConfig ConfigFor(DiffusionConfig teacher, string teacherPath, DistillationSettings settings) => teacher with
+    /// <summary>
+    /// Why <paramref name="init"/>'s model cannot be where a student of <paramref name="teacher"/> starts (null: it can):
+    /// it must be an unconditional α-deblending model, not a student, in the teacher's latent space — the same latent
+    /// shape, VAE, latent scale and α scale — since it learns the teacher's pairs as they are.
+    /// </summary>
+    public static string? InitProblem(DiffusionConfig init, DiffusionConfig teacher) =>
+        init.Objective != DiffusionObjective.AlphaDeblending ? $"is {init.KindName}; a student starts from an α-deblending model"
+        : init.Student is not null ? $"is already {init.KindName}; start from an α-deblending model"
+        : init.UNet.Classes > 0 ? "is class-conditional; a student starts from an unconditional α-deblending model"
+        : !init.LatentShape.SequenceEqual(teacher.LatentShape) ? $"works on latents ({string.Join(", ", init.LatentShape)}), the teacher on ({string.Join(", ", teacher.LatentShape)})"
+        : init.VaeSha256 != teacher.VaeSha256 || init.LatentScale != teacher.LatentScale ? "works in another VAE's latents or at another latent scale than the teacher"
+        : init.AlphaScale != teacher.AlphaScale ? $"feeds α·{init.AlphaScale} to its network, the teacher α·{teacher.AlphaScale}"
+        : null;
+
+    /// <summary>
+    /// The student's settings: those of the model it starts from (the teacher, or <paramref name="initPath"/>'s
+    /// <paramref name="start"/>), with what it is distilled for.
+    /// </summary>
+    public static DiffusionConfig ConfigFor(DiffusionConfig start, string teacherPath, DistillationSettings settings, string? initPath = null) => start with
     {
         Student = new StudentConfig
         {
             GridSteps = settings.GridSteps,
             TeacherSha256 = ModelWeights.Sha256(teacherPath),
+            InitSha256 = initPath is null ? null : ModelWeights.Sha256(initPath),
             TeacherSampler = settings.TeacherSampler,
             TeacherSteps = settings.TeacherSteps,
             Pairs = settings.Pairs,
@@ -61,10 +79,11 @@ public static class Distillation
 
     /// <summary>
     /// Loads the teacher, makes the pairs that are missing (<paramref name="progress"/>: pairs made, of the total) and
-    /// returns the task. The pairs folder is locked while pairs are made.
+    /// returns the task. The pairs folder is locked while pairs are made. The student starts from the teacher's weights,
+    /// or from <paramref name="initPath"/>'s (<see cref="InitProblem"/>), whose UNet it then is.
     /// </summary>
     public static DistillationRun Prepare(string teacherPath, string runDirectory, DistillationSettings settings,
-        Action<long, long>? progress = null, CancellationToken cancel = default)
+        Action<long, long>? progress = null, CancellationToken cancel = default, string? initPath = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(settings.Pairs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(settings.ValidationPairs);
@@ -72,7 +91,14 @@ public static class Distillation
         using (teacher)
         {
             if (TeacherProblem(teacherConfig) is { } problem) throw new DataFormatException(teacherPath, problem);
-            DiffusionConfig config = ConfigFor(teacherConfig, teacherPath, settings);
+            DiffusionConfig start = teacherConfig;
+            if (initPath is not null)
+            {
+                (UNet init, start) = ModelFile.LoadDiffusion(initPath);
+                init.Dispose();
+                if (InitProblem(start, teacherConfig) is { } unfit) throw new DataFormatException(initPath, unfit);
+            }
+            DiffusionConfig config = ConfigFor(start, teacherPath, settings, initPath);
             config.Validate();
             string sha = config.Student!.TeacherSha256!;
             string pairs = Path.Combine(runDirectory, "pairs");
@@ -88,7 +114,7 @@ public static class Distillation
                     spec with { Seed = settings.Seed + 1 }, settings.ValidationPairs,
                     (done, _) => progress?.Invoke(settings.Pairs + Math.Min(done, settings.ValidationPairs), total), cancel);
             }
-            var task = new DistillationTask(noise, samples, validationNoise, validationSamples, config, teacherPath);
+            var task = new DistillationTask(noise, samples, validationNoise, validationSamples, config, initPath ?? teacherPath);
             return new DistillationRun(task, config, [noise, samples, validationNoise, validationSamples]);
         }
     }

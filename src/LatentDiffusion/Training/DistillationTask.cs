@@ -12,19 +12,20 @@ namespace LatentDiffusion.Training;
 /// x_α = (1 − α) x0 + α x1 — the α-deblending loss (<see cref="AlphaDeblending.PLosses"/>) with the teacher's sample as
 /// x0 — but only at the levels α ∈ {1/k, 2/k, …, 1} that Euler steps on a k-step grid, or a coarser grid it contains,
 /// start from (uniform over them). There, x0 = x_α − α·D, so one step from pure noise is the teacher's whole trajectory.
-/// The student starts from the teacher's weights. Validation: the same loss on held-out pairs with fresh draws, and the
+/// The student starts from the teacher's weights, or from a smaller α-deblending model's on the same latents. Validation: the same loss on held-out pairs with fresh draws, and the
 /// one-step loss (α = 1 alone), whose square root is the RMS error of a one-evaluation sample's latent.
 /// </summary>
 public sealed class DistillationTask : ITrainingTask<UNet>
 {
     readonly DiffusionConfig config;
-    readonly string teacherPath;
+    readonly string startPath;
     readonly int gridSteps;
 
     /// <param name="noise">x1 of the training pairs (N, C, 4, 4); the task does not own it, nor the others.</param>
     /// <param name="samples">The teacher's scaled latents x0 from them (N, C, 4, 4).</param>
-    /// <param name="config">The student's settings: the teacher's with <see cref="DiffusionConfig.Student"/> set.</param>
-    public DistillationTask(Tensor noise, Tensor samples, Tensor validationNoise, Tensor validationSamples, DiffusionConfig config, string teacherPath)
+    /// <param name="config">The student's settings: those of the model it starts from, with <see cref="DiffusionConfig.Student"/> set.</param>
+    /// <param name="startPath">The weights it starts from: the teacher's, or a smaller model's (whose UNet <paramref name="config"/> has).</param>
+    public DistillationTask(Tensor noise, Tensor samples, Tensor validationNoise, Tensor validationSamples, DiffusionConfig config, string startPath)
     {
         config.Validate();
         if (config.Student is not { } student) throw new ArgumentException("the student's config must say what it is distilled for (Student)");
@@ -37,7 +38,7 @@ public sealed class DistillationTask : ITrainingTask<UNet>
         ValidationNoise = validationNoise;
         ValidationSamples = validationSamples;
         this.config = config;
-        this.teacherPath = teacherPath;
+        this.startPath = startPath;
         gridSteps = student.GridSteps;
     }
 
@@ -52,16 +53,16 @@ public sealed class DistillationTask : ITrainingTask<UNet>
 
     public long TrainCount => Noise.shape[0];
 
-    /// <summary>The teacher's UNet and weights (its settings must be the student's).</summary>
+    /// <summary>The starting model's UNet and weights (its settings must be the student's).</summary>
     public UNet CreateModel()
     {
-        (UNet teacher, DiffusionConfig teacherConfig) = ModelFile.LoadDiffusion(teacherPath);
-        if (!teacherConfig.UNet.Equals(config.UNet))
+        (UNet start, DiffusionConfig startConfig) = ModelFile.LoadDiffusion(startPath);
+        if (!startConfig.UNet.Equals(config.UNet))
         {
-            teacher.Dispose();
-            throw new DataFormatException(teacherPath, "the teacher's UNet is not the student's");
+            start.Dispose();
+            throw new DataFormatException(startPath, "its UNet is not the student's");
         }
-        return teacher;
+        return start;
     }
 
     public BatchLoss Loss(UNet model, Tensor indices, Generator generator) =>

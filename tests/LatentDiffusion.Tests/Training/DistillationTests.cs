@@ -130,6 +130,59 @@ public sealed class DistillationTests
     }
 
     [Fact]
+    public void Init_ASmallerModelOnTheTeachersLatents_IsWhereTheStudentStarts_AndIsRecorded()
+    {
+        using var dir = new TempDirectory();
+        string teacherPath = SaveTeacher(dir, TinyTeacher);
+        string smaller = SaveTeacher(dir, TinyTeacher with { UNet = TinyTeacher.UNet with { Widths = [4, 8] } }, "small.safetensors");
+        using var run = Distillation.Prepare(teacherPath, dir.File("run"), Settings, initPath: smaller);
+        Assert.Equal([4, 8], run.Config.UNet.Widths);
+        Assert.Equal(ModelWeights.Sha256(smaller), run.Config.Student!.InitSha256);
+        Assert.Equal(ModelWeights.Sha256(teacherPath), run.Config.Student.TeacherSha256);
+        using (UNet model = run.Task.CreateModel())
+        {
+            (UNet start, _) = ModelFile.LoadDiffusion(smaller);
+            using (start) AssertSameWeights(start, model);
+        }
+        new Trainer<UNet>(Small with { Epochs = 1 }).Train(run.Task, dir.File("student")).Dispose();
+        (UNet student, DiffusionConfig config) = ModelFile.LoadDiffusion(dir.File(Path.Combine("student", RunDirectory.ModelFileName)));
+        using (student)
+        {
+            Assert.Equal([4, 8], config.UNet.Widths);
+            Assert.Equal(ModelWeights.Sha256(smaller), config.Student!.InitSha256);
+            Assert.Same(Samplers.Student, Samplers.Default(config));
+        }
+        // A student from its teacher's weights writes no InitSha256: its config stays as before.
+        Assert.DoesNotContain("InitSha256", JsonSerializer.Serialize(Distillation.ConfigFor(TinyTeacher, teacherPath, Settings)));
+    }
+
+    [Fact]
+    public void Inits_ThatCannotStartAStudent_AreRefusedNamingTheFile()
+    {
+        using var dir = new TempDirectory();
+        string teacherPath = SaveTeacher(dir, TinyTeacher);
+        string eps = SaveTeacher(dir, TinyTeacher with { Objective = DiffusionObjective.Epsilon }, "eps.safetensors");
+        string conditional = SaveTeacher(dir, TinyTeacher with { UNet = TinyTeacher.UNet with { Classes = 10 } }, "conditional.safetensors");
+        string channels = SaveTeacher(dir, TinyTeacher with { UNet = TinyTeacher.UNet with { LatentChannels = 3 } }, "channels.safetensors");
+        string scale = SaveTeacher(dir, TinyTeacher with { LatentScale = 2 }, "scale.safetensors");
+        string student = SaveTeacher(dir, TinyTeacher with { Student = new StudentConfig { GridSteps = 2 } }, "student.safetensors");
+        foreach ((string path, string says) in new[]
+        {
+            (eps, "a student starts from an α-deblending model"), (conditional, "class-conditional"), (channels, "the teacher on (2, 4, 4)"),
+            (scale, "another latent scale"), (student, "already a distilled"),
+        })
+        {
+            var e = Assert.Throws<DataFormatException>(() => Distillation.Prepare(teacherPath, dir.File("run-" + Path.GetFileNameWithoutExtension(path)), Settings, initPath: path));
+            Assert.StartsWith(path, e.Message);
+            Assert.Contains(says, e.Message);
+        }
+        string notAModel = dir.File("notes.safetensors");
+        File.WriteAllText(notAModel, "not a model");
+        var bad = Assert.Throws<DataFormatException>(() => Distillation.Prepare(teacherPath, dir.File("run-bad"), Settings, initPath: notAModel));
+        Assert.StartsWith(notAModel, bad.Message);
+    }
+
+    [Fact]
     public void Teachers_ThatCannotTeach_AreRefusedNamingTheFile()
     {
         using var dir = new TempDirectory();
