@@ -10,6 +10,10 @@ Adam(1e-3) over both modules and batch 128 are the post's autoencoder settings (
 Runs --warmup untimed batches, then --batches timed ones (crossing epochs as needed), and prints one JSON object.
 
     /usr/bin/python3 bench/pytorch_vae_epoch.py [--batches 50] [--warmup 10] [--threads N] [--channels-last] [--data data/mnist]
+
+With --epochs E it times whole epochs instead: one untimed epoch, then E, each the post's loop over every batch
+followed by the post's validation block on the 10k test images (its i_log = 1: every epoch, as ours validates in
+the comparison), wall time per epoch as epoch_seconds.
 """
 import argparse
 import gzip
@@ -35,6 +39,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=10, help="untimed warm-up batches")
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: PyTorch's default)")
     parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist"))
+    parser.add_argument("--epochs", type=int, default=0, help="instead of batches: time this many whole epochs (training + validation) after one untimed")
     parser.add_argument("--channels-last", action="store_true",
                         help="not the post's code: modules and batches in torch.channels_last, for comparison with ours")
     args = parser.parse_args()
@@ -58,11 +63,19 @@ def main():
         decoder = decoder.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), learning_rate)
 
-    total = args.warmup + args.batches
     num_batches = int(math.ceil(x_train.shape[0] / batch_size))
+    whole = args.epochs > 0
+    if whole:
+        val_images = read_idx(locate(args.data, "t10k-images-idx3-ubyte"))
+        x_val = F.pad(torch.from_numpy(val_images.copy()).float() / 255.0, (2, 2, 2, 2), value=0)   # (10000, 32, 32)
+        total = (args.epochs + 1) * num_batches
+    else:
+        total = args.warmup + args.batches
     num_epochs = int(math.ceil(total / num_batches))
+    epoch_seconds = []
     batch_ms, batch_loss = [], []
     for i in range(num_epochs):
+        epoch_start = time.perf_counter()
         encoder.train()
         decoder.train()
         train_ids = torch.randperm(x_train.shape[0])
@@ -106,7 +119,43 @@ def main():
             # --- end of the post's loop body ---
             batch_ms.append((time.perf_counter() - start) * 1000)
             batch_loss.append(float(loss.item()))
+        if whole:
+            # --- the post's validation block, verbatim (every epoch) ---
+            encoder.eval()
+            decoder.eval()
+            with torch.no_grad():
+                mu_sigma = encoder(x_val[:,None,...].to(device))
+                mu    = mu_sigma[:,:latent_channels,:,:]
+                sigma = mu_sigma[:,latent_channels:,:,:]
+                s = torch.normal(0, 1, size=mu.shape, device=device)
+                z = s * sigma + mu
+                x_val_pred = decoder(z).cpu()
 
+                reconstruction_loss = (x_val_pred - x_val[:,None,...])**2
+                reconstruction_loss = torch.sum(reconstruction_loss, dim=[1,2,3])
+                sigma2 = sigma **2
+                kl_loss = sigma2 + mu**2 - torch.log(sigma2) - 1.0
+                kl_loss = -0.5 * torch.sum(kl_loss, dim=[1,2,3])
+                val_loss = reconstruction_loss - kl_loss.cpu()
+                val_loss = torch.mean(val_loss).numpy()
+            # --- end of the post's validation block ---
+            epoch_seconds.append(time.perf_counter() - epoch_start)
+
+    if whole:
+        timed = epoch_seconds[1:]
+        print(json.dumps({
+            "tool": f"PyTorch {torch.__version__}",
+            "model": "part 2 VAE (ConvEncoder [1, 8, 16, 32, 8], ConvDecoder [4, 32, 16, 8, 1])",
+            "channels_last": args.channels_last,
+            "cpu": cpu_model(),
+            "torch_threads": torch.get_num_threads(),
+            "epochs": args.epochs,
+            "warmup_epochs": 1,
+            "epoch_seconds": timed,
+            "median_epoch_seconds": statistics.median(timed),
+            "val_loss": float(val_loss),
+        }, indent=2))
+        return
     timed = batch_ms[args.warmup:]
     print(json.dumps({
         "tool": f"PyTorch {torch.__version__}",

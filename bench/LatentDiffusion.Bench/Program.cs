@@ -34,11 +34,13 @@ var crossoverCounts = new Option<string>("--counts") { Description = "With --thr
 var serveCount = new Option<int>("--serve-count") { Description = "With --serve-latency: digits per request (default 16, the page's)", DefaultValueFactory = _ => 16 };
 var serveOneThread = new Option<int?>("--serve-one-thread-up-to") { Description = "With --serve-latency: the server's OneThreadUpTo (generations of at most this many digits on one thread; 0: never; default: the server's)" };
 var serveModel = new Option<string?>("--serve-model") { Description = "With --serve-latency: the model id to ask for (default: the page's, the first listed)" };
+var vaeEpochs = new Option<int>("--vae-epochs") { Description = "Instead: time this many whole epochs of part 2's VAE as ldm vae train runs them (validated and checkpointed every epoch), after one untimed; channels-last unless --nchw" };
+var nchw = new Option<bool>("--nchw") { Description = "With --vae-epochs: NCHW, the post's layout, instead of channels-last (ldm vae train's default)" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks: classifier training, inference and FID on MNIST; training steps; few-step solvers; ONNX Runtime against TorchSharp; the matmul peak")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, repeat, solverVae, generationProfile, batchSizes, peakOnly, only, onnxDigits, onnxOut, onnxModel, serveLatency, serveModels, threadCrossover, crossoverCounts, serveCount, serveOneThread, serveModel
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, repeat, solverVae, generationProfile, batchSizes, peakOnly, only, onnxDigits, onnxOut, onnxModel, serveLatency, serveModels, threadCrossover, crossoverCounts, serveCount, serveOneThread, serveModel, vaeEpochs, nchw
 };
 root.SetAction(parse =>
 {
@@ -90,6 +92,11 @@ root.SetAction(parse =>
     {
         int[] widths = parse.GetValue(unetWidths)!.Split(',').Select(int.Parse).ToArray();
         Console.WriteLine(TrainingStepBench.UNet(widths, steps, stepsWarmup, Console.Error.WriteLine).ToJson());
+        return 0;
+    }
+    if (parse.GetValue(vaeEpochs) is int wholeEpochs && wholeEpochs > 0)
+    {
+        Console.WriteLine(VaeEpochBench.Run(mnist, wholeEpochs, !parse.GetValue(nchw), Console.Error.WriteLine));
         return 0;
     }
     if (parse.GetValue(vaeSteps) is int vae && vae > 0)
