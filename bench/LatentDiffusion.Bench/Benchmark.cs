@@ -130,7 +130,7 @@ static class Benchmark
             double[] rss = clock.RssMiB.ToArray();
             // Growth from epoch 2 (the first after the allocator has seen a whole epoch) to the last.
             double? growth = rss.Length >= 3 ? 100 * (rss[^1] - rss[1]) / rss[1] : null;
-            return new TrainingBench(timed.Length, options.WarmupEpochs, timed, Median(timed), rss, growth, result.History[^1].ValAccuracy);
+            return new TrainingBench(timed.Length, options.WarmupEpochs, timed, Statistics.Median(timed), rss, growth, result.History[^1].ValAccuracy);
         }
         finally
         {
@@ -161,12 +161,5 @@ static class Benchmark
         FeatureStatistics b = calculator.StatisticsOfIdx(firstTrain);
         FidResult fid = calculator.Compute(a, b);
         return new FidBench(count, count, watch.Elapsed.TotalSeconds, fid.Fid, FidCalculator.FeatureName(fid.Features));
-    }
-
-    static double Median(double[] values)
-    {
-        double[] sorted = values.Order().ToArray();
-        int mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 }

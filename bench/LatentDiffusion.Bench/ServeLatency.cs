@@ -47,7 +47,7 @@ public static class ServeLatency
             roundTrips.Add(ms);
             serverSeconds.Add(1000 * root.GetProperty("seconds").GetDouble());
         }
-        log($"{model}, {sampler} {steps} steps, {count} digits, {requests} requests, one thread up to {options.OneThreadUpTo}: round trip median {Median(roundTrips):F1} ms, server {Median(serverSeconds):F1} ms");
+        log($"{model}, {sampler} {steps} steps, {count} digits, {requests} requests, one thread up to {options.OneThreadUpTo}: round trip median {Statistics.Median(roundTrips):F1} ms, server {Statistics.Median(serverSeconds):F1} ms");
         return JsonSerializer.Serialize(new
         {
             model, sampler, steps, count, requests, warmups,
@@ -61,12 +61,6 @@ public static class ServeLatency
     static object Summary(List<double> ms)
     {
         double[] sorted = [.. ms.Order()];
-        return new { median = Median(ms), p90 = sorted[(int)Math.Ceiling(0.9 * sorted.Length) - 1], best = sorted[0], worst = sorted[^1] };
-    }
-
-    static double Median(List<double> values)
-    {
-        double[] s = [.. values.Order()];
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+        return new { median = Statistics.Median(ms), p90 = sorted[(int)Math.Ceiling(0.9 * sorted.Length) - 1], best = sorted[0], worst = sorted[^1] };
     }
 }

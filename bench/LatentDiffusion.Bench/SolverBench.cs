@@ -59,7 +59,7 @@ public static class SolverBench
                         using (LatentDiffusionSampler.Generate(model.UNet, model.Config, vae, count, seed, options)) { }
                         runs.Add(watch.Elapsed.TotalSeconds);
                     }
-                    double seconds = Median(runs);
+                    double seconds = Statistics.Median(runs);
                     double flops = count * (row.Evaluations * unetFlops + decoderMflops * 1e6);
                     string spacing = SpacingOf(sampler);
                     var result = new SolverRow(model.Name, sampler.Title, spacing, row.Steps, row.Evaluations, row.FidPreact, row.RatioToValidation,
@@ -106,13 +106,6 @@ public static class SolverBench
                 foreach (StepSpacing s in spacings) yield return (new AlphaDpmSolverSampler(s), nfe);
             }
         }
-    }
-
-    static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        int n = sorted.Count;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     static string SpacingOf(ISampler sampler) => sampler switch

@@ -50,17 +50,11 @@ public static class ThreadCrossover
                 one.Add(Once(1));
                 all.Add(Once(many));
             }
-            double m1 = Median(one), mm = Median(all);
+            double m1 = Statistics.Median(one), mm = Statistics.Median(all);
             string row = string.Create(CultureInfo.InvariantCulture, $"| {count} | {m1:F1} / {one.Min():F1} | {mm:F1} / {all.Min():F1} | {m1 / mm:F2} |");
             log(row);
             text.AppendLine(row);
         }
         return text.ToString();
-    }
-
-    static double Median(List<double> values)
-    {
-        double[] s = [.. values.Order()];
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
     }
 }

@@ -95,8 +95,7 @@ static class TrainingStepBench
         }
         foreach (Tensor sum in partSums) sum.Dispose();
         double[] timed = stepMs.Skip(warmup).ToArray();
-        double[] sorted = timed.Order().ToArray();
-        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        double median = Statistics.Median(timed);
         log($"{describe}: median {median:F2} ms/step over {timed.Length} steps after {warmup} warm-up");
         return new StepTimes("LatentDiffusion (TorchSharp)", describe, model.parameters().Sum(p => p.numel()), batchSize, Benchmark.Runtime(),
             steps, warmup, timed, median, timed.Average(), losses.Skip(warmup).ToArray(), ProcessMemory.RssMiB());

@@ -35,8 +35,7 @@ public static class VaeEpochBench
             if (Directory.Exists(run)) Directory.Delete(run, recursive: true);
         }
         double[] timed = [.. clock.Seconds.Skip(1)];
-        double[] sorted = [.. timed.Order()];
-        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        double median = Statistics.Median(timed);
         log(string.Create(CultureInfo.InvariantCulture, $"VAE whole epochs ({(channelsLast ? "channels-last" : "NCHW")}): {string.Join(", ", timed.Select(s => s.ToString("F1", CultureInfo.InvariantCulture)))} s"));
         return JsonSerializer.Serialize(new
         {
