@@ -4,8 +4,9 @@ using LatentDiffusion.Training;
 namespace LatentDiffusion.Bench;
 
 /// <summary>
-/// Times each epoch of the shared <see cref="Trainer{TModel}"/> from its start to its last batch (the loop alone: no
-/// validation or checkpoint, which the benchmark schedules only after the last epoch) and samples RSS there.
+/// Times each epoch of the shared <see cref="Trainer{TModel}"/> from its start to its last batch (<see cref="Seconds"/>:
+/// the loop alone) and samples RSS there; and, for an epoch that ends in a checkpoint, to that checkpoint written
+/// (<see cref="WholeSeconds"/>: validation, history and checkpoint included).
 /// </summary>
 sealed class EpochClock : ITrainingObserver
 {
@@ -14,6 +15,7 @@ sealed class EpochClock : ITrainingObserver
 
     public List<double> Seconds { get; } = [];
     public List<double> RssMiB { get; } = [];
+    public List<double> WholeSeconds { get; } = [];
 
     public void EpochStarted(int epoch, int epochs, int batches)
     {
@@ -27,4 +29,6 @@ sealed class EpochClock : ITrainingObserver
         Seconds.Add(watch.Elapsed.TotalSeconds);
         RssMiB.Add(ProcessMemory.RssMiB() ?? double.NaN);
     }
+
+    public void CheckpointWritten(int epoch, string path) => WholeSeconds.Add(watch.Elapsed.TotalSeconds);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using LatentDiffusion.Data;
@@ -21,7 +20,7 @@ public static class VaeEpochBench
         MnistData data = MnistDataset.Load(mnistDirectory);
         var config = new VaeConfig { ChannelsLast = channelsLast };
         var task = new VaeTask(LabelledImages.FromIdx(data.Train), LabelledImages.FromIdx(data.Test), config);   // as ldm vae train: bytes, gathered per batch
-        var clock = new WholeEpochClock();
+        var clock = new EpochClock();
         string run = Path.Combine(Path.GetTempPath(), $"ldm-bench-vae-epochs-{Environment.ProcessId}");
         try
         {
@@ -34,7 +33,7 @@ public static class VaeEpochBench
         {
             if (Directory.Exists(run)) Directory.Delete(run, recursive: true);
         }
-        double[] timed = [.. clock.Seconds.Skip(1)];
+        double[] timed = [.. clock.WholeSeconds.Skip(1)];
         double median = Statistics.Median(timed);
         log(string.Create(CultureInfo.InvariantCulture, $"VAE whole epochs ({(channelsLast ? "channels-last" : "NCHW")}): {string.Join(", ", timed.Select(s => s.ToString("F1", CultureInfo.InvariantCulture)))} s"));
         return JsonSerializer.Serialize(new
@@ -46,31 +45,8 @@ public static class VaeEpochBench
             epochs,
             warmup_epochs = 1,
             epoch_seconds = timed,
-            training_seconds = clock.TrainingSeconds.Skip(1).ToArray(),
+            training_seconds = clock.Seconds.Skip(1).ToArray(),
             median_epoch_seconds = median,
         }, new JsonSerializerOptions { WriteIndented = true });
-    }
-
-    /// <summary>Each epoch from its start to its checkpoint written (training, validation, history and checkpoint), and its training part.</summary>
-    sealed class WholeEpochClock : ITrainingObserver
-    {
-        readonly Stopwatch watch = new();
-        int batches;
-
-        public List<double> Seconds { get; } = [];
-        public List<double> TrainingSeconds { get; } = [];
-
-        public void EpochStarted(int epoch, int epochs, int batches)
-        {
-            this.batches = batches;
-            watch.Restart();
-        }
-
-        public void BatchFinished(int epoch, int batch)
-        {
-            if (batch == batches) TrainingSeconds.Add(watch.Elapsed.TotalSeconds);
-        }
-
-        public void CheckpointWritten(int epoch, string path) => Seconds.Add(watch.Elapsed.TotalSeconds);
     }
 }
