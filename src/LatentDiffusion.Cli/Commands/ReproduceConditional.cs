@@ -15,23 +15,26 @@ using static TorchSharp.torch;
 namespace LatentDiffusion.Cli.Commands;
 
 /// <summary>
-/// <c>ldm reproduce conditional</c>: grade the class-conditional model with part 1's classifier — a sweep of the
-/// guidance weight (accuracy, confidence and per-class FID per digit), the balanced grid, the report.
+/// <c>ldm reproduce conditional</c>: grade the class-conditional model with the data's classifier — a sweep of the
+/// guidance weight (accuracy, confidence and per-class FID per class), the balanced grid, the report. The models come
+/// from a model set (<c>--models</c>: the shipped models/ for MNIST, models/fashion-mnist/ for Fashion-MNIST), each
+/// replaceable by its own option.
 /// </summary>
 public static class ReproduceConditional
 {
     public static Command Create()
     {
         var data = CommonOptions.DataOption();
-        var classifierModel = new Option<string>("--classifier") { Description = "Classifier that grades the digits. Default: the shipped one.", DefaultValueFactory = _ => Defaults.ClassifierModel };
-        var model = new Option<string>("--model")
+        var models = new Option<string?>("--models")
         {
-            Description = $"Class-conditional model. Default: the shipped models/{ShippedFiles.ConditionalFile}.",
-            DefaultValueFactory = _ => Defaults.Model(ShippedFiles.ConditionalFile),
+            Description = $"The model set the next three options default to: a folder with {ModelSet.ClassifierFile}, {ModelSet.VaeFile} and {ModelSet.GeneratorFile} " +
+                          $"(and {ShippedFiles.AlphaDeblendingFile}, the unconditional reference, when there). Default: the shipped models/, or models/{IdxDatasetKind.FashionMnistName}/ for --data {IdxDatasetKind.FashionMnistName}.",
         };
-        var vae = CommonOptions.VaeOption("latent-vae.safetensors");
+        var classifierModel = new Option<string?>("--classifier") { Description = $"Classifier that grades the samples (trained on the data). Default: the set's {ModelSet.ClassifierFile}." };
+        var model = new Option<string?>("--model") { Description = $"Class-conditional model. Default: the set's {ModelSet.GeneratorFile}." };
+        var vae = new Option<string?>("--vae") { Description = $"The VAE whose latent space the model works in. Default: the set's {ModelSet.VaeFile}." };
         var count = CommonOptions.CountOption(1000);
-        count.Description = "Samples per digit and guidance weight.";
+        count.Description = "Samples per class and guidance weight.";
         var weights = new Option<string>("--guidance")
         {
             Description = "Guidance weights to sweep, comma-separated.",
@@ -40,10 +43,9 @@ public static class ReproduceConditional
         var seed = CommonOptions.SeedOption();
         var samplers = new DiffusionCommand.SamplerOptions();
         var outDir = new Option<string>("--out") { Description = "Run directory: the report goes to OUT/report.", DefaultValueFactory = _ => "runs/conditional" };
-        var unconditional = new Option<string>("--unconditional-model")
+        var unconditional = new Option<string?>("--unconditional-model")
         {
-            Description = "The unconditional model whose samples, grouped by the classifier's label, give the per-class FID to beat. Default: the shipped models/alpha-deblending.safetensors (skipped when absent).",
-            DefaultValueFactory = _ => Defaults.Model(ShippedFiles.AlphaDeblendingFile),
+            Description = $"The unconditional model whose samples, grouped by the classifier's label, give the per-class FID to beat. Default: the set's {ShippedFiles.AlphaDeblendingFile} (skipped when absent).",
         };
         var train = new Option<bool>("--train") { Description = "Train the conditional model with the shipped recipe (resumable, OUT/model) on the latents of --vae instead of using --model." };
         var report = new Option<string?>("--report") { Description = "Write the report here instead of OUT/report." };
@@ -52,36 +54,47 @@ public static class ReproduceConditional
         var json = CommonOptions.JsonOption();
         var command = new Command("conditional", "Grade the class-conditional model: sweep the guidance weight (classifier accuracy, per-class FID), the balanced grid, the report.")
         {
-            data, classifierModel, model, vae, count, weights, seed, seedsOption, outDir, unconditional, train, report, json,
+            data, models, classifierModel, model, vae, count, weights, seed, seedsOption, outDir, unconditional, train, report, json,
         };
         samplers.AddTo(command);
         command.Options.Add(interval);
         command.SetAction(CliApp.Action(parse =>
         {
             int n = CommonOptions.RequireCount(parse.GetValue(count));
-            if (CountLimit.Problem(10L * n, "-n (per digit, x10)") is { } tooMany) throw new InvalidOptionException(tooMany);
             double[] sweep = ParseWeights(parse.GetValue(weights)!);
             long s = parse.GetValue(seed);
             int seeds = CommonOptions.RequireSeeds(parse.GetValue(seedsOption));
-            string vaePath = CliApp.RequireFile(parse.GetValue(vae), "VAE");
-            string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel), "classifier");
-            MnistData mnist = CommonOptions.LoadData(parse.GetValue(data)!);
+            string dataSpec = parse.GetValue(data)!;
+            string setDirectory = parse.GetValue(models) ?? (dataSpec.Equals(IdxDatasetKind.FashionMnistName, StringComparison.OrdinalIgnoreCase)
+                ? Defaults.Model(IdxDatasetKind.FashionMnistName) : Defaults.ModelsDirectory);
+            if (parse.GetValue(models) is { } given && !Directory.Exists(given)) throw new InvalidOptionException($"--models {given}: no such folder");
+            string vaePath = CliApp.RequireFile(parse.GetValue(vae) ?? Path.Combine(setDirectory, ModelSet.VaeFile), "VAE");
+            string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel) ?? Path.Combine(setDirectory, ModelSet.ClassifierFile), "classifier");
+            DatasetInfo? classifierData = ModelFile.ReadData(classifierPath);
+            ImageDataset dataset = CommonOptions.LoadDataset(dataSpec, new DatasetOptions { Resolution = classifierData?.Resolution ?? 32, Channels = classifierData?.Channels });
+            if (CountLimit.Problem((long)dataset.Classes * n, $"-n (per class, x{dataset.Classes})") is { } tooMany) throw new InvalidOptionException(tooMany);
             string modelPath = parse.GetValue(train)
-                ? ShippedRuns.TrainConditional(mnist, vaePath, Path.Combine(parse.GetValue(outDir)!, "model"), ConsoleRunTrainer.Instance)
-                : parse.GetValue(model)!;
+                ? ShippedRuns.TrainConditional(dataset, vaePath, Path.Combine(parse.GetValue(outDir)!, "model"), ConsoleRunTrainer.Instance,
+                    recordData: dataset.Info.Name != KnownDatasets.Mnist.Name)   // MNIST's shipped recipe records no data
+                : parse.GetValue(model) ?? Path.Combine(setDirectory, ModelSet.GeneratorFile);
             modelPath = CliApp.RequireFile(samplers.WeightsPath(parse, CliApp.RequireFile(modelPath, "model")), "model");
-            string unconditionalPath = parse.GetValue(unconditional)!;
-            bool unconditionalGiven = parse.GetResult(unconditional) is { Implicit: false };
+            bool unconditionalGiven = parse.GetValue(unconditional) is not null;
+            string unconditionalPath = parse.GetValue(unconditional) ?? Path.Combine(setDirectory, ShippedFiles.AlphaDeblendingFile);
             if (unconditionalGiven) unconditionalPath = CliApp.RequireFile(unconditionalPath, "unconditional model");
             (UNet unet, DiffusionConfig config) = ModelFile.LoadDiffusion(modelPath);
             using (unet)
             using (Vae decoder = ModelFile.LoadVae(vaePath))
             using (Classifier classifier = ModelFile.LoadClassifier(classifierPath))
             {
-                if (config.UNet.Classes != 10) throw new InvalidOptionException($"{modelPath} is not a class-conditional MNIST model (it has {config.UNet.Classes} classes)");
+                if (DataMatch.ClassifierProblem(classifier.Config, classifierData, classifierPath, dataset.Info, sameData: true) is { } problem)
+                    throw new InvalidOptionException(problem);
+                if (config.UNet.Classes != dataset.Classes)
+                    throw new InvalidOptionException($"the model {modelPath} is {(config.UNet.Classes == 0 ? "unconditional, not a class-conditional model" : $"conditional on {config.UNet.Classes} classes")}; {dataset.Info.Describe()} has {dataset.Classes}");
+                if (DataMatch.TrainedOnProblem("model", ModelFile.ReadData(modelPath), modelPath, dataset.Info) is { } other)
+                    throw new InvalidOptionException(other);
                 ModelFile.RequireFits(config, modelPath, decoder, vaePath);
                 SamplingOptions template = samplers.Read(parse, config, modelPath, new SamplingOptions { GuidanceInterval = CommonOptions.ParseInterval(parse.GetValue(interval)) });
-                using GuidanceSweepResult result = GuidanceSweep.Run(new GuidanceSweepInputs(unet, config, decoder, vaePath, classifier, mnist, n, sweep, s, template)
+                using GuidanceSweepResult result = GuidanceSweep.Run(new GuidanceSweepInputs(unet, config, decoder, vaePath, classifier, dataset, n, sweep, s, template)
                 {
                     Unconditional = (unconditionalPath, unconditionalGiven),
                     Seeds = seeds,
@@ -91,8 +104,9 @@ public static class ReproduceConditional
                 {
                     ModelPath = modelPath, Sampler = GuidanceSweep.Describe(template, config), TestDigits = result.TestDigits, Seed = s,
                     UnconditionalByLabel = result.Unconditional, UnconditionalName = result.UnconditionalName,
+                    Words = ClassWords.For(dataset.Info), DataName = dataset.Info.Name,
                 }, reportDir);
-                PrintSweep(result.Rows, result.TestDigits, result.Unconditional);
+                PrintSweep(result.Rows, result.TestDigits, result.Unconditional, ClassWords.For(dataset.Info));
                 CliApp.Out.MarkupLineInterpolated($"Report: [bold]{Path.Combine(reportDir, Page.IndexName)}[/]");
                 if (parse.GetValue(json))
                     CliApp.WriteJson(new
@@ -146,12 +160,12 @@ public static class ReproduceConditional
         return values.Distinct().Order().ToArray();
     }
 
-    static void PrintSweep(IReadOnlyList<GuidanceRow> rows, IReadOnlyList<DigitGrade> test, IReadOnlyList<DigitGrade>? reference)
+    static void PrintSweep(IReadOnlyList<GuidanceRow> rows, IReadOnlyList<DigitGrade> test, IReadOnlyList<DigitGrade>? reference, ClassWords words)
     {
         int seeds = rows.Max(r => r.Seeds);
-        var table = new Table().Title("Guidance sweep (part 1's classifier grades every digit; the metrics beyond FID are means over the digits" +
+        var table = new Table().Title($"Guidance sweep ({(words.IsMnist ? "part 1's" : "the data's")} classifier grades every {words.Singular}; the metrics beyond FID are means over the {words.Classes}" +
                                       (seeds > 1 ? $"; each weight the mean of {seeds} sampling seeds, the lowest-highest in brackets)" : ")"));
-        foreach (string h in new[] { "w", "read as asked", "worst digit", "mean confidence", "per-class FID (mean)", "(worst)", "precision", "recall", "density", "coverage", "memorised", "seconds" })
+        foreach (string h in new[] { "w", "read as asked", $"worst {words.Singular}", "mean confidence", "per-class FID (mean)", "(worst)", "precision", "recall", "density", "coverage", "memorised", "seconds" })
             table.AddColumn(h);
         static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
         static string[] Quality(GuidanceRow r)
@@ -165,7 +179,7 @@ public static class ReproduceConditional
                 $"{100 * r.WorstAccuracy:F1} %", $"{100 * r.MeanConfidence:F1} %",
                 F(r.MeanFid, "F2") + (r.Seeds > 1 ? $" ({F(r.MeanFidRange.Min, "F2")}-{F(r.MeanFidRange.Max, "F2")})" : ""), F(r.WorstFid, "F2"), .. Quality(r), F(r.Seconds, "F0")]);
         var testRow = new GuidanceRow(double.NaN, test, 0);
-        table.AddRow(["test digits", $"{100 * testRow.Accuracy:F2} %", $"{100 * testRow.WorstAccuracy:F1} %", $"{100 * testRow.MeanConfidence:F1} %",
+        table.AddRow([$"test {words.Samples}", $"{100 * testRow.Accuracy:F2} %", $"{100 * testRow.WorstAccuracy:F1} %", $"{100 * testRow.MeanConfidence:F1} %",
             F(testRow.MeanFid, "F2"), F(testRow.WorstFid, "F2"), .. Quality(testRow), ""]);
         if (reference is { Count: > 0 })
         {

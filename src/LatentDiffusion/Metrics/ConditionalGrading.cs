@@ -88,34 +88,42 @@ public sealed record GuidanceRow(double Guidance, IReadOnlyList<DigitGrade> Digi
 }
 
 /// <summary>
-/// Part 1's classifier grading a class-conditional generator: per requested digit, the classifier's accuracy
-/// and confidence, and against that digit's ~6,000 training images (preact features): the per-class FID, precision,
-/// recall, density, coverage and the memorised fraction (the threshold from that digit's test images). One feature
-/// pass per digit set serves them all; each digit's training k-NN radii and memorisation reference are computed at
-/// its first grade and kept.
+/// The dataset's classifier grading a class-conditional generator: per requested class, the classifier's accuracy
+/// and confidence, and against that class's training images (~6,000 for MNIST's digits; preact features): the
+/// per-class FID, precision, recall, density, coverage and the memorised fraction (the threshold from that class's test
+/// images). One feature pass per class set serves them all; each class's training k-NN radii and memorisation reference
+/// are computed at its first grade and kept.
 /// </summary>
 public sealed class ConditionalGrading
 {
     readonly Classifier classifier;
     readonly FeaturePass pass;
-    readonly MnistData data;
-    readonly ImageFeatures[] perClass = new ImageFeatures[10];
-    readonly RealManifold?[] manifolds = new RealManifold?[10];
-    readonly MemorisationReference?[] references = new MemorisationReference?[10];
+    readonly ImageDataset data;
+    readonly ClassWords words;
+    readonly ImageFeatures[] perClass;
+    readonly RealManifold?[] manifolds;
+    readonly MemorisationReference?[] references;
 
-    public ConditionalGrading(Classifier classifier, MnistData data)
+    public ConditionalGrading(Classifier classifier, ImageDataset data)
     {
         this.classifier = classifier;
         this.data = data;
+        words = ClassWords.For(data.Info);
+        int classes = data.Classes;
+        perClass = new ImageFeatures[classes];
+        manifolds = new RealManifold?[classes];
+        references = new MemorisationReference?[classes];
         pass = new FeaturePass(classifier, new FidConfig(FeatureKind.PreAct));
-        using Tensor train = data.Train.ToInputs();                                  // (60000, 1, 32, 32)
-        byte[] labels = data.Train.Labels.ToArray();
-        for (int d = 0; d < 10; d++)
+        using Tensor train = data.Train.ToInputs();                                  // (N, C, S, S)
+        for (int c = 0; c < classes; c++)
         {
-            using Tensor images = ClassImages(train, labels, d);
-            perClass[d] = pass.OfInputs(images, $"the training images of digit {d}");   // statistics: StatisticsOfInputs's bits
+            using Tensor images = ClassImages(train, data.Train.Labels, c);
+            perClass[c] = pass.OfInputs(images, $"the training images of {words.Describe(c)}");   // statistics: StatisticsOfInputs's bits
         }
     }
+
+    /// <summary>The number of classes graded.</summary>
+    public int Classes => perClass.Length;
 
     /// <summary>The neighbourhood sizes of precision/recall and density/coverage.</summary>
     public ManifoldConfig Manifold { get; init; } = new();
@@ -126,45 +134,45 @@ public sealed class ConditionalGrading
     /// <summary>Seconds spent on the metrics beyond FID so far (k-NN radii and distances; not the classifier passes).</summary>
     public double QualitySeconds { get; private set; }
 
-    static Tensor ClassImages(Tensor inputs, byte[] labels, int digit)
+    static Tensor ClassImages(Tensor inputs, IReadOnlyList<int> labels, int c)
     {
-        using Tensor index = tensor(Enumerable.Range(0, labels.Length).Where(i => labels[i] == digit).Select(i => (long)i).ToArray());
+        using Tensor index = tensor(Enumerable.Range(0, labels.Count).Where(i => labels[i] == c).Select(i => (long)i).ToArray());
         return inputs.index_select(0, index);
     }
 
-    /// <summary>The FID of <paramref name="set"/> against digit <paramref name="digit"/>'s training images, and the metrics beyond FID when the sets are large enough.</summary>
-    DigitGrade Score(DigitGrade grade, ImageFeatures set, int digit)
+    /// <summary>The FID of <paramref name="set"/> against class <paramref name="c"/>'s training images, and the metrics beyond FID when the sets are large enough.</summary>
+    DigitGrade Score(DigitGrade grade, ImageFeatures set, int c)
     {
-        ImageFeatures train = perClass[digit];
+        ImageFeatures train = perClass[c];
         grade = grade with { Fid = FrechetDistance.Compute(set.Statistics, train.Statistics) };
         if (set.Count < Manifold.PrecisionRecallK + 1 || train.Count < Math.Max(Manifold.PrecisionRecallK, Manifold.DensityCoverageK) + 1)
             return grade;
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        manifolds[digit] ??= ManifoldMetrics.Real(train.Features, Manifold);
-        ManifoldResult manifold = ManifoldMetrics.Compute(manifolds[digit]!, set.Features);
-        MemorisationReference? reference = Reference(digit, train);
+        manifolds[c] ??= ManifoldMetrics.Real(train.Features, Manifold);
+        ManifoldResult manifold = ManifoldMetrics.Compute(manifolds[c]!, set.Features);
+        MemorisationReference? reference = Reference(c, train);
         double? memorised = reference is null ? null : Metrics.Memorisation.MemorisedFraction(reference, set.Features);
         QualitySeconds += watch.Elapsed.TotalSeconds;
         return grade with { Manifold = manifold, MemorisedFraction = memorised };
     }
 
-    /// <summary>Digit <paramref name="digit"/>'s memorisation reference (its test images against its training images), made once; null when the test set holds fewer than 2 of the digit.</summary>
-    MemorisationReference? Reference(int digit, ImageFeatures train)
+    /// <summary>Class <paramref name="c"/>'s memorisation reference (its test images against its training images), made once; null when the test set holds fewer than 2 of the class.</summary>
+    MemorisationReference? Reference(int c, ImageFeatures train)
     {
-        if (references[digit] is { } known) return known;
-        byte[] labels = data.Test.Labels.ToArray();
-        if (labels.Count(l => l == digit) < 2) return null;
+        if (references[c] is { } known) return known;
+        IReadOnlyList<int> labels = data.Test.Labels;
+        if (labels.Count(l => l == c) < 2) return null;
         using Tensor test = data.Test.ToInputs();
-        using Tensor heldOut = ClassImages(test, labels, digit);
-        return references[digit] = Metrics.Memorisation.Reference(train.Features, pass.OfInputs(heldOut, $"the test images of digit {digit}").Features, Memorisation);
+        using Tensor heldOut = ClassImages(test, labels, c);
+        return references[c] = Metrics.Memorisation.Reference(train.Features, pass.OfInputs(heldOut, $"the test images of {words.Describe(c)}").Features, Memorisation);
     }
 
-    /// <summary>The training images' statistics of one digit.</summary>
-    public FeatureStatistics ClassStatistics(int digit) => perClass[digit].Statistics;
+    /// <summary>The training images' statistics of one class.</summary>
+    public FeatureStatistics ClassStatistics(int c) => perClass[c].Statistics;
 
     /// <summary>
     /// The reference for an unconditional generator at the same sample size: its <paramref name="images"/> grouped by
-    /// the classifier's label, each group's FID against that digit's training images (Correct = the group's size).
+    /// the classifier's label, each group's FID against that class's training images (Correct = the group's size).
     /// </summary>
     public IReadOnlyList<DigitGrade> GradeByLabel(Tensor images)
     {
@@ -174,22 +182,22 @@ public sealed class ConditionalGrading
         using (var scope = NewDisposeScope())
             predicted = classifier.forward(images).argmax(1).data<long>().ToArray();
         var grades = new List<DigitGrade>();
-        for (int d = 0; d < 10; d++)
+        for (int c = 0; c < Classes; c++)
         {
-            long[] rows = Enumerable.Range(0, predicted.Length).Where(i => predicted[i] == d).Select(i => (long)i).ToArray();
+            long[] rows = Enumerable.Range(0, predicted.Length).Where(i => predicted[i] == c).Select(i => (long)i).ToArray();
             if (rows.Length < 2) continue;
             using Tensor index = tensor(rows);
             using Tensor group = images.index_select(0, index);
-            grades.Add(Score(new DigitGrade(d, rows.Length, rows.Length, 1, double.NaN), pass.OfInputs(group, $"the digits read as {d}"), d));
+            grades.Add(Score(new DigitGrade(c, rows.Length, rows.Length, 1, double.NaN), pass.OfInputs(group, $"the {words.Samples} read as {words.Describe(c)}"), c));
         }
         return grades;
     }
 
-    /// <summary>Grades <paramref name="images"/> (N, 1, 32, 32) in [0, 1], all generated as <paramref name="digit"/>.</summary>
-    public DigitGrade Grade(Tensor images, int digit, int batchSize = 2000)
+    /// <summary>Grades <paramref name="images"/> (N, C, S, S) in [0, 1], all generated as class <paramref name="c"/>.</summary>
+    public DigitGrade Grade(Tensor images, int c, int batchSize = 2000)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(digit);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(digit, 9);
+        ArgumentOutOfRangeException.ThrowIfNegative(c);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(c, Classes);
         using var eval = EvalMode.Of(classifier);
         using var noGrad = no_grad();
         long n = images.shape[0];
@@ -199,9 +207,9 @@ public sealed class ConditionalGrading
         {
             using var scope = NewDisposeScope();
             Tensor probabilities = nn.functional.softmax(classifier.forward(images.narrow(0, start, Math.Min(batchSize, n - start))), 1);
-            correct += (int)probabilities.argmax(1).eq(digit).sum().item<long>();
-            confidence += probabilities.select(1, digit).to_type(ScalarType.Float64).sum().item<double>();
+            correct += (int)probabilities.argmax(1).eq(c).sum().item<long>();
+            confidence += probabilities.select(1, c).to_type(ScalarType.Float64).sum().item<double>();
         }
-        return Score(new DigitGrade(digit, (int)n, correct, confidence / n, double.NaN), pass.OfInputs(images, $"the digits generated as {digit}"), digit);
+        return Score(new DigitGrade(c, (int)n, correct, confidence / n, double.NaN), pass.OfInputs(images, $"the {words.Samples} generated as {words.Describe(c)}"), c);
     }
 }

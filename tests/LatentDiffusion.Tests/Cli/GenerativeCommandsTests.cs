@@ -200,5 +200,7 @@ public sealed class GenerativeCommandsTests
         }
         AssertOneLineError(LdmProcess.Run(["reproduce", "conditional", "--model", epsModel, "--vae", vae, "--data", data, "--out", Out("cond2")]), 2, "not a class-conditional");
         AssertOneLineError(LdmProcess.Run(["reproduce", "conditional", "--model", iadbModel, "--vae", vae, "--data", data, "--guidance", "1,x", "--out", Out("cond3")]), 2, "--guidance");
+        AssertOneLineError(LdmProcess.Run(["reproduce", "conditional", "--models", Out("no-such-set"), "--data", data, "--out", Out("cond4")]), 2, "--models");
+        AssertOneLineError(LdmProcess.Run(["reproduce", "conditional", "--models", Out("cond"), "--data", data, "--out", Out("cond5")]), 1, "latent-vae.safetensors does not exist");   // a folder without the set's files
     }
 }

@@ -122,7 +122,7 @@ public sealed class FeaturePassTests : IDisposable
     public void ConditionalGrading_Grade_SameFidAndTheMetricsPerClass()
     {
         MnistData data = SyntheticData.Dataset(train: 200, test: 100);   // 20 training and 10 test images a digit
-        var grading = new ConditionalGrading(classifier, data);
+        var grading = new ConditionalGrading(classifier, IdxDatasetKind.FromMnist(data));
         using Tensor test = data.Test.ToInputs();
         using Tensor index = tensor(Enumerable.Range(0, 100).Where(i => i % 10 == 3).Select(i => (long)i).ToArray());
         using Tensor threes = test.index_select(0, index);
