@@ -77,7 +77,7 @@ internal static class CommonOptions
 
     public static Option<string> OutOption(string what) => new("--out")
     {
-        Description = $"Where to write the {what}: a new folder of PNGs, as `ldm fid` reads (gray 32-px images cropped to MNIST's 28x28; other sizes and RGB whole), FILE.png (a grid) or FILE.npz (the float array).",
+        Description = $"Where to write the {what}: a new folder of PNGs, as `ldm fid` reads (MNIST's 32-px digits cropped to its 28x28; any other data's images whole), FILE.png (a grid) or FILE.npz (the float array).",
         Required = true,
     };
 

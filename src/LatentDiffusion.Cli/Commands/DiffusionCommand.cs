@@ -161,7 +161,7 @@ public static class DiffusionCommand
                 string how = options.Describe(config);
                 using LatentSamples samples = ConsoleProgress.Run($"sampling {n} digits, {how}", p =>
                     LatentDiffusionSampler.Generate(unet, config, decoder, n, parse.GetValue(seed), options, p));
-                string what = ImageOutput.Write(samples.Images, dest);
+                string what = ImageOutput.Write(samples.Images, dest, mnistLayout: ImageOutput.IsMnistLayout(ModelFile.ReadData(modelPath)));
                 CliApp.Out.MarkupLineInterpolated($"Wrote {dest}: {what} in {watch.Elapsed.TotalSeconds:F1} s ({how}, {options.EvaluationsFor(config)} network evaluations, seed {parse.GetValue(seed)}).");
                 if (parse.GetValue(json))
                     CliApp.WriteJson(new

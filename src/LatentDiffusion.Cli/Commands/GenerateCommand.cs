@@ -64,7 +64,7 @@ public static class GenerateCommand
                 using LatentSamples samples = ConsoleProgress.Run($"generating {labels.Length} digits, {how}", p =>
                     LatentDiffusionSampler.Generate(unet, config, decoder, labels.Length, parse.GetValue(seed), options, p));
                 double seconds = watch.Elapsed.TotalSeconds;
-                string what = ImageOutput.Write(samples.Images, dest, digits.Length > 1 ? n : null);
+                string what = ImageOutput.Write(samples.Images, dest, digits.Length > 1 ? n : null, ImageOutput.IsMnistLayout(ModelFile.ReadData(modelPath)));
                 CliApp.Out.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Wrote {dest}: {what} in {seconds:F1} s ({how}, seed {parse.GetValue(seed)}).");
                 var grades = new List<object>();
                 if (parse.GetValue(grade))

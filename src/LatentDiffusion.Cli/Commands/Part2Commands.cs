@@ -128,7 +128,7 @@ public static class Part2Commands
             }
             using (images)
             {
-                string what = ImageOutput.Write(images, dest);
+                string what = ImageOutput.Write(images, dest, mnistLayout: ImageOutput.IsMnistLayout(ModelFile.ReadData(path)));
                 CliApp.Out.MarkupLineInterpolated($"Wrote {dest}: {what} ({Noun(kind)} {path}, seed {s}).");
                 if (parse.GetValue(json)) CliApp.WriteJson(new { model = path, count = n, seed = s, output = dest, kind = ImageOutput.Kind(dest) });
             }
@@ -163,7 +163,7 @@ public static class Part2Commands
                 ? ReconstructVae(path, originals, parse.GetValue(seed))
                 : ReconstructAe(path, originals);
             using Tensor both = cat([originals, reconstructions], 0);
-            string what = ImageOutput.Write(both, dest, gridColumns: n);
+            string what = ImageOutput.Write(both, dest, gridColumns: n, mnistLayout: ImageOutput.IsMnistLayout(ModelFile.ReadData(path)));
             CliApp.Out.MarkupLineInterpolated($"Wrote {dest}: {what}: {n} originals, then their reconstructions.");
             if (parse.GetValue(json)) CliApp.WriteJson(new { model = path, count = n, output = dest });
             return CliApp.Ok;

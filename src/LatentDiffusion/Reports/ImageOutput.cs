@@ -8,7 +8,9 @@ namespace LatentDiffusion.Reports;
 /// <summary>
 /// Writes generated images (N, 1, 32, 32) in [0, 1] where the user asks: a folder of 28x28 PNGs (the 2-pixel padding
 /// cropped, as MNIST's own size; <c>ldm fid</c> reads such a folder), one grid PNG, or an <c>.npz</c> with the raw
-/// float array (key <c>images</c>). Nothing partial is left behind: files go through <see cref="AtomicFile"/>, and a
+/// float array (key <c>images</c>). Any other data's images, of any shape, are written whole (<see cref="ImageTiles"/>):
+/// an image folder is read at its files' size, so a 28x28 crop of another dataset's 32x32 images would be resized,
+/// not padded, and score as other images. Nothing partial is left behind: files go through <see cref="AtomicFile"/>, and a
 /// folder is filled under a temporary name and renamed when complete.
 /// </summary>
 public static class ImageOutput
@@ -47,12 +49,18 @@ public static class ImageOutput
     public static string? WriteProblem(string path, string pathOption = "--out") =>
         AtomicFile.WriteProblem(path, folder: Kind(path) == "folder") is { } problem ? $"{pathOption} {problem}" : null;
 
-    /// <summary>Writes <paramref name="images"/> to <paramref name="path"/>; returns a description of what was written.</summary>
-    public static string Write(Tensor images, string path, int? gridColumns = null)
+    /// <summary>Whether a model trained on <paramref name="data"/> (null: it records none, as MNIST's shipped models) makes MNIST's digits, written in MNIST's layout.</summary>
+    public static bool IsMnistLayout(Data.DatasetInfo? data) => data is null || data.Name == Data.KnownDatasets.Mnist.Name;
+
+    /// <summary>
+    /// Writes <paramref name="images"/> to <paramref name="path"/>; returns a description of what was written.
+    /// <paramref name="mnistLayout"/>: the images are MNIST's digits (<see cref="IsMnistLayout"/>); otherwise written whole.
+    /// </summary>
+    public static string Write(Tensor images, string path, int? gridColumns = null, bool mnistLayout = true)
     {
         ArgumentNullException.ThrowIfNull(images);
-        if (images.dim() == 4 && images.shape[1] is 1 or 3 && images.shape[2] == images.shape[3] && !(images.shape[1] == 1 && images.shape[2] == 32))
-            return ImageTiles.Write(images, path, gridColumns);   // another dataset's shape: uncropped, gray or RGB
+        if (images.dim() == 4 && images.shape[1] is 1 or 3 && images.shape[2] == images.shape[3] && (!mnistLayout || !(images.shape[1] == 1 && images.shape[2] == 32)))
+            return ImageTiles.Write(images, path, gridColumns);   // another dataset's images: uncropped, gray or RGB
         if (images.dim() != 4 || images.shape[1] != 1 || images.shape[2] != 32 || images.shape[3] != 32)
             throw new ArgumentException($"expected (N, 1, 32, 32) images, got [{string.Join(", ", images.shape)}]");
         int n = (int)images.shape[0];

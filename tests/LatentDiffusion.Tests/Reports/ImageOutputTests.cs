@@ -23,6 +23,28 @@ public sealed class ImageOutputTests
         Assert.Empty(Directory.GetDirectories(dir.Path, ".*partial"));
     }
 
+    /// <summary>
+    /// Another dataset's 32x32 gray images are written whole: the dataset FID reads a folder at its files' size, so a
+    /// 28x28 crop would come back resized to 32, other images than were generated.
+    /// </summary>
+    [Fact]
+    public void Folder_OtherData_WholeImagesThatReadBackAsWritten()
+    {
+        using var dir = new TempDirectory();
+        manual_seed(2);
+        using Tensor images = rand(3, 1, 32, 32);
+        string folder = dir.File("fashion");
+        var fashion = new DatasetInfo(KnownDatasets.FashionMnist.Name, "/data", 1, 32, KnownDatasets.FashionMnist.ClassNames!, new string('b', 64), "the IDX files");
+        Assert.False(ImageOutput.IsMnistLayout(fashion));
+        Assert.True(ImageOutput.IsMnistLayout(null));
+        ImageOutput.Write(images, folder, mnistLayout: ImageOutput.IsMnistLayout(fashion));
+        LabelledImages read = ImageFolderDatasetKind.ReadUnlabelled(folder, 1, 32);
+        using Tensor back = read.ToInputs();
+        using Tensor bytes = images.mul(255).round().div(255);
+        Assert.Equal(3, read.Count);
+        Assert.True(back.allclose(bytes, rtol: 0, atol: 1e-6));
+    }
+
     [Fact]
     public void Folder_ThatExistsWithFiles_IsRefusedAndLeftAlone()
     {
