@@ -92,6 +92,15 @@ public sealed class DiffusionModelOptions
             : double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v
             : throw new InvalidOptionException($"--latent-scale must be 'auto' or a positive number (got {scaleText})");
         string vaePath = CliApp.RequireFile(parse.GetValue(Vae), "VAE");
+        if (w.Length > 2)
+        {
+            // Each level halves the latent; the deepest must keep 2x2 for the instance norm: log2(side) levels.
+            long side;
+            using (Models.Vae vae = IO.ModelFile.LoadVae(vaePath)) side = vae.LatentShape[^1];
+            int levels = System.Numerics.BitOperations.Log2((ulong)side);
+            if (w.Length > levels)
+                throw new InvalidOptionException($"--widths: a {side}x{side} latent takes at most {levels} levels (got {w.Length}; each level halves the side, the last keeps 2x2)");
+        }
         return new DiffusionChoice(vaePath, w, parse.GetValue(InputSkip), parse.GetValue(Conditional), fixedScale, kind, dropout, alphaScale, t);
     }
 
@@ -102,7 +111,7 @@ public sealed class DiffusionModelOptions
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] <= 0)
                 throw new InvalidOptionException($"--widths must be positive integers separated by commas (got '{text}')");
-        if (widths.Length is < 1 or > 2) throw new InvalidOptionException($"--widths: a 4x4 latent takes one or two levels (got {widths.Length})");
+        if (widths.Length < 1) throw new InvalidOptionException($"--widths: give at least one width (got '{text}')");
         return widths;
     }
 }

@@ -89,6 +89,10 @@ public sealed class GenerativeCommandsTests
         var train = LdmProcess.Run(["diffusion", "train", "--vae", Fixture("vae_state_dict.pt"), "--data", data, "--epochs", "2", "--batch-size", "32",
             "--widths", "8,16", "--ema", "0.9", "--latent-scale", "auto", "--out", run, "--json"], timeoutSeconds: 300);
         Assert.True(train.ExitCode == 0, train.Stderr);
+        // The post's VAE makes 4x4 latents: two levels at most (4 → 2), a third would pool to 1x1.
+        AssertOneLineError(LdmProcess.Run(["diffusion", "train", "--vae", Fixture("vae_state_dict.pt"), "--data", data, "--widths", "8,16,32", "--out", dir.File("deep")]),
+            2, "a 4x4 latent takes at most 2 levels (got 3");
+        Assert.False(Directory.Exists(dir.File("deep")));
         string model = Path.Combine(run, "model.safetensors");
         var sample = LdmProcess.Run(["diffusion", "sample", "--model", model, "--vae", Fixture("vae_state_dict.pt"), "-n", "3", "--clip-x0", "--out", dir.File("d.npz"), "--json"], timeoutSeconds: 300);
         Assert.True(sample.ExitCode == 0, sample.Stderr);
