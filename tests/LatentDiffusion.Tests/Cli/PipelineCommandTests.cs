@@ -97,7 +97,8 @@ public sealed class PipelineCommandTests : IDisposable
         string[] args = ["pipeline", "--data", data, "--out", outDir, "--budget-minutes", "0.001", "--report-samples", "20", "--json"];
         int code;
         string stderr;
-        using (var child = new StopSignalTests.Child(args, new Dictionary<string, string> { ["LDM_TEST_SLOW_BATCH_MS"] = "200" }))
+        // 1 s a batch: the signal must land while the VAE stage is still running, however late a loaded machine lets the test read the line.
+        using (var child = new StopSignalTests.Child(args, new Dictionary<string, string> { ["LDM_TEST_SLOW_BATCH_MS"] = "1000" }))
         {
             child.WaitForLine("test hook: batch 2 of epoch 1");   // the VAE is the first stage with a second batch (72 images: 1 of 256, 3 of 32)
             LdmProcess.Signal(child.Process, LdmProcess.SIGINT);
