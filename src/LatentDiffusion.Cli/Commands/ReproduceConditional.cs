@@ -27,7 +27,7 @@ public static class ReproduceConditional
         var data = CommonOptions.DataOption();
         var models = new Option<string?>("--models")
         {
-            Description = $"The model set the next three options default to: a folder with {ModelSet.ClassifierFile}, {ModelSet.VaeFile} and {ModelSet.GeneratorFile} " +
+            Description = $"The model set --classifier, --model, --vae and --unconditional-model default to: a folder with {ModelSet.ClassifierFile}, {ModelSet.VaeFile} and {ModelSet.GeneratorFile} " +
                           $"(and {ShippedFiles.AlphaDeblendingFile}, the unconditional reference, when there). Default: the shipped models/, or models/{IdxDatasetKind.FashionMnistName}/ for --data {IdxDatasetKind.FashionMnistName}.",
         };
         var classifierModel = new Option<string?>("--classifier") { Description = $"Classifier that grades the samples (trained on the data). Default: the set's {ModelSet.ClassifierFile}." };
