@@ -21,6 +21,10 @@ public static class Defaults
     /// <summary>The shipped reports folder (docs/).</summary>
     public static string DocsDirectory => ShippedFiles.Locate(ShippedFiles.DocsDirectory).Path;
 
+    /// <summary>The shipped model set for the data <paramref name="dataSpec"/> names: models/fashion-mnist/ for fashion-mnist, else models/ (MNIST's).</summary>
+    public static string ModelSet(string dataSpec) =>
+        dataSpec.Equals(IdxDatasetKind.FashionMnistName, StringComparison.OrdinalIgnoreCase) ? Model(IdxDatasetKind.FashionMnistName) : ModelsDirectory;
+
     /// <summary>A shipped model file, models/<paramref name="file"/>.</summary>
     public static string Model(string file) => ShippedFiles.Model(file);
 }

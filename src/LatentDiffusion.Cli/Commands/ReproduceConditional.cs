@@ -65,13 +65,13 @@ public static class ReproduceConditional
             long s = parse.GetValue(seed);
             int seeds = CommonOptions.RequireSeeds(parse.GetValue(seedsOption));
             string dataSpec = parse.GetValue(data)!;
-            string setDirectory = parse.GetValue(models) ?? (dataSpec.Equals(IdxDatasetKind.FashionMnistName, StringComparison.OrdinalIgnoreCase)
-                ? Defaults.Model(IdxDatasetKind.FashionMnistName) : Defaults.ModelsDirectory);
             if (parse.GetValue(models) is { } given && !Directory.Exists(given)) throw new InvalidOptionException($"--models {given}: no such folder");
+            string setDirectory = parse.GetValue(models) ?? Defaults.ModelSet(dataSpec);
             string vaePath = CliApp.RequireFile(parse.GetValue(vae) ?? Path.Combine(setDirectory, ModelSet.VaeFile), "VAE");
             string classifierPath = CliApp.RequireFile(parse.GetValue(classifierModel) ?? Path.Combine(setDirectory, ModelSet.ClassifierFile), "classifier");
             DatasetInfo? classifierData = ModelFile.ReadData(classifierPath);
             ImageDataset dataset = CommonOptions.LoadDataset(dataSpec, new DatasetOptions { Resolution = classifierData?.Resolution ?? 32, Channels = classifierData?.Channels });
+            ClassWords words = ClassWords.For(dataset.Info);
             if (CountLimit.Problem((long)dataset.Classes * n, $"-n (per class, x{dataset.Classes})") is { } tooMany) throw new InvalidOptionException(tooMany);
             string modelPath = parse.GetValue(train)
                 ? ShippedRuns.TrainConditional(dataset, vaePath, Path.Combine(parse.GetValue(outDir)!, "model"), ConsoleRunTrainer.Instance,
@@ -104,9 +104,9 @@ public static class ReproduceConditional
                 {
                     ModelPath = modelPath, Sampler = GuidanceSweep.Describe(template, config), TestDigits = result.TestDigits, Seed = s,
                     UnconditionalByLabel = result.Unconditional, UnconditionalName = result.UnconditionalName,
-                    Words = ClassWords.For(dataset.Info), DataName = dataset.Info.Name,
+                    Words = words, DataName = dataset.Info.Name,
                 }, reportDir);
-                PrintSweep(result.Rows, result.TestDigits, result.Unconditional, ClassWords.For(dataset.Info));
+                PrintSweep(result.Rows, result.TestDigits, result.Unconditional, words);
                 CliApp.Out.MarkupLineInterpolated($"Report: [bold]{Path.Combine(reportDir, Page.IndexName)}[/]");
                 if (parse.GetValue(json))
                     CliApp.WriteJson(new

@@ -15,7 +15,7 @@ public static class ReproduceDataset
 {
     public static Command CreateFashionMnist() => Create("fashion-mnist",
         "Fashion-MNIST from the shipped models/fashion-mnist/: the FID table (Validation, Random, latent VAE reconstructions, the conditional generator unguided and guided), the per-class readings, the grid, the report.",
-        Defaults.Model("fashion-mnist"), IdxDatasetKind.FashionMnistName, "runs/reproduce/fashion-mnist");
+        Defaults.ModelSet(IdxDatasetKind.FashionMnistName), IdxDatasetKind.FashionMnistName, "runs/reproduce/fashion-mnist");
 
     public static Command CreateAny() => Create("dataset",
         "Any dataset's model set (classifier, latent VAE, conditional generator; e.g. what ldm pipeline published): its FID table, per-class readings, grid and report.",
