@@ -32,12 +32,17 @@ public static class VaeCommand
             Required = true,
         };
         var weight = new Option<double>("--feature-weight") { Description = "λ of the perceptual term (0: squared error only).", DefaultValueFactory = _ => Recipes.DecoderFeatureWeight };
+        var width = new Option<int>("--decoder-width")
+        {
+            Description = "Make the decoder K times wider before tuning, starting from the base decoder's function (Net2Net): more capacity for texture, about K² times the decoder's FLOPs. Default: 1, the base's shape.",
+            DefaultValueFactory = _ => 1,
+        };
         var dataOptions = new DataOptions();
         var json = CommonOptions.JsonOption();
         var command = new Command("tune-decoder",
             "Sharpen a VAE's decoder: squared error + λ·the distance of a classifier's feature maps (docs/metrics.md), the encoder frozen so every generator trained on its latents still fits.");
         options.AddTo(command);
-        foreach (Option o in (Option[])[vae, classifier, weight]) command.Options.Add(o);
+        foreach (Option o in (Option[])[vae, classifier, weight, width]) command.Options.Add(o);
         dataOptions.AddTo(command);
         command.Options.Add(json);
         command.SetAction(CliApp.Action(parse =>
@@ -48,10 +53,12 @@ public static class VaeCommand
             string classifierPath = CliApp.RequireFile(parse.GetValue(classifier), "--classifier");
             double lambda = parse.GetValue(weight);
             if (!(lambda >= 0) || double.IsInfinity(lambda)) throw new InvalidOptionException($"--feature-weight: {lambda} is not a finite number ≥ 0");
+            int k = parse.GetValue(width);
+            if (k is < 1 or > 8) throw new InvalidOptionException($"--decoder-width: {k} is not an integer from 1 to 8");
             ImageDataset dataset = CommonOptions.LoadDataset(parse.GetValue(options.Data)!, dataOptions.Read(parse));
             if (DataMatch.PerceptualClassifierNote(ModelFile.ReadData(classifierPath), classifierPath, dataset.Info) is { } note)
                 CliApp.Err.MarkupLineInterpolated($"[yellow]note:[/] {note}");
-            var task = new DecoderTuningTask(vaePath, classifierPath, lambda, dataset.Train, dataset.Test, dataset.Info, device);
+            var task = new DecoderTuningTask(vaePath, classifierPath, lambda, dataset.Train, dataset.Test, dataset.Info, device, k);
             string run = parse.GetValue(options.Out)!;
             using TrainingResult<Vae> result = SpectreTrainingObserver.Run(observer =>
                 new Trainer<Vae>(config, observer, device).Train(task, run, parse.GetValue(options.Resume), CliApp.Stop.Token));

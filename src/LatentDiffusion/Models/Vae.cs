@@ -64,6 +64,13 @@ public sealed record VaeConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DecoderTuning? Tuning { get; init; }
 
+    /// <summary>
+    /// The decoder's hidden widths as a multiple of <see cref="Features"/>' (null, not written: 1, the encoder's mirror).
+    /// A decoder tuned wider (<see cref="DecoderWidening"/>) renders more texture from the same latents.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? DecoderWidth { get; init; }
+
     /// <summary>Input and output channels: the first feature count (1 gray, 3 RGB).</summary>
     [JsonIgnore]
     public int Channels => Features[0];
@@ -110,17 +117,17 @@ public sealed record VaeConfig
     public bool Equals(VaeConfig? other) =>
         other is not null && Features.SequenceEqual(other.Features) && LatentChannels == other.LatentChannels &&
         Sigma == other.Sigma && KlWeight.Equals(other.KlWeight) && HeadChannels == other.HeadChannels && ChannelsLast == other.ChannelsLast &&
-        Side == other.Side;
+        Side == other.Side && (DecoderWidth ?? 1) == (other.DecoderWidth ?? 1);
 
-    public override int GetHashCode() => HashCode.Combine(Features.Aggregate(17, HashCode.Combine), LatentChannels, Sigma, KlWeight, HeadChannels, ChannelsLast, Side);
+    public override int GetHashCode() => HashCode.Combine(Features.Aggregate(17, HashCode.Combine), LatentChannels, Sigma, KlWeight, HeadChannels, ChannelsLast, Side, DecoderWidth ?? 1);
 
     /// <summary>The encoder's feature list: <see cref="Features"/> + [2·latent channels] (or + [head channels] with a head).</summary>
     [JsonIgnore]
     public int[] EncoderFeatures => [.. Features, HeadChannels > 0 ? HeadChannels : 2 * LatentChannels];
 
-    /// <summary>The decoder's feature list: [latent channels] + reversed <see cref="Features"/>.</summary>
+    /// <summary>The decoder's feature list: [latent channels] + reversed <see cref="Features"/>, the hidden ones times <see cref="DecoderWidth"/>.</summary>
     [JsonIgnore]
-    public int[] DecoderFeatures => [LatentChannels, .. Features.Reverse()];
+    public int[] DecoderFeatures => [LatentChannels, .. Features.Skip(1).Reverse().Select(f => f * (DecoderWidth ?? 1)), Channels];
 
     public void Validate()
     {
@@ -128,6 +135,7 @@ public sealed record VaeConfig
         if (Resolution is not (null or 32 or 64)) throw new ArgumentOutOfRangeException(nameof(Resolution), Resolution, "32 or 64 px");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LatentChannels);
         ArgumentOutOfRangeException.ThrowIfNegative(HeadChannels);
+        if (DecoderWidth is < 1) throw new ArgumentOutOfRangeException(nameof(DecoderWidth), DecoderWidth, "must be ≥ 1");
         if (!(KlWeight >= 0) || double.IsInfinity(KlWeight)) throw new ArgumentOutOfRangeException(nameof(KlWeight), KlWeight, "must be a finite number ≥ 0");
     }
 }

@@ -18,6 +18,8 @@ namespace LatentDiffusion.Training;
 /// features match instead. The encoder (and its head) stay the base's, frozen and in eval mode, so the latents — and
 /// every generator trained on them — are unchanged: a tuned decoder drops into a shipped model set. The classifier is
 /// frozen too; use one other than the FID's (another seed), or the FID would be scored by the net it was tuned against.
+/// With a decoder width k &gt; 1 the decoder is first made k times wider at the base's function
+/// (<see cref="DecoderWidening"/>), so the tuning has more capacity for texture and starts where the base decoder is.
 /// </summary>
 public sealed class DecoderTuningTask : ITrainingTask<Vae>
 {
@@ -28,18 +30,25 @@ public sealed class DecoderTuningTask : ITrainingTask<Vae>
     readonly Func<Tensor, Tensor> trainBatch;                 // indices (B,) → images (B, C, S, S)
     readonly Func<long, long, Tensor> validationBatch;        // (start, count) → images
     readonly long validationCount;
+    readonly int widening;
 
     /// <param name="basePath">The trained VAE whose decoder is tuned.</param>
     /// <param name="classifierPath">The perceptual classifier, for the images' channels and side.</param>
     /// <param name="featureWeight">λ, ≥ 0 (0: the squared error alone, the base's reconstruction term).</param>
-    public DecoderTuningTask(string basePath, string classifierPath, double featureWeight, LabelledImages train, LabelledImages validation, DatasetInfo? data = null, Device? device = null)
+    /// <param name="decoderWidth">k ≥ 1: the tuned decoder's hidden widths are k times the base decoder's (1: the base's shape).</param>
+    public DecoderTuningTask(string basePath, string classifierPath, double featureWeight, LabelledImages train, LabelledImages validation, DatasetInfo? data = null, Device? device = null,
+        int decoderWidth = 1)
     {
         if (!(featureWeight >= 0) || double.IsInfinity(featureWeight)) throw new ArgumentOutOfRangeException(nameof(featureWeight), featureWeight, "must be a finite number ≥ 0");
+        ArgumentOutOfRangeException.ThrowIfLessThan(decoderWidth, 1);
         this.basePath = basePath;
+        widening = decoderWidth;
         using (Vae probe = ModelFile.LoadVae(basePath))
         {
+            int width = (probe.Config.DecoderWidth ?? 1) * decoderWidth;
             config = probe.Config with
             {
+                DecoderWidth = width == 1 ? null : width,
                 Tuning = new DecoderTuning
                 {
                     BaseSha256 = ModelWeights.Sha256(basePath), EncoderSha256 = EncoderSha256(probe),
@@ -72,10 +81,23 @@ public sealed class DecoderTuningTask : ITrainingTask<Vae>
 
     public long TrainCount { get; }
 
-    /// <summary>The base VAE, its encoder and head frozen.</summary>
+    /// <summary>The base VAE (its decoder widened when asked), its encoder and head frozen.</summary>
     public Vae CreateModel()
     {
         Vae vae = ModelFile.LoadVae(basePath);
+        if (widening > 1)
+        {
+            using Vae narrow = vae;
+            vae = new Vae(config);
+            using (no_grad())
+            {
+                var wide = vae.state_dict();
+                foreach (var (name, t) in narrow.state_dict())
+                    if (!name.StartsWith("decoder.", StringComparison.Ordinal)) wide[name].copy_(t);
+            }
+            using var generator = new Generator(0);                                    // δ: fixed, so a resumed run rebuilds the same start
+            DecoderWidening.Widen(narrow.Decoder, vae.Decoder, generator);
+        }
         foreach (var (name, p) in vae.named_parameters())
             if (!name.StartsWith("decoder.", StringComparison.Ordinal)) p.requires_grad_(false);
         return vae;

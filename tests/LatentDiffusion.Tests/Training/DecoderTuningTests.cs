@@ -84,4 +84,42 @@ public sealed class DecoderTuningTests
         Assert.DoesNotContain('\n', e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new DecoderTuningTask(vaePath, dir.File("rgb/model.safetensors"), double.NaN, data.Train, data.Test));
     }
+
+    [Fact]
+    public void AWiderDecoder_StartsAtTheBasesFunction_KeepsTheLatents_AndLoadsAsAnyVae()
+    {
+        using var dir = new TempDirectory();
+        var (vaePath, classifierPath, data) = Trained(dir);
+        var task = new DecoderTuningTask(vaePath, classifierPath, 1.0, data.Train, data.Test, data.Info, decoderWidth: 2);
+        using Vae based = ModelFile.LoadVae(vaePath);
+        Tensor x = data.Test.Inputs(0, 8);
+        using (Vae start = task.CreateModel())
+        using (no_grad())
+        {
+            start.eval();
+            based.eval();
+            Assert.Equal([2, 8, 4, 4, 1], based.Decoder.Features);
+            Assert.Equal([2, 16, 8, 8, 1], start.Decoder.Features);              // the hidden widths doubled, latent and image channels kept
+            Tensor z = based.Encode(x).Mu;
+            double gap = start.Decode(z).sub(based.Decode(z)).abs().max().item<float>();
+            Assert.True(gap < 1e-4, $"the widened decoder's output differs from the base's by {gap}");
+            Assert.True(start.Decoder.parameters().Sum(p => p.numel()) > 3 * based.Decoder.parameters().Sum(p => p.numel()), "the hidden levels have about k² the weights");
+        }
+        using var tuned = new Trainer<Vae>(Tiny).Train(task, dir.File("wide")).Model;
+        using Vae reloaded = ModelFile.LoadVae(dir.File("wide/model.safetensors"));
+        Assert.Equal(2, reloaded.Config.DecoderWidth);
+        Assert.Equal(DecoderTuningTask.EncoderSha256(based), DecoderTuningTask.EncoderSha256(reloaded));
+        using (no_grad()) Assert.True(based.Encode(x).Mu.eq(reloaded.Encode(x).Mu).all().item<bool>(), "the latents are the base's");
+        Assert.Equal(VaeRelation.TunedDecoder, VaeLineage.Of(ModelWeights.Sha256(vaePath), dir.File("wide/model.safetensors")));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DecoderTuningTask(vaePath, classifierPath, 1.0, data.Train, data.Test, decoderWidth: 0));
+    }
+
+    [Fact]
+    public void Widen_DecodersThatDifferInLayers_IsRefused()
+    {
+        using var narrow = new ConvDecoder([2, 8, 4, 1]);
+        using var deeper = new ConvDecoder([2, 16, 8, 4, 1]);
+        using var generator = new Generator(0);
+        Assert.Throws<ArgumentException>(() => DecoderWidening.Widen(narrow, deeper, generator));
+    }
 }
