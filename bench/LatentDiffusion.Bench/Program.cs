@@ -66,6 +66,11 @@ root.SetAction(parse =>
             parse.GetValue(crossoverCounts)!.Split(',').Select(int.Parse).ToArray(), Math.Max(3, parse.GetValue(repeat)), Console.Error.WriteLine));
         return 0;
     }
+    if (Environment.GetEnvironmentVariable("LDM_PROBE") is string probe)
+    {
+        ParallelProbe.Run(probe, parse.GetValue(solverVae) ?? LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"), parse.GetValue(repeat), Console.Error.WriteLine);
+        return 0;
+    }
     if (parse.GetValue(generationProfile) is string profiled)
     {
         Console.WriteLine(GenerationProfile.Run(profiled, parse.GetValue(solverVae) ?? LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"),

@@ -7,8 +7,15 @@ namespace LatentDiffusion.Models;
 /// </summary>
 public sealed record DecoderTuning
 {
-    /// <summary>SHA-256 of the VAE file whose encoder (kept) and decoder (the starting point) were taken.</summary>
+    /// <summary>
+    /// SHA-256 of the trained VAE whose encoder is kept: the latent space. A decoder tuned again from a tuned file
+    /// records that file's base here (and the file in <see cref="FromSha256"/>), so generators of the base accept it.
+    /// </summary>
     public required string BaseSha256 { get; init; }
+
+    /// <summary>SHA-256 of the tuned file the decoder started from, when it was not the base itself (null, not written: the base).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? FromSha256 { get; init; }
 
     /// <summary>SHA-256 of the base's encoder weights alone (<see cref="Training.DecoderTuningTask.EncoderSha256"/>).</summary>
     public required string EncoderSha256 { get; init; }

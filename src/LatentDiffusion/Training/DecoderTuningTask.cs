@@ -51,7 +51,9 @@ public sealed class DecoderTuningTask : ITrainingTask<Vae>
                 DecoderWidth = width == 1 ? null : width,
                 Tuning = new DecoderTuning
                 {
-                    BaseSha256 = ModelWeights.Sha256(basePath), EncoderSha256 = EncoderSha256(probe),
+                    BaseSha256 = probe.Config.Tuning?.BaseSha256 ?? ModelWeights.Sha256(basePath),
+                    FromSha256 = probe.Config.Tuning is null ? null : ModelWeights.Sha256(basePath),
+                    EncoderSha256 = EncoderSha256(probe),
                     ClassifierSha256 = ModelWeights.Sha256(classifierPath), FeatureWeight = featureWeight,
                 },
             };

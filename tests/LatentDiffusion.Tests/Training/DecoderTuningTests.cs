@@ -112,6 +112,15 @@ public sealed class DecoderTuningTests
         using (no_grad()) Assert.True(based.Encode(x).Mu.eq(reloaded.Encode(x).Mu).all().item<bool>(), "the latents are the base's");
         Assert.Equal(VaeRelation.TunedDecoder, VaeLineage.Of(ModelWeights.Sha256(vaePath), dir.File("wide/model.safetensors")));
         Assert.Throws<ArgumentOutOfRangeException>(() => new DecoderTuningTask(vaePath, classifierPath, 1.0, data.Train, data.Test, decoderWidth: 0));
+
+        // Tuned again from the tuned file: still the base's latent space, and the file it started from recorded.
+        var again = new DecoderTuningTask(dir.File("wide/model.safetensors"), classifierPath, 1.0, data.Train, data.Test, data.Info, decoderWidth: 2);
+        new Trainer<Vae>(Tiny with { Epochs = 1 }).Train(again, dir.File("wider")).Model.Dispose();
+        using Vae wider = ModelFile.LoadVae(dir.File("wider/model.safetensors"));
+        Assert.Equal(4, wider.Config.DecoderWidth);
+        Assert.Equal(ModelWeights.Sha256(vaePath), wider.Config.Tuning!.BaseSha256);
+        Assert.Equal(ModelWeights.Sha256(dir.File("wide/model.safetensors")), wider.Config.Tuning.FromSha256);
+        Assert.Equal(VaeRelation.TunedDecoder, VaeLineage.Of(ModelWeights.Sha256(vaePath), dir.File("wider/model.safetensors")));
     }
 
     [Fact]
