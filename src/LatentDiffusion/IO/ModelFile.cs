@@ -17,8 +17,7 @@ public static class ModelFile
     {
         if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
         if (ModelWeights.IsPyTorchFile(path)) return (null, null);
-        (Dictionary<string, Tensor> tensors, Dictionary<string, string> metadata) = Safetensors.Load(path);
-        foreach (Tensor t in tensors.Values) t.Dispose();
+        Dictionary<string, string> metadata = Safetensors.ReadMetadata(path);
         return (metadata.GetValueOrDefault("architecture"), metadata.GetValueOrDefault("config"));
     }
 
@@ -36,8 +35,7 @@ public static class ModelFile
     {
         if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
         if (ModelWeights.IsPyTorchFile(path)) return null;
-        (Dictionary<string, Tensor> tensors, Dictionary<string, string> metadata) = Safetensors.Load(path);
-        foreach (Tensor t in tensors.Values) t.Dispose();
+        Dictionary<string, string> metadata = Safetensors.ReadMetadata(path);
         try
         {
             return Data.DatasetInfo.FromJson(metadata.GetValueOrDefault("data"));

@@ -69,6 +69,42 @@ public static class Safetensors
         return Parse(path, file);
     }
 
+    /// <summary>
+    /// The header's <c>__metadata__</c> alone, read without the tensor data: what a model's settings and data record
+    /// need. The header must fit the file and be a JSON object; the data's byte ranges and checksum are checked when
+    /// the tensors are loaded (<see cref="Load"/>), not here.
+    /// </summary>
+    public static Dictionary<string, string> ReadMetadata(string path)
+    {
+        byte[] header;
+        try
+        {
+            using FileStream stream = File.OpenRead(path);
+            Span<byte> length = stackalloc byte[8];
+            if (stream.ReadAtLeast(length, 8, throwOnEndOfStream: false) < 8)
+                throw new DataFormatException(path, $"{stream.Length} bytes: too short for a safetensors file");
+            ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(length);
+            if (headerLength > MaxHeaderBytes || 8 + (long)headerLength > stream.Length)
+                throw new DataFormatException(path, $"header length {headerLength} does not fit the file's {stream.Length} bytes (truncated or not safetensors)");
+            header = new byte[headerLength];
+            stream.ReadExactly(header);
+        }
+        catch (FileNotFoundException) { throw new DataFormatException(path, "file not found"); }
+        catch (DirectoryNotFoundException) { throw new DataFormatException(path, "file not found"); }
+        catch (IOException e) { throw new DataFormatException(path, $"cannot read: {e.Message}", e); }
+        var metadata = new Dictionary<string, string>();
+        try
+        {
+            JsonElement root = JsonDocument.Parse(header).RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new DataFormatException(path, "header is not a JSON object");
+            if (root.TryGetProperty("__metadata__", out JsonElement m))
+                foreach (JsonProperty p in m.EnumerateObject()) metadata[p.Name] = p.Value.GetString() ?? "";
+        }
+        catch (JsonException e) { throw new DataFormatException(path, $"header is not valid JSON ({e.Message})", e); }
+        catch (InvalidOperationException e) { throw new DataFormatException(path, $"header's __metadata__ is not a map of strings ({e.Message})", e); }
+        return metadata;
+    }
+
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Parse(string path, byte[] file)
     {
         if (file.Length < 8) throw new DataFormatException(path, $"{file.Length} bytes: too short for a safetensors file");

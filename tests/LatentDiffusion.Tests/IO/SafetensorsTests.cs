@@ -50,6 +50,28 @@ public sealed class SafetensorsTests
     }
 
     [Fact]
+    public void ReadMetadata_ReadsTheHeaderAlone_AndNamesTheFileWhenItDoesNotFit()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("m.safetensors");
+        Safetensors.Save(path, new Dictionary<string, Tensor> { ["w"] = ones(1000) }, new Dictionary<string, string> { ["config"] = "{}" });
+        byte[] bytes = File.ReadAllBytes(path);
+        bytes[^1] ^= 0xFF;                                                  // damaged data: the header still reads, the tensors do not
+        File.WriteAllBytes(path, bytes);
+        Assert.Equal("{}", Safetensors.ReadMetadata(path)["config"]);
+        Assert.Throws<DataFormatException>(() => Safetensors.Load(path));
+
+        foreach (int keep in (int[])[0, 7, 20])
+        {
+            File.WriteAllBytes(path, bytes[..keep]);
+            var e = Assert.Throws<DataFormatException>(() => Safetensors.ReadMetadata(path));
+            Assert.Contains(path, e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+        Assert.Contains("not found", Assert.Throws<DataFormatException>(() => Safetensors.ReadMetadata(dir.File("absent.safetensors"))).Message);
+    }
+
+    [Fact]
     public void Load_WrongArchitecture_ListsMismatchedTensors()
     {
         using var dir = new TempDirectory();
