@@ -22,6 +22,7 @@ public static class DiffusionCommand
         command.Subcommands.Add(CreateTrain());
         command.Subcommands.Add(CreateSample());
         command.Subcommands.Add(DistillCommand.Create());
+        command.Subcommands.Add(SetGuidanceCommand.Create());
         return command;
     }
 

@@ -19,7 +19,7 @@ public static class GenerateCommand
     public static Command Create()
     {
         var digit = new Option<string>("--digit") { Description = "The digit to generate (0-9), or 'all' for a balanced grid with one row per digit.", Required = true };
-        var guidance = new Option<double>("--guidance") { Description = $"Classifier-free guidance weight w in [0, {Guidance.MaxWeight}]: 0 unconditional, 1 conditional, > 1 more typical of the digit.", DefaultValueFactory = _ => Recipes.Guidance };
+        var guidance = new Option<double?>("--guidance") { Description = $"Classifier-free guidance weight w in [0, {Guidance.MaxWeight}]: 0 unconditional, 1 conditional, > 1 more typical of the digit. Default: the weight the model records (ldm diffusion set-guidance), else {Recipes.Guidance.ToString(CultureInfo.InvariantCulture)}." };
         var count = CommonOptions.CountOption(10);
         count.Description = "Digits to generate (with --digit all: per digit).";
         var model = new Option<string>("--model") { Description = $"Class-conditional diffusion model. Default: the shipped models/{ShippedFiles.ConditionalFile}.", DefaultValueFactory = _ => Defaults.Model(ShippedFiles.ConditionalFile) };
@@ -42,8 +42,8 @@ public static class GenerateCommand
         {
             int[] digits = CommonOptions.ParseDigits(parse.GetValue(digit)!);
             int n = CommonOptions.RequireCount(parse.GetValue(count));
-            double w = parse.GetValue(guidance);
-            if (Guidance.WeightProblem(w, "--guidance") is { } badWeight) throw new InvalidOptionException(badWeight);
+            double? askedWeight = parse.GetValue(guidance);
+            if (askedWeight is double given && Guidance.WeightProblem(given, "--guidance") is { } badWeight) throw new InvalidOptionException(badWeight);
             (string modelPath, string vaePath) = samplers.Files(parse, model, vae);
             string dest = parse.GetValue(output)!;
             CommonOptions.RequireOutput(dest, (long)n * digits.Length, digits.Length > 1 ? "-n (per digit, x10 with --digit all)" : "-n", digits.Length > 1 ? n : null);
@@ -55,6 +55,7 @@ public static class GenerateCommand
                 if (config.UNet.Classes == 0)
                     throw new InvalidOptionException($"{modelPath} is an unconditional model: it cannot be asked for a digit (train one with ldm diffusion train --conditional, or use ldm diffusion sample)");
                 ModelFile.RequireFits(config, modelPath, decoder, vaePath);
+                double w = askedWeight ?? config.DefaultGuidance;
                 int[] labels = digits.SelectMany(d => Enumerable.Repeat(d, n)).ToArray();
                 var options = samplers.Read(parse, config, modelPath, new SamplingOptions { Labels = labels, Guidance = w, GuidanceInterval = CommonOptions.ParseInterval(parse.GetValue(interval)), Device = on });
                 unet.to(on);

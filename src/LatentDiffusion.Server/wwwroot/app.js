@@ -59,6 +59,7 @@ function onModelChange() {
   $("model-description").textContent = model.problem || (model.dataset === "MNIST" ? model.description : `${model.description}, ${model.dataset}`);
   $("dataset").textContent = model.dataset;
   showClasses(model);
+  if (model.conditional) $("guidance").value = model.default_guidance ?? state.defaultGuidance;
   for (const field of document.querySelectorAll(".conditional"))
     for (const input of field.querySelectorAll("input, select")) input.disabled = !model.conditional;
   onSamplerChange();

@@ -64,6 +64,18 @@ public sealed record DiffusionConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public StudentConfig? Student { get; init; }
 
+    /// <summary>
+    /// Class-conditional models: the classifier-free guidance weight w to sample with when none is asked for, chosen by
+    /// measurement for this model (<c>ldm reproduce conditional</c>'s sweep, recorded by <c>ldm diffusion
+    /// set-guidance</c>). Null, and then not written: <see cref="Training.Recipes.Guidance"/>, MNIST's.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Guidance { get; init; }
+
+    /// <summary>The guidance weight this model samples with by default: <see cref="Guidance"/>, else <see cref="Training.Recipes.Guidance"/>.</summary>
+    [JsonIgnore]
+    public double DefaultGuidance => Guidance ?? Training.Recipes.Guidance;
+
     /// <summary>The latent shape (C, S, S) the UNet works on: S = 4 for the series' VAEs.</summary>
     [JsonIgnore]
     public long[] LatentShape => [UNet.LatentChannels, UNet.Side, UNet.Side];

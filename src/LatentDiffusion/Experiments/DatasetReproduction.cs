@@ -18,8 +18,8 @@ public sealed record DatasetReproductionInputs(ModelSet Models, ImageDataset Dat
 
     public long Seed { get; init; }
 
-    /// <summary>The guided row's classifier-free guidance weight and noise interval (the shipped defaults).</summary>
-    public double Guidance { get; init; } = Recipes.Guidance;
+    /// <summary>The guided row's classifier-free guidance weight (null: the model's <see cref="DiffusionConfig.DefaultGuidance"/>) and noise interval (the shipped default).</summary>
+    public double? Guidance { get; init; }
 
     public (double Low, double High)? GuidanceInterval { get; init; } = Recipes.GuidanceInterval;
 
@@ -77,14 +77,15 @@ public static class DatasetReproduction
             int perClass = Math.Max(1, inputs.Count / classes);
             int[] labels = Enumerable.Range(0, classes).SelectMany(c => Enumerable.Repeat(c, perClass)).ToArray();
             var plain = new SamplingOptions { Labels = labels, Guidance = 1 };
-            var guided = plain with { Guidance = inputs.Guidance, GuidanceInterval = inputs.GuidanceInterval };
+            double weight = inputs.Guidance ?? config.DefaultGuidance;
+            var guided = plain with { Guidance = weight, GuidanceInterval = inputs.GuidanceInterval };
             string how = plain.Describe(config);
 
             var watch = System.Diagnostics.Stopwatch.StartNew();
             using LatentSamples unguided = observer.Step($"{labels.Length} samples, {how}, w = 1", p =>
                 LatentDiffusionSampler.Generate(unet, config, vae, labels.Length, inputs.Seed, plain, p));
             double sampleSeconds = watch.Elapsed.TotalSeconds;
-            string w = inputs.Guidance.ToString(CultureInfo.InvariantCulture);
+            string w = weight.ToString(CultureInfo.InvariantCulture);
             using LatentSamples withGuidance = observer.Step($"{labels.Length} samples, {how}, w = {w}", p =>
                 LatentDiffusionSampler.Generate(unet, config, vae, labels.Length, inputs.Seed, guided, p));
 

@@ -75,7 +75,7 @@ public static class GuidanceSweep
                     double seconds = watch.Elapsed.TotalSeconds;
                     var grades = Enumerable.Range(0, classes).Select(d => grading.Grade(samples.Images.narrow(0, (long)d * n, n), d)).ToList();
                     seeds.Add(new GuidanceRow(w, grades, seconds));
-                    if (k == 0 && (w == Training.Recipes.Guidance || (grid is null && w == inputs.Weights[^1])))
+                    if (k == 0 && (w == inputs.Config.DefaultGuidance || (grid is null && w == inputs.Weights[^1])))
                     {
                         grid?.Dispose();
                         grid = cat(Enumerable.Range(0, classes).Select(d => samples.Images.narrow(0, (long)d * n, Math.Min(n, 10))).ToArray(), 0);
@@ -87,7 +87,7 @@ public static class GuidanceSweep
             }
             IReadOnlyList<DigitGrade> testGrades = TestGrades(inputs.Data, grading);
             (IReadOnlyList<DigitGrade>? reference, string? referenceName) = UnconditionalReference(inputs, labels.Length, words, grading, observer);
-            double gridW = inputs.Weights.Contains(Training.Recipes.Guidance) ? Training.Recipes.Guidance : inputs.Weights[^1];
+            double gridW = inputs.Weights.Contains(inputs.Config.DefaultGuidance) ? inputs.Config.DefaultGuidance : inputs.Weights[^1];
             return new GuidanceSweepResult(rows, grid!, gridW, testGrades, reference, referenceName);
         }
         catch

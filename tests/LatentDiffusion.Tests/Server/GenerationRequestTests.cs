@@ -88,6 +88,15 @@ public sealed class GenerationRequestTests
     }
 
     [Fact]
+    public void Resolve_AModelThatRecordsItsGuidance_SamplesWithIt_UnlessTheRequestSays()
+    {
+        ModelEntry[] models = [Entry("tuned", Conditional with { Guidance = 4.5 })];
+        GenerationJob Job(string json) => GenerationRequest.Parse(Encoding.UTF8.GetBytes(json)).Request!.Resolve(models, Limits).Job!;
+        Assert.Equal(4.5, Job("""{"model": "tuned", "digit": 1}""").Options.Guidance);
+        Assert.Equal(2, Job("""{"model": "tuned", "digit": 1, "guidance": 2}""").Options.Guidance);
+    }
+
+    [Fact]
     public void Resolve_Conditional_DigitForEverySample_RandomDigitsFollowTheSeed()
     {
         GenerationJob Job(string json) => GenerationRequest.Parse(Encoding.UTF8.GetBytes(json)).Request!.Resolve(Models, Limits).Job!;

@@ -68,7 +68,7 @@ public sealed class UNetOnnx : IOnnxModelExport
             samplers = Samplers.For(config).Select(s => new { name = s.Name, title = s.Title, summary = s.Summary, default_steps = s.DefaultSteps(config), max_steps = s.MaxSteps(config), fixed_steps = s.FixedSteps }).ToArray(),
             default_sampler = byDefault.Name,
             eta = new SamplingOptions().Eta,
-            guidance = conditional ? Recipes.Guidance : (double?)null,
+            guidance = conditional ? config.DefaultGuidance : (double?)null,
             guidance_interval = conditional ? new[] { Recipes.GuidanceInterval.Low, Recipes.GuidanceInterval.High } : null,
             vae_sha256 = config.VaeSha256,
         };
