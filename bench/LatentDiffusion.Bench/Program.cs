@@ -36,11 +36,12 @@ var serveOneThread = new Option<int?>("--serve-one-thread-up-to") { Description 
 var serveModel = new Option<string?>("--serve-model") { Description = "With --serve-latency: the model id to ask for (default: the page's, the first listed)" };
 var vaeEpochs = new Option<int>("--vae-epochs") { Description = "Instead: time this many whole epochs of part 2's VAE as ldm vae train runs them (validated and checkpointed every epoch), after one untimed; channels-last unless --nchw" };
 var nchw = new Option<bool>("--nchw") { Description = "With --vae-epochs: NCHW, the post's layout, instead of channels-last (ldm vae train's default)" };
+var workerSplit = new Option<string?>("--worker-split") { Description = "Instead: 10,000 digits from this diffusion model on the first thread's libtorch team against two one-thread workers, alternately, --repeat rounds (default 5), --nfe's first value as steps (the student: 1), decoded by --vae" };
 var unetWidths = new Option<string>("--unet-widths") { Description = "UNet widths (default 64,128)", DefaultValueFactory = _ => "64,128" };
 
 var root = new RootCommand("Benchmarks: classifier training, inference and FID on MNIST; training steps; few-step solvers; ONNX Runtime against TorchSharp; the matmul peak")
 {
-    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, repeat, solverVae, generationProfile, batchSizes, peakOnly, only, onnxDigits, onnxOut, onnxModel, serveLatency, serveModels, threadCrossover, crossoverCounts, serveCount, serveOneThread, serveModel, vaeEpochs, nchw
+    epochs, warmup, trainOnly, json, data, model, profile, threads, unetSteps, vaeSteps, aeSteps, stepWarmup, unetWidths, channelsLast, solvers, nfe, count, solverSeed, repeat, solverVae, generationProfile, batchSizes, peakOnly, only, onnxDigits, onnxOut, onnxModel, serveLatency, serveModels, threadCrossover, crossoverCounts, serveCount, serveOneThread, serveModel, vaeEpochs, nchw, workerSplit
 };
 root.SetAction(parse =>
 {
@@ -66,9 +67,10 @@ root.SetAction(parse =>
             parse.GetValue(crossoverCounts)!.Split(',').Select(int.Parse).ToArray(), Math.Max(3, parse.GetValue(repeat)), Console.Error.WriteLine));
         return 0;
     }
-    if (Environment.GetEnvironmentVariable("LDM_PROBE") is string probe)
+    if (parse.GetValue(workerSplit) is string splitModel)
     {
-        ParallelProbe.Run(probe, parse.GetValue(solverVae) ?? LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"), parse.GetValue(repeat), Console.Error.WriteLine);
+        Console.WriteLine(WorkerSplit.Run(splitModel, parse.GetValue(solverVae) ?? LatentDiffusion.IO.ShippedFiles.Model("latent-vae.safetensors"),
+            int.Parse(parse.GetValue(nfe)!.Split(',')[0], System.Globalization.CultureInfo.InvariantCulture), parse.GetValue(repeat) > 1 ? parse.GetValue(repeat) : 5, Console.Error.WriteLine));
         return 0;
     }
     if (parse.GetValue(generationProfile) is string profiled)
