@@ -35,10 +35,9 @@ public static class ReproduceConditional
         var vae = new Option<string?>("--vae") { Description = $"The VAE whose latent space the model works in. Default: the set's {ModelSet.VaeFile}." };
         var count = CommonOptions.CountOption(1000);
         count.Description = "Samples per class and guidance weight.";
-        var weights = new Option<string>("--guidance")
+        var weights = new Option<string?>("--guidance")
         {
-            Description = "Guidance weights to sweep, comma-separated.",
-            DefaultValueFactory = _ => string.Join(",", Recipes.GuidanceSweep.Select(w => w.ToString(CultureInfo.InvariantCulture))),
+            Description = $"Guidance weights to sweep, comma-separated. Default: {string.Join(",", Recipes.GuidanceSweep.Select(w => w.ToString(CultureInfo.InvariantCulture)))} and the weight the model records (ldm diffusion set-guidance), whose row makes the grid.",
         };
         var seed = CommonOptions.SeedOption();
         var samplers = new DiffusionCommand.SamplerOptions();
@@ -61,7 +60,8 @@ public static class ReproduceConditional
         command.SetAction(CliApp.Action(parse =>
         {
             int n = CommonOptions.RequireCount(parse.GetValue(count));
-            double[] sweep = ParseWeights(parse.GetValue(weights)!);
+            string? asked = parse.GetValue(weights);
+            double[] sweep = asked is null ? [.. Recipes.GuidanceSweep] : ParseWeights(asked);
             long s = parse.GetValue(seed);
             int seeds = CommonOptions.RequireSeeds(parse.GetValue(seedsOption));
             string dataSpec = parse.GetValue(data)!;
@@ -93,6 +93,7 @@ public static class ReproduceConditional
                 if (DataMatch.TrainedOnProblem("model", ModelFile.ReadData(modelPath), modelPath, dataset.Info) is { } other)
                     throw new InvalidOptionException(other);
                 ModelFile.RequireFits(config, modelPath, decoder, vaePath);
+                if (asked is null) sweep = [.. sweep.Append(config.DefaultGuidance).Distinct().Order()];   // the model's own weight is always a row
                 SamplingOptions template = samplers.Read(parse, config, modelPath, new SamplingOptions { GuidanceInterval = CommonOptions.ParseInterval(parse.GetValue(interval)) });
                 using GuidanceSweepResult result = GuidanceSweep.Run(new GuidanceSweepInputs(unet, config, decoder, vaePath, classifier, dataset, n, sweep, s, template)
                 {

@@ -40,9 +40,9 @@ public sealed record ClassReading(int Class, string Name, int Count, double Gene
     public double Gap => Generated - Real;
 }
 
-/// <summary>The table, the per-class readings of the guided row, the classifier's test accuracy, sampling seconds and the report written.</summary>
+/// <summary>The table, the per-class readings of the guided row, the classifier's test accuracy, sampling seconds, the guided row's weight and the report written.</summary>
 public sealed record DatasetReproductionResult(DatasetInfo Data, IReadOnlyList<DatasetRow> Rows, IReadOnlyList<ClassReading> Classes,
-    double ClassifierAccuracy, double SampleSeconds, string SamplerDescription)
+    double ClassifierAccuracy, double SampleSeconds, string SamplerDescription, double Guidance)
 {
     /// <summary>The files written (set once the report is).</summary>
     public Reports.DatasetReportFiles? Report { get; init; }
@@ -110,7 +110,7 @@ public static class DatasetReproduction
 
             using Tensor grid = Grid(withGuidance.Images, classes, perClass, inputs.GridPerClass);
             using Tensor real = RealGrid(data.Test, classes, inputs.GridPerClass);
-            var result = new DatasetReproductionResult(data.Info, rows, readings, accuracy, sampleSeconds, how);
+            var result = new DatasetReproductionResult(data.Info, rows, readings, accuracy, sampleSeconds, how, weight);
             return result with { Report = Reports.DatasetReportPage.Write(inputs, result, grid, real) };
         }
     }

@@ -41,7 +41,7 @@ public static class DatasetReportPage
             sampler = result.SamplerDescription,
             count = inputs.Count,
             seed = inputs.Seed,
-            guidance = inputs.Guidance,
+            guidance = result.Guidance,
             sample_seconds = result.SampleSeconds,
             rows = result.Rows.Select(r => new
             {

@@ -101,7 +101,7 @@ public sealed class ShippedRecipesTests
     /// </summary>
     [Theory]
     [InlineData("latent-vae", "latent-vae-base", "perceptual-classifier", "classifier")]
-    [InlineData("fashion-mnist/latent-vae", "fashion-mnist/latent-vae-base", "fashion-mnist/perceptual-classifier", "fashion-mnist/classifier")]
+    [InlineData("fashion-mnist/latent-vae-narrow", "fashion-mnist/latent-vae-base", "fashion-mnist/perceptual-classifier", "fashion-mnist/classifier")]
     public void SharpDecoders_AreTheTuningRecipe_FromTheShippedBase(string name, string? basis, string perceptual, string fid)
     {
         using JsonDocument shipped = JsonDocument.Parse(File.ReadAllText(Shipped($"{name}.config.json")));
@@ -117,5 +117,29 @@ public sealed class ShippedRecipesTests
         (UNet net, LatentDiffusion.Diffusion.DiffusionConfig config) = ModelFile.LoadDiffusion(Shipped($"{generator}.safetensors"));
         net.Dispose();
         Assert.Equal(VaeRelation.TunedDecoder, VaeLineage.Of(config.VaeSha256, Shipped($"{name}.safetensors")));
+    }
+
+    /// <summary>
+    /// Fashion-MNIST's shipped decoder: the narrow tuned decoder (models/fashion-mnist/latent-vae-narrow) widened
+    /// <see cref="Recipes.WideDecoderWidth"/> times and tuned by <see cref="Recipes.WideDecoderTuning"/>; its latent
+    /// space is still the base's, so the shipped generator samples through it unwarned.
+    /// </summary>
+    [Fact]
+    public void FashionsDecoder_IsTheNarrowTunedDecoderWidened_InTheBasesLatentSpace()
+    {
+        using JsonDocument shipped = JsonDocument.Parse(File.ReadAllText(Shipped("fashion-mnist/latent-vae.config.json")));
+        Assert.Equal(Recipes.WideDecoderTuning, shipped.RootElement.GetProperty("Training").Deserialize<TrainingConfig>());
+        using Vae wide = ModelFile.LoadVae(Shipped("fashion-mnist/latent-vae.safetensors"));
+        using Vae narrow = ModelFile.LoadVae(Shipped("fashion-mnist/latent-vae-narrow.safetensors"));
+        Assert.Equal(Recipes.WideDecoderWidth, wide.Config.DecoderWidth);
+        DecoderTuning tuning = wide.Config.Tuning!;
+        Assert.Equal(ModelWeights.Sha256(Shipped("fashion-mnist/latent-vae-base.safetensors")), tuning.BaseSha256);
+        Assert.Equal(ModelWeights.Sha256(Shipped("fashion-mnist/latent-vae-narrow.safetensors")), tuning.FromSha256);
+        Assert.Equal(Recipes.DecoderFeatureWeight, tuning.FeatureWeight);
+        Assert.Equal(narrow.Config.Tuning!.ClassifierSha256, tuning.ClassifierSha256);
+        Assert.Equal(DecoderTuningTask.EncoderSha256(narrow), DecoderTuningTask.EncoderSha256(wide));
+        (UNet net, LatentDiffusion.Diffusion.DiffusionConfig config) = ModelFile.LoadDiffusion(Shipped("fashion-mnist/conditional.safetensors"));
+        net.Dispose();
+        Assert.Equal(VaeRelation.TunedDecoder, VaeLineage.Of(config.VaeSha256, Shipped("fashion-mnist/latent-vae.safetensors")));
     }
 }
