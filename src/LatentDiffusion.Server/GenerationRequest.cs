@@ -37,7 +37,7 @@ public sealed record GenerationRequest
     /// </summary>
     public JsonElement? Class { get; init; }
 
-    /// <summary>Class-conditional models: the classifier-free guidance weight. Default: the weight the model records (<see cref="DiffusionConfig.Guidance"/>), else <see cref="ServerOptions.DefaultGuidance"/>.</summary>
+    /// <summary>Class-conditional models: the classifier-free guidance weight. Default: <see cref="ServerOptions.GuidanceFor"/>, the weight the model records, else the server's.</summary>
     public double? Guidance { get; init; }
 
     /// <summary>DDIM's η. Default 0.</summary>
@@ -137,7 +137,7 @@ public sealed record GenerationRequest
             Steps = steps,
             Eta = Eta ?? 0,
             Labels = labels,
-            Guidance = entry.Conditional ? Guidance ?? config.Guidance ?? limits.DefaultGuidance : 1,
+            Guidance = entry.Conditional ? Guidance ?? limits.GuidanceFor(config) : 1,
             GuidanceInterval = entry.Conditional ? limits.GuidanceInterval : null,
             BatchSize = count,
         };

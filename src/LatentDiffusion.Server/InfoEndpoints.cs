@@ -31,7 +31,7 @@ public sealed partial class InfoEndpoints(ModelCatalog catalog, GenerationQueue 
             vae = m.Folder is { } folder ? Path.GetFileName(folder.Served.VaePath) : null,
             classifier = m.Folder is { } f ? Path.GetFileName(f.Served.ClassifierPath) : null,
             diffusion_steps = m.Config?.Steps,
-            default_guidance = m.Conditional ? m.Config?.Guidance ?? options.DefaultGuidance : (double?)null,
+            default_guidance = m.Conditional && m.Config is { } recorded ? options.GuidanceFor(recorded) : (double?)null,
             samplers = m.Config is not { } config ? [] : m.Samplers.Select(s => new
             {
                 name = s.Name,

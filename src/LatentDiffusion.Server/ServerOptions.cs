@@ -48,8 +48,11 @@ public sealed record ServerOptions
     /// <summary>Digits generated when a request does not say. Default 16.</summary>
     public int DefaultCount { get; init; } = 16;
 
-    /// <summary>Classifier-free guidance weight when a request to a class-conditional model does not say. Default: <see cref="Recipes.Guidance"/>.</summary>
+    /// <summary>Classifier-free guidance weight when a request to a class-conditional model does not say and the model records none. Default: <see cref="Recipes.Guidance"/>.</summary>
     public double DefaultGuidance { get; init; } = Recipes.Guidance;
+
+    /// <summary>The weight a request to <paramref name="config"/>'s conditional model gets when it does not say: the model's recorded one, else <see cref="DefaultGuidance"/>.</summary>
+    public double GuidanceFor(Diffusion.DiffusionConfig config) => config.Guidance ?? DefaultGuidance;
 
     /// <summary>
     /// Where that guidance applies (noise levels, t/T or α), the plain conditional prediction elsewhere. Default:
